@@ -1,0 +1,148 @@
+"""The models the stages pass each other: plain, frozen pydantic models."""
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from contracts.identity import document_id
+from contracts.text import html_to_text, looks_like_html, normalise_whitespace
+
+SCHEMA_VERSION = 1
+
+_LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+
+
+def _plain_text(value: str) -> str:
+    text = html_to_text(value) if looks_like_html(value) else normalise_whitespace(value)
+    if not text:
+        raise ValueError("is empty once markup and whitespace are removed")
+    return text
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value, flags=re.IGNORECASE):
+        raise ValueError("must be an absolute http(s) URL without spaces")
+    return value
+
+
+def _language_tag(value: str) -> str:
+    tag = value.strip().lower().replace("_", "-")
+    if not _LANGUAGE_TAG.match(tag):
+        raise ValueError("must be a BCP 47 language tag such as 'en' or 'pt-br'")
+    return tag
+
+
+PlainText = Annotated[str, AfterValidator(_plain_text)]
+
+
+class Article(BaseModel):
+    """An article as producers publish it on the articles topic (the message contract)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+    schema_version: Literal[1] = Field(
+        default=SCHEMA_VERSION, description="Version of this contract; 1 today."
+    )
+    id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1024,
+        description="The producer's stable id of the article. Either id or url is required.",
+    )
+    url: Annotated[str, AfterValidator(_http_url)] | None = Field(
+        default=None, max_length=8192, description="The article's address. Either id or url."
+    )
+    title: PlainText = Field(min_length=1, max_length=2000)
+    body: PlainText = Field(
+        min_length=1, description="Plain text; HTML is accepted and reduced to text."
+    )
+    published_at: AwareDatetime = Field(description="RFC 3339 timestamp with an offset.")
+    source: str = Field(min_length=1, max_length=500, description="The outlet or feed.")
+    language: Annotated[str, AfterValidator(_language_tag)] | None = Field(
+        default=None, description="BCP 47 tag; detected when absent."
+    )
+    authors: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        default_factory=list
+    )
+
+    @model_validator(mode="after")
+    def _identified(self) -> Self:
+        if not self.id and not self.url:
+            raise ValueError("an article needs an 'id' or a 'url' (or both)")
+        return self
+
+    @property
+    def document_id(self) -> str:
+        """The deterministic Elasticsearch `_id`: `id`, else the canonical URL."""
+        return document_id(self.id, self.url)
+
+
+class KafkaPosition(BaseModel):
+    """Where a message sits in Kafka."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topic: str
+    partition: int
+    offset: int
+
+
+class ReceivedArticle(BaseModel):
+    """A valid article together with the message it came in."""
+
+    model_config = ConfigDict(frozen=True)
+
+    article: Article
+    position: KafkaPosition
+    key: bytes | None = Field(default=None, repr=False)
+    value: bytes = Field(repr=False)
+    published_to_kafka_at: datetime
+
+
+class DeadLetter(BaseModel):
+    """A message that cannot be processed, with the reason, bound for the dead-letter topic."""
+
+    model_config = ConfigDict(frozen=True)
+
+    position: KafkaPosition
+    key: bytes | None = Field(default=None, repr=False)
+    value: bytes | None = Field(repr=False)
+    stage: Literal["validation", "indexing"]
+    reason: str
+
+
+class Entity(BaseModel):
+    """A named entity found in an article's title or body."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    label: str = Field(description="PERSON, ORG, GPE, LOC, NORP, FAC, WEAPON, ...")
+    field: Literal["title", "body"] = Field(description="The field the offsets point into.")
+    start: int = Field(ge=0, description="Character offset of the first character in `field`.")
+    end: int = Field(ge=0, description="Character offset just past the last character.")
+
+
+class EnrichedArticle(BaseModel):
+    """An article with what enrichment found in it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    article: Article
+    language: str
+    entities: list[Entity] = Field(default_factory=list)
+    persons: list[str] = Field(default_factory=list)
+    organizations: list[str] = Field(default_factory=list)
+    locations: list[str] = Field(default_factory=list)
+    weapons: list[str] = Field(default_factory=list)
+    countries: list[str] = Field(default_factory=list, description="ISO 3166-1 alpha-2 codes.")
+    topics: list[str] = Field(default_factory=list)

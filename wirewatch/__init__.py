@@ -1,0 +1,1 @@
+"""The wirewatch service: wiring of ingest -> enrich -> index, the CLI and the local stack."""

@@ -1,0 +1,587 @@
+"""The local Kafka broker and Elasticsearch server for development and tests (no Docker needed).
+
+The real servers are fetched with Maven into a cache folder, then run as child processes in
+their own process groups with data and logs under the stack's state folder.
+"""
+
+import base64
+import contextlib
+import fcntl
+import hashlib
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from contracts.errors import WirewatchError
+from wirewatch.settings import Settings, StackSettings
+
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+_MIN_ES_JAVA = 21
+_LOG4J_VERSION = "2.24.3"
+_SLF4J_VERSION = "2.0.16"
+
+
+class StackError(WirewatchError):
+    """A local server could not be fetched, started or stopped."""
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """What `wirewatch stack status` reports of one server."""
+
+    name: str
+    state: str  # "running", "stopped" or "external"
+    address: str
+    pid: int | None = None
+
+    def __str__(self) -> str:
+        pid = f" (pid {self.pid})" if self.pid else ""
+        return f"{self.name:<14} {self.state:<8} {self.address}{pid}"
+
+
+def _local_port(host: str | None, port: int | None, default: int) -> int | None:
+    """The port of a loopback address, or None for a remote one."""
+    if host is None or host.lower() not in _LOOPBACK:
+        return None
+    return port or default
+
+
+def kafka_local_port(bootstrap_servers: str) -> int | None:
+    """The port to run the local broker on, or None if the configured brokers are remote."""
+    first = bootstrap_servers.split(",")[0].strip()
+    parts = urlsplit(f"//{first}")
+    return _local_port(parts.hostname, parts.port, 9092)
+
+
+def elasticsearch_local_port(url: str) -> int | None:
+    """The port to run the local Elasticsearch on, or None if the configured one is remote."""
+    parts = urlsplit(url.split(",")[0].strip())
+    return _local_port(parts.hostname, parts.port, 9200)
+
+
+def java_major_version(java: Path) -> int | None:
+    """The feature version (17, 21, 25, ...) of a java executable, None if it does not run."""
+    try:
+        done = subprocess.run(
+            [str(java), "-version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except OSError:
+        return None
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', done.stderr)
+    if not match:
+        return None
+    major = int(match.group(1))
+    # Java 8 and older call themselves "1.8".
+    return int(match.group(2) or 0) if major == 1 else major
+
+
+def find_java(minimum: int = _MIN_ES_JAVA) -> Path:
+    """The newest java at least `minimum`, from ES_JAVA_HOME, JAVA_HOME, /usr/lib/jvm or PATH."""
+    homes = [os.environ.get("ES_JAVA_HOME"), os.environ.get("JAVA_HOME")]
+    jvm_dir = Path("/usr/lib/jvm")
+    if jvm_dir.is_dir():
+        homes.extend(str(home) for home in sorted(jvm_dir.iterdir()))
+    candidates = [Path(home) / "bin" / "java" for home in homes if home]
+    on_path = shutil.which("java")
+    if on_path:
+        candidates.append(Path(on_path).resolve())
+    found: dict[Path, int] = {}
+    for java in candidates:
+        if java.is_file() and java.resolve() not in found:
+            version = java_major_version(java)
+            if version is not None:
+                found[java.resolve()] = version
+    usable = {java: version for java, version in found.items() if version >= minimum}
+    if not usable:
+        seen = ", ".join(f"{java} ({version})" for java, version in found.items()) or "none"
+        raise StackError(
+            f"Elasticsearch 9 needs Java {minimum} or newer; found: {seen}. Install one "
+            "(for example `apt-get install openjdk-21-jre-headless`, or a Temurin JDK) and/or "
+            "point ES_JAVA_HOME at it."
+        )
+    return max(usable, key=lambda java: usable[java])
+
+
+def _require_maven() -> str:
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise StackError(
+            "Maven (`mvn`) is needed to fetch Kafka and Elasticsearch the first time. "
+            "Install it (for example `apt-get install maven`) or point "
+            "WIREWATCH_KAFKA__BOOTSTRAP_SERVERS and WIREWATCH_INDEX__ELASTICSEARCH_URL at "
+            "servers you already run."
+        )
+    return mvn
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return f"(no log at {path})"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Serialises fetches of one cache folder between processes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run_maven(args: list[str], workdir: Path, what: str) -> None:
+    log = workdir / "mvn.log"
+    with log.open("w") as out:
+        done = subprocess.run(
+            [_require_maven(), "-B", "-q", *args],
+            cwd=workdir,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    if done.returncode != 0:
+        raise StackError(
+            f"Maven could not fetch {what} (exit {done.returncode}). Is Maven Central "
+            f"reachable? Last lines of {log}:\n{_tail(log)}"
+        )
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _extract_keeping_modes(archive: Path, target: Path) -> None:
+    """Unzips `archive` into `target`, keeping the executable bits zipfile drops."""
+    with zipfile.ZipFile(archive) as bundle:
+        for member in bundle.infolist():
+            extracted = Path(bundle.extract(member, target))
+            mode = (member.external_attr >> 16) & 0o777
+            if mode:
+                extracted.chmod(mode)
+
+
+def _chown_tree(root: Path, uid: int, gid: int) -> None:
+    os.chown(root, uid, gid)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            os.chown(Path(folder) / name, uid, gid, follow_symlinks=False)
+
+
+class _Server:
+    """One server process: its pid file, log, start and stop."""
+
+    name: str
+
+    def __init__(self, settings: StackSettings, port: int) -> None:
+        self.stack = settings
+        self.port = port
+        self.home = settings.state_dir.resolve() / self.name
+        self.pid_file = self.home / "server.pid"
+        self.log_file = self.home / "server.log"
+        self.workdir = self.home
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return pid if _alive(pid) else None
+
+    def status(self) -> ServerStatus:
+        pid = self.pid()
+        return ServerStatus(self.name, "running" if pid else "stopped", self.address, pid)
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def up(self, java: Path) -> None:
+        if self.pid() is not None:
+            self.wait_ready()
+            return
+        for port in self.ports():
+            if _port_open(port):
+                raise StackError(
+                    f"{self.name}: port {port} is already in use by another process. Stop it, "
+                    "or configure another port (see `wirewatch stack --help`)."
+                )
+        self.home.mkdir(parents=True, exist_ok=True)
+        command, env, user = self.prepare(java)
+        with self.log_file.open("ab") as log:
+            process = subprocess.Popen(
+                command,
+                cwd=self.workdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                user=user,
+                group=None if user is None else pwd.getpwnam(user).pw_gid,
+                extra_groups=None if user is None else [],
+            )
+        self.pid_file.write_text(f"{process.pid}\n")
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + self.stack.startup_timeout_s
+        while time.monotonic() < deadline:
+            if self.pid() is None:
+                raise StackError(
+                    f"{self.name} exited while starting. Last lines of its logs:\n{self.logs()}"
+                )
+            if self.ready():
+                return
+            time.sleep(0.5)
+        raise StackError(
+            f"{self.name} did not become ready in {self.stack.startup_timeout_s:.0f} s "
+            f"(WIREWATCH_STACK__STARTUP_TIMEOUT_S). Last lines of its logs:\n{self.logs()}"
+        )
+
+    def down(self, timeout_s: float = 60.0) -> None:
+        pid = self.pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if _alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+        self.pid_file.unlink(missing_ok=True)
+
+    def logs(self) -> str:
+        return _tail(self.log_file)
+
+    def ports(self) -> list[int]:
+        raise NotImplementedError
+
+    def ready(self) -> bool:
+        raise NotImplementedError
+
+    def prepare(self, java: Path) -> tuple[list[str], dict[str, str], str | None]:
+        """Fetches and configures the server; returns its command, environment and user."""
+        raise NotImplementedError
+
+
+class _Kafka(_Server):
+    name = "kafka"
+
+    @property
+    def controller_port(self) -> int:
+        return self.port + 1
+
+    def ports(self) -> list[int]:
+        return [self.port, self.controller_port]
+
+    def ready(self) -> bool:
+        # The broker accepts connections on its client listener only once it has started.
+        return _port_open(self.port)
+
+    def fetch(self) -> Path:
+        """The folder of the broker's jars, fetched with Maven the first time."""
+        root = self.stack.cache_dir / f"kafka-{self.stack.kafka_version}"
+        lib = root / "lib"
+        complete = root / ".complete"
+        with _locked(self.stack.cache_dir / ".kafka.lock"):
+            if complete.exists():
+                return lib
+            shutil.rmtree(lib, ignore_errors=True)
+            root.mkdir(parents=True, exist_ok=True)
+            (root / "pom.xml").write_text(_kafka_pom(self.stack.kafka_version))
+            _run_maven(
+                [
+                    "dependency:copy-dependencies",
+                    f"-DoutputDirectory={lib}",
+                    "-DincludeScope=runtime",
+                ],
+                root,
+                f"Kafka {self.stack.kafka_version}",
+            )
+            complete.touch()
+        return lib
+
+    def prepare(self, java: Path) -> tuple[list[str], dict[str, str], str | None]:
+        lib = self.fetch()
+        data = self.home / "data"
+        config = self.home / "server.properties"
+        config.write_text(
+            _kafka_properties(port=self.port, controller_port=self.controller_port, data=data)
+        )
+        log_config = self.home / "log4j2.properties"
+        log_config.write_text(_KAFKA_LOG4J)
+        classpath = f"{lib}/*"
+        if not (data / "meta.properties").exists():
+            formatted = subprocess.run(
+                [str(java), "-cp", classpath, "kafka.tools.StorageTool", "format",
+                 "-t", _kafka_cluster_id(), "-c", str(config)],
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            if formatted.returncode != 0:
+                raise StackError(
+                    f"kafka: formatting the storage in {data} failed:\n{formatted.stdout}"
+                    f"{formatted.stderr}"
+                )
+        heap = f"-Xmx{self.stack.kafka_heap_mb}m"
+        command = [
+            str(java), heap, f"-Xms{self.stack.kafka_heap_mb // 2}m",
+            f"-Dlog4j2.configurationFile={log_config}", "-cp", classpath,
+            "kafka.Kafka", str(config),
+        ]  # fmt: skip
+        return command, dict(os.environ), None
+
+
+class _Elasticsearch(_Server):
+    name = "elasticsearch"
+
+    def __init__(self, settings: StackSettings, port: int) -> None:
+        super().__init__(settings, port)
+        self.user = settings.elasticsearch_user if os.geteuid() == 0 else None
+        if self.user is not None:
+            # Elasticsearch refuses to run as root; its files must be reachable by its own user,
+            # and folders such as /root are not, so they live in a folder of their own.
+            digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:12]
+            self.runtime = Path("/var/tmp") / f"wirewatch-es-{digest}"
+        else:
+            self.runtime = self.home
+        self.workdir = self.runtime
+
+    @property
+    def transport_port(self) -> int:
+        return self.port + 100
+
+    def ports(self) -> list[int]:
+        return [self.port, self.transport_port]
+
+    def ready(self) -> bool:
+        url = f"http://127.0.0.1:{self.port}/_cluster/health?wait_for_status=yellow&timeout=1s"
+        try:
+            with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 (fixed http URL)
+                return bool(response.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def logs(self) -> str:
+        server_log = self.runtime / "logs" / "wirewatch-local.log"
+        return f"{_tail(self.log_file, 20)}\n--- {server_log} ---\n{_tail(server_log, 30)}"
+
+    def fetch(self) -> Path:
+        """The server's zip, fetched with Maven the first time."""
+        version = self.stack.elasticsearch_version
+        archive = self.stack.cache_dir / f"elasticsearch-{version}.zip"
+        with _locked(self.stack.cache_dir / ".elasticsearch.lock"):
+            if archive.exists():
+                return archive
+            workdir = self.stack.cache_dir / f"elasticsearch-{version}-fetch"
+            workdir.mkdir(parents=True, exist_ok=True)
+            _run_maven(
+                [
+                    "dependency:copy",
+                    "-Dartifact=org.elasticsearch.distribution.integ-test-zip:"
+                    f"elasticsearch:{version}:zip",
+                    f"-DoutputDirectory={workdir}",
+                ],
+                workdir,
+                f"Elasticsearch {version}",
+            )
+            (workdir / f"elasticsearch-{version}.zip").rename(archive)
+            shutil.rmtree(workdir, ignore_errors=True)
+        return archive
+
+    def prepare(self, java: Path) -> tuple[list[str], dict[str, str], str | None]:
+        archive = self.fetch()
+        version = self.stack.elasticsearch_version
+        distribution = self.runtime / f"elasticsearch-{version}"
+        if not (distribution / "bin" / "elasticsearch").exists():
+            shutil.rmtree(distribution, ignore_errors=True)
+            self.runtime.mkdir(parents=True, exist_ok=True)
+            _extract_keeping_modes(archive, self.runtime)
+        config = self.runtime / "config"
+        if not config.exists():
+            shutil.copytree(distribution / "config", config)
+        (config / "elasticsearch.yml").write_text(
+            _elasticsearch_yml(
+                port=self.port, transport_port=self.transport_port, runtime=self.runtime
+            )
+        )
+        for folder in ("data", "logs", "tmp"):
+            (self.runtime / folder).mkdir(exist_ok=True)
+        if self.user is not None:
+            account = pwd.getpwnam(self.user)
+            _chown_tree(self.runtime, account.pw_uid, account.pw_gid)
+        heap = self.stack.elasticsearch_heap_mb
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.runtime),
+            "ES_JAVA_HOME": str(java.parent.parent),
+            "ES_PATH_CONF": str(config),
+            "ES_TMPDIR": str(self.runtime / "tmp"),
+            "ES_JAVA_OPTS": f"-Xms{heap}m -Xmx{heap}m",
+        }
+        return [str(distribution / "bin" / "elasticsearch")], env, self.user
+
+
+class LocalStack:
+    """The servers the settings point at on this machine; remote ones are left alone."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        kafka_port = kafka_local_port(settings.kafka.bootstrap_servers)
+        es_port = elasticsearch_local_port(settings.index.elasticsearch_url)
+        self._kafka = _Kafka(settings.stack, kafka_port) if kafka_port else None
+        self._es = _Elasticsearch(settings.stack, es_port) if es_port else None
+
+    def _servers(self) -> list[_Server]:
+        return [server for server in (self._kafka, self._es) if server is not None]
+
+    def up(self) -> list[ServerStatus]:
+        """Starts the local servers that are not running and waits until they answer."""
+        servers = self._servers()
+        if servers:
+            java = find_java()
+            for server in servers:
+                try:
+                    server.up(java)
+                except BaseException:
+                    server.down()
+                    raise
+        return self.status()
+
+    def down(self) -> list[ServerStatus]:
+        """Stops the local servers; their data stays for the next `up`."""
+        for server in self._servers():
+            server.down()
+        return self.status()
+
+    def status(self) -> list[ServerStatus]:
+        """One line per server: running, stopped, or external (configured elsewhere)."""
+        statuses = [server.status() for server in self._servers()]
+        if self._kafka is None:
+            statuses.insert(
+                0, ServerStatus("kafka", "external", self.settings.kafka.bootstrap_servers)
+            )
+        if self._es is None:
+            statuses.append(
+                ServerStatus("elasticsearch", "external", self.settings.index.elasticsearch_url)
+            )
+        return statuses
+
+
+def _kafka_cluster_id() -> str:
+    # Kafka's own Uuid.randomUuid: 16 random bytes, URL-safe base64, no padding, no leading '-'.
+    while True:
+        cluster_id = base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
+def _kafka_pom(version: str) -> str:
+    dependencies = [
+        ("org.apache.kafka", "kafka_2.13", version),
+        ("org.apache.logging.log4j", "log4j-slf4j2-impl", _LOG4J_VERSION),
+        ("org.apache.logging.log4j", "log4j-core", _LOG4J_VERSION),
+        # Kafka's own dependencies bring slf4j-api 1.7, which cannot see the log4j2 binding.
+        ("org.slf4j", "slf4j-api", _SLF4J_VERSION),
+    ]
+    listed = "".join(
+        f"<dependency><groupId>{group}</groupId><artifactId>{artifact}</artifactId>"
+        f"<version>{release}</version></dependency>"
+        for group, artifact, release in dependencies
+    )
+    return (
+        '<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>'
+        "<groupId>wirewatch.local</groupId><artifactId>kafka-runtime</artifactId>"
+        f"<version>1</version><packaging>pom</packaging><dependencies>{listed}</dependencies>"
+        "</project>\n"
+    )
+
+
+def _kafka_properties(*, port: int, controller_port: int, data: Path) -> str:
+    return f"""\
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:{controller_port}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs={data}
+num.partitions=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=5
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.retention.hours=168
+"""
+
+
+_KAFKA_LOG4J = """\
+status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = info
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.kafka.name = kafka
+logger.kafka.level = warn
+logger.org.name = org.apache.kafka
+logger.org.level = warn
+logger.server.name = kafka.server.KafkaRaftServer
+logger.server.level = info
+"""
+
+
+def _elasticsearch_yml(*, port: int, transport_port: int, runtime: Path) -> str:
+    return f"""\
+cluster.name: wirewatch-local
+node.name: wirewatch-local
+path.data: {runtime / "data"}
+path.logs: {runtime / "logs"}
+network.host: 127.0.0.1
+http.port: {port}
+transport.port: {transport_port}
+discovery.type: single-node
+xpack.security.enabled: false
+# Development disks are often nearly full; without this the server blocks writes at its
+# watermarks and tests fail for reasons that have nothing to do with wirewatch.
+cluster.routing.allocation.disk.threshold_enabled: false
+action.destructive_requires_name: false
+"""
