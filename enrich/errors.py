@@ -1,0 +1,7 @@
+"""Errors of enrichment."""
+
+from contracts.errors import WirewatchError
+
+
+class EnrichmentError(WirewatchError):
+    """The language pipeline could not be loaded or run."""

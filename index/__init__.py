@@ -1,0 +1,22 @@
+"""index: the Elasticsearch side. Template, write alias, bulk writes and search.
+
+Only this package talks to Elasticsearch.
+"""
+
+from index.bulk import Rejection
+from index.documents import ArticleDocument, build_document
+from index.errors import IndexingError, QueryError
+from index.settings import IndexSettings
+from index.store import ArticleIndex, SearchHit, SearchResult
+
+__all__ = [
+    "ArticleDocument",
+    "ArticleIndex",
+    "IndexSettings",
+    "IndexingError",
+    "QueryError",
+    "Rejection",
+    "SearchHit",
+    "SearchResult",
+    "build_document",
+]

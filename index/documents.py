@@ -1,0 +1,62 @@
+"""The indexed document: what Kibana and alert rules query (field names are a contract)."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.models import EnrichedArticle, Entity, KafkaPosition
+
+
+class ArticleDocument(BaseModel):
+    """One article in the index, keyed by its deterministic id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="The document `_id`: the article's id, else its canonical URL.")
+    url: str | None
+    title: str
+    body: str
+    published_at: datetime
+    source: str
+    language: str
+    authors: list[str]
+    entities: list[Entity]
+    persons: list[str]
+    organizations: list[str]
+    locations: list[str]
+    weapons: list[str]
+    countries: list[str]
+    topics: list[str]
+    ingested_at: datetime
+    kafka: KafkaPosition
+
+    def source_fields(self) -> dict[str, Any]:
+        """The document's `_source`."""
+        return self.model_dump(mode="json")
+
+
+def build_document(
+    enriched: EnrichedArticle, position: KafkaPosition, ingested_at: datetime
+) -> ArticleDocument:
+    """The document to index for an enriched article read at `position`."""
+    article = enriched.article
+    return ArticleDocument(
+        id=article.document_id,
+        url=article.url,
+        title=article.title,
+        body=article.body,
+        published_at=article.published_at,
+        source=article.source,
+        language=enriched.language,
+        authors=article.authors,
+        entities=enriched.entities,
+        persons=enriched.persons,
+        organizations=enriched.organizations,
+        locations=enriched.locations,
+        weapons=enriched.weapons,
+        countries=enriched.countries,
+        topics=enriched.topics,
+        ingested_at=ingested_at,
+        kafka=position,
+    )

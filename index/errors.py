@@ -1,0 +1,11 @@
+"""Errors of the Elasticsearch side."""
+
+from contracts.errors import WirewatchError
+
+
+class IndexingError(WirewatchError):
+    """Elasticsearch could not be set up, written to or searched."""
+
+
+class QueryError(IndexingError):
+    """A search query that Elasticsearch refuses (bad syntax, unknown field type, ...)."""

@@ -1,0 +1,226 @@
+"""The articles index: setup, bulk writes with retries, search."""
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, Self
+
+import structlog
+from elastic_transport import TransportError
+from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError
+from elasticsearch.helpers import async_streaming_bulk
+from pydantic import BaseModel, ConfigDict
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+from index.bulk import ItemFate, Rejection, describe_item_error, fate, item_result
+from index.client import connect
+from index.documents import ArticleDocument
+from index.errors import IndexingError, QueryError
+from index.settings import IndexSettings
+from index.template import first_index_name, index_template
+
+log = structlog.get_logger(__name__)
+
+
+class _StillPending(Exception):  # noqa: N818 (internal retry signal, not an error)
+    """Some documents got a retriable answer; tenacity tries them again."""
+
+
+class SearchHit(BaseModel):
+    """One search result."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    score: float | None
+    source: dict[str, Any]
+
+
+class SearchResult(BaseModel):
+    """What a search found."""
+
+    model_config = ConfigDict(frozen=True)
+
+    total: int
+    hits: list[SearchHit]
+
+
+class ArticleIndex:
+    """The write alias and its template, and the bulk writes that fill it.
+
+    Pass `client` to share one, or to wrap it (fault-injection tests do); otherwise one is
+    built from the settings and closed with the index.
+    """
+
+    def __init__(self, settings: IndexSettings, client: AsyncElasticsearch | None = None) -> None:
+        self.settings = settings
+        self.alias = settings.alias
+        self.client = client if client is not None else connect(settings)
+        self._owns_client = client is None
+        self._closed = False
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Closes the client if this index built it; safe to call twice."""
+        if not self._closed:
+            self._closed = True
+            if self._owns_client:
+                await self.client.close()
+
+    async def setup(self) -> None:
+        """Puts the index template and creates the write alias if missing.
+
+        On an existing index the mapping is updated in place; Elasticsearch accepts added
+        fields, and refuses changed ones with an error that says which.
+        """
+        template = index_template(self.settings)
+        try:
+            await self.client.indices.put_index_template(name=self.alias, **template)
+            if await self.client.indices.exists_alias(name=self.alias):
+                await self.client.indices.put_mapping(
+                    index=self.alias, write_index_only=True, **template["template"]["mappings"]
+                )
+                return
+            try:
+                await self.client.indices.create(
+                    index=first_index_name(self.alias),
+                    aliases={self.alias: {"is_write_index": True}},
+                )
+                log.info("index created", alias=self.alias, index=first_index_name(self.alias))
+            except BadRequestError as error:
+                # Another instance created it between our check and our create.
+                if error.error != "resource_already_exists_exception":
+                    raise
+        except (ApiError, TransportError) as error:
+            raise IndexingError(
+                f"could not set up the index template and alias {self.alias!r} at "
+                f"{self.settings.elasticsearch_url}: {error}",
+                retriable=isinstance(error, TransportError),
+            ) from error
+
+    async def ping(self) -> None:
+        """Raises IndexingError unless the cluster reports itself at least yellow."""
+        try:
+            health = await self.client.cluster.health(timeout="2s")
+        except (ApiError, TransportError) as error:
+            raise IndexingError(f"Elasticsearch does not answer: {error}", retriable=True) from error
+        if health["status"] == "red":
+            raise IndexingError("Elasticsearch cluster health is red", retriable=True)
+
+    async def refresh(self) -> None:
+        """Makes everything written so far searchable now."""
+        await self.client.indices.refresh(index=self.alias)
+
+    async def write(self, documents: Sequence[ArticleDocument]) -> list[Rejection]:
+        """Writes the documents, each under its own `_id` (a rewrite overwrites).
+
+        Retries 429, 5xx and connection failures with capped exponential backoff until the
+        retry deadline, then raises a retriable IndexingError. Returns the documents refused
+        for good (other 4xx), with the reason Elasticsearch gave.
+        """
+        pending = list(range(len(documents)))
+        rejections: list[Rejection] = []
+        retrying = AsyncRetrying(
+            stop=stop_after_delay(self.settings.retry_deadline_s),
+            wait=wait_exponential(
+                multiplier=self.settings.retry_initial_backoff_ms / 1000,
+                max=self.settings.retry_max_backoff_ms / 1000,
+            ),
+            retry=retry_if_exception_type(_StillPending),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    pending, refused = await self._send(documents, pending)
+                    rejections.extend(refused)
+                    if pending:
+                        raise _StillPending(f"{len(pending)} document(s) still pending")
+        except _StillPending as error:
+            raise IndexingError(
+                f"Elasticsearch did not accept {len(pending)} document(s) within "
+                f"{self.settings.retry_deadline_s:.0f} s (WIREWATCH_INDEX__RETRY_DEADLINE_S): "
+                f"{error}. Check the cluster's health and load.",
+                retriable=True,
+            ) from error
+        return sorted(rejections, key=lambda rejection: rejection.position)
+
+    async def _send(
+        self, documents: Sequence[ArticleDocument], pending: list[int]
+    ) -> tuple[list[int], list[Rejection]]:
+        """One bulk pass over the pending documents: those to retry, and those refused."""
+        actions = (
+            {
+                "_op_type": "index",
+                "_index": self.alias,
+                "_id": documents[i].id,
+                "_source": documents[i].source_fields(),
+            }
+            for i in pending
+        )
+        retry: list[int] = []
+        refused: list[Rejection] = []
+        answered = 0
+        try:
+            async for ok, info in async_streaming_bulk(
+                self.client,
+                actions,
+                chunk_size=max(1, len(pending)),
+                max_chunk_bytes=self.settings.bulk_max_bytes,
+                raise_on_error=False,
+                raise_on_exception=False,
+                max_retries=0,
+                yield_ok=True,
+            ):
+                position = pending[answered]
+                answered += 1
+                status, error = item_result(info)
+                outcome = fate(ok, status)
+                if outcome is ItemFate.RETRY:
+                    retry.append(position)
+                    log.warning("document write will be retried", id=documents[position].id,
+                                status=status, error=describe_item_error(error))  # fmt: skip
+                elif outcome is ItemFate.REJECT:
+                    refused.append(
+                        Rejection(
+                            position=position,
+                            document_id=documents[position].id,
+                            status=status if isinstance(status, int) else None,
+                            reason=describe_item_error(error),
+                        )
+                    )
+        except TransportError as error:
+            log.warning("bulk request failed; will retry", error=str(error))
+        retry.extend(pending[answered:])
+        return retry, refused
+
+    async def search(self, query: str, *, size: int = 10) -> SearchResult:
+        """Articles matching a Lucene query string (the syntax of Kibana's Lucene search bar)."""
+        try:
+            response = await self.client.search(
+                index=self.alias,
+                query={
+                    "query_string": {"query": query, "default_field": "*", "lenient": True}
+                },
+                size=size,
+                sort=[{"_score": "desc"}, {"published_at": "desc"}],
+                track_total_hits=True,
+            )
+        except BadRequestError as error:
+            raise QueryError(f"Elasticsearch refused the query {query!r}: {error}") from error
+        except (ApiError, TransportError) as error:
+            raise IndexingError(f"search failed: {error}", retriable=True) from error
+        hits = response["hits"]
+        return SearchResult(
+            total=hits["total"]["value"],
+            hits=[
+                SearchHit(id=hit["_id"], score=hit.get("_score"), source=hit["_source"])
+                for hit in hits["hits"]
+            ],
+        )

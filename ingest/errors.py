@@ -1,0 +1,11 @@
+"""Errors of the Kafka side."""
+
+from contracts.errors import WirewatchError
+
+
+class IngestError(WirewatchError):
+    """Reading from or writing to Kafka failed."""
+
+
+class InvalidMessage(IngestError):  # noqa: N818 (reads as what it is: a message that is invalid)
+    """A message that does not follow the article contract; it goes to the dead-letter topic."""

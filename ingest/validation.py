@@ -1,0 +1,62 @@
+"""Turning raw Kafka messages into articles or dead letters (pure, no I/O)."""
+
+import json
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from contracts.models import Article, DeadLetter, KafkaPosition, ReceivedArticle
+from ingest.errors import InvalidMessage
+
+# Enough of each problem for a user to fix the producer, without flooding a header.
+_MAX_REASON_CHARS = 2000
+
+
+def parse_article(value: bytes | None) -> Article:
+    """Validates a message value against the article contract.
+
+    Raises InvalidMessage with a reason that names each offending field.
+    """
+    if value is None:
+        raise InvalidMessage("the message has no value (a tombstone); expected an article")
+    try:
+        data = json.loads(value.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise InvalidMessage(f"the value is not UTF-8: {error}") from error
+    except json.JSONDecodeError as error:
+        raise InvalidMessage(f"the value is not JSON: {error}") from error
+    if not isinstance(data, dict):
+        raise InvalidMessage(f"the value must be a JSON object, got {type(data).__name__}")
+    try:
+        return Article.model_validate(data)
+    except ValidationError as error:
+        raise InvalidMessage(describe_validation_error(error)) from error
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line naming each invalid field and what is wrong with it."""
+    problems = []
+    for detail in error.errors(include_url=False, include_input=False):
+        field = ".".join(str(part) for part in detail["loc"]) or "article"
+        problems.append(f"{field}: {detail['msg']}")
+    reason = f"{len(problems)} invalid field(s): " + "; ".join(problems)
+    return reason[:_MAX_REASON_CHARS]
+
+
+def decode_message(
+    position: KafkaPosition, key: bytes | None, value: bytes | None, timestamp_ms: int
+) -> ReceivedArticle | DeadLetter:
+    """A received article, or the dead letter that says why the message is not one."""
+    try:
+        article = parse_article(value)
+    except InvalidMessage as error:
+        return DeadLetter(
+            position=position, key=key, value=value, stage="validation", reason=str(error)
+        )
+    return ReceivedArticle(
+        article=article,
+        position=position,
+        key=key,
+        value=value or b"",
+        published_to_kafka_at=datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC),
+    )

@@ -1,0 +1,193 @@
+"""The `wirewatch` command."""
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from contracts.errors import WirewatchError
+from contracts.models import Article
+from wirewatch.logs import configure_logging
+from wirewatch.settings import Settings
+
+app = typer.Typer(
+    help="Streams news articles from Kafka into Elasticsearch, with entities and topics.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+stack_app = typer.Typer(help="The local Kafka and Elasticsearch for development and tests.")
+app.add_typer(stack_app, name="stack")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings.service.log_level, settings.service.log_format)
+    return settings
+
+
+def _fail(error: WirewatchError) -> typer.Exit:
+    typer.secho(f"wirewatch: {error}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+@app.command()
+def run() -> None:
+    """Run the service: consume, enrich, index, until SIGTERM or Ctrl-C."""
+    from wirewatch.service import Service
+
+    settings = _settings()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await Service(settings).run(stop)
+
+    try:
+        asyncio.run(main())
+    except WirewatchError as error:
+        raise _fail(error) from error
+
+
+@app.command()
+def produce(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON lines.")],
+    topic: Annotated[str | None, typer.Option(help="Default: the articles topic.")] = None,
+) -> None:
+    """Publish each line of a JSON-lines file as one message (invalid lines too)."""
+    from ingest import ensure_topics, publish_lines, read_lines
+
+    settings = _settings()
+    target = topic or settings.ingest.topic
+
+    async def main() -> int:
+        if settings.ingest.create_topics:
+            await ensure_topics(
+                settings.kafka,
+                [target, settings.ingest.dead_letter_topic],
+                partitions=settings.ingest.topic_partitions,
+                replication_factor=settings.ingest.topic_replication_factor,
+            )
+        return await publish_lines(settings.kafka, target, read_lines(file))
+
+    try:
+        count = asyncio.run(main())
+    except WirewatchError as error:
+        raise _fail(error) from error
+    typer.echo(f"published {count} message(s) to {target}")
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='Lucene syntax, e.g. persons:"Vladimir Putin".')],
+    size: Annotated[int, typer.Option(min=0, help="Hits to show.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per hit.")] = False,
+) -> None:
+    """Search the indexed articles with a Lucene query, as in Kibana's search bar."""
+    from index import ArticleIndex
+
+    settings = _settings()
+
+    async def main() -> None:
+        async with ArticleIndex(settings.index) as index:
+            result = await index.search(query, size=size)
+        if as_json:
+            for hit in result.hits:
+                typer.echo(json.dumps({"_id": hit.id, "_score": hit.score, **hit.source}))
+            return
+        typer.echo(f"{result.total} article(s) match; showing {len(result.hits)}")
+        for hit in result.hits:
+            source = hit.source
+            typer.echo(f"\n{source.get('published_at', '')[:10]}  {source.get('title')}")
+            typer.echo(f"  id: {hit.id}   source: {source.get('source')}")
+            for facet in ("persons", "organizations", "countries", "weapons", "topics"):
+                if source.get(facet):
+                    typer.echo(f"  {facet}: {', '.join(source[facet])}")
+
+    try:
+        asyncio.run(main())
+    except WirewatchError as error:
+        raise _fail(error) from error
+
+
+@app.command()
+def enrich(
+    file: Annotated[
+        Path | None, typer.Argument(dir_okay=False, help="Article JSON lines; default stdin.")
+    ] = None,
+) -> None:
+    """Enrich articles offline: article JSON lines in, enriched JSON lines out."""
+    from enrich import Enricher
+    from ingest import InvalidMessage, parse_article
+
+    settings = _settings()
+    try:
+        enricher = Enricher(settings.enrich)
+    except WirewatchError as error:
+        raise _fail(error) from error
+    lines = file.read_bytes().splitlines() if file else sys.stdin.buffer.read().splitlines()
+    failed = 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            article = parse_article(line)
+        except InvalidMessage as error:
+            failed += 1
+            typer.secho(f"line {number}: {error}", fg=typer.colors.RED, err=True)
+            continue
+        (enriched,) = enricher.enrich([article])
+        typer.echo(enriched.model_dump_json())
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the message contract (deploy/article.schema.json)."""
+    typer.echo(json.dumps(article_json_schema(), indent=2))
+
+
+def article_json_schema() -> dict[str, object]:
+    """The JSON Schema of the article message, with an id producers can refer to."""
+    document = Article.model_json_schema(mode="validation")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://github.com/wirewatch/wirewatch/deploy/article.schema.json",
+        **document,
+    }
+
+
+@stack_app.command("up")
+def stack_up() -> None:
+    """Fetch (first time) and start the local Kafka and Elasticsearch, wait until they answer."""
+    _stack_command("up")
+
+
+@stack_app.command("down")
+def stack_down() -> None:
+    """Stop the local servers; their data stays."""
+    _stack_command("down")
+
+
+@stack_app.command("status")
+def stack_status() -> None:
+    """Say whether each local server runs."""
+    _stack_command("status")
+
+
+def _stack_command(action: str) -> None:
+    from wirewatch.stack import LocalStack
+
+    stack = LocalStack(_settings())
+    try:
+        statuses = getattr(stack, action)()
+    except WirewatchError as error:
+        raise _fail(error) from error
+    for status in statuses:
+        typer.echo(str(status))

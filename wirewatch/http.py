@@ -1,0 +1,70 @@
+"""The service's small HTTP port: /metrics, /healthz, /readyz."""
+
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Self
+
+import structlog
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from contracts.errors import WirewatchError
+
+log = structlog.get_logger(__name__)
+
+Check = Callable[[], Awaitable[None]]
+
+
+class HealthServer:
+    """Serves metrics and probes. Readiness asks each dependency's `check` to answer."""
+
+    def __init__(
+        self, host: str, port: int, registry: CollectorRegistry, checks: dict[str, Check]
+    ) -> None:
+        self.host = host
+        self.port = port
+        self._registry = registry
+        self._checks = checks
+        app = web.Application()
+        app.router.add_get("/metrics", self._metrics)
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/readyz", self._readyz)
+        self._runner = web.AppRunner(app, access_log=None)
+        self._started = False
+
+    async def __aenter__(self) -> Self:
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self._started = True
+        log.info("http listening", host=self.host, port=self.port)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Stops serving; safe to call twice."""
+        if self._started:
+            self._started = False
+            await self._runner.cleanup()
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        body = generate_latest(self._registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def _readyz(self, request: web.Request) -> web.Response:
+        failures = {}
+        for name, check in self._checks.items():
+            try:
+                await check()
+            except WirewatchError as error:
+                failures[name] = str(error)
+        if failures:
+            return web.json_response({"status": "unavailable", "failures": failures}, status=503)
+        return web.json_response({"status": "ready", "checked": sorted(self._checks)})

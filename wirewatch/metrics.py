@@ -1,0 +1,42 @@
+"""The service's Prometheus metrics, registered in the registry passed in."""
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class ServiceMetrics:
+    """Counters and gauges of the pipeline, all prefixed `wirewatch_`."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.consumed = Counter(
+            "wirewatch_messages_consumed",
+            "Messages read from the articles topic.",
+            ["topic"],
+            registry=registry,
+        )
+        self.indexed = Counter(
+            "wirewatch_articles_indexed", "Articles written to Elasticsearch.", registry=registry
+        )
+        self.dead_lettered = Counter(
+            "wirewatch_messages_dead_lettered",
+            "Messages sent to the dead-letter topic, by the stage that refused them.",
+            ["stage"],
+            registry=registry,
+        )
+        self.batch_seconds = Histogram(
+            "wirewatch_batch_duration_seconds",
+            "Time from fetching a batch to committing its offsets.",
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=registry,
+        )
+        self.batch_records = Histogram(
+            "wirewatch_batch_records",
+            "Messages per processed batch.",
+            buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000),
+            registry=registry,
+        )
+        self.consumer_lag = Gauge(
+            "wirewatch_consumer_lag",
+            "Messages between the committed position and the end of each partition.",
+            ["topic", "partition"],
+            registry=registry,
+        )
