@@ -1,0 +1,50 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+WIREWATCH := $(BIN)/wirewatch
+
+# The test stack runs on its own ports and data folder, apart from `make run`'s.
+TEST_ENV := WIREWATCH_KAFKA__BOOTSTRAP_SERVERS=127.0.0.1:19092 \
+	WIREWATCH_INDEX__ELASTICSEARCH_URL=http://127.0.0.1:19200 \
+	WIREWATCH_STACK__STATE_DIR=.wirewatch/test-stack \
+	WIREWATCH_SERVICE__HTTP_PORT=0
+
+.PHONY: install run stop test lint
+
+$(BIN)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { \
+		echo "wirewatch needs Python 3.11: '$(PYTHON)' was not found. Install it (e.g. apt-get install python3.11 python3.11-venv) or run: make PYTHON=/path/to/python3.11 ..."; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+		echo "wirewatch needs Python 3.11; '$(PYTHON)' is $$($(PYTHON) --version). Run: make PYTHON=/path/to/python3.11 ..."; exit 1; }
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+## make run: start the local Kafka and Elasticsearch, publish the samples, run the service.
+run: install
+	$(WIREWATCH) stack up
+	$(WIREWATCH) produce samples/articles.jsonl
+	$(WIREWATCH) run
+
+## make stop: stop the local servers started by `make run`.
+stop:
+	$(WIREWATCH) stack down
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## make test: install from scratch, lint, type-check, run all tests on a stack of their own.
+test:
+	rm -f $(BIN)/.installed
+	$(MAKE) lint
+	$(TEST_ENV) $(WIREWATCH) stack up || { $(TEST_ENV) $(WIREWATCH) stack down; exit 1; }
+	$(TEST_ENV) CI=$${CI:-true} $(BIN)/pytest; status=$$?; \
+		$(TEST_ENV) $(WIREWATCH) stack down; exit $$status

@@ -1,0 +1,147 @@
+"""The pipeline on real servers: searchable, dead-lettered, never duplicated."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from elasticsearch import AsyncElasticsearch
+
+from tests.integration.support import (
+    article_line,
+    committed_offsets,
+    count_documents,
+    eventually,
+    produce,
+    read_topic,
+    running,
+)
+from wirewatch.settings import Settings
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+def seed_line() -> bytes:
+    return json.dumps(json.loads((FIXTURES / "seed-article.json").read_text())).encode()
+
+
+async def test_seed_article_becomes_searchable_by_person(
+    settings: Settings, elasticsearch: AsyncElasticsearch
+) -> None:
+    await produce(settings, [seed_line()])
+    async with running(settings):
+        await eventually(
+            lambda: count_documents(elasticsearch, settings, 'persons:"Vladimir Putin"'),
+            what="the seed article to be searchable by persons",
+        )
+    response = await elasticsearch.search(
+        index=settings.index.alias, query={"match": {"persons": "Vladimir Putin"}}
+    )
+    (hit,) = response["hits"]["hits"]
+    source = hit["_source"]
+    assert {"Vladimir Putin", "Nicolas Maduro"} <= set(source["persons"])
+    assert hit["_id"] == "havanatimes-russia-venezuela-defense-industry-talks"
+    assert source["kafka"] == {"topic": settings.ingest.topic, "partition": 0, "offset": 0}
+    assert source["title"] == "Russian Military Officials in Venezuela for Defense Industry Talks"
+    assert any(e["text"] == "Vladimir Putin" and e["label"] == "PERSON" for e in source["entities"])
+
+
+async def test_cli_search_finds_the_seed_article(
+    settings: Settings, elasticsearch: AsyncElasticsearch
+) -> None:
+    await produce(settings, [seed_line()])
+    async with running(settings):
+        await eventually(lambda: count_documents(elasticsearch, settings), what="indexing")
+    env = {
+        **os.environ,
+        "WIREWATCH_INDEX__ALIAS": settings.index.alias,
+        "WIREWATCH_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+        "WIREWATCH_INDEX__ELASTICSEARCH_URL": settings.index.elasticsearch_url,
+    }
+    found = subprocess.run(
+        [sys.executable, "-m", "wirewatch", "search", 'persons:"Nicolas Maduro"', "--json"],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    hits = [json.loads(line) for line in found.stdout.splitlines()]
+    assert [hit["_id"] for hit in hits] == ["havanatimes-russia-venezuela-defense-industry-talks"]
+
+    refused = subprocess.run(
+        [sys.executable, "-m", "wirewatch", "search", "title:(unbalanced"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert "refused the query" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+async def test_invalid_message_is_dead_lettered_and_the_partition_keeps_flowing(
+    settings: Settings, elasticsearch: AsyncElasticsearch
+) -> None:
+    not_json = b"{this is not json"
+    no_title = article_line(1, title="")
+    await produce(settings, [not_json, no_title, article_line(2)])
+    async with running(settings):
+        await eventually(lambda: count_documents(elasticsearch, settings, "id:article-2"),
+                         what="the valid message after the invalid ones")  # fmt: skip
+        await eventually(lambda: committed_offsets(settings), what="a commit")
+
+    assert await committed_offsets(settings) == {0: 3}
+    assert await count_documents(elasticsearch, settings) == 1
+    letters = await read_topic(settings, settings.ingest.dead_letter_topic, 2)
+    assert [letter.value for letter in letters] == [not_json, no_title]
+    headers = [dict(letter.headers) for letter in letters]
+    assert [h["wirewatch.original_offset"] for h in headers] == [b"0", b"1"]
+    assert all(h["wirewatch.original_topic"] == settings.ingest.topic.encode() for h in headers)
+    assert all(h["wirewatch.stage"] == b"validation" for h in headers)
+    assert b"not JSON" in headers[0]["wirewatch.error"]
+    assert b"title" in headers[1]["wirewatch.error"]
+
+
+async def test_document_refused_by_elasticsearch_is_dead_lettered_with_its_reason(
+    settings: Settings, elasticsearch: AsyncElasticsearch
+) -> None:
+    await produce(settings, [article_line(1)])
+    async with running(settings):
+        await eventually(lambda: count_documents(elasticsearch, settings), what="indexing")
+    # Close the write index: further writes get a final 400 (index_closed_exception).
+    write_index = f"{settings.index.alias}-000001"
+    await elasticsearch.indices.close(index=write_index)
+    try:
+        await produce(settings, [article_line(2)])
+        async with running(settings):
+            await eventually(
+                lambda: read_topic(settings, settings.ingest.dead_letter_topic, 1),
+                what="the refused document in the dead-letter topic",
+            )
+            await eventually(
+                lambda: _offset_is(settings, 2), what="the refused message to be committed"
+            )
+    finally:
+        await elasticsearch.indices.open(index=write_index)
+    (letter,) = await read_topic(settings, settings.ingest.dead_letter_topic, 1)
+    headers = dict(letter.headers)
+    assert headers["wirewatch.stage"] == b"indexing"
+    assert b"article-2" in headers["wirewatch.error"]
+    assert b"closed" in headers["wirewatch.error"]
+    assert letter.value == article_line(2)
+
+
+async def _offset_is(settings: Settings, offset: int) -> bool:
+    return await committed_offsets(settings) == {0: offset}
+
+
+async def test_same_article_delivered_twice_across_a_restart_leaves_one_document(
+    settings: Settings, elasticsearch: AsyncElasticsearch
+) -> None:
+    await produce(settings, [article_line(7)])
+    async with running(settings):
+        await eventually(lambda: count_documents(elasticsearch, settings), what="first delivery")
+    await produce(settings, [article_line(7, title="Defence ministers meet again")])
+    async with running(settings):
+        await eventually(lambda: _offset_is(settings, 2), what="second delivery to be committed")
+
+    assert await count_documents(elasticsearch, settings) == 1
+    document = await elasticsearch.get(index=settings.index.alias, id="article-7")
+    assert document["_source"]["title"] == "Defence ministers meet again"
+    assert document["_source"]["kafka"]["offset"] == 1

@@ -1,0 +1,154 @@
+"""The article contract: what producers may send and what it becomes."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from contracts.models import Article, DeadLetter, Entity, KafkaPosition
+
+
+def article_data(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": "wire-1",
+        "url": "https://news.example.com/world/wire-1",
+        "title": "Talks in Caracas",
+        "body": "Officials met in Caracas on Monday.",
+        "published_at": "2019-03-25T12:00:00Z",
+        "source": "Example Wire",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_a_complete_article_is_accepted() -> None:
+    article = Article.model_validate(article_data(language="en", authors=["A. Writer"]))
+
+    assert article.id == "wire-1"
+    assert article.title == "Talks in Caracas"
+    assert article.published_at == datetime(2019, 3, 25, 12, tzinfo=UTC)
+    assert article.language == "en"
+    assert article.authors == ["A. Writer"]
+    assert article.schema_version == 1
+
+
+def test_language_and_authors_are_optional() -> None:
+    article = Article.model_validate(article_data())
+
+    assert article.language is None
+    assert article.authors == []
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("en", "en"), ("EN_us", "en-us"), (" pt-BR ", "pt-br"), ("zh-Hant-TW", "zh-hant-tw")],
+)
+def test_language_tags_are_normalised(given: str, expected: str) -> None:
+    assert Article.model_validate(article_data(language=given)).language == expected
+
+
+@pytest.mark.parametrize("tag", ["english", "e", "en us", "12", "en--us", ""])
+def test_malformed_language_tags_are_refused(tag: str) -> None:
+    with pytest.raises(ValidationError, match="language"):
+        Article.model_validate(article_data(language=tag))
+
+
+def test_an_article_needs_an_id_or_a_url() -> None:
+    with pytest.raises(ValidationError, match="'id' or a 'url'"):
+        Article.model_validate(article_data(id=None, url=None))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"url": None}, {"id": None}],
+    ids=["id-only", "url-only"],
+)
+def test_either_id_or_url_identifies_an_article(changes: dict[str, Any]) -> None:
+    assert Article.model_validate(article_data(**changes)).document_id
+
+
+@pytest.mark.parametrize(
+    "published_at", ["2019-03-25T12:00:00", "yesterday", "2019-13-40T00:00:00Z", ""]
+)
+def test_timestamps_without_an_offset_or_unparsable_are_refused(published_at: str) -> None:
+    with pytest.raises(ValidationError, match="published_at"):
+        Article.model_validate(article_data(published_at=published_at))
+
+
+def test_timestamps_with_an_offset_keep_it() -> None:
+    article = Article.model_validate(article_data(published_at="2019-03-25T08:00:00-04:00"))
+
+    assert article.published_at == datetime(2019, 3, 25, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/a", "example.com/a", "https://exa mple.com/"])
+def test_non_http_urls_are_refused(url: str) -> None:
+    with pytest.raises(ValidationError, match="url"):
+        Article.model_validate(article_data(url=url))
+
+
+def test_unknown_fields_are_ignored() -> None:
+    article = Article.model_validate(article_data(category="world", tags=["a", "b"]))
+
+    assert "category" not in article.model_dump()
+
+
+def test_html_bodies_are_reduced_to_text() -> None:
+    body = "<p>First <b>paragraph</b>.</p><script>track()</script><p>Second.</p>"
+
+    assert Article.model_validate(article_data(body=body)).body == "First paragraph.\n\nSecond."
+
+
+@pytest.mark.parametrize("body", ["<div><script>x()</script></div>", "   \n\t ", "<br/><hr>"])
+def test_bodies_without_text_are_refused(body: str) -> None:
+    with pytest.raises(ValidationError, match="body"):
+        Article.model_validate(article_data(body=body))
+
+
+@pytest.mark.parametrize("missing", ["title", "body", "published_at", "source"])
+def test_required_fields_are_required(missing: str) -> None:
+    data = article_data()
+    del data[missing]
+    with pytest.raises(ValidationError, match=missing):
+        Article.model_validate(data)
+
+
+def test_only_schema_version_1_is_accepted() -> None:
+    with pytest.raises(ValidationError, match="schema_version"):
+        Article.model_validate(article_data(schema_version=2))
+
+
+def test_articles_are_immutable() -> None:
+    article = Article.model_validate(article_data())
+    with pytest.raises(ValidationError):
+        article.title = "changed"  # type: ignore[misc]
+
+
+def test_document_id_prefers_the_id() -> None:
+    assert Article.model_validate(article_data()).document_id == "wire-1"
+
+
+def test_document_id_falls_back_to_the_canonical_url() -> None:
+    article = Article.model_validate(
+        article_data(id=None, url="HTTPS://News.Example.com/world/wire-1/?utm_source=x")
+    )
+
+    assert article.document_id == "https://news.example.com/world/wire-1"
+
+
+def test_entity_offsets_cannot_be_negative() -> None:
+    with pytest.raises(ValidationError):
+        Entity(text="Caracas", label="GPE", field="body", start=-1, end=6)
+
+
+def test_dead_letters_carry_the_tombstone_value() -> None:
+    letter = DeadLetter(
+        position=KafkaPosition(topic="t", partition=0, offset=1),
+        value=None,
+        stage="validation",
+        reason="tombstone",
+    )
+
+    assert letter.value is None
+    assert letter.key is None

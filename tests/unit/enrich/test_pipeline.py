@@ -1,0 +1,150 @@
+"""Enrichment with the real spaCy pipeline: entity offsets, facets, language handling."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from contracts.models import Article
+from enrich import Enricher, EnrichSettings
+from enrich.pipeline import analysed_text
+
+SEED = Path(__file__).resolve().parents[2] / "fixtures" / "seed-article.json"
+
+
+@pytest.fixture(scope="module")
+def enricher() -> Enricher:
+    return Enricher(EnrichSettings())
+
+
+@pytest.fixture(scope="module")
+def seed() -> Article:
+    return Article.model_validate(json.loads(SEED.read_text(encoding="utf-8")))
+
+
+def article(id_: str, title: str, body: str, language: str | None = None) -> Article:
+    return Article.model_validate(
+        {
+            "id": id_,
+            "title": title,
+            "body": body,
+            "published_at": "2019-03-25T12:00:00Z",
+            "source": "Example Wire",
+            "language": language,
+        }
+    )
+
+
+def test_the_seed_article_names_its_people(enricher: Enricher, seed: Article) -> None:
+    (enriched,) = enricher.enrich([seed])
+
+    assert enriched.language == "en"
+    assert "Vladimir Putin" in enriched.persons
+    assert "Nicolas Maduro" in enriched.persons
+    assert "VE" in enriched.countries
+
+
+def test_surname_mentions_merge_into_full_names(enricher: Enricher, seed: Article) -> None:
+    (enriched,) = enricher.enrich([seed])
+
+    assert "Juan Guaido" in enriched.persons
+    assert "Guaido" not in enriched.persons
+
+
+def test_entity_offsets_point_into_their_field(enricher: Enricher, seed: Article) -> None:
+    (enriched,) = enricher.enrich([seed])
+
+    fields = {entity.field for entity in enriched.entities}
+    assert fields == {"title", "body"}
+    for entity in enriched.entities:
+        text = seed.title if entity.field == "title" else seed.body
+        assert 0 <= entity.start < entity.end <= len(text)
+        assert text[entity.start : entity.end] == entity.text, entity
+
+
+def test_title_entities_are_found(enricher: Enricher, seed: Article) -> None:
+    (enriched,) = enricher.enrich([seed])
+
+    in_title = {(e.text, e.start, e.end) for e in enriched.entities if e.field == "title"}
+    assert ("Venezuela", 30, 39) in in_title
+
+
+def test_non_english_articles_get_no_entities(enricher: Enricher) -> None:
+    spanish = article(
+        "es-1",
+        "Militares rusos en Venezuela",
+        "Vladimir Putin y Nicolas Maduro hablaron el lunes en Caracas sobre la cooperación.",
+        language="es",
+    )
+
+    (enriched,) = enricher.enrich([spanish])
+
+    assert enriched.language == "es"
+    assert enriched.entities == []
+    assert enriched.persons == []
+    assert enriched.countries == []
+
+
+def test_a_regional_english_tag_is_english(enricher: Enricher) -> None:
+    british = article(
+        "gb-1",
+        "Putin meets Maduro",
+        "Vladimir Putin met Nicolas Maduro in Moscow on Monday.",
+        language="en-GB",
+    )
+
+    (enriched,) = enricher.enrich([british])
+
+    assert enriched.language == "en-gb"
+    assert "Vladimir Putin" in enriched.persons
+
+
+def test_an_article_without_a_language_gets_one_guessed(enricher: Enricher) -> None:
+    german = article(
+        "de-1",
+        "Russische Militärs in Venezuela",
+        "Die Regierung in Caracas hat am Montag eine russische Militärdelegation empfangen, "
+        "um über die Zusammenarbeit in der Rüstungsindustrie zu sprechen.",
+    )
+
+    (enriched,) = enricher.enrich([german])
+
+    assert enriched.language == "und"
+    assert enriched.entities == []
+
+
+def test_a_mixed_batch_comes_back_in_input_order(enricher: Enricher, seed: Article) -> None:
+    batch = [
+        article("es-1", "Noticias", "Nicolas Maduro habló en Caracas.", language="es"),
+        seed,
+        article("de-1", "Nachrichten", "Wladimir Putin sprach in Moskau.", language="de"),
+        article("en-1", "Putin speaks", "Vladimir Putin spoke in Moscow on Monday.", "en"),
+    ]
+
+    enriched = enricher.enrich(batch)
+
+    assert [item.article for item in enriched] == batch
+    assert [item.language for item in enriched] == ["es", "en", "de", "en"]
+    assert enriched[0].entities == []
+    assert enriched[2].entities == []
+    assert "Nicolas Maduro" in enriched[1].persons
+    assert "Vladimir Putin" in enriched[3].persons
+
+
+def test_an_empty_batch_gives_nothing(enricher: Enricher) -> None:
+    assert enricher.enrich([]) == []
+
+
+def test_long_bodies_are_cut_and_offsets_stay_in_range(enricher: Enricher, seed: Article) -> None:
+    cut = copy.copy(enricher)  # shares the loaded pipeline
+    cut.settings = EnrichSettings(max_text_chars=300)
+
+    (enriched,) = cut.enrich([seed])
+
+    assert analysed_text(seed, 300) == (seed.title + "\n\n" + seed.body)[:300]
+    for entity in enriched.entities:
+        text = seed.title if entity.field == "title" else seed.body
+        assert text[entity.start : entity.end] == entity.text
+        if entity.field == "body":
+            assert entity.end <= 300 - len(seed.title) - 2
