@@ -16,7 +16,7 @@ from pydantic import (
 from contracts.identity import document_id
 from contracts.text import html_to_text, looks_like_html, normalise_whitespace
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 _LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 
@@ -70,9 +70,7 @@ class Article(BaseModel):
     language: Annotated[str, AfterValidator(_language_tag)] | None = Field(
         default=None, description="BCP 47 tag; detected when absent."
     )
-    authors: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
-        default_factory=list
-    )
+    authors: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _identified(self) -> Self:

@@ -5,8 +5,48 @@ import re
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # The commonest English function words; they make up a large share of any English prose.
 _ENGLISH_FUNCTION_WORDS = frozenset(
-    "the of and to a in is was for on that with as by at from it his her its be are were "
-    "has have had said not but this which an or will would their they he she after".split()
+    [
+        "the",
+        "of",
+        "and",
+        "to",
+        "a",
+        "in",
+        "is",
+        "was",
+        "for",
+        "on",
+        "that",
+        "with",
+        "as",
+        "by",
+        "at",
+        "from",
+        "it",
+        "his",
+        "her",
+        "its",
+        "be",
+        "are",
+        "were",
+        "has",
+        "have",
+        "had",
+        "said",
+        "not",
+        "but",
+        "this",
+        "which",
+        "an",
+        "or",
+        "will",
+        "would",
+        "their",
+        "they",
+        "he",
+        "she",
+        "after",
+    ]
 )
 _MIN_SHARE = 0.12
 _MIN_WORDS = 8

@@ -62,7 +62,10 @@ class ArticleIndex:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.close()
 
@@ -109,7 +112,9 @@ class ArticleIndex:
         try:
             health = await self.client.cluster.health(timeout="2s")
         except (ApiError, TransportError) as error:
-            raise IndexingError(f"Elasticsearch does not answer: {error}", retriable=True) from error
+            raise IndexingError(
+                f"Elasticsearch does not answer: {error}", retriable=True
+            ) from error
         if health["status"] == "red":
             raise IndexingError("Elasticsearch cluster health is red", retriable=True)
 
@@ -141,7 +146,8 @@ class ArticleIndex:
                     pending, refused = await self._send(documents, pending)
                     rejections.extend(refused)
                     if pending:
-                        raise _StillPending(f"{len(pending)} document(s) still pending")
+                        # tenacity's idiom: raising inside the attempt asks for another one.
+                        raise _StillPending(f"{len(pending)} document(s) still pending")  # noqa: TRY301
         except _StillPending as error:
             raise IndexingError(
                 f"Elasticsearch did not accept {len(pending)} document(s) within "
@@ -205,9 +211,7 @@ class ArticleIndex:
         try:
             response = await self.client.search(
                 index=self.alias,
-                query={
-                    "query_string": {"query": query, "default_field": "*", "lenient": True}
-                },
+                query={"query_string": {"query": query, "default_field": "*", "lenient": True}},
                 size=size,
                 sort=[{"_score": "desc"}, {"published_at": "desc"}],
                 track_total_hits=True,

@@ -42,9 +42,7 @@ async def publish_lines(kafka: KafkaSettings, topic: str, lines: Iterable[bytes]
     )
     try:
         await producer.start()
-        pending = [
-            await producer.send(topic, value=line, key=message_key(line)) for line in lines
-        ]
+        pending = [await producer.send(topic, value=line, key=message_key(line)) for line in lines]
         await asyncio.gather(*pending)
     except KafkaError as error:
         raise IngestError(

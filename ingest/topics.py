@@ -13,6 +13,7 @@ async def ensure_topics(
 ) -> list[str]:
     """Creates those of `names` that do not exist yet; returns the ones it created."""
     admin = AIOKafkaAdminClient(**client_options(kafka))
+    missing: list[str] = []
     try:
         await admin.start()
         missing = [name for name in names if name not in set(await admin.list_topics())]
@@ -30,7 +31,6 @@ async def ensure_topics(
                     f"{replication_factor}): {detail}. Create it yourself or fix "
                     "WIREWATCH_INGEST__TOPIC_PARTITIONS / TOPIC_REPLICATION_FACTOR."
                 )
-        return missing
     except KafkaError as error:
         raise IngestError(
             f"could not reach Kafka at {kafka.bootstrap_servers} to check topics {names}: "
@@ -39,3 +39,4 @@ async def ensure_topics(
         ) from error
     finally:
         await admin.close()
+    return missing

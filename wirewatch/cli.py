@@ -154,13 +154,9 @@ def schema() -> None:
 
 
 def article_json_schema() -> dict[str, object]:
-    """The JSON Schema of the article message, with an id producers can refer to."""
+    """The JSON Schema (draft 2020-12) of the article message."""
     document = Article.model_json_schema(mode="validation")
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://github.com/wirewatch/wirewatch/deploy/article.schema.json",
-        **document,
-    }
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **document}
 
 
 @stack_app.command("up")

@@ -54,7 +54,8 @@ class StackSettings(BaseModel):
     elasticsearch_heap_mb: int = Field(default=1024, gt=0)
     startup_timeout_s: float = Field(default=180.0, gt=0)
     elasticsearch_user: str = Field(
-        default="nobody", description="Unprivileged user that runs Elasticsearch when wirewatch runs as root."
+        default="nobody",
+        description="Unprivileged user that runs Elasticsearch when wirewatch runs as root.",
     )
 
 

@@ -373,7 +373,7 @@ class _Elasticsearch(_Server):
             # Elasticsearch refuses to run as root; its files must be reachable by its own user,
             # and folders such as /root are not, so they live in a folder of their own.
             digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:12]
-            self.runtime = Path("/var/tmp") / f"wirewatch-es-{digest}"
+            self.runtime = Path("/var/tmp") / f"wirewatch-es-{digest}"  # noqa: S108
         else:
             self.runtime = self.home
         self.workdir = self.runtime
@@ -388,7 +388,7 @@ class _Elasticsearch(_Server):
     def ready(self) -> bool:
         url = f"http://127.0.0.1:{self.port}/_cluster/health?wait_for_status=yellow&timeout=1s"
         try:
-            with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 (fixed http URL)
+            with urllib.request.urlopen(url, timeout=3) as response:
                 return bool(response.status == 200)
         except (urllib.error.URLError, OSError):
             return False

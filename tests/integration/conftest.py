@@ -43,5 +43,3 @@ async def elasticsearch(base_settings: Settings) -> AsyncIterator[AsyncElasticse
     """A client for checking what the service wrote."""
     async with connect(base_settings.index) as client:
         yield client
-
-

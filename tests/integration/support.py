@@ -151,7 +151,7 @@ async def read_topic(settings: Settings, topic: str, count: int) -> list[Any]:
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
         if not partitions:
-            await consumer._client.force_metadata_update()  # noqa: SLF001
+            await consumer._client.force_metadata_update()
             partitions = consumer.partitions_for_topic(topic) or set()
         consumer.assign([TopicPartition(topic, p) for p in partitions])
         messages: list[Any] = []

@@ -1,5 +1,6 @@
 """The pipeline on real servers: searchable, dead-lettered, never duplicated."""
 
+import asyncio
 import json
 import os
 import subprocess
@@ -59,14 +60,16 @@ async def test_cli_search_finds_the_seed_article(
         "WIREWATCH_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
         "WIREWATCH_INDEX__ELASTICSEARCH_URL": settings.index.elasticsearch_url,
     }
-    found = subprocess.run(
+    found = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "wirewatch", "search", 'persons:"Nicolas Maduro"', "--json"],
         env=env, capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     hits = [json.loads(line) for line in found.stdout.splitlines()]
     assert [hit["_id"] for hit in hits] == ["havanatimes-russia-venezuela-defense-industry-talks"]
 
-    refused = subprocess.run(
+    refused = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "wirewatch", "search", "title:(unbalanced"],
         env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip

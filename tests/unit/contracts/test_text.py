@@ -34,7 +34,10 @@ def test_scripts_styles_and_head_are_dropped() -> None:
 
 
 def test_line_breaks_and_list_items_end_lines() -> None:
-    assert html_to_text("<ul><li>a</li><li>b</li></ul>Line<br>next") == "a\nb\nLine\nnext"
+    text = html_to_text("<ul><li>a</li><li>b</li></ul>Line<br>next")
+
+    assert [line for line in text.splitlines() if line] == ["a", "b", "Line", "next"]
+    assert text.endswith("Line\nnext")
 
 
 def test_character_references_are_decoded() -> None:

@@ -1,0 +1,21 @@
+"""The exported JSON Schema of the message contract stays in step with the model."""
+
+import json
+from pathlib import Path
+
+from wirewatch.cli import article_json_schema
+
+EXPORTED = Path(__file__).parents[3] / "deploy" / "article.schema.json"
+
+
+def test_exported_schema_matches_the_model() -> None:
+    exported = json.loads(EXPORTED.read_text())
+    assert exported == article_json_schema(), (
+        "deploy/article.schema.json is stale: regenerate it with "
+        "`wirewatch schema > deploy/article.schema.json`"
+    )
+
+
+def test_schema_requires_the_fields_producers_must_send() -> None:
+    schema = article_json_schema()
+    assert set(schema["required"]) == {"title", "body", "published_at", "source"}  # type: ignore[arg-type]

@@ -1,0 +1,70 @@
+"""Which local servers the stack runs, and how it configures them."""
+
+from pathlib import Path
+
+import pytest
+
+from wirewatch.stack import _kafka_properties, elasticsearch_local_port, kafka_local_port
+
+
+@pytest.mark.parametrize(
+    ("bootstrap_servers", "port"),
+    [
+        ("127.0.0.1:19092", 19092),
+        ("localhost:9093", 9093),
+        ("LOCALHOST:9094", 9094),
+        ("localhost", 9092),
+        ("127.0.0.1", 9092),
+        ("[::1]:9095", 9095),
+        (" 127.0.0.1:19092 , 127.0.0.1:19093", 19092),
+    ],
+)
+def test_local_brokers_give_the_port_to_run_on(bootstrap_servers: str, port: int) -> None:
+    assert kafka_local_port(bootstrap_servers) == port
+
+
+@pytest.mark.parametrize(
+    "bootstrap_servers",
+    ["kafka.example.com:9092", "10.0.0.5:9092", "broker-1:9092,127.0.0.1:9092"],
+)
+def test_remote_brokers_start_nothing(bootstrap_servers: str) -> None:
+    assert kafka_local_port(bootstrap_servers) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "port"),
+    [
+        ("http://127.0.0.1:19200", 19200),
+        ("http://localhost:9201", 9201),
+        ("http://localhost", 9200),
+        ("https://127.0.0.1/", 9200),
+        ("http://[::1]:9202", 9202),
+        ("http://127.0.0.1:19200,http://127.0.0.1:19201", 19200),
+    ],
+)
+def test_local_elasticsearch_gives_the_port_to_run_on(url: str, port: int) -> None:
+    assert elasticsearch_local_port(url) == port
+
+
+@pytest.mark.parametrize(
+    "url", ["https://es.example.com:9200", "http://10.0.0.5:9200", "https://es.example.com"]
+)
+def test_remote_elasticsearch_starts_nothing(url: str) -> None:
+    assert elasticsearch_local_port(url) is None
+
+
+def test_kafka_properties_use_the_ports_and_data_folder(tmp_path: Path) -> None:
+    data = tmp_path / "kafka" / "data"
+
+    properties = dict(
+        line.split("=", 1)
+        for line in _kafka_properties(port=19092, controller_port=19093, data=data).splitlines()
+        if line and not line.startswith("#")
+    )
+
+    listeners = "PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"
+    assert properties["listeners"] == listeners
+    assert properties["advertised.listeners"] == "PLAINTEXT://127.0.0.1:19092"
+    assert properties["controller.quorum.voters"] == "1@127.0.0.1:19093"
+    assert properties["log.dirs"] == str(data)
+    assert properties["auto.create.topics.enable"] == "false"
