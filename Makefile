@@ -44,7 +44,12 @@ lint: install
 ## make test: install from scratch, lint, type-check, run all tests on a stack of their own.
 test:
 	rm -f $(BIN)/.installed
-	$(MAKE) lint
-	$(TEST_ENV) $(WIREWATCH) stack up || { $(TEST_ENV) $(WIREWATCH) stack down; exit 1; }
-	$(TEST_ENV) CI=$${CI:-true} $(BIN)/pytest; status=$$?; \
-		$(TEST_ENV) $(WIREWATCH) stack down; exit $$status
+	$(MAKE) install
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
+	$(BIN)/mypy || status=1; \
+	$(TEST_ENV) $(WIREWATCH) stack up || { $(TEST_ENV) $(WIREWATCH) stack down; exit 1; }; \
+	$(TEST_ENV) CI=$${CI:-true} $(BIN)/pytest || status=1; \
+	$(TEST_ENV) $(WIREWATCH) stack down; \
+	exit $$status

@@ -3,6 +3,7 @@
 import re
 from datetime import datetime
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -31,6 +32,13 @@ def _plain_text(value: str) -> str:
 def _http_url(value: str) -> str:
     if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value, flags=re.IGNORECASE):
         raise ValueError("must be an absolute http(s) URL without spaces")
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not a number in 0-65535)
+    except ValueError as error:
+        raise ValueError(f"has an invalid port: {error}") from error
+    if not parts.hostname:
+        raise ValueError("has no host")
     return value
 
 

@@ -13,7 +13,8 @@ _BLOCKS = frozenset(
         "table", "figure", "figcaption", "hr", "aside", "main", "nav", "dd", "dt",
     }
 )  # fmt: skip
-_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9-]*(\s[^<>]*)?/?\s*>")
+# A tag starts right after '<' (no space), so "a < b and c > d" is not markup.
+_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(\s[^<>]*)?/?>")
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 

@@ -48,8 +48,25 @@ def merge_person_mentions(names: list[str]) -> list[str]:
     return unique(merged)
 
 
+# Names used in news that ISO 3166 spells otherwise ("Russian Federation", "Korea, Republic of").
+_COMMON_COUNTRY_NAMES = {
+    "russia": "RU", "britain": "GB", "great britain": "GB", "uk": "GB", "u.k.": "GB",
+    "england": "GB", "scotland": "GB", "wales": "GB", "us": "US", "u.s.": "US", "usa": "US",
+    "u.s.a.": "US", "america": "US", "united states": "US", "united states of america": "US",
+    "south korea": "KR", "north korea": "KP", "iran": "IR", "syria": "SY", "vietnam": "VN",
+    "taiwan": "TW", "bolivia": "BO", "tanzania": "TZ", "laos": "LA", "moldova": "MD",
+    "czech republic": "CZ", "turkey": "TR", "ivory coast": "CI", "palestine": "PS",
+    "kosovo": "XK", "venezuela": "VE", "the netherlands": "NL", "holland": "NL",
+    "dprk": "KP", "rok": "KR", "prc": "CN", "uae": "AE", "emirates": "AE",
+    "congo": "CD", "drc": "CD", "burma": "MM", "macedonia": "MK", "vatican": "VA",
+}  # fmt: skip
+
+
 def country_code(name: str) -> str | None:
     """The ISO 3166-1 alpha-2 code of a country name, or None."""
+    common = _COMMON_COUNTRY_NAMES.get(name.casefold())
+    if common is not None:
+        return common
     try:
         country = pycountry.countries.lookup(name)
     except LookupError:

@@ -127,10 +127,16 @@ class ArticleConsumer:
         """Fetches the next batch (possibly empty) and holds off rebalances until it closes."""
         # The fetch itself must not hold the lock: getmany waits for an assignment, and the
         # assignment waits for the revocation listener, which waits for the lock.
-        records = await self._consumer.getmany(
-            timeout_ms=self._ingest.fetch_max_wait_ms,
-            max_records=self._ingest.max_batch_records,
-        )
+        try:
+            records = await self._consumer.getmany(
+                timeout_ms=self._ingest.fetch_max_wait_ms,
+                max_records=self._ingest.max_batch_records,
+            )
+        except KafkaError as error:
+            raise IngestError(
+                f"fetching from {self._ingest.topic!r} failed: {error!r}",
+                retriable=error.retriable,
+            ) from error
         async with self._in_flight:
             # Partitions revoked while we waited for the lock now belong to another member,
             # which reads them from the last commit.

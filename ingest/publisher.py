@@ -21,8 +21,12 @@ def message_key(line: bytes) -> bytes | None:
     """
     try:
         data = json.loads(line)
-        return document_id(data.get("id"), data.get("url")).encode()
-    except (ValueError, AttributeError, TypeError):
+        article_id, url = data.get("id"), data.get("url")
+        return document_id(
+            article_id.strip() if isinstance(article_id, str) else None,
+            url.strip() if isinstance(url, str) else None,
+        ).encode()
+    except (ValueError, AttributeError):
         return None
 
 

@@ -131,19 +131,17 @@ def enrich(
     except WirewatchError as error:
         raise _fail(error) from error
     lines = file.read_bytes().splitlines() if file else sys.stdin.buffer.read().splitlines()
-    failed = 0
+    articles = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            article = parse_article(line)
+            articles.append(parse_article(line))
         except InvalidMessage as error:
-            failed += 1
             typer.secho(f"line {number}: {error}", fg=typer.colors.RED, err=True)
-            continue
-        (enriched,) = enricher.enrich([article])
+    for enriched in enricher.enrich(articles):
         typer.echo(enriched.model_dump_json())
-    if failed:
+    if len(articles) < sum(1 for line in lines if line.strip()):
         raise typer.Exit(code=1)
 
 
