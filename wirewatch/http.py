@@ -37,8 +37,14 @@ class HealthServer:
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         self._started = True
-        log.info("http listening", host=self.host, port=self.port)
+        log.info("http listening", host=self.host, port=self.bound_port)
         return self
+
+    @property
+    def bound_port(self) -> int:
+        """The port actually listened on (differs from `port` when that is 0)."""
+        address = self._runner.addresses[0]
+        return int(address[1])
 
     async def __aexit__(
         self,

@@ -138,6 +138,7 @@ class Service:
         self.metrics = ServiceMetrics(self.registry)
         self._elasticsearch = elasticsearch
         self.ready = asyncio.Event()
+        self.http_port: int | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consumes until `stop` is set; raises the error that ended it otherwise."""
@@ -155,7 +156,7 @@ class Service:
             consumer = await resources.enter_async_context(
                 ArticleConsumer(settings.kafka, settings.ingest)
             )
-            await resources.enter_async_context(
+            http = await resources.enter_async_context(
                 HealthServer(
                     settings.service.http_host,
                     settings.service.http_port,
@@ -164,6 +165,7 @@ class Service:
                 )
             )
             processor = BatchProcessor(consumer, dead_letters, enricher, index, self.metrics)
+            self.http_port = http.bound_port
             self.ready.set()
             log.info("consuming", topic=settings.ingest.topic, group=settings.ingest.group_id)
             while not stop.is_set():

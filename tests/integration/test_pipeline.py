@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
 from elasticsearch import AsyncElasticsearch
 
 from tests.integration.support import (
@@ -148,3 +149,31 @@ async def test_same_article_delivered_twice_across_a_restart_leaves_one_document
     document = await elasticsearch.get(index=settings.index.alias, id="article-7")
     assert document["_source"]["title"] == "Defence ministers meet again"
     assert document["_source"]["kafka"]["offset"] == 1
+
+
+async def test_metrics_and_probes_report_the_pipeline(
+    settings: Settings, elasticsearch: AsyncElasticsearch
+) -> None:
+    await produce(settings, [b"not json", article_line(1)])
+    async with running(settings) as service:
+        await eventually(lambda: _offset_is(settings, 2), what="both messages to be committed")
+        base = f"http://127.0.0.1:{service.http_port}"
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{base}/healthz") as health:
+                assert health.status == 200
+            async with session.get(f"{base}/readyz") as ready:
+                assert ready.status == 200
+                assert (await ready.json())["checked"] == ["elasticsearch", "kafka"]
+            async with session.get(f"{base}/metrics") as metrics:
+                exposition = await metrics.text()
+    samples = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in exposition.splitlines()
+        if line.startswith("wirewatch_") and " " in line
+    }
+    assert samples["wirewatch_articles_indexed_total"] == 1
+    assert samples['wirewatch_messages_dead_lettered_total{stage="validation"}'] == 1
+    topic = settings.ingest.topic
+    assert samples[f'wirewatch_messages_consumed_total{{topic="{topic}"}}'] == 2
+    assert samples[f'wirewatch_consumer_lag{{partition="0",topic="{topic}"}}'] == 0
+    assert samples["wirewatch_batch_duration_seconds_count"] >= 1
