@@ -29,8 +29,14 @@ def _plain_text(value: str) -> str:
     return text
 
 
+_MAX_URL_CHARS = 8192
+
+
 def _http_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value, flags=re.IGNORECASE):
+    # Length first: the pattern below is linear, but nothing needs to scan megabytes.
+    if len(value) > _MAX_URL_CHARS:
+        raise ValueError(f"is longer than {_MAX_URL_CHARS} characters")
+    if not re.fullmatch(r"https?://[^\s/?#]\S*", value, flags=re.IGNORECASE):
         raise ValueError("must be an absolute http(s) URL without spaces")
     parts = urlsplit(value)
     try:
@@ -67,7 +73,7 @@ class Article(BaseModel):
         description="The producer's stable id of the article. Either id or url is required.",
     )
     url: Annotated[str, AfterValidator(_http_url)] | None = Field(
-        default=None, max_length=8192, description="The article's address. Either id or url."
+        default=None, description="The article's address. Either id or url."
     )
     title: PlainText = Field(min_length=1, max_length=2000)
     body: PlainText = Field(

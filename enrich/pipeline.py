@@ -76,7 +76,9 @@ class Enricher:
         enriched: list[EnrichedArticle | None] = [None] * len(articles)
         # Docs are freed at the end of the zone, so a long-running service does not grow.
         with self.nlp.memory_zone():
-            texts = (analysed_text(articles[i], self.settings.max_text_chars) for i in english)
+            # spaCy refuses texts over nlp.max_length; cut them before, not fail on them.
+            max_chars = min(self.settings.max_text_chars, self.nlp.max_length)
+            texts = (analysed_text(articles[i], max_chars) for i in english)
             docs = self.nlp.pipe(texts, batch_size=self.settings.pipe_batch_size)
             for i, doc in zip(english, docs, strict=True):
                 entities = entities_of(doc, len(articles[i].title))

@@ -13,6 +13,21 @@ class ItemFate(Enum):
     DONE = "done"
     RETRY = "retry"
     REJECT = "reject"
+    ABORT = "abort"
+
+
+# Refusals that are about the target, not the document: credentials, a missing, closed or
+# blocked index. Dead-lettering on them would empty the stream into the dead-letter topic.
+_TARGET_STATUSES = frozenset({401, 403, 404})
+_TARGET_ERRORS = frozenset(
+    {
+        "index_closed_exception",
+        "index_not_found_exception",
+        "cluster_block_exception",
+        "security_exception",
+        "no_such_index_exception",
+    }
+)
 
 
 class Rejection(BaseModel):
@@ -26,12 +41,19 @@ class Rejection(BaseModel):
     reason: str
 
 
-def fate(ok: bool, status: object) -> ItemFate:
-    """429, 5xx and unknown statuses (a dropped connection) are retried; other 4xx are final."""
+def fate(ok: bool, status: object, error: object = None) -> ItemFate:
+    """What to do with an item.
+
+    429, 5xx and unknown statuses (a dropped connection) are retried; refusals of the target
+    (401, 403, 404, a closed or blocked index) abort the batch; other 4xx reject the document.
+    """
     if ok:
         return ItemFate.DONE
     if not isinstance(status, int) or status == 429 or status >= 500:
         return ItemFate.RETRY
+    error_type = error.get("type") if isinstance(error, dict) else None
+    if status in _TARGET_STATUSES or error_type in _TARGET_ERRORS:
+        return ItemFate.ABORT
     return ItemFate.REJECT
 
 
@@ -54,3 +76,22 @@ def item_result(info: dict[str, Any]) -> tuple[object, object]:
     """The status and error of one `{op_type: {...}}` item from the bulk helper."""
     (result,) = info.values()
     return result.get("status"), result.get("error")
+
+
+def item_failed_whole_request(info: dict[str, Any]) -> bool:
+    """Whether the bulk helper reports this item failed because the whole request did."""
+    (result,) = info.values()
+    return "exception" in result
+
+
+def bulk_fate(ok: bool, info: dict[str, Any]) -> ItemFate:
+    """The fate of one `{op_type: {...}}` item from the bulk helper.
+
+    A 4xx on the whole request (a bad credential, a request too large) says nothing about the
+    documents in it, so it aborts rather than rejects.
+    """
+    status, error = item_result(info)
+    outcome = fate(ok, status, error)
+    if outcome is ItemFate.REJECT and item_failed_whole_request(info):
+        return ItemFate.ABORT
+    return outcome

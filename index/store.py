@@ -11,7 +11,7 @@ from elasticsearch.helpers import async_streaming_bulk
 from pydantic import BaseModel, ConfigDict
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from index.bulk import ItemFate, Rejection, describe_item_error, fate, item_result
+from index.bulk import ItemFate, Rejection, bulk_fate, describe_item_error, item_result
 from index.client import connect
 from index.documents import ArticleDocument
 from index.errors import IndexingError, QueryError
@@ -129,7 +129,10 @@ class ArticleIndex:
         retry deadline, then raises a retriable IndexingError. Returns the documents refused
         for good (other 4xx), with the reason Elasticsearch gave.
         """
-        pending = list(range(len(documents)))
+        # Of several copies of one document in a batch only the last is written: retrying an
+        # earlier copy after the last one succeeded would let the older version win.
+        last_copy = {document.id: position for position, document in enumerate(documents)}
+        pending = sorted(last_copy.values())
         rejections: list[Rejection] = []
         retrying = AsyncRetrying(
             stop=stop_after_delay(self.settings.retry_deadline_s),
@@ -187,7 +190,14 @@ class ArticleIndex:
                 position = pending[answered]
                 answered += 1
                 status, error = item_result(info)
-                outcome = fate(ok, status)
+                outcome = bulk_fate(ok, info)
+                if outcome is ItemFate.ABORT:
+                    raise IndexingError(
+                        f"Elasticsearch refused writes to {self.alias!r} (status {status}): "
+                        f"{describe_item_error(error)}. This is about the index, not the "
+                        "article: check the credentials, the alias and whether the index is "
+                        "closed or blocked. Nothing was committed; restart once it is fixed."
+                    )
                 if outcome is ItemFate.RETRY:
                     retry.append(position)
                     log.warning("document write will be retried", id=documents[position].id,

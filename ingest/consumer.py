@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -19,6 +19,8 @@ from ingest.topics import ensure_topics
 from ingest.validation import decode_message
 
 log = structlog.get_logger(__name__)
+
+_STOP_TIMEOUT_S = 10.0
 
 
 class IncomingBatch(BaseModel):
@@ -111,27 +113,31 @@ class ArticleConsumer:
                 "Is the broker running (`wirewatch stack status`)?",
                 retriable=True,
             ) from error
+        self._started = True
         self._consumer.subscribe(
             [self._ingest.topic], listener=_WaitForBatchOnRevoke(self._in_flight)
         )
-        self._started = True
 
     async def stop(self) -> None:
         """Leaves the group and closes, committing nothing; safe to call twice."""
         if self._started:
             self._started = False
-            await self._consumer.stop()
+            try:
+                # Leaving can wait out a join in flight; the group notices a vanished member.
+                await asyncio.wait_for(self._consumer.stop(), timeout=_STOP_TIMEOUT_S)
+            except TimeoutError:
+                log.warning("consumer did not leave the group in time", timeout_s=_STOP_TIMEOUT_S)
 
     @contextlib.asynccontextmanager
-    async def batch(self) -> AsyncIterator[IncomingBatch]:
-        """Fetches the next batch (possibly empty) and holds off rebalances until it closes."""
+    async def batch(self, stop: asyncio.Event | None = None) -> AsyncIterator[IncomingBatch]:
+        """Fetches the next batch (possibly empty) and holds off rebalances until it closes.
+
+        Setting `stop` ends the wait for records at once, with an empty batch.
+        """
         # The fetch itself must not hold the lock: getmany waits for an assignment, and the
         # assignment waits for the revocation listener, which waits for the lock.
         try:
-            records = await self._consumer.getmany(
-                timeout_ms=self._ingest.fetch_max_wait_ms,
-                max_records=self._ingest.max_batch_records,
-            )
+            records = await self._fetch(stop)
         except KafkaError as error:
             raise IngestError(
                 f"fetching from {self._ingest.topic!r} failed: {error!r}",
@@ -142,6 +148,28 @@ class ArticleConsumer:
             # which reads them from the last commit.
             assigned = self._consumer.assignment()
             yield self._decode({tp: rs for tp, rs in records.items() if tp in assigned})
+
+    async def _fetch(self, stop: asyncio.Event | None) -> dict[TopicPartition, list[Any]]:
+        fetch = asyncio.ensure_future(
+            self._consumer.getmany(
+                timeout_ms=self._ingest.fetch_max_wait_ms,
+                max_records=self._ingest.max_batch_records,
+            )
+        )
+        if stop is None:
+            return await fetch  # type: ignore[no-any-return]
+        # getmany waits without limit for a partition assignment (the first join, a long
+        # rebalance), so a stop must be able to interrupt it.
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            if not fetch.done():
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await fetch
+        return {} if fetch.cancelled() else fetch.result()
 
     async def commit(self, batch: IncomingBatch) -> None:
         """Commits the offsets after the batch; call once all of it is indexed or dead-lettered."""
@@ -163,6 +191,10 @@ class ArticleConsumer:
                 retriable=error.retriable,
             ) from error
 
+    def assigned(self) -> set[tuple[str, int]]:
+        """The (topic, partition) pairs this member reads now."""
+        return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+
     async def ping(self) -> None:
         """Raises IngestError unless the cluster answers a metadata request."""
         try:
@@ -170,7 +202,7 @@ class ArticleConsumer:
         except (KafkaError, TimeoutError) as error:
             raise IngestError(f"Kafka does not answer: {error!r}", retriable=True) from error
 
-    def _decode(self, records: dict[TopicPartition, list[object]]) -> IncomingBatch:
+    def _decode(self, records: dict[TopicPartition, list[Any]]) -> IncomingBatch:
         articles: list[ReceivedArticle] = []
         dead_letters: list[DeadLetter] = []
         next_offsets: dict[tuple[str, int], int] = {}
@@ -179,13 +211,13 @@ class ArticleConsumer:
                 position = KafkaPosition(
                     topic=tp.topic,
                     partition=tp.partition,
-                    offset=message.offset,  # type: ignore[attr-defined]
+                    offset=message.offset,
                 )
                 decoded = decode_message(
                     position,
-                    message.key,  # type: ignore[attr-defined]
-                    message.value,  # type: ignore[attr-defined]
-                    message.timestamp,  # type: ignore[attr-defined]
+                    message.key,
+                    message.value,
+                    message.timestamp,
                 )
                 if isinstance(decoded, DeadLetter):
                     log.warning(
@@ -210,7 +242,8 @@ class ArticleConsumer:
         # Only partitions in the batch: asking a position elsewhere can wait for a reset.
         lag: dict[tuple[str, int], int] = {}
         for (topic, partition), position in next_offsets.items():
-            end = self._consumer.highwater(TopicPartition(topic, partition))
+            # Under read_committed the end is the last stable offset, not the high watermark.
+            end = self._consumer.last_stable_offset(TopicPartition(topic, partition))
             if end is not None:
                 lag[(topic, partition)] = max(0, end - position)
         return lag

@@ -2,10 +2,10 @@
 
 import asyncio
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 
 from contracts.models import DeadLetter
 from ingest.connection import client_options
@@ -13,6 +13,7 @@ from ingest.errors import IngestError
 from ingest.settings import IngestSettings, KafkaSettings
 
 HEADER_PREFIX = "wirewatch."
+_HEADROOM_BYTES = 64 * 1024
 
 
 def dead_letter_headers(letter: DeadLetter) -> list[tuple[str, bytes]]:
@@ -33,7 +34,12 @@ class DeadLetterPublisher:
     def __init__(self, kafka: KafkaSettings, ingest: IngestSettings) -> None:
         self.topic = ingest.dead_letter_topic
         self._producer = AIOKafkaProducer(
-            **client_options(kafka), acks="all", enable_idempotence=True, linger_ms=5
+            **client_options(kafka),
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            # Room for the largest message a consumer may fetch, plus the reason headers.
+            max_request_size=ingest.max_partition_fetch_bytes + _HEADROOM_BYTES,
         )
         self._started = False
 
@@ -66,23 +72,43 @@ class DeadLetterPublisher:
             await self._producer.stop()
 
     async def publish(self, letters: list[DeadLetter]) -> None:
-        """Sends every letter and returns once all are acknowledged."""
+        """Sends every letter and returns once all are acknowledged.
+
+        A letter too large for the dead-letter topic is sent without its value, with a header
+        saying so; its headers still point at the original message.
+        """
         if not letters:
             return
         try:
-            pending = [
-                await self._producer.send(
-                    self.topic,
-                    value=letter.value,
-                    key=letter.key,
-                    headers=dead_letter_headers(letter),
-                )
-                for letter in letters
-            ]
-            await asyncio.gather(*pending)
+            sent = [await self._send(letter) for letter in letters]
+            outcomes = await asyncio.gather(*sent, return_exceptions=True)
+            for letter, outcome in zip(letters, outcomes, strict=True):
+                if isinstance(outcome, MessageSizeTooLargeError):
+                    await (await self._send(letter, drop_value=True))
+                elif isinstance(outcome, BaseException):
+                    raise outcome
         except KafkaError as error:
             raise IngestError(
                 f"could not write {len(letters)} message(s) to the dead-letter topic "
                 f"{self.topic!r}: {error!r}",
                 retriable=error.retriable,
             ) from error
+
+    async def _send(self, letter: DeadLetter, *, drop_value: bool = False) -> "asyncio.Future[Any]":
+        headers = dead_letter_headers(letter)
+        if drop_value:
+            headers.append(
+                (f"{HEADER_PREFIX}value_dropped", b"too large for the dead-letter topic")
+            )
+        try:
+            future: asyncio.Future[Any] = await self._producer.send(
+                self.topic,
+                value=None if drop_value else letter.value,
+                key=letter.key,
+                headers=headers,
+            )
+        except MessageSizeTooLargeError:
+            if drop_value:
+                raise
+            return await self._send(letter, drop_value=True)
+        return future

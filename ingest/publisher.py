@@ -26,7 +26,7 @@ def message_key(line: bytes) -> bytes | None:
             article_id.strip() if isinstance(article_id, str) else None,
             url.strip() if isinstance(url, str) else None,
         ).encode()
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return None
 
 

@@ -25,12 +25,16 @@ def parse_article(value: bytes | None) -> Article:
         raise InvalidMessage(f"the value is not UTF-8: {error}") from error
     except json.JSONDecodeError as error:
         raise InvalidMessage(f"the value is not JSON: {error}") from error
+    except RecursionError as error:
+        raise InvalidMessage("the value is JSON nested too deeply to be an article") from error
     if not isinstance(data, dict):
         raise InvalidMessage(f"the value must be a JSON object, got {type(data).__name__}")
     try:
         return Article.model_validate(data)
     except ValidationError as error:
         raise InvalidMessage(describe_validation_error(error)) from error
+    except RecursionError as error:
+        raise InvalidMessage("the value is JSON nested too deeply to be an article") from error
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -58,5 +62,13 @@ def decode_message(
         position=position,
         key=key,
         value=value or b"",
-        published_to_kafka_at=datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC),
+        published_to_kafka_at=kafka_timestamp(timestamp_ms),
     )
+
+
+def kafka_timestamp(timestamp_ms: int) -> datetime:
+    """The message's timestamp; now, where a producer set one no calendar can hold."""
+    try:
+        return datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return datetime.now(UTC)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from contracts.errors import WirewatchError
 from contracts.models import Article
@@ -24,7 +25,20 @@ app.add_typer(stack_app, name="stack")
 
 
 def _settings() -> Settings:
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        typer.secho(
+            "wirewatch: invalid settings in the environment:\n"
+            + "\n".join(
+                f"  WIREWATCH_{'__'.join(str(part) for part in detail['loc']).upper()}: "
+                f"{detail['msg']}"
+                for detail in error.errors(include_url=False)
+            ),
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(code=2) from None
     configure_logging(settings.service.log_level, settings.service.log_format)
     return settings
 
@@ -118,7 +132,8 @@ def search(
 @app.command()
 def enrich(
     file: Annotated[
-        Path | None, typer.Argument(dir_okay=False, help="Article JSON lines; default stdin.")
+        Path | None,
+        typer.Argument(exists=True, dir_okay=False, help="Article JSON lines; default stdin."),
     ] = None,
 ) -> None:
     """Enrich articles offline: article JSON lines in, enriched JSON lines out."""

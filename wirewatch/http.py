@@ -34,9 +34,16 @@ class HealthServer:
 
     async def __aenter__(self) -> Self:
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
         self._started = True
+        site = web.TCPSite(self._runner, self.host, self.port)
+        try:
+            await site.start()
+        except OSError as error:
+            await self.close()
+            raise WirewatchError(
+                f"cannot serve /metrics and probes on {self.host}:{self.port}: {error.strerror}. "
+                "Free the port or set WIREWATCH_SERVICE__HTTP_PORT."
+            ) from error
         log.info("http listening", host=self.host, port=self.bound_port)
         return self
 

@@ -46,7 +46,8 @@ def configure_logging(
     # The clients' INFO lines (connections, rebalances) are useful; their DEBUG ones are noise.
     for noisy in ("aiokafka", "elastic_transport", "elasticsearch"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
-    logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
+    # wirewatch logs each retry itself; the transport would add a traceback per attempt.
+    logging.getLogger("elastic_transport.transport").setLevel(logging.ERROR)
 
 
 def _keep(

@@ -63,6 +63,7 @@ class BatchProcessor:
         self.enricher = enricher
         self.index = index
         self.metrics = metrics
+        self._lagging: set[tuple[str, int]] = set()
 
     async def process(self, batch: IncomingBatch) -> None:
         """Indexes or dead-letters every message of the batch, then commits its offsets."""
@@ -104,6 +105,11 @@ class BatchProcessor:
             self.metrics.dead_lettered.labels(stage=letter.stage).inc()
         for (topic, partition), lag in batch.lag.items():
             self.metrics.consumer_lag.labels(topic=topic, partition=str(partition)).set(lag)
+        self._lagging.update(batch.lag)
+        # A revoked partition's lag is its new owner's to report.
+        for topic, partition in self._lagging - self.consumer.assigned():
+            self.metrics.consumer_lag.remove(topic, str(partition))
+        self._lagging &= self.consumer.assigned()
         self.metrics.batch_records.observe(batch.size)
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
 
@@ -169,7 +175,7 @@ class Service:
             self.ready.set()
             log.info("consuming", topic=settings.ingest.topic, group=settings.ingest.group_id)
             while not stop.is_set():
-                async with consumer.batch() as batch:
+                async with consumer.batch(stop) as batch:
                     if batch.size:
                         await self._finish(processor.process(batch), stop)
             log.info("stopping: the last batch is committed; closing clients")
@@ -190,8 +196,9 @@ class Service:
                         await task
                     raise ShutdownTimeoutError(
                         f"the batch in hand did not finish within {timeout:.0f} s of the stop "
-                        "signal (WIREWATCH_SERVICE__SHUTDOWN_TIMEOUT_S); its offsets are not "
-                        "committed and it will be redelivered."
+                        "signal (WIREWATCH_SERVICE__SHUTDOWN_TIMEOUT_S); unless its commit was "
+                        "already on the wire it will be redelivered, overwriting the same "
+                        "documents."
                     )
             task.result()
         finally:

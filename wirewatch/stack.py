@@ -77,7 +77,7 @@ def java_major_version(java: Path) -> int | None:
         done = subprocess.run(
             [str(java), "-version"], capture_output=True, text=True, timeout=30, check=False
         )
-    except OSError:
+    except (OSError, subprocess.TimeoutExpired):
         return None
     match = re.search(r'version "(\d+)(?:\.(\d+))?', done.stderr)
     if not match:
@@ -169,14 +169,18 @@ def _port_open(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _alive(pid: int) -> bool:
+def _start_time(pid: int) -> str | None:
+    """The kernel's start time of a process, which tells a reused pid from ours."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Field 22, counted after the command name, which may itself hold spaces.
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _alive(pid: int) -> bool:
+    return _start_time(pid) is not None
 
 
 def _extract_keeping_modes(archive: Path, target: Path) -> None:
@@ -189,8 +193,31 @@ def _extract_keeping_modes(archive: Path, target: Path) -> None:
                 extracted.chmod(mode)
 
 
+def _account(user: str) -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(user)
+    except KeyError:
+        raise StackError(
+            f"Elasticsearch refuses to run as root and the user {user!r} it would run as does "
+            "not exist: create it (`useradd --system wirewatch-es`) and set "
+            "WIREWATCH_STACK__ELASTICSEARCH_USER, or run wirewatch as an ordinary user."
+        ) from None
+
+
+def _claim_folder(folder: Path, owners: set[int]) -> None:
+    """Makes `folder` ours, refusing one that someone else planted (a link, another owner)."""
+    try:
+        folder.mkdir(mode=0o755)
+    except FileExistsError:
+        if folder.is_symlink() or not folder.is_dir():
+            raise StackError(f"{folder} exists and is not a plain folder; remove it") from None
+        owner = folder.lstat().st_uid
+        if owner not in owners:
+            raise StackError(f"{folder} belongs to uid {owner}; remove it") from None
+
+
 def _chown_tree(root: Path, uid: int, gid: int) -> None:
-    os.chown(root, uid, gid)
+    os.chown(root, uid, gid, follow_symlinks=False)
     for folder, dirs, files in os.walk(root):
         for name in dirs + files:
             os.chown(Path(folder) / name, uid, gid, follow_symlinks=False)
@@ -210,11 +237,13 @@ class _Server:
         self.workdir = self.home
 
     def pid(self) -> int | None:
+        """The server's pid, if it still runs: a pid reused by another process does not count."""
         try:
-            pid = int(self.pid_file.read_text().strip())
+            pid_text, started = self.pid_file.read_text().split()
+            pid = int(pid_text)
         except (OSError, ValueError):
             return None
-        return pid if _alive(pid) else None
+        return pid if _start_time(pid) == started else None
 
     def status(self) -> ServerStatus:
         pid = self.pid()
@@ -246,10 +275,10 @@ class _Server:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 user=user,
-                group=None if user is None else pwd.getpwnam(user).pw_gid,
+                group=None if user is None else _account(user).pw_gid,
                 extra_groups=None if user is None else [],
             )
-        self.pid_file.write_text(f"{process.pid}\n")
+        self.pid_file.write_text(f"{process.pid} {_start_time(process.pid)}\n")
         self.wait_ready()
 
     def wait_ready(self) -> None:
@@ -275,9 +304,9 @@ class _Server:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
-        while _alive(pid) and time.monotonic() < deadline:
+        while self.pid() is not None and time.monotonic() < deadline:
             time.sleep(0.2)
-        if _alive(pid):
+        if self.pid() is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)
@@ -369,6 +398,7 @@ class _Elasticsearch(_Server):
     def __init__(self, settings: StackSettings, port: int) -> None:
         super().__init__(settings, port)
         self.user = settings.elasticsearch_user if os.geteuid() == 0 else None
+        self.account = _account(self.user) if self.user is not None else None
         if self.user is not None:
             # Elasticsearch refuses to run as root; its files must be reachable by its own user,
             # and folders such as /root are not, so they live in a folder of their own.
@@ -424,13 +454,16 @@ class _Elasticsearch(_Server):
         archive = self.fetch()
         version = self.stack.elasticsearch_version
         distribution = self.runtime / f"elasticsearch-{version}"
+        if self.account is not None:
+            _claim_folder(self.runtime, {0, self.account.pw_uid})
         if not (distribution / "bin" / "elasticsearch").exists():
             shutil.rmtree(distribution, ignore_errors=True)
             self.runtime.mkdir(parents=True, exist_ok=True)
             _extract_keeping_modes(archive, self.runtime)
+        # A fresh copy each start, so that a version change brings its own jvm.options.
         config = self.runtime / "config"
-        if not config.exists():
-            shutil.copytree(distribution / "config", config)
+        shutil.rmtree(config, ignore_errors=True)
+        shutil.copytree(distribution / "config", config)
         (config / "elasticsearch.yml").write_text(
             _elasticsearch_yml(
                 port=self.port, transport_port=self.transport_port, runtime=self.runtime
@@ -438,9 +471,8 @@ class _Elasticsearch(_Server):
         )
         for folder in ("data", "logs", "tmp"):
             (self.runtime / folder).mkdir(exist_ok=True)
-        if self.user is not None:
-            account = pwd.getpwnam(self.user)
-            _chown_tree(self.runtime, account.pw_uid, account.pw_gid)
+        if self.account is not None:
+            _chown_tree(self.runtime, self.account.pw_uid, self.account.pw_gid)
         heap = self.stack.elasticsearch_heap_mb
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),

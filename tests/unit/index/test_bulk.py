@@ -2,7 +2,7 @@
 
 import pytest
 
-from index.bulk import ItemFate, describe_item_error, fate, item_result
+from index.bulk import ItemFate, bulk_fate, describe_item_error, fate, item_result
 
 
 @pytest.mark.parametrize("status", [200, 201])
@@ -17,9 +17,33 @@ def test_overload_server_errors_and_unknown_statuses_are_retried(status: object)
     assert fate(False, status) is ItemFate.RETRY
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 413])
+@pytest.mark.parametrize("status", [400, 409, 413])
 def test_other_client_errors_are_rejected(status: int) -> None:
     assert fate(False, status) is ItemFate.REJECT
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_refusals_of_the_target_abort(status: int) -> None:
+    assert fate(False, status) is ItemFate.ABORT
+
+
+@pytest.mark.parametrize(
+    "error_type", ["index_closed_exception", "cluster_block_exception", "security_exception"]
+)
+def test_a_closed_or_blocked_index_aborts_whatever_the_status(error_type: str) -> None:
+    assert fate(False, 400, {"type": error_type, "reason": "r"}) is ItemFate.ABORT
+
+
+def test_a_document_level_400_rejects_the_document() -> None:
+    error = {"type": "document_parsing_exception", "reason": "failed to parse"}
+    assert fate(False, 400, error) is ItemFate.REJECT
+
+
+def test_a_4xx_on_the_whole_request_aborts_instead_of_rejecting_each_document() -> None:
+    whole_request = {"index": {"_id": "a", "status": 400, "error": "x", "exception": ValueError()}}
+    per_item = {"index": {"_id": "a", "status": 400, "error": {"type": "document_parsing"}}}
+    assert bulk_fate(False, whole_request) is ItemFate.ABORT
+    assert bulk_fate(False, per_item) is ItemFate.REJECT
 
 
 def test_an_error_with_a_cause_names_both() -> None:
