@@ -71,9 +71,11 @@ async def drop_index(settings: Settings) -> None:
 
 
 @asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Service]:
+async def running(
+    settings: Settings, elasticsearch: AsyncElasticsearch | None = None
+) -> AsyncIterator[Service]:
     """The service consuming in this event loop until the block ends, then stopped cleanly."""
-    service = Service(settings)
+    service = Service(settings, elasticsearch=elasticsearch)
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(stop))
     ready = asyncio.create_task(service.ready.wait())
@@ -142,8 +144,8 @@ async def committed_offsets(settings: Settings) -> dict[int, int]:
     }
 
 
-async def read_topic(settings: Settings, topic: str, count: int) -> list[Any]:
-    """The first `count` messages of every partition of `topic`, read from the start."""
+async def read_topic(settings: Settings, topic: str, count: int, wait_s: float = 30) -> list[Any]:
+    """Up to `count` messages of `topic` from the start, waiting at most `wait_s` for them."""
     consumer = AIOKafkaConsumer(
         **client_options(settings.kafka), auto_offset_reset="earliest", enable_auto_commit=False
     )
@@ -155,7 +157,7 @@ async def read_topic(settings: Settings, topic: str, count: int) -> list[Any]:
             partitions = consumer.partitions_for_topic(topic) or set()
         consumer.assign([TopicPartition(topic, p) for p in partitions])
         messages: list[Any] = []
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + wait_s
         while len(messages) < count and time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():

@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 from elasticsearch import AsyncElasticsearch
 
+from index import IndexingError
 from tests.integration.support import (
     article_line,
     committed_offsets,
@@ -19,6 +21,7 @@ from tests.integration.support import (
     read_topic,
     running,
 )
+from wirewatch.service import Service
 from wirewatch.settings import Settings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -102,33 +105,26 @@ async def test_invalid_message_is_dead_lettered_and_the_partition_keeps_flowing(
     assert b"title" in headers[1]["wirewatch.error"]
 
 
-async def test_document_refused_by_elasticsearch_is_dead_lettered_with_its_reason(
+async def test_a_closed_index_stops_the_service_without_dead_lettering_or_committing(
     settings: Settings, elasticsearch: AsyncElasticsearch
 ) -> None:
     await produce(settings, [article_line(1)])
     async with running(settings):
-        await eventually(lambda: count_documents(elasticsearch, settings), what="indexing")
-    # Close the write index: further writes get a final 400 (index_closed_exception).
+        await eventually(lambda: _offset_is(settings, 1), what="the first article committed")
     write_index = f"{settings.index.alias}-000001"
     await elasticsearch.indices.close(index=write_index)
     try:
         await produce(settings, [article_line(2)])
-        async with running(settings):
-            await eventually(
-                lambda: read_topic(settings, settings.ingest.dead_letter_topic, 1),
-                what="the refused document in the dead-letter topic",
-            )
-            await eventually(
-                lambda: _offset_is(settings, 2), what="the refused message to be committed"
-            )
+        with pytest.raises(IndexingError, match="closed"):
+            await asyncio.wait_for(Service(settings).run(asyncio.Event()), timeout=120)
     finally:
-        await elasticsearch.indices.open(index=write_index)
-    (letter,) = await read_topic(settings, settings.ingest.dead_letter_topic, 1)
-    headers = dict(letter.headers)
-    assert headers["wirewatch.stage"] == b"indexing"
-    assert b"article-2" in headers["wirewatch.error"]
-    assert b"closed" in headers["wirewatch.error"]
-    assert letter.value == article_line(2)
+        await elasticsearch.indices.open(index=write_index, wait_for_active_shards="1")
+    assert await committed_offsets(settings) == {0: 1}
+    assert await read_topic(settings, settings.ingest.dead_letter_topic, 1, wait_s=3) == []
+
+    async with running(settings):
+        await eventually(lambda: _offset_is(settings, 2), what="the article after reopening")
+    assert await count_documents(elasticsearch, settings) == 2
 
 
 async def _offset_is(settings: Settings, offset: int) -> bool:
@@ -177,3 +173,16 @@ async def test_metrics_and_probes_report_the_pipeline(
     assert samples[f'wirewatch_messages_consumed_total{{topic="{topic}"}}'] == 2
     assert samples[f'wirewatch_consumer_lag{{partition="0",topic="{topic}"}}'] == 0
     assert samples["wirewatch_batch_duration_seconds_count"] >= 1
+
+
+async def test_copies_of_one_article_in_one_batch_are_written_once_as_the_last_copy(
+    settings: Settings, elasticsearch: AsyncElasticsearch
+) -> None:
+    copies = [article_line(5, title=f"Version {n} of the story") for n in (1, 2, 3)]
+    await produce(settings, copies)
+    async with running(settings):
+        await eventually(lambda: _offset_is(settings, 3), what="all copies to be committed")
+
+    document = await elasticsearch.get(index=settings.index.alias, id="article-5")
+    assert document["_source"]["title"] == "Version 3 of the story"
+    assert document["_version"] == 1

@@ -1,6 +1,7 @@
 """Raw Kafka messages become articles, or dead letters that say what to fix."""
 
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -170,3 +171,32 @@ def test_decode_message_receives_good_articles() -> None:
     assert received.key == b"wire-1"
     assert received.value == value
     assert received.published_to_kafka_at == datetime(2019, 3, 25, 12, 0, 0, 123000, tzinfo=UTC)
+
+
+def test_json_nested_too_deeply_is_dead_lettered_not_raised() -> None:
+    position = KafkaPosition(topic="t", partition=0, offset=9)
+    letter = decode_message(position, None, b"[" * 100_000, 0)
+    assert isinstance(letter, DeadLetter)
+    assert "nested too deeply" in letter.reason
+
+
+def test_an_overlong_url_is_refused_quickly() -> None:
+    started = time.perf_counter()
+    url = "https://a.example/" + "b" * 60_000 + " c"
+    fields = {"title": "t", "body": "b", "published_at": "2026-01-01T00:00:00Z", "source": "s"}
+    value = json.dumps({"url": url, **fields})
+    letter = decode_message(
+        KafkaPosition(topic="t", partition=0, offset=0), None, value.encode(), 0
+    )
+    assert isinstance(letter, DeadLetter)
+    assert "url" in letter.reason
+    assert time.perf_counter() - started < 1
+
+
+def test_a_timestamp_no_calendar_holds_falls_back_to_now() -> None:
+    value = json.dumps({"id": "x", "title": "t", "body": "b",
+                        "published_at": "2026-01-01T00:00:00Z", "source": "s"})  # fmt: skip
+    received = decode_message(KafkaPosition(topic="t", partition=0, offset=0), None,
+                              value.encode(), 10**18)  # fmt: skip
+    assert isinstance(received, ReceivedArticle)
+    assert received.published_to_kafka_at.year == datetime.now(UTC).year

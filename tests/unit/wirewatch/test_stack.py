@@ -1,10 +1,19 @@
 """Which local servers the stack runs, and how it configures them."""
 
+import os
 from pathlib import Path
 
 import pytest
 
-from wirewatch.stack import _kafka_properties, elasticsearch_local_port, kafka_local_port
+from wirewatch.settings import Settings, StackSettings
+from wirewatch.stack import (
+    LocalStack,
+    StackError,
+    _kafka_properties,
+    elasticsearch_local_port,
+    find_java,
+    kafka_local_port,
+)
 
 
 @pytest.mark.parametrize(
@@ -68,3 +77,31 @@ def test_kafka_properties_use_the_ports_and_data_folder(tmp_path: Path) -> None:
     assert properties["controller.quorum.voters"] == "1@127.0.0.1:19093"
     assert properties["log.dirs"] == str(data)
     assert properties["auto.create.topics.enable"] == "false"
+
+
+def _stack(tmp_path: Path) -> LocalStack:
+    settings = Settings(
+        stack=StackSettings(state_dir=tmp_path / "stack", cache_dir=tmp_path / "cache")
+    )
+    return LocalStack(settings)
+
+
+def test_a_pid_file_of_a_process_that_is_gone_reads_as_stopped(tmp_path: Path) -> None:
+    pid_file = tmp_path / "stack" / "kafka" / "server.pid"
+    pid_file.parent.mkdir(parents=True)
+    # A live pid (ours) with another start time: the pid was reused by someone else.
+    pid_file.write_text(f"{os.getpid()} 1\n")
+
+    statuses = {status.name: status for status in _stack(tmp_path).status()}
+
+    assert statuses["kafka"].state == "stopped"
+    _stack(tmp_path).down()  # must not signal the process that reuses the pid
+    assert not pid_file.exists()
+
+
+def test_a_missing_java_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.delenv("ES_JAVA_HOME", raising=False)
+    with pytest.raises(StackError, match="Java 99 or newer"):
+        find_java(minimum=99)
