@@ -179,9 +179,11 @@ def stack_up() -> None:
 
 
 @stack_app.command("down")
-def stack_down() -> None:
-    """Stop the local servers; their data stays."""
-    _stack_command("down")
+def stack_down(
+    purge: Annotated[bool, typer.Option(help="Also delete their data and logs.")] = False,
+) -> None:
+    """Stop the local servers; their data stays unless --purge."""
+    _stack_command("down", purge=purge)
 
 
 @stack_app.command("status")
@@ -190,12 +192,12 @@ def stack_status() -> None:
     _stack_command("status")
 
 
-def _stack_command(action: str) -> None:
+def _stack_command(action: str, **options: bool) -> None:
     from wirewatch.stack import LocalStack
 
     stack = LocalStack(_settings())
     try:
-        statuses = getattr(stack, action)()
+        statuses = getattr(stack, action)(**options)
     except WirewatchError as error:
         raise _fail(error) from error
     for status in statuses:

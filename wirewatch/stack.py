@@ -314,6 +314,11 @@ class _Server:
     def logs(self) -> str:
         return _tail(self.log_file)
 
+    def purge(self) -> None:
+        """Deletes the stopped server's data and logs."""
+        shutil.rmtree(self.home, ignore_errors=True)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
     def ports(self) -> list[int]:
         raise NotImplementedError
 
@@ -511,10 +516,12 @@ class LocalStack:
                     raise
         return self.status()
 
-    def down(self) -> list[ServerStatus]:
-        """Stops the local servers; their data stays for the next `up`."""
+    def down(self, *, purge: bool = False) -> list[ServerStatus]:
+        """Stops the local servers; their data stays for the next `up` unless `purge`."""
         for server in self._servers():
             server.down()
+            if purge:
+                server.purge()
         return self.status()
 
     def status(self) -> list[ServerStatus]:
