@@ -1,8 +1,7 @@
 """The articles index: setup, bulk writes with retries, search."""
 
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import structlog
 from elastic_transport import TransportError
@@ -11,6 +10,7 @@ from elasticsearch.helpers import async_streaming_bulk
 from pydantic import BaseModel, ConfigDict
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from contracts.lifecycle import AsyncResource
 from index.bulk import ItemFate, Rejection, bulk_fate, describe_item_error, item_result
 from index.client import connect
 from index.documents import ArticleDocument
@@ -44,7 +44,7 @@ class SearchResult(BaseModel):
     hits: list[SearchHit]
 
 
-class ArticleIndex:
+class ArticleIndex(AsyncResource):
     """The write alias and its template, and the bulk writes that fill it.
 
     Pass `client` to share one, or to wrap it (fault-injection tests do); otherwise one is
@@ -56,25 +56,10 @@ class ArticleIndex:
         self.alias = settings.alias
         self.client = client if client is not None else connect(settings)
         self._owns_client = client is None
-        self._closed = False
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        """Closes the client if this index built it; safe to call twice."""
-        if not self._closed:
-            self._closed = True
-            if self._owns_client:
-                await self.client.close()
+    async def _close(self) -> None:
+        if self._owns_client:
+            await self.client.close()
 
     async def setup(self) -> None:
         """Puts the index template and creates the write alias if missing.

@@ -3,14 +3,14 @@
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.lifecycle import AsyncResource
 from contracts.models import DeadLetter, KafkaPosition, ReceivedArticle
 from ingest.connection import client_options
 from ingest.errors import IngestError
@@ -58,7 +58,7 @@ class _WaitForBatchOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
         log.info("partitions assigned", partitions=sorted(str(tp) for tp in assigned))
 
 
-class ArticleConsumer:
+class ArticleConsumer(AsyncResource):
     """A consumer-group member reading the articles topic in batches, auto-commit off.
 
     Use `batch()` as an async context manager: while it is open a rebalance waits, so the
@@ -79,21 +79,8 @@ class ArticleConsumer:
             max_poll_interval_ms=ingest.max_poll_interval_ms,
             isolation_level="read_committed",
         )
-        self._started = False
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    async def start(self) -> None:
+    async def _open(self) -> None:
         """Creates the topics if configured to, joins the group and subscribes."""
         if self._ingest.create_topics:
             created = await ensure_topics(
@@ -113,20 +100,21 @@ class ArticleConsumer:
                 "Is the broker running (`wirewatch stack status`)?",
                 retriable=True,
             ) from error
-        self._started = True
-        self._consumer.subscribe(
-            [self._ingest.topic], listener=_WaitForBatchOnRevoke(self._in_flight)
-        )
+        try:
+            self._consumer.subscribe(
+                [self._ingest.topic], listener=_WaitForBatchOnRevoke(self._in_flight)
+            )
+        except BaseException:
+            await self._consumer.stop()
+            raise
 
-    async def stop(self) -> None:
-        """Leaves the group and closes, committing nothing; safe to call twice."""
-        if self._started:
-            self._started = False
-            try:
-                # Leaving can wait out a join in flight; the group notices a vanished member.
-                await asyncio.wait_for(self._consumer.stop(), timeout=_STOP_TIMEOUT_S)
-            except TimeoutError:
-                log.warning("consumer did not leave the group in time", timeout_s=_STOP_TIMEOUT_S)
+    async def _close(self) -> None:
+        """Leaves the group and closes, committing nothing."""
+        try:
+            # Leaving can wait out a join in flight; the group notices a vanished member.
+            await asyncio.wait_for(self._consumer.stop(), timeout=_STOP_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("consumer did not leave the group in time", timeout_s=_STOP_TIMEOUT_S)
 
     @contextlib.asynccontextmanager
     async def batch(self, stop: asyncio.Event | None = None) -> AsyncIterator[IncomingBatch]:

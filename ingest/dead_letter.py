@@ -1,12 +1,12 @@
 """The dead-letter topic: messages that cannot be processed, with the reason, unchanged."""
 
 import asyncio
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 
+from contracts.lifecycle import AsyncResource
 from contracts.models import DeadLetter
 from ingest.connection import client_options
 from ingest.errors import IngestError
@@ -28,7 +28,7 @@ def dead_letter_headers(letter: DeadLetter) -> list[tuple[str, bytes]]:
     ]
 
 
-class DeadLetterPublisher:
+class DeadLetterPublisher(AsyncResource):
     """Publishes dead letters and waits until Kafka has them (acks=all, idempotent)."""
 
     def __init__(self, kafka: KafkaSettings, ingest: IngestSettings) -> None:
@@ -41,21 +41,8 @@ class DeadLetterPublisher:
             # Room for the largest message a consumer may fetch, plus the reason headers.
             max_request_size=ingest.max_partition_fetch_bytes + _HEADROOM_BYTES,
         )
-        self._started = False
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    async def start(self) -> None:
+    async def _open(self) -> None:
         try:
             await self._producer.start()
         except KafkaError as error:
@@ -63,13 +50,10 @@ class DeadLetterPublisher:
             raise IngestError(
                 f"could not connect the dead-letter producer to Kafka: {error!r}", retriable=True
             ) from error
-        self._started = True
 
-    async def stop(self) -> None:
-        """Flushes what is pending and closes; safe to call twice."""
-        if self._started:
-            self._started = False
-            await self._producer.stop()
+    async def _close(self) -> None:
+        # Flushes what is pending first.
+        await self._producer.stop()
 
     async def publish(self, letters: list[DeadLetter]) -> None:
         """Sends every letter and returns once all are acknowledged.

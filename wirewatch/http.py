@@ -1,21 +1,20 @@
 """The service's small HTTP port: /metrics, /healthz, /readyz."""
 
 from collections.abc import Awaitable, Callable
-from types import TracebackType
-from typing import Self
 
 import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from contracts.errors import WirewatchError
+from contracts.lifecycle import AsyncResource
 
 log = structlog.get_logger(__name__)
 
 Check = Callable[[], Awaitable[None]]
 
 
-class HealthServer:
+class HealthServer(AsyncResource):
     """Serves metrics and probes. Readiness asks each dependency's `check` to answer."""
 
     def __init__(
@@ -30,42 +29,28 @@ class HealthServer:
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
         self._runner = web.AppRunner(app, access_log=None)
-        self._started = False
 
-    async def __aenter__(self) -> Self:
+    async def _open(self) -> None:
         await self._runner.setup()
-        self._started = True
         site = web.TCPSite(self._runner, self.host, self.port)
         try:
             await site.start()
         except OSError as error:
-            await self.close()
+            await self._runner.cleanup()
             raise WirewatchError(
                 f"cannot serve /metrics and probes on {self.host}:{self.port}: {error.strerror}. "
                 "Free the port or set WIREWATCH_SERVICE__HTTP_PORT."
             ) from error
         log.info("http listening", host=self.host, port=self.bound_port)
-        return self
+
+    async def _close(self) -> None:
+        await self._runner.cleanup()
 
     @property
     def bound_port(self) -> int:
         """The port actually listened on (differs from `port` when that is 0)."""
         address = self._runner.addresses[0]
         return int(address[1])
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        """Stops serving; safe to call twice."""
-        if self._started:
-            self._started = False
-            await self._runner.cleanup()
 
     async def _metrics(self, request: web.Request) -> web.Response:
         body = generate_latest(self._registry)

@@ -7,19 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from contracts.models import Article, DeadLetter, Entity, KafkaPosition
-
-
-def article_data(**changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": "wire-1",
-        "url": "https://news.example.com/world/wire-1",
-        "title": "Talks in Caracas",
-        "body": "Officials met in Caracas on Monday.",
-        "published_at": "2019-03-25T12:00:00Z",
-        "source": "Example Wire",
-    }
-    data.update(changes)
-    return {key: value for key, value in data.items() if value is not None}
+from tests.unit.samples import article_data
 
 
 def test_a_complete_article_is_accepted() -> None:

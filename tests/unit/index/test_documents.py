@@ -5,23 +5,23 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from contracts.models import Article, EnrichedArticle, Entity, KafkaPosition
 from index.documents import ArticleDocument, build_document
+from tests.unit.samples import article_data
 
 POSITION = KafkaPosition(topic="wirewatch.articles", partition=1, offset=7)
 INGESTED_AT = datetime(2024, 5, 1, 8, 30, 15, tzinfo=UTC)
 
 
 def enriched_article(**article_changes: object) -> EnrichedArticle:
-    data: dict[str, object] = {
-        "id": "wire-1",
-        "url": "https://news.example.com/world/wire-1",
-        "title": "Putin backs Maduro",
-        "body": "Vladimir Putin backs Nicolas Maduro in Caracas.",
-        "published_at": "2019-03-25T08:00:00-04:00",
-        "source": "Example Wire",
-        "language": "en",
-        "authors": ["A. Writer", "B. Writer"],
-    }
-    data.update(article_changes)
+    data = article_data(
+        **{
+            "title": "Putin backs Maduro",
+            "body": "Vladimir Putin backs Nicolas Maduro in Caracas.",
+            "published_at": "2019-03-25T08:00:00-04:00",
+            "language": "en",
+            "authors": ["A. Writer", "B. Writer"],
+            **article_changes,
+        }
+    )
     article = Article.model_validate(data)
     return EnrichedArticle(
         article=article,

@@ -10,22 +10,13 @@ import pytest
 from contracts.models import DeadLetter, KafkaPosition, ReceivedArticle
 from ingest.errors import InvalidMessage
 from ingest.validation import decode_message, parse_article
+from tests.unit.samples import article_data
 
 POSITION = KafkaPosition(topic="wirewatch.articles", partition=2, offset=41)
 
 
 def article_json(**changes: Any) -> bytes:
-    data: dict[str, Any] = {
-        "id": "wire-1",
-        "url": "https://news.example.com/world/wire-1",
-        "title": "Talks in Caracas",
-        "body": "Officials met in Caracas on Monday.",
-        "published_at": "2019-03-25T12:00:00Z",
-        "source": "Example Wire",
-        "language": "en",
-    }
-    data.update(changes)
-    return json.dumps({key: value for key, value in data.items() if value is not None}).encode()
+    return json.dumps(article_data(**{"language": "en", **changes})).encode()
 
 
 def test_a_good_article_parses() -> None:
