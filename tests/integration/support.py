@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from elasticsearch import AsyncElasticsearch
 
 from index.client import connect
@@ -133,8 +134,18 @@ async def committed_offsets(settings: Settings) -> dict[int, int]:
     """The group's committed offset per partition of the articles topic."""
     admin = AIOKafkaAdminClient(**client_options(settings.kafka))
     await admin.start()
+    deadline = time.monotonic() + 30
     try:
-        offsets = await admin.list_consumer_group_offsets(settings.ingest.group_id)
+        while True:
+            try:
+                offsets = await admin.list_consumer_group_offsets(settings.ingest.group_id)
+                break
+            except KafkaError as error:
+                # A fresh broker creates its offsets topic on first use: the coordinator
+                # is briefly unavailable.
+                if not error.retriable or time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
     finally:
         await admin.close()
     return {
