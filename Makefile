@@ -49,7 +49,7 @@ test:
 	$(BIN)/ruff check . || status=1; \
 	$(BIN)/ruff format --check . || status=1; \
 	$(BIN)/mypy || status=1; \
-	$(TEST_ENV) $(WIREWATCH) stack up || { $(TEST_ENV) $(WIREWATCH) stack down --purge; exit 1; }; \
+	trap '$(TEST_ENV) $(WIREWATCH) stack down --purge' EXIT; \
+	$(TEST_ENV) $(WIREWATCH) stack up || exit 1; \
 	$(TEST_ENV) CI=$${CI:-true} $(BIN)/pytest || status=1; \
-	$(TEST_ENV) $(WIREWATCH) stack down --purge; \
 	exit $$status

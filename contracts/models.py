@@ -9,6 +9,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     model_validator,
@@ -20,6 +21,18 @@ from contracts.text import html_to_text, looks_like_html, normalise_whitespace
 SCHEMA_VERSION: Literal[1] = 1
 
 _LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+_URL_PATTERN = r"^https?://[^\s/?#]\S*$"
+# RFC 3339: a date, 'T' or a space, a time, and an offset; pydantic alone would also take
+# Unix timestamps, which producers send by mistake in seconds or milliseconds alike.
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339(value: object) -> object:
+    if not isinstance(value, str) or not _RFC3339.match(value.strip()):
+        raise ValueError(
+            "must be an RFC 3339 datetime with a timezone offset, e.g. 2026-11-27T10:00:00Z"
+        )
+    return value
 
 
 def _plain_text(value: str) -> str:
@@ -36,7 +49,7 @@ def _http_url(value: str) -> str:
     # Length first: the pattern below is linear, but nothing needs to scan megabytes.
     if len(value) > _MAX_URL_CHARS:
         raise ValueError(f"is longer than {_MAX_URL_CHARS} characters")
-    if not re.fullmatch(r"https?://[^\s/?#]\S*", value, flags=re.IGNORECASE):
+    if not re.match(_URL_PATTERN, value, flags=re.IGNORECASE):
         raise ValueError("must be an absolute http(s) URL without spaces")
     parts = urlsplit(value)
     try:
@@ -61,7 +74,12 @@ PlainText = Annotated[str, AfterValidator(_plain_text)]
 class Article(BaseModel):
     """An article as producers publish it on the articles topic (the message contract)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        frozen=True,
+        extra="ignore",
+        str_strip_whitespace=True,
+        json_schema_extra={"anyOf": [{"required": ["id"]}, {"required": ["url"]}]},
+    )
 
     schema_version: Literal[1] = Field(
         default=SCHEMA_VERSION, description="Version of this contract; 1 today."
@@ -73,16 +91,23 @@ class Article(BaseModel):
         description="The producer's stable id of the article. Either id or url is required.",
     )
     url: Annotated[str, AfterValidator(_http_url)] | None = Field(
-        default=None, description="The article's address. Either id or url."
+        default=None,
+        description="The article's address. Either id or url.",
+        json_schema_extra={"pattern": _URL_PATTERN, "maxLength": _MAX_URL_CHARS},
     )
     title: PlainText = Field(min_length=1, max_length=2000)
     body: PlainText = Field(
         min_length=1, description="Plain text; HTML is accepted and reduced to text."
     )
-    published_at: AwareDatetime = Field(description="RFC 3339 timestamp with an offset.")
+    published_at: Annotated[AwareDatetime, BeforeValidator(_rfc3339)] = Field(
+        description="RFC 3339 timestamp with an offset.",
+        json_schema_extra={"format": "date-time"},
+    )
     source: str = Field(min_length=1, max_length=500, description="The outlet or feed.")
     language: Annotated[str, AfterValidator(_language_tag)] | None = Field(
-        default=None, description="BCP 47 tag; detected when absent."
+        default=None,
+        description="BCP 47 tag; guessed when absent.",
+        json_schema_extra={"pattern": "^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"},
     )
     authors: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=list)
 

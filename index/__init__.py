@@ -4,6 +4,7 @@ Only this package talks to Elasticsearch.
 """
 
 from index.bulk import Rejection
+from index.client import ElasticsearchClient
 from index.documents import ArticleDocument, build_document
 from index.errors import IndexingError, QueryError
 from index.settings import IndexSettings
@@ -12,6 +13,7 @@ from index.store import ArticleIndex, SearchHit, SearchResult
 __all__ = [
     "ArticleDocument",
     "ArticleIndex",
+    "ElasticsearchClient",
     "IndexSettings",
     "IndexingError",
     "QueryError",

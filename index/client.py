@@ -6,6 +6,9 @@ from elasticsearch import AsyncElasticsearch
 
 from index.settings import IndexSettings
 
+# The client type, for callers that pass one in without importing Elasticsearch themselves.
+ElasticsearchClient = AsyncElasticsearch
+
 
 def connect(settings: IndexSettings) -> AsyncElasticsearch:
     """An async client for the configured nodes and credentials."""

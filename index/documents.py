@@ -29,7 +29,7 @@ class ArticleDocument(BaseModel):
     countries: list[str]
     topics: list[str]
     ingested_at: datetime
-    kafka: KafkaPosition
+    kafka: KafkaPosition | None = Field(description="Where it was read; none when offline.")
 
     def source_fields(self) -> dict[str, Any]:
         """The document's `_source`."""
@@ -37,9 +37,9 @@ class ArticleDocument(BaseModel):
 
 
 def build_document(
-    enriched: EnrichedArticle, position: KafkaPosition, ingested_at: datetime
+    enriched: EnrichedArticle, position: KafkaPosition | None, ingested_at: datetime
 ) -> ArticleDocument:
-    """The document to index for an enriched article read at `position`."""
+    """The document to index for an enriched article read at `position` (None: offline)."""
     article = enriched.article
     return ArticleDocument(
         id=article.document_id,

@@ -103,10 +103,6 @@ class ArticleIndex(AsyncResource):
         if health["status"] == "red":
             raise IndexingError("Elasticsearch cluster health is red", retriable=True)
 
-    async def refresh(self) -> None:
-        """Makes everything written so far searchable now."""
-        await self.client.indices.refresh(index=self.alias)
-
     async def write(self, documents: Sequence[ArticleDocument]) -> list[Rejection]:
         """Writes the documents, each under its own `_id` (a rewrite overwrites).
 

@@ -208,13 +208,6 @@ class ArticleConsumer(AsyncResource):
                     message.timestamp,
                 )
                 if isinstance(decoded, DeadLetter):
-                    log.warning(
-                        "message invalid",
-                        topic=tp.topic,
-                        partition=tp.partition,
-                        offset=position.offset,
-                        reason=decoded.reason,
-                    )
                     dead_letters.append(decoded)
                 else:
                     articles.append(decoded)

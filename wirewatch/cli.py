@@ -4,6 +4,7 @@ import asyncio
 import json
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -136,8 +137,9 @@ def enrich(
         typer.Argument(exists=True, dir_okay=False, help="Article JSON lines; default stdin."),
     ] = None,
 ) -> None:
-    """Enrich articles offline: article JSON lines in, enriched JSON lines out."""
+    """Enrich articles offline: article JSON lines in, the documents to index out."""
     from enrich import Enricher
+    from index import build_document
     from ingest import InvalidMessage, parse_article
 
     settings = _settings()
@@ -154,8 +156,9 @@ def enrich(
             articles.append(parse_article(line))
         except InvalidMessage as error:
             typer.secho(f"line {number}: {error}", fg=typer.colors.RED, err=True)
+    enriched_at = datetime.now(UTC)
     for enriched in enricher.enrich(articles):
-        typer.echo(enriched.model_dump_json())
+        typer.echo(build_document(enriched, None, enriched_at).model_dump_json())
     if len(articles) < sum(1 for line in lines if line.strip()):
         raise typer.Exit(code=1)
 
@@ -195,9 +198,9 @@ def stack_status() -> None:
 def _stack_command(action: str, **options: bool) -> None:
     from wirewatch.stack import LocalStack
 
-    stack = LocalStack(_settings())
+    settings = _settings()
     try:
-        statuses = getattr(stack, action)(**options)
+        statuses = getattr(LocalStack(settings), action)(**options)
     except WirewatchError as error:
         raise _fail(error) from error
     for status in statuses:

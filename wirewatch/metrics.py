@@ -34,9 +34,15 @@ class ServiceMetrics:
             buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000),
             registry=registry,
         )
+        self.ingest_latency_seconds = Histogram(
+            "wirewatch_ingest_latency_seconds",
+            "Time from a message's arrival in Kafka to its article being indexed.",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+            registry=registry,
+        )
         self.consumer_lag = Gauge(
             "wirewatch_consumer_lag",
-            "Messages between the committed position and the end of each partition.",
+            "Messages between the last batch read and the end of each assigned partition.",
             ["topic", "partition"],
             registry=registry,
         )

@@ -9,13 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from elasticsearch import AsyncElasticsearch
 from prometheus_client import CollectorRegistry
 
 from contracts.errors import WirewatchError
 from contracts.models import DeadLetter, ReceivedArticle
 from enrich import Enricher
-from index import ArticleIndex, Rejection, build_document
+from index import ArticleIndex, ElasticsearchClient, Rejection, build_document
 from ingest import ArticleConsumer, DeadLetterPublisher, IncomingBatch
 from wirewatch.http import HealthServer
 from wirewatch.metrics import ServiceMetrics
@@ -83,17 +82,21 @@ class BatchProcessor:
         await self.dead_letters.publish(letters)
         await self.consumer.commit(batch)
 
-        refused = {rejection.position for rejection in rejections}
-        for position, document in enumerate(documents):
-            if position not in refused:
-                log.info("article indexed", id=document.id, title=document.title,
-                         topic=document.kafka.topic, partition=document.kafka.partition,
-                         offset=document.kafka.offset)  # fmt: skip
+        refused_ids = {rejection.document_id for rejection in rejections}
+        indexed_at = datetime.now(UTC)
+        for item, document in zip(received, documents, strict=True):
+            if document.id in refused_ids:
+                continue
+            latency = (indexed_at - item.published_to_kafka_at).total_seconds()
+            self.metrics.ingest_latency_seconds.observe(max(0.0, latency))
+            log.info("article indexed", id=document.id, title=document.title,
+                     topic=item.position.topic, partition=item.position.partition,
+                     offset=item.position.offset)  # fmt: skip
         for letter in letters:
             log.warning("message dead-lettered", stage=letter.stage, reason=letter.reason,
                         topic=letter.position.topic, partition=letter.position.partition,
                         offset=letter.position.offset)  # fmt: skip
-        self._measure(batch, len(documents) - len(refused), letters, started)
+        self._measure(batch, len(documents) - len(rejections), letters, started)
 
     def _measure(
         self, batch: IncomingBatch, indexed: int, letters: list[DeadLetter], started: float
@@ -137,7 +140,7 @@ class Service:
         settings: Settings,
         *,
         registry: CollectorRegistry | None = None,
-        elasticsearch: AsyncElasticsearch | None = None,
+        elasticsearch: ElasticsearchClient | None = None,
     ) -> None:
         self.settings = settings
         self.registry = registry if registry is not None else CollectorRegistry()

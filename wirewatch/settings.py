@@ -4,6 +4,7 @@ Nested sections use a double underscore: WIREWATCH_INDEX__ELASTICSEARCH_URL,
 WIREWATCH_KAFKA__BOOTSTRAP_SERVERS, WIREWATCH_ENRICH__MODEL, ...
 """
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from enrich.settings import EnrichSettings
 from index.settings import IndexSettings
 from ingest.settings import IngestSettings, KafkaSettings
+
+_USERINFO = re.compile(r"(//)[^/@,\s]+@")
 
 
 class ServiceSettings(BaseModel):
@@ -74,5 +77,11 @@ class Settings(BaseSettings):
     stack: StackSettings = StackSettings()
 
     def masked(self) -> dict[str, Any]:
-        """The settings as JSON-able data, secrets shown as '**********'."""
-        return self.model_dump(mode="json")
+        """The settings as JSON-able data, secrets shown as '**********'.
+
+        Credentials written into a URL (http://user:password@host) are masked too.
+        """
+        data = self.model_dump(mode="json")
+        index = data["index"]
+        index["elasticsearch_url"] = _USERINFO.sub(r"\1**********@", index["elasticsearch_url"])
+        return data

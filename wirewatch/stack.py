@@ -261,7 +261,8 @@ class _Server:
             if _port_open(port):
                 raise StackError(
                     f"{self.name}: port {port} is already in use by another process. Stop it, "
-                    "or configure another port (see `wirewatch stack --help`)."
+                    "or move the local stack to other ports with "
+                    "WIREWATCH_KAFKA__BOOTSTRAP_SERVERS / WIREWATCH_INDEX__ELASTICSEARCH_URL."
                 )
         self.home.mkdir(parents=True, exist_ok=True)
         command, env, user = self.prepare(java)

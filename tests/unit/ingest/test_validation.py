@@ -37,10 +37,15 @@ def test_missing_id_and_url_is_refused_naming_both() -> None:
 
 @pytest.mark.parametrize(
     ("published_at", "problem"),
-    [("2019-03-25T12:00:00", "timezone"), ("next tuesday", "datetime")],
-    ids=["no-timezone", "garbage"],
+    [
+        ("2019-03-25T12:00:00", "timezone"),
+        ("next tuesday", "datetime"),
+        (1553515200, "RFC 3339"),
+        ("1553515200", "RFC 3339"),
+    ],
+    ids=["no-timezone", "garbage", "epoch-number", "epoch-string"],
 )
-def test_bad_timestamps_are_refused_naming_the_field(published_at: str, problem: str) -> None:
+def test_bad_timestamps_are_refused_naming_the_field(published_at: object, problem: str) -> None:
     with pytest.raises(InvalidMessage, match=f"published_at: .*{problem}"):
         parse_article(article_json(published_at=published_at))
 
