@@ -75,70 +75,71 @@ async def indexed_versions(client: AsyncElasticsearch, settings: Settings) -> di
     return {hit["_id"]: hit["_version"] for hit in response["hits"]["hits"]}
 
 
-async def test_sigterm_mid_stream_loses_nothing_and_indexes_nothing_twice(
-    stream_settings: Settings, elasticsearch: AsyncElasticsearch
+async def interrupt_mid_stream(
+    settings: Settings, elasticsearch: AsyncElasticsearch, *, crash: bool
 ) -> None:
-    settings = stream_settings
+    """Publishes the stream, runs the service until it has indexed something, then stops it:
+    SIGTERM (expecting a clean exit), or SIGKILL when `crash`."""
     await produce(settings, [article_line(n) for n in range(ARTICLES)])
-
-    async with service_process(settings) as first:
+    async with service_process(settings) as service:
         await eventually(
             lambda: count_documents(elasticsearch, settings),
             timeout_s=120, what="the first run to index something",
         )  # fmt: skip
-        first.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(first.communicate(), timeout=60)
-    assert first.returncode == 0, stderr.decode()[-3000:]
+        if crash:
+            service.kill()  # no chance to finish the batch or commit
+            await service.wait()
+            return
+        await _terminate(service)
 
-    committed = await committed_offsets(settings)
-    committed_total = sum(committed.values())
-    indexed = await indexed_versions(elasticsearch, settings)
-    assert 0 < committed_total < ARTICLES, "the stop should come in the middle of the stream"
-    # Everything consumed before the stop is indexed and committed, and nothing beyond.
-    assert len(indexed) == committed_total
 
-    async with service_process(settings) as second:
+async def finish_stream(settings: Settings) -> None:
+    """Runs the service again until every message is committed, then stops it with SIGTERM."""
+    async with service_process(settings) as service:
         await eventually(
-            lambda: _all_committed(settings), timeout_s=180, what="the second run to finish"
+            lambda: _all_committed(settings), timeout_s=180, what="the restart to finish"
         )
-        second.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(second.communicate(), timeout=60)
-    assert second.returncode == 0, stderr.decode()[-3000:]
+        await _terminate(service)
 
-    indexed = await indexed_versions(elasticsearch, settings)
-    assert set(indexed) == {f"article-{n}" for n in range(ARTICLES)}
-    written_twice = sorted(doc_id for doc_id, version in indexed.items() if version != 1)
-    assert written_twice == []
+
+async def _terminate(service: asyncio.subprocess.Process) -> None:
+    service.send_signal(signal.SIGTERM)
+    _, stderr = await asyncio.wait_for(service.communicate(), timeout=60)
+    assert service.returncode == 0, stderr.decode()[-3000:]
 
 
 async def _all_committed(settings: Settings) -> bool:
     return sum((await committed_offsets(settings)).values()) == ARTICLES
 
 
+async def test_sigterm_mid_stream_loses_nothing_and_indexes_nothing_twice(
+    stream_settings: Settings, elasticsearch: AsyncElasticsearch
+) -> None:
+    settings = stream_settings
+    await interrupt_mid_stream(settings, elasticsearch, crash=False)
+
+    committed_total = sum((await committed_offsets(settings)).values())
+    indexed = await indexed_versions(elasticsearch, settings)
+    assert 0 < committed_total < ARTICLES, "the stop should come in the middle of the stream"
+    # Everything consumed before the stop is indexed and committed, and nothing beyond.
+    assert len(indexed) == committed_total
+
+    await finish_stream(settings)
+    indexed = await indexed_versions(elasticsearch, settings)
+    assert set(indexed) == {f"article-{n}" for n in range(ARTICLES)}
+    written_twice = sorted(doc_id for doc_id, version in indexed.items() if version != 1)
+    assert written_twice == []
+
+
 async def test_a_crash_mid_stream_redelivers_without_losing_or_duplicating(
     stream_settings: Settings, elasticsearch: AsyncElasticsearch
 ) -> None:
     settings = stream_settings
-    await produce(settings, [article_line(n) for n in range(ARTICLES)])
-
-    async with service_process(settings) as crashed:
-        await eventually(
-            lambda: count_documents(elasticsearch, settings),
-            timeout_s=120, what="the first run to index something",
-        )  # fmt: skip
-        crashed.kill()  # no chance to finish the batch or commit
-        await crashed.wait()
+    await interrupt_mid_stream(settings, elasticsearch, crash=True)
     indexed_before_restart = await indexed_versions(elasticsearch, settings)
     assert sum((await committed_offsets(settings)).values()) <= len(indexed_before_restart)
 
-    async with service_process(settings) as restarted:
-        await eventually(
-            lambda: _all_committed(settings), timeout_s=180, what="the restart to finish"
-        )
-        restarted.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(restarted.communicate(), timeout=60)
-    assert restarted.returncode == 0, stderr.decode()[-3000:]
-
+    await finish_stream(settings)
     # Redelivered messages overwrite their documents: all present, none twice.
     indexed = await indexed_versions(elasticsearch, settings)
     assert set(indexed) == {f"article-{n}" for n in range(ARTICLES)}
