@@ -210,7 +210,11 @@ class ArticleIndex(AsyncResource):
         except BadRequestError as error:
             raise QueryError(f"Elasticsearch refused the query {query!r}: {error}") from error
         except (ApiError, TransportError) as error:
-            raise IndexingError(f"search failed: {error}", retriable=True) from error
+            raise IndexingError(
+                f"search at {self.settings.elasticsearch_url} failed: {error}. Is Elasticsearch "
+                "running (`wirewatch stack status`)?",
+                retriable=True,
+            ) from error
         hits = response["hits"]
         return SearchResult(
             total=hits["total"]["value"],

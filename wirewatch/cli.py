@@ -4,9 +4,10 @@ import asyncio
 import json
 import signal
 import sys
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -15,6 +16,8 @@ from contracts.errors import WirewatchError
 from contracts.models import Article
 from wirewatch.logs import configure_logging
 from wirewatch.settings import Settings
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="Streams news articles from Kafka into Elasticsearch, with entities and topics.",
@@ -49,6 +52,14 @@ def _fail(error: WirewatchError) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Runs a command's async work; a wirewatch error becomes a message and exit code 1."""
+    try:
+        return asyncio.run(work)
+    except WirewatchError as error:
+        raise _fail(error) from error
+
+
 @app.command()
 def run() -> None:
     """Run the service: consume, enrich, index, until SIGTERM or Ctrl-C."""
@@ -63,10 +74,7 @@ def run() -> None:
             loop.add_signal_handler(signum, stop.set)
         await Service(settings).run(stop)
 
-    try:
-        asyncio.run(main())
-    except WirewatchError as error:
-        raise _fail(error) from error
+    _run(main())
 
 
 @app.command()
@@ -90,10 +98,7 @@ def produce(
             )
         return await publish_lines(settings.kafka, target, read_lines(file))
 
-    try:
-        count = asyncio.run(main())
-    except WirewatchError as error:
-        raise _fail(error) from error
+    count = _run(main())
     typer.echo(f"published {count} message(s) to {target}")
 
 
@@ -124,10 +129,7 @@ def search(
                 if source.get(facet):
                     typer.echo(f"  {facet}: {', '.join(source[facet])}")
 
-    try:
-        asyncio.run(main())
-    except WirewatchError as error:
-        raise _fail(error) from error
+    _run(main())
 
 
 @app.command()
