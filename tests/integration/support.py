@@ -180,7 +180,9 @@ async def read_topic(settings: Settings, topic: str, count: int, wait_s: float =
 
 async def count_documents(client: AsyncElasticsearch, settings: Settings, query: str = "*") -> int:
     """Documents in the test's alias matching a query string, after a refresh."""
-    tolerant = client.options(ignore_status=404)  # the service may not have created it yet
+    # The service may not have created the index yet (404), or created it a moment ago
+    # and not yet started its shard (503): both mean "nothing to count yet".
+    tolerant = client.options(ignore_status=(404, 503))
     await tolerant.indices.refresh(index=settings.index.alias)
     response = await tolerant.count(
         index=settings.index.alias, query={"query_string": {"query": query}}
