@@ -5,20 +5,28 @@ Nothing here imports a stage, so the arrows point one way: ingest -> enrich -> i
 
 from contracts.errors import WirewatchError
 from contracts.models import (
+    ArmsDeal,
     Article,
     DeadLetter,
     EnrichedArticle,
     Entity,
     KafkaPosition,
+    Money,
     ReceivedArticle,
+    TopicEvidence,
+    TopicMatch,
 )
 
 __all__ = [
+    "ArmsDeal",
     "Article",
     "DeadLetter",
     "EnrichedArticle",
     "Entity",
     "KafkaPosition",
+    "Money",
     "ReceivedArticle",
+    "TopicEvidence",
+    "TopicMatch",
     "WirewatchError",
 ]

@@ -169,6 +169,51 @@ class Entity(BaseModel):
     end: int = Field(ge=0, description="Character offset just past the last character.")
 
 
+class TopicEvidence(BaseModel):
+    """Why a topic was tagged: the sentence and the words of it that matched one cue."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cue: str = Field(description="The taxonomy cue that matched (its name in the topic file).")
+    sentence: str
+    matched: list[str] = Field(description="The words of the sentence the cue matched.")
+
+
+class TopicMatch(BaseModel):
+    """A topic found in an article, with a confidence in [0, 1] and its evidence."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topic: str
+    confidence: float = Field(ge=0, le=1)
+    evidence: list[TopicEvidence] = Field(default_factory=list)
+
+
+class Money(BaseModel):
+    """An amount stated in the text, with its ISO 4217 currency."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount: float = Field(ge=0)
+    currency: str = Field(description="ISO 4217 code, e.g. USD.")
+
+
+class ArmsDeal(BaseModel):
+    """An arms transfer stated in the text, after the SIPRI Arms Transfers record.
+
+    Each part is set only where the text states it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    supplier: str | None = Field(default=None, description="Canonical name of the supplier.")
+    recipient: str | None = Field(default=None, description="Canonical name of the recipient.")
+    weapon: str | None = Field(default=None, description="Canonical weapon designation.")
+    quantity: int | None = Field(default=None, ge=0)
+    value: Money | None = None
+    stage: Literal["proposed", "approved", "signed", "delivered"] | None = None
+    sentence: str = Field(description="The sentence the deal was read from.")
+
+
 class EnrichedArticle(BaseModel):
     """An article with what enrichment found in it."""
 
@@ -182,4 +227,12 @@ class EnrichedArticle(BaseModel):
     locations: list[str] = Field(default_factory=list)
     weapons: list[str] = Field(default_factory=list)
     countries: list[str] = Field(default_factory=list, description="ISO 3166-1 alpha-2 codes.")
-    topics: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(
+        default_factory=list, description="Topics whose confidence reaches the threshold."
+    )
+    topic_details: list[TopicMatch] = Field(default_factory=list)
+    deals: list[ArmsDeal] = Field(default_factory=list)
+    story_bands: list[str] = Field(
+        default_factory=list,
+        description="MinHash LSH band keys of the text: copies of one story share some.",
+    )

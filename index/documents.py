@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.models import EnrichedArticle, Entity, KafkaPosition
+from contracts.models import ArmsDeal, EnrichedArticle, Entity, KafkaPosition, TopicMatch
 
 
 class ArticleDocument(BaseModel):
@@ -28,6 +28,12 @@ class ArticleDocument(BaseModel):
     weapons: list[str]
     countries: list[str]
     topics: list[str]
+    topic_details: list[TopicMatch]
+    deals: list[ArmsDeal]
+    story_id: str = Field(
+        description="Shared by near-identical copies of one story: the id of the first copy seen."
+    )
+    story_bands: list[str] = Field(description="MinHash LSH band keys that find the copies.")
     ingested_at: datetime
     kafka: KafkaPosition | None = Field(description="Where it was read; none when offline.")
 
@@ -37,9 +43,14 @@ class ArticleDocument(BaseModel):
 
 
 def build_document(
-    enriched: EnrichedArticle, position: KafkaPosition | None, ingested_at: datetime
+    enriched: EnrichedArticle,
+    position: KafkaPosition | None,
+    ingested_at: datetime,
+    story_id: str | None = None,
 ) -> ArticleDocument:
-    """The document to index for an enriched article read at `position` (None: offline)."""
+    """The document to index for an enriched article read at `position` (None: offline).
+
+    `story_id` defaults to the document's own id: the first copy of a story names it."""
     article = enriched.article
     return ArticleDocument(
         id=article.document_id,
@@ -57,6 +68,10 @@ def build_document(
         weapons=enriched.weapons,
         countries=enriched.countries,
         topics=enriched.topics,
+        topic_details=enriched.topic_details,
+        deals=enriched.deals,
+        story_id=story_id or article.document_id,
+        story_bands=enriched.story_bands,
         ingested_at=ingested_at,
         kafka=position,
     )

@@ -44,6 +44,37 @@ def mappings(text_analyzer: str) -> dict[str, Any]:
             "weapons": _KEYWORD,
             "countries": {"type": "keyword"},
             "topics": {"type": "keyword"},
+            "topic_details": {
+                "properties": {
+                    "topic": {"type": "keyword"},
+                    "confidence": {"type": "float"},
+                    "evidence": {
+                        "properties": {
+                            "cue": {"type": "keyword"},
+                            "sentence": {"type": "text", "analyzer": text_analyzer},
+                            "matched": _KEYWORD,
+                        }
+                    },
+                }
+            },
+            "deals": {
+                "properties": {
+                    "supplier": _KEYWORD,
+                    "recipient": _KEYWORD,
+                    "weapon": _KEYWORD,
+                    "quantity": {"type": "integer"},
+                    "value": {
+                        "properties": {
+                            "amount": {"type": "double"},
+                            "currency": {"type": "keyword"},
+                        }
+                    },
+                    "stage": {"type": "keyword"},
+                    "sentence": {"type": "text", "analyzer": text_analyzer},
+                }
+            },
+            "story_id": {"type": "keyword"},
+            "story_bands": {"type": "keyword"},
             "ingested_at": {"type": "date"},
             "kafka": {
                 "properties": {
