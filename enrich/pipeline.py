@@ -11,6 +11,7 @@ from enrich import facets
 from enrich.errors import EnrichmentError
 from enrich.language import guess_language
 from enrich.settings import EnrichSettings
+from enrich.stories import story_bands
 
 # Title and body are analysed as one text, so that the body's context helps the title.
 _SEPARATOR = "\n\n"
@@ -59,6 +60,8 @@ def build_enriched(article: Article, language: str, entities: list[Entity]) -> E
         locations=facets.facet(entities, facets.LOCATION_LABELS),
         weapons=facets.facet(entities, facets.WEAPON_LABELS),
         countries=facets.countries(entities),
+        # Any language: copies of a story are copies whatever their language.
+        story_bands=story_bands(article.title, article.body),
     )
 
 

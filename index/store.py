@@ -1,6 +1,7 @@
 """The articles index: setup, bulk writes with retries, search."""
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -16,6 +17,7 @@ from index.client import connect
 from index.documents import ArticleDocument
 from index.errors import IndexingError, QueryError
 from index.settings import IndexSettings
+from index.stories import StoryResolver
 from index.template import first_index_name, index_template
 
 log = structlog.get_logger(__name__)
@@ -56,6 +58,9 @@ class ArticleIndex(AsyncResource):
         self.alias = settings.alias
         self.client = client if client is not None else connect(settings)
         self._owns_client = client is None
+        self.stories = StoryResolver(
+            self.client, self.alias, timedelta(hours=settings.story_window_h)
+        )
 
     async def _close(self) -> None:
         if self._owns_client:

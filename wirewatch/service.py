@@ -72,9 +72,14 @@ class BatchProcessor:
         enriched = await asyncio.to_thread(
             self.enricher.enrich, [item.article for item in received]
         )
+        stories = await self.index.stories.resolve(
+            [(article.article.document_id, article.story_bands) for article in enriched]
+        )
         ingested_at = datetime.now(UTC)
         documents = [
-            build_document(article, item.position, ingested_at)
+            build_document(
+                article, item.position, ingested_at, stories[article.article.document_id]
+            )
             for article, item in zip(enriched, received, strict=True)
         ]
         rejections = await self.index.write(documents)
