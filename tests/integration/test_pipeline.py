@@ -186,3 +186,34 @@ async def test_copies_of_one_article_in_one_batch_are_written_once_as_the_last_c
     document = await elasticsearch.get(index=settings.index.alias, id="article-5")
     assert document["_source"]["title"] == "Version 3 of the story"
     assert document["_version"] == 1
+
+
+async def test_copies_of_one_story_share_a_story_id_across_batches_and_restarts(
+    settings: Settings, elasticsearch: AsyncElasticsearch
+) -> None:
+    seed = json.loads((FIXTURES / "seed-article.json").read_text())
+    paragraphs = seed["body"].split("\n")
+    rerun = {
+        **seed,
+        "id": "rerun-elsewhere",
+        "title": "Moscow sends defence officials to Caracas",
+        "body": "\n".join(paragraphs[:-2]),
+        "source": "Another Outlet",
+    }
+    await produce(settings, [seed_line()])
+    async with running(settings):
+        await eventually(lambda: count_documents(elasticsearch, settings), what="the first copy")
+    # The second copy and an unrelated story arrive after a restart: the story is found in
+    # the index, not in the memory of the instance that wrote the first copy.
+    await produce(settings, [json.dumps(rerun).encode(), article_line(1)])
+    async with running(settings):
+        await eventually(
+            lambda: count_documents(elasticsearch, settings, "_id:article-1"), what="the rest"
+        )
+    await elasticsearch.indices.refresh(index=settings.index.alias)
+    response = await elasticsearch.search(
+        index=settings.index.alias, query={"match_all": {}}, source_includes=["story_id"]
+    )
+    stories = {hit["_id"]: hit["_source"]["story_id"] for hit in response["hits"]["hits"]}
+    first = "havanatimes-russia-venezuela-defense-industry-talks"
+    assert stories == {first: first, "rerun-elsewhere": first, "article-1": "article-1"}
