@@ -8,7 +8,7 @@ import structlog
 from elastic_transport import TransportError
 from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError
 from elasticsearch.helpers import async_streaming_bulk
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from contracts.lifecycle import AsyncResource
@@ -44,6 +44,18 @@ class SearchResult(BaseModel):
 
     total: int
     hits: list[SearchHit]
+
+
+class WriteResult(BaseModel):
+    """What a bulk write did: the documents refused for good, and those it created."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rejections: list[Rejection]
+    created: set[str] = Field(
+        description="Ids written for the first time (not overwriting an existing document): "
+        "alerts go to new stories only."
+    )
 
 
 class ArticleIndex(AsyncResource):
@@ -108,18 +120,22 @@ class ArticleIndex(AsyncResource):
         if health["status"] == "red":
             raise IndexingError("Elasticsearch cluster health is red", retriable=True)
 
-    async def write(self, documents: Sequence[ArticleDocument]) -> list[Rejection]:
+    async def write(self, documents: Sequence[ArticleDocument]) -> WriteResult:
         """Writes the documents, each under its own `_id` (a rewrite overwrites).
 
         Retries 429, 5xx and connection failures with capped exponential backoff until the
         retry deadline, then raises a retriable IndexingError. Returns the documents refused
-        for good (other 4xx), with the reason Elasticsearch gave.
+        for good (other 4xx), with the reason Elasticsearch gave, and the ids it created.
+
+        A document created by an attempt whose answer was lost (a dropped connection) counts
+        as overwritten when the retry writes it again: it is indexed but not reported created.
         """
         # Of several copies of one document in a batch only the last is written: retrying an
         # earlier copy after the last one succeeded would let the older version win.
         last_copy = {document.id: position for position, document in enumerate(documents)}
         pending = sorted(last_copy.values())
         rejections: list[Rejection] = []
+        created: set[str] = set()
         retrying = AsyncRetrying(
             stop=stop_after_delay(self.settings.retry_deadline_s),
             wait=wait_exponential(
@@ -132,8 +148,9 @@ class ArticleIndex(AsyncResource):
         try:
             async for attempt in retrying:
                 with attempt:
-                    pending, refused = await self._send(documents, pending)
+                    pending, refused, fresh = await self._send(documents, pending)
                     rejections.extend(refused)
+                    created |= fresh
                     if pending:
                         # tenacity's idiom: raising inside the attempt asks for another one.
                         raise _StillPending(f"{len(pending)} document(s) still pending")  # noqa: TRY301
@@ -144,12 +161,16 @@ class ArticleIndex(AsyncResource):
                 f"{error}. Check the cluster's health and load.",
                 retriable=True,
             ) from error
-        return sorted(rejections, key=lambda rejection: rejection.position)
+        return WriteResult(
+            rejections=sorted(rejections, key=lambda rejection: rejection.position),
+            created=created,
+        )
 
     async def _send(
         self, documents: Sequence[ArticleDocument], pending: list[int]
-    ) -> tuple[list[int], list[Rejection]]:
-        """One bulk pass over the pending documents: those to retry, and those refused."""
+    ) -> tuple[list[int], list[Rejection], set[str]]:
+        """One bulk pass over the pending documents: those to retry, those refused, and the
+        ids of those created."""
         actions = (
             {
                 "_op_type": "index",
@@ -161,6 +182,7 @@ class ArticleIndex(AsyncResource):
         )
         retry: list[int] = []
         refused: list[Rejection] = []
+        created: set[str] = set()
         answered = 0
         try:
             async for ok, info in async_streaming_bulk(
@@ -184,7 +206,9 @@ class ArticleIndex(AsyncResource):
                         "article: check the credentials, the alias and whether the index is "
                         "closed or blocked. Nothing was committed; restart once it is fixed."
                     )
-                if outcome is ItemFate.RETRY:
+                if outcome is ItemFate.DONE and status == 201:
+                    created.add(documents[position].id)
+                elif outcome is ItemFate.RETRY:
                     retry.append(position)
                     log.warning("document write will be retried", id=documents[position].id,
                                 status=status, error=describe_item_error(error))  # fmt: skip
@@ -200,7 +224,7 @@ class ArticleIndex(AsyncResource):
         except TransportError as error:
             log.warning("bulk request failed; will retry", error=str(error))
         retry.extend(pending[answered:])
-        return retry, refused
+        return retry, refused, created
 
     async def search(self, query: str, *, size: int = 10) -> SearchResult:
         """Articles matching a Lucene query string (the syntax of Kibana's Lucene search bar)."""

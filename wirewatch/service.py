@@ -82,7 +82,8 @@ class BatchProcessor:
             )
             for article, item in zip(enriched, received, strict=True)
         ]
-        rejections = await self.index.write(documents)
+        written = await self.index.write(documents)
+        rejections = written.rejections
         letters = [*batch.dead_letters, *rejected_letters(received, rejections)]
         await self.dead_letters.publish(letters)
         await self.consumer.commit(batch)
