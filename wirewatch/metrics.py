@@ -46,3 +46,23 @@ class ServiceMetrics:
             ["topic", "partition"],
             registry=registry,
         )
+        self.alerts_fired = Counter(
+            "wirewatch_alerts_fired",
+            "Alerts created: a rule matched a story it had not alerted on.",
+            registry=registry,
+        )
+        self.alert_deliveries_failed = Counter(
+            "wirewatch_alert_deliveries_failed",
+            "Alert deliveries given up after their last attempt, by destination kind.",
+            ["destination"],
+            registry=registry,
+        )
+        self.alert_latency_seconds = Histogram(
+            "wirewatch_alert_latency_seconds",
+            "Time from an article's arrival in Kafka to the creation of its alerts.",
+            buckets=(0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 30, 60),
+            registry=registry,
+        )
+        self.alert_rules = Gauge(
+            "wirewatch_alert_rules", "Enabled alert rules the service matches.", registry=registry
+        )
