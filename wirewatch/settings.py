@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from enrich.settings import EnrichSettings
-from index.settings import IndexSettings
+from index.settings import AlertSettings, IndexSettings
 from ingest.settings import IngestSettings, KafkaSettings
 
 _USERINFO = re.compile(r"(//)[^/@,\s]+@")
@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     enrich: EnrichSettings = EnrichSettings()
     index: IndexSettings = IndexSettings()
+    alerts: AlertSettings = AlertSettings()
     service: ServiceSettings = ServiceSettings()
     stack: StackSettings = StackSettings()
 
