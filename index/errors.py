@@ -9,3 +9,9 @@ class IndexingError(WirewatchError):
 
 class QueryError(IndexingError):
     """A search query that Elasticsearch refuses (bad syntax, unknown field type, ...)."""
+
+
+class UnsupportedQueryError(QueryError):
+    """A rule query the in-process matcher cannot evaluate exactly as Elasticsearch would.
+
+    The message names the construct and its position in the query; the rule is refused."""

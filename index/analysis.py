@@ -1,0 +1,93 @@
+"""Elasticsearch's `standard` analyzer, emulated (pure).
+
+Lucene's StandardTokenizer splits text on the word boundaries of Unicode UAX#29 and keeps only
+the segments that hold letters, digits, ideographs or emoji; the standard analyzer then
+lowercases each token code point by code point (no stopwords by default). The grammar below
+follows the rules of Lucene's StandardTokenizerImpl.jflex; `regex` provides the Unicode
+Word_Break, Line_Break and Script properties that the standard library's `re` lacks.
+"""
+
+from collections.abc import Iterable, Sequence
+
+import regex
+
+# Elasticsearch's default `position_increment_gap` for text fields: phrases do not span values.
+POSITION_INCREMENT_GAP = 100
+# The standard analyzer's `max_token_length`: longer tokens are cut in pieces of this length.
+MAX_TOKEN_LENGTH = 255
+
+# UAX#29 WB4: a character followed by Extend/Format/ZWJ characters behaves as that character.
+_X = r"[\p{WB=Extend}\p{WB=Format}\p{WB=ZWJ}]*"
+_LETTER = rf"[\p{{WB=ALetter}}\p{{WB=Hebrew_Letter}}]{_X}"
+_HEBREW = rf"\p{{WB=Hebrew_Letter}}{_X}"
+_NUMERIC = rf"\p{{WB=Numeric}}{_X}"
+_KATAKANA = rf"\p{{WB=Katakana}}{_X}"
+_EXTEND_NUM_LET = rf"\p{{WB=ExtendNumLet}}{_X}"
+_MID_LETTER = rf"[\p{{WB=MidLetter}}\p{{WB=MidNumLet}}\p{{WB=Single_Quote}}]{_X}"
+_MID_NUMERIC = rf"[\p{{WB=MidNum}}\p{{WB=MidNumLet}}\p{{WB=Single_Quote}}]{_X}"
+_SINGLE_QUOTE = rf"\p{{WB=Single_Quote}}{_X}"
+_DOUBLE_QUOTE = rf"\p{{WB=Double_Quote}}{_X}"
+
+# WB5-WB13b: letters, digits and katakana joined by the rules' connectors.
+_CORE = (
+    rf"(?:{_KATAKANA}(?:(?:{_EXTEND_NUM_LET})*{_KATAKANA})*"
+    rf"|(?:{_HEBREW}(?:{_SINGLE_QUOTE}|{_DOUBLE_QUOTE}{_HEBREW})"
+    rf"|{_NUMERIC}(?:(?:(?:{_EXTEND_NUM_LET})*|{_MID_NUMERIC}){_NUMERIC})*"
+    rf"|{_LETTER}(?:(?:(?:{_EXTEND_NUM_LET})*|{_MID_LETTER}){_LETTER})*)+)"
+)
+_WORD = rf"(?:{_EXTEND_NUM_LET})*{_CORE}(?:(?:{_EXTEND_NUM_LET})+{_CORE})*(?:{_EXTEND_NUM_LET})*"
+# UTS#51 emoji sequences, which Lucene keeps as tokens of their own.
+_EMOJI_CHAR = r"(?:[\p{Extended_Pictographic}\p{Emoji_Presentation}][\uFE0F\p{Emoji_Modifier}]*)"
+_EMOJI = (
+    r"(?:(?:\p{Regional_Indicator}\p{Regional_Indicator})+"
+    r"|[0-9#*]\uFE0F?\u20E3"
+    rf"|{_EMOJI_CHAR}(?:\u200D{_EMOJI_CHAR})*)"
+)
+# South East Asian scripts stay whole; each Han or Hiragana character is a token.
+_COMPLEX = rf"(?:\p{{LB=SA}}{_X})+"
+_IDEOGRAPH = rf"[\p{{Script=Han}}\p{{Script=Hiragana}}]{_X}"
+
+_TOKEN = regex.compile(rf"{_EMOJI}|{_WORD}|{_COMPLEX}|{_IDEOGRAPH}", regex.VERSION1)
+
+
+def lowercase(text: str) -> str:
+    """Lowercase code point by code point, as Java's Character.toLowerCase does.
+
+    Python's str.lower applies context (final sigma) and special casing (U+0130 becomes two
+    characters); Lucene's LowerCaseFilter maps each code point alone."""
+    if text.isascii():
+        return text.lower()
+    return "".join(_lower_char(char) for char in text)
+
+
+def _lower_char(char: str) -> str:
+    lowered = char.lower()
+    return lowered if len(lowered) == 1 else lowered[0]
+
+
+def _pieces(token: str) -> Iterable[str]:
+    if len(token) <= MAX_TOKEN_LENGTH:
+        yield token
+        return
+    for start in range(0, len(token), MAX_TOKEN_LENGTH):
+        yield token[start : start + MAX_TOKEN_LENGTH]
+
+
+def analyze(text: str) -> list[str]:
+    """The tokens the standard analyzer makes of `text`, in order, lowercased."""
+    return [lowercase(piece) for match in _TOKEN.finditer(text) for piece in _pieces(match.group())]
+
+
+def positions(values: Sequence[str]) -> dict[str, list[int]]:
+    """Token -> its positions across the values of a multi-valued text field.
+
+    Lucene adds the position increment gap after each value, so a phrase cannot join the end
+    of one value to the start of the next unless its slop reaches the gap."""
+    found: dict[str, list[int]] = {}
+    position = -1
+    for value in values:
+        for token in analyze(value):
+            position += 1
+            found.setdefault(token, []).append(position)
+        position += POSITION_INCREMENT_GAP
+    return found

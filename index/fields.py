@@ -1,0 +1,252 @@
+"""The fields a query can name, read from the index mapping, and their values in a `_source`."""
+
+import math
+import re
+import struct
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from index.analysis import analyze, positions
+from index.dates import parse_date
+
+
+class Kind(Enum):
+    """How Elasticsearch indexes a field, as far as matching is concerned."""
+
+    TEXT = "text"
+    KEYWORD = "keyword"
+    DATE = "date"
+    INTEGER = "integer"
+    LONG = "long"
+    FLOAT = "float"
+    DOUBLE = "double"
+
+
+_NUMERIC_KINDS = {Kind.INTEGER, Kind.LONG, Kind.FLOAT, Kind.DOUBLE}
+_MAPPED_KINDS = {
+    "text": Kind.TEXT,
+    "keyword": Kind.KEYWORD,
+    "date": Kind.DATE,
+    "integer": Kind.INTEGER,
+    "short": Kind.INTEGER,
+    "byte": Kind.INTEGER,
+    "long": Kind.LONG,
+    "float": Kind.FLOAT,
+    "double": Kind.DOUBLE,
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One searchable field: its dotted name, where its values are in `_source`, and its kind."""
+
+    name: str
+    kind: Kind
+    path: tuple[str, ...]
+    ignore_above: int | None = None
+
+    @property
+    def numeric(self) -> bool:
+        """Whether the field holds numbers."""
+        return self.kind in _NUMERIC_KINDS
+
+
+class UnsupportedMappingError(ValueError):
+    """A mapping with a field type or analyzer that the matcher does not emulate."""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The fields of a mapping by dotted name, and the object fields that group them."""
+
+    fields: Mapping[str, Field]
+    objects: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Any]) -> "Catalog":
+        """The catalog of an index mapping (the body of `index.template.mappings`).
+
+        Raises UnsupportedMappingError for a type or analyzer the matcher cannot emulate."""
+        fields: dict[str, Field] = {}
+        objects: set[str] = set()
+
+        def walk(properties: Mapping[str, Any], prefix: tuple[str, ...]) -> None:
+            for name, spec in properties.items():
+                path = (*prefix, name)
+                dotted = ".".join(path)
+                if "properties" in spec and spec.get("type", "object") == "object":
+                    objects.add(dotted)
+                    walk(spec["properties"], path)
+                    continue
+                fields[dotted] = _field(dotted, spec, path)
+                for sub, sub_spec in spec.get("fields", {}).items():
+                    fields[f"{dotted}.{sub}"] = _field(f"{dotted}.{sub}", sub_spec, path)
+
+        walk(mapping.get("properties", {}), ())
+        return cls(fields=fields, objects=frozenset(objects))
+
+    def resolve(self, pattern: str) -> list[Field]:
+        """The fields a field name or `*` pattern names; none for a name not in the mapping."""
+        if "*" not in pattern:
+            known = self.fields.get(pattern)
+            return [known] if known is not None else []
+        regex = re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
+        return [known for name, known in self.fields.items() if regex.fullmatch(name)]
+
+    def under(self, name: str) -> list[Field]:
+        """The fields inside the object field `name` (none if it is not an object)."""
+        if name not in self.objects:
+            return []
+        prefix = name + "."
+        return [known for dotted, known in self.fields.items() if dotted.startswith(prefix)]
+
+
+def _field(name: str, spec: Mapping[str, Any], path: tuple[str, ...]) -> Field:
+    kind = _MAPPED_KINDS.get(spec.get("type", "object"))
+    if kind is None:
+        raise UnsupportedMappingError(f"field {name!r} has type {spec.get('type')!r}")
+    if kind is Kind.TEXT and spec.get("analyzer", "standard") != "standard":
+        raise UnsupportedMappingError(
+            f"text field {name!r} uses analyzer {spec['analyzer']!r}; only 'standard' is emulated"
+        )
+    if kind is Kind.KEYWORD and "normalizer" in spec:
+        raise UnsupportedMappingError(f"keyword field {name!r} has a normalizer")
+    return Field(name=name, kind=kind, path=path, ignore_above=spec.get("ignore_above"))
+
+
+def _values(node: Any, path: tuple[str, ...]) -> Iterator[Any]:
+    if node is None:
+        return
+    if isinstance(node, list):
+        for item in node:
+            yield from _values(item, path)
+        return
+    if not path:
+        yield node
+        return
+    if isinstance(node, Mapping):
+        yield from _values(node.get(path[0]), path[1:])
+
+
+def float32(value: float) -> float:
+    """`value` rounded to the nearest 32-bit float, as a `float` field stores it."""
+    if math.isnan(value) or math.isinf(value):
+        return value
+    try:
+        return float(struct.unpack("f", struct.pack("f", value))[0])
+    except OverflowError:
+        return math.copysign(math.inf, value)
+
+
+class Document:
+    """A `_source` as the index sees it, each field's indexed form computed once on demand."""
+
+    def __init__(self, source: Mapping[str, Any], catalog: Catalog) -> None:
+        self.source = source
+        self.catalog = catalog
+        self._raw: dict[str, list[Any]] = {}
+        self._terms: dict[str, frozenset[str]] = {}
+        self._positions: dict[str, dict[str, list[int]]] = {}
+        self._numbers: dict[str, list[float | int]] = {}
+        self._dates: dict[str, list[int]] = {}
+
+    def raw(self, known: Field) -> list[Any]:
+        """The field's non-null values in `_source`, arrays and objects flattened."""
+        found = self._raw.get(known.name)
+        if found is None:
+            found = [value for value in _values(self.source, known.path) if value is not None]
+            self._raw[known.name] = found
+        return found
+
+    def strings(self, known: Field) -> list[str]:
+        """The values a keyword field indexes: as strings, none longer than ignore_above."""
+        limit = known.ignore_above
+        return [
+            text
+            for text in (_string(value) for value in self.raw(known))
+            if limit is None or len(text) <= limit
+        ]
+
+    def terms(self, known: Field) -> frozenset[str]:
+        """The indexed terms of a text or keyword field."""
+        found = self._terms.get(known.name)
+        if found is None:
+            if known.kind is Kind.TEXT:
+                found = frozenset(
+                    token for value in self.raw(known) for token in analyze(_string(value))
+                )
+            else:
+                found = frozenset(self.strings(known))
+            self._terms[known.name] = found
+        return found
+
+    def positions(self, known: Field) -> dict[str, list[int]]:
+        """Token -> positions in a text field, values apart by the position increment gap."""
+        found = self._positions.get(known.name)
+        if found is None:
+            found = positions([_string(value) for value in self.raw(known)])
+            self._positions[known.name] = found
+        return found
+
+    def numbers(self, known: Field) -> list[float | int]:
+        """The values of a numeric field as the index holds them (float fields in 32 bits)."""
+        found = self._numbers.get(known.name)
+        if found is None:
+            found = []
+            for value in self.raw(known):
+                number = _number(value)
+                if number is None:
+                    continue
+                if known.kind is Kind.FLOAT:
+                    number = float32(float(number))
+                elif known.kind is Kind.DOUBLE:
+                    number = float(number)
+                found.append(number)
+            self._numbers[known.name] = found
+        return found
+
+    def dates(self, known: Field) -> list[int]:
+        """The values of a date field in epoch milliseconds."""
+        found = self._dates.get(known.name)
+        if found is None:
+            found = []
+            for value in self.raw(known):
+                if isinstance(value, bool):
+                    continue
+                if isinstance(value, int):
+                    found.append(value)
+                    continue
+                millis = parse_date(str(value), round_up=False)
+                if millis is not None:
+                    found.append(millis)
+            self._dates[known.name] = found
+        return found
+
+    def exists(self, known: Field) -> bool:
+        """Whether the field has an indexed value (an empty string counts, as in Elasticsearch)."""
+        if known.kind is Kind.KEYWORD:
+            return bool(self.strings(known))
+        if known.numeric:
+            return bool(self.numbers(known))
+        if known.kind is Kind.DATE:
+            return bool(self.dates(known))
+        return bool(self.raw(known))
+
+
+def _string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _number(value: Any) -> float | int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    try:
+        return float(str(value))
+    except ValueError:
+        return None

@@ -1,0 +1,697 @@
+"""Lucene query strings compiled to matchers with Elasticsearch's `query_string` semantics (pure).
+
+The semantics are those of wirewatch's own search (`index.store.ArticleIndex.search`):
+`query_string` with `default_field: "*"`, `lenient: true` and the default operator OR. luqum
+parses the syntax; its tree is then read the way Lucene's classic query parser reads the same
+text, which is not a precedence grammar: each clause is SHOULD, MUST or MUST_NOT, and `AND`
+makes the clause before it required, so `a AND b OR c` means `+a +b c`.
+
+What cannot be matched exactly is refused with UnsupportedQueryError: fuzzy terms, regular
+expressions, sloppy phrases that repeat a word, and the few spellings where luqum and Lucene
+read the text differently.
+"""
+
+import math
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from luqum import tree
+from luqum.exceptions import IllegalCharacterError, ParseError
+from luqum.parser import parser
+
+from index.analysis import analyze, lowercase
+from index.dates import is_date_math, parse_bound
+from index.errors import UnsupportedQueryError
+from index.fields import Catalog, Document, Field, Kind, float32
+from index.template import mappings
+
+# A (field name, indexed term) pair: what presearch indexes rules by.
+Key = tuple[str, str]
+Clock = Callable[[], float]
+
+_ALL_FIELDS = "*"
+_EXISTS_FIELD = "_exists_"
+# Lucene's query parser separates terms on these only; Python's \s, which luqum uses, on more.
+_LUCENE_WHITESPACE = frozenset(" \t\n\r\u3000")
+# Java's Double.parseDouble, as Elasticsearch reads a number in a query.
+_JAVA_NUMBER = re.compile(r"[+-]?(NaN|Infinity|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)[fFdD]?")
+_INTEGER_LIMITS = {Kind.INTEGER: (-(2**31), 2**31 - 1), Kind.LONG: (-(2**63), 2**63 - 1)}
+
+
+class Query:
+    """A compiled query node: whether a document matches, and what presearch can index."""
+
+    def matches(self, document: Document) -> bool:
+        """Whether the document matches."""
+        raise NotImplementedError
+
+    def required(self) -> frozenset[Key] | None:
+        """Keys of which any matching document has at least one; None when there is no such set."""
+        return None
+
+
+class MatchAll(Query):
+    def matches(self, document: Document) -> bool:
+        return True
+
+
+class MatchNone(Query):
+    def matches(self, document: Document) -> bool:
+        return False
+
+    def required(self) -> frozenset[Key] | None:
+        return frozenset()
+
+
+@dataclass(frozen=True)
+class Bool(Query):
+    """Lucene's BooleanQuery; one with only MUST_NOT clauses matches all other documents, as
+    Elasticsearch's query_string adds a match-all clause to such a query."""
+
+    must: tuple[Query, ...] = ()
+    should: tuple[Query, ...] = ()
+    must_not: tuple[Query, ...] = ()
+
+    def matches(self, document: Document) -> bool:
+        if not all(query.matches(document) for query in self.must):
+            return False
+        if any(query.matches(document) for query in self.must_not):
+            return False
+        if self.must:
+            return True
+        if self.should:
+            return any(query.matches(document) for query in self.should)
+        return bool(self.must_not)
+
+    def required(self) -> frozenset[Key] | None:
+        if self.must:
+            sets = [keys for keys in (query.required() for query in self.must) if keys is not None]
+            return min(sets, key=len) if sets else None
+        if not self.should:
+            return None
+        union: set[Key] = set()
+        for query in self.should:
+            keys = query.required()
+            if keys is None:
+                return None
+            union |= keys
+        return frozenset(union)
+
+
+@dataclass(frozen=True)
+class Term(Query):
+    """An indexed term of a text field (a token) or keyword field (a whole value)."""
+
+    field: Field
+    term: str
+
+    def matches(self, document: Document) -> bool:
+        return self.term in document.terms(self.field)
+
+    def required(self) -> frozenset[Key] | None:
+        return frozenset({(self.field.name, self.term)})
+
+
+@dataclass(frozen=True)
+class Phrase(Query):
+    """Tokens at consecutive positions, or within `slop` moves of that (distinct tokens only)."""
+
+    field: Field
+    tokens: tuple[str, ...]
+    slop: int
+
+    def matches(self, document: Document) -> bool:
+        terms = document.terms(self.field)
+        if not all(token in terms for token in self.tokens):
+            return False
+        found = document.positions(self.field)
+        lists = [found[token] for token in self.tokens]
+        if self.slop == 0:
+            later = [set(positions) for positions in lists[1:]]
+            return any(
+                all(start + offset + 1 in positions for offset, positions in enumerate(later))
+                for start in lists[0]
+            )
+        return _smallest_window(lists) <= self.slop
+
+    def required(self) -> frozenset[Key] | None:
+        return frozenset({(self.field.name, max(self.tokens, key=len))})
+
+
+def _smallest_window(lists: list[list[int]]) -> int:
+    # Lucene's sloppy phrase matching in its exact form for distinct terms: the smallest spread
+    # of (position - offset in the phrase) over one occurrence of each term.
+    shifted = sorted(
+        (position - offset, index)
+        for index, positions in enumerate(lists)
+        for offset in (index,)
+        for position in positions
+    )
+    counts = [0] * len(lists)
+    covered = 0
+    best = math.inf
+    left = 0
+    for right_value, right_index in shifted:
+        if counts[right_index] == 0:
+            covered += 1
+        counts[right_index] += 1
+        while covered == len(lists):
+            left_value, left_index = shifted[left]
+            best = min(best, right_value - left_value)
+            counts[left_index] -= 1
+            if counts[left_index] == 0:
+                covered -= 1
+            left += 1
+    return int(best) if best != math.inf else 2**31
+
+
+@dataclass(frozen=True)
+class TermRange(Query):
+    """A range over the indexed terms of a text or keyword field, in code point order."""
+
+    field: Field
+    lower: str | None
+    upper: str | None
+    include_lower: bool
+    include_upper: bool
+
+    def matches(self, document: Document) -> bool:
+        return any(_within(term, self) for term in document.terms(self.field))
+
+
+@dataclass(frozen=True)
+class NumberRange(Query):
+    field: Field
+    lower: float | int | None
+    upper: float | int | None
+    include_lower: bool
+    include_upper: bool
+
+    def matches(self, document: Document) -> bool:
+        return any(_within(value, self) for value in document.numbers(self.field))
+
+
+def _within(value: Any, bounds: TermRange | NumberRange) -> bool:
+    lower, upper = bounds.lower, bounds.upper
+    if lower is not None and (value < lower or (value == lower and not bounds.include_lower)):
+        return False
+    return upper is None or not (value > upper or (value == upper and not bounds.include_upper))
+
+
+@dataclass(frozen=True)
+class DateRange(Query):
+    """A range of dates; bounds with `now` are computed at match time from the clock."""
+
+    field: Field
+    lower: str | None
+    upper: str | None
+    include_lower: bool
+    include_upper: bool
+    clock: Clock
+
+    def bounds(self) -> tuple[int | None, int | None] | None:
+        """The bounds in epoch milliseconds (None: open), or None if one does not parse."""
+        now = int(self.clock() * 1000)
+        lower = upper = None
+        if self.lower is not None:
+            lower = parse_bound(self.lower, round_up=not self.include_lower, now_millis=now)
+            if lower is None:
+                return None
+            if not self.include_lower:
+                lower += 1
+        if self.upper is not None:
+            upper = parse_bound(self.upper, round_up=self.include_upper, now_millis=now)
+            if upper is None:
+                return None
+            if not self.include_upper:
+                upper -= 1
+        return lower, upper
+
+    def matches(self, document: Document) -> bool:
+        bounds = self.bounds()
+        if bounds is None:
+            return False
+        lower, upper = bounds
+        return any(
+            (lower is None or value >= lower) and (upper is None or value <= upper)
+            for value in document.dates(self.field)
+        )
+
+
+@dataclass(frozen=True)
+class Pattern(Query):
+    """A prefix or wildcard pattern over the indexed terms of a text or keyword field."""
+
+    field: Field
+    regex: re.Pattern[str]
+
+    def matches(self, document: Document) -> bool:
+        return any(self.regex.fullmatch(term) for term in document.terms(self.field))
+
+
+@dataclass(frozen=True)
+class Exists(Query):
+    fields: tuple[Field, ...]
+
+    def matches(self, document: Document) -> bool:
+        return any(document.exists(known) for known in self.fields)
+
+
+class _Conj(Enum):
+    NONE = 0
+    AND = 1
+    OR = 2
+
+
+class _Mod(Enum):
+    NONE = 0
+    REQUIRED = 1
+    PROHIBITED = 2
+
+
+_OPERATIONS: dict[type[tree.Item], _Conj] = {
+    tree.AndOperation: _Conj.AND,
+    tree.OrOperation: _Conj.OR,
+    tree.UnknownOperation: _Conj.NONE,
+}
+
+
+def _position(node: tree.Item) -> str:
+    position = getattr(node, "pos", None)
+    return f"at position {position}" if position is not None else "in the query"
+
+
+def _refuse(node: tree.Item, what: str) -> UnsupportedQueryError:
+    return UnsupportedQueryError(f"{what} ({str(node).strip()!r} {_position(node)})")
+
+
+def unescape(text: str, node: tree.Item) -> str:
+    """Lucene's discardEscapeChar: `\\c` is c, `\\uXXXX` the code point."""
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char != "\\":
+            out.append(char)
+            index += 1
+            continue
+        if index + 1 >= len(text):
+            raise _refuse(node, "a term ends with an escape character")
+        following = text[index + 1]
+        if following == "u":
+            digits = text[index + 2 : index + 6]
+            if len(digits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in digits):
+                raise _refuse(node, "a \\u escape needs four hex digits")
+            out.append(chr(int(digits, 16)))
+            index += 6
+            continue
+        out.append(following)
+        index += 2
+    return "".join(out)
+
+
+def _unescaped(text: str) -> list[tuple[str, bool]]:
+    """The characters of raw term text, each with whether it was escaped."""
+    chars: list[tuple[str, bool]] = []
+    index = 0
+    while index < len(text):
+        if text[index] == "\\" and index + 1 < len(text):
+            chars.append((text[index + 1], True))
+            index += 2
+        else:
+            chars.append((text[index], False))
+            index += 1
+    return chars
+
+
+def _java_number(text: str) -> float | int | None:
+    if not _JAVA_NUMBER.fullmatch(text):
+        return None
+    body = text.rstrip("fFdD") if text[-1] in "fFdD" and "Infinity" not in text else text
+    if re.fullmatch(r"[+-]?\d+", body):
+        return int(body)
+    return float(body.replace("Infinity", "inf").replace("NaN", "nan"))
+
+
+class _Compiler:
+    def __init__(self, catalog: Catalog, clock: Clock) -> None:
+        self.catalog = catalog
+        self.clock = clock
+
+    # Lucene's Query production: clauses joined by conjunctions, each with a modifier.
+    def query(self, node: tree.Item, field: str) -> Query | None:
+        compiled: list[Query] = []
+        occurs: list[str] = []
+        for conj, mod, operand in self.flatten(node):
+            query = self.clause(operand, field)
+            # Lucene's addClause with the default operator OR: AND makes the clause before it
+            # required unless it is prohibited; a clause the analyzer emptied is left out.
+            if compiled and conj is _Conj.AND and occurs[-1] != "must_not":
+                occurs[-1] = "must"
+            if query is None:
+                continue
+            if mod is _Mod.PROHIBITED:
+                occurs.append("must_not")
+            elif mod is _Mod.REQUIRED or conj is _Conj.AND:
+                occurs.append("must")
+            else:
+                occurs.append("should")
+            compiled.append(query)
+        if not compiled:
+            return None
+        if len(compiled) == 1 and occurs[0] != "must_not":
+            return compiled[0]
+        pairs = list(zip(compiled, occurs, strict=True))
+        return Bool(
+            must=tuple(query for query, occur in pairs if occur == "must"),
+            should=tuple(query for query, occur in pairs if occur == "should"),
+            must_not=tuple(query for query, occur in pairs if occur == "must_not"),
+        )
+
+    def flatten(self, node: tree.Item) -> list[tuple[_Conj, _Mod, tree.Item]]:
+        conj = _OPERATIONS.get(type(node))
+        if conj is not None:
+            items: list[tuple[_Conj, _Mod, tree.Item]] = []
+            for index, child in enumerate(node.children):
+                sub = self.flatten(child)
+                if index > 0:
+                    sub[0] = (conj, sub[0][1], sub[0][2])
+                items.extend(sub)
+            return items
+        if isinstance(node, tree.Plus | tree.Prohibit | tree.Not):
+            inner = node.a
+            if isinstance(inner, tree.Plus | tree.Prohibit | tree.Not):
+                raise _refuse(node, "Lucene allows one +, - or NOT before a clause, not two")
+            mod = _Mod.REQUIRED if isinstance(node, tree.Plus) else _Mod.PROHIBITED
+            return [(_Conj.NONE, mod, inner)]
+        return [(_Conj.NONE, _Mod.NONE, node)]
+
+    def clause(self, node: tree.Item, field: str) -> Query | None:
+        if isinstance(node, tree.Boost):
+            if node.force is None:
+                raise _refuse(node, "a boost ^ needs a number")
+            return self.clause(node.expr, field)
+        if isinstance(node, tree.Group):
+            return self.query(node.expr, field)
+        if isinstance(node, tree.SearchField):
+            name = unescape(node.name, node)
+            expr = node.expr
+            if isinstance(expr, tree.Boost):
+                if expr.force is None:
+                    raise _refuse(expr, "a boost ^ needs a number")
+                expr = expr.expr
+            if isinstance(expr, tree.FieldGroup | tree.Group):
+                return self.query(expr.expr, name)
+            if isinstance(expr, tree.Plus | tree.Prohibit | tree.Not | tree.SearchField):
+                raise _refuse(
+                    node, "Elasticsearch cannot parse an operator or field after 'field:'"
+                )
+            return self.leaf(expr, name)
+        if isinstance(node, tree.Plus | tree.Prohibit | tree.Not):
+            return self.query(node, field)
+        if _OPERATIONS.get(type(node)) is not None:
+            return self.query(node, field)
+        return self.leaf(node, field)
+
+    def leaf(self, node: tree.Item, field: str) -> Query | None:
+        if isinstance(node, tree.Fuzzy):
+            raise _refuse(node, "fuzzy terms (~) are not supported by rule matching")
+        if isinstance(node, tree.Regex):
+            raise _refuse(node, "regular expressions (/.../) are not supported by rule matching")
+        if isinstance(node, tree.Range):
+            return self.range_leaf(node, field)
+        if isinstance(node, tree.From | tree.To):
+            return self.open_range(node, field)
+        if isinstance(node, tree.Proximity):
+            phrase = node.term
+            degree = node.degree
+            try:
+                slop = int(float(degree)) if degree not in (None, "") else 0
+            except ValueError as error:
+                raise _refuse(node, "a phrase slop must be a number") from error
+            return self.phrase(phrase, field, slop)
+        if isinstance(node, tree.Phrase):
+            return self.phrase(node, field, 0)
+        if isinstance(node, tree.Word):
+            return self.word(node, field)
+        raise _refuse(node, f"the construct {type(node).__name__} is not supported")
+
+    # Fields.
+    def fields(self, field: str) -> list[Field] | None:
+        """The fields a field spec expands to; None when it names nothing in the mapping."""
+        found = self.catalog.resolve(field)
+        return found or None
+
+    def per_field(self, field: str, build: Callable[[Field], Query | None]) -> Query | None:
+        known = self.fields(field)
+        if known is None:
+            return MatchNone()
+        queries = [query for query in (build(one) for one in known) if query is not None]
+        if not queries:
+            return None
+        if len(queries) == 1:
+            return queries[0]
+        return Bool(should=tuple(queries))
+
+    # Leaves.
+    def check_word(self, node: tree.Word) -> list[tuple[str, bool]]:
+        raw = node.value
+        chars = _unescaped(raw)
+        for char, escaped in chars:
+            if escaped:
+                continue
+            if char in '"/!:':
+                raise _refuse(node, f"an unescaped {char!r} inside a term; escape it with \\")
+        if raw in ("&&", "||"):
+            raise _refuse(node, f"the operator {raw} is not supported; use AND or OR")
+        if chars and chars[0][0] in "<>=" and chars[0][1]:
+            raise _refuse(node, "a term starting with an escaped < or > reads as a range")
+        return chars
+
+    def word(self, node: tree.Word, field: str) -> Query | None:
+        chars = self.check_word(node)
+        wild = [
+            index for index, (char, escaped) in enumerate(chars) if char in "*?" and not escaped
+        ]
+        if field == _EXISTS_FIELD:
+            return self.exists(node, unescape(node.value, node))
+        if wild:
+            if len(chars) == 1 and chars[0][0] == "*":
+                return MatchAll() if field == _ALL_FIELDS else self.exists(node, field)
+            if wild == [len(chars) - 1] and chars[-1][0] == "*":
+                prefix = "".join(char for char, _ in chars[:-1])
+                return self.per_field(
+                    field, lambda known: self.pattern(known, prefix, True, chars[:-1])
+                )
+            return self.per_field(field, lambda known: self.pattern(known, "", False, chars))
+        text = unescape(node.value, node)
+        return self.per_field(field, lambda known: self.term(known, text, node, quoted=False))
+
+    def phrase(self, node: tree.Phrase, field: str, slop: int) -> Query | None:
+        text = unescape(node.value[1:-1], node)
+        if field == _EXISTS_FIELD:
+            return self.exists(node, text)
+        return self.per_field(
+            field, lambda known: self.term(known, text, node, quoted=True, slop=slop)
+        )
+
+    def exists(self, node: tree.Item, name: str) -> Query:
+        known = self.catalog.resolve(name) or self.catalog.under(name)
+        if not known:
+            return MatchNone()
+        return Exists(tuple(known))
+
+    def pattern(
+        self, known: Field, _: str, prefix: bool, chars: list[tuple[str, bool]]
+    ) -> Query | None:
+        if known.kind not in (Kind.TEXT, Kind.KEYWORD):
+            return MatchNone()
+        parts: list[str] = []
+        for char, escaped in chars:
+            if known.kind is Kind.TEXT:
+                char = lowercase(char)
+            if not escaped and char == "*":
+                parts.append(".*")
+            elif not escaped and char == "?":
+                parts.append(".")
+            else:
+                parts.append(re.escape(char))
+        if prefix:
+            parts.append(".*")
+        return Pattern(known, re.compile("".join(parts), re.DOTALL))
+
+    def term(
+        self, known: Field, text: str, node: tree.Item, *, quoted: bool, slop: int = 0
+    ) -> Query | None:
+        if known.kind is Kind.TEXT:
+            tokens = analyze(text)
+            if not tokens:
+                return None
+            if len(tokens) == 1:
+                return Term(known, tokens[0])
+            if quoted:
+                if slop and len(set(tokens)) != len(tokens):
+                    raise _refuse(node, "a sloppy phrase (~N) that repeats a word is not supported")
+                return Phrase(known, tuple(tokens), slop)
+            return Bool(should=tuple(Term(known, token) for token in tokens))
+        if known.kind is Kind.KEYWORD:
+            return Term(known, text)
+        if known.kind is Kind.DATE:
+            self.check_date(text, node, known)
+            return DateRange(known, text, text, True, True, self.clock)
+        number = _java_number(text)
+        if number is None:
+            return MatchNone()
+        return self.number_range(known, number, number, True, True)
+
+    def check_date(self, text: str, node: tree.Item, known: Field) -> None:
+        # A date Elasticsearch reads but this parser does not would silently match nothing.
+        if parse_bound(text, round_up=False, now_millis=0) is not None:
+            return
+        if is_date_math(text) or re.match(r"\d{4}-", text):
+            raise _refuse(node, f"the date {text!r} on {known.name} is not in a supported format")
+
+    def number_range(
+        self,
+        known: Field,
+        lower: float | int | None,
+        upper: float | int | None,
+        include_lower: bool,
+        include_upper: bool,
+    ) -> Query:
+        limits = _INTEGER_LIMITS.get(known.kind)
+        if limits is not None:
+            low, high = limits
+            for bound in (lower, upper):
+                if bound is not None and (math.isnan(bound) or not low <= bound <= high):
+                    return MatchNone()
+        if known.kind is Kind.FLOAT:
+            lower = float32(float(lower)) if lower is not None else None
+            upper = float32(float(upper)) if upper is not None else None
+        return NumberRange(known, lower, upper, include_lower, include_upper)
+
+    def bound_text(self, node: tree.Item) -> str | None:
+        if isinstance(node, tree.Phrase):
+            text = unescape(node.value[1:-1], node)
+        elif isinstance(node, tree.Prohibit) and isinstance(node.a, tree.Word):
+            text = "-" + unescape(node.a.value, node)
+        elif isinstance(node, tree.Word):
+            # Lucene reads a range bound as raw text up to a space or bracket: no term checks.
+            text = unescape(node.value, node)
+        else:
+            raise _refuse(node, "a range bound must be a term or a quoted string")
+        return None if text == "*" else text
+
+    def range_leaf(self, node: tree.Range, field: str) -> Query | None:
+        lower = self.bound_text(node.low)
+        upper = self.bound_text(node.high)
+        return self.ranged(node, field, lower, upper, node.include_low, node.include_high)
+
+    def open_range(self, node: tree.From | tree.To, field: str) -> Query | None:
+        if not isinstance(node.a, tree.Word):
+            raise _refuse(node, "a one-sided range (<, >) takes a plain term, not a phrase")
+        chars = self.check_word(node.a)
+        if any(char in "*?" and not escaped for char, escaped in chars):
+            raise _refuse(node, "a one-sided range (<, >) with a wildcard is not supported")
+        text = unescape(node.a.value, node)
+        if isinstance(node, tree.From):
+            return self.ranged(node, field, text, None, node.include, True)
+        return self.ranged(node, field, None, text, True, node.include)
+
+    def ranged(
+        self,
+        node: tree.Item,
+        field: str,
+        lower: str | None,
+        upper: str | None,
+        include_lower: bool,
+        include_upper: bool,
+    ) -> Query | None:
+        if field == _EXISTS_FIELD:
+            raise _refuse(node, "_exists_ takes a field name, not a range")
+
+        def build(known: Field) -> Query:
+            if known.kind is Kind.TEXT:
+                low = lowercase(lower) if lower is not None else None
+                high = lowercase(upper) if upper is not None else None
+                return TermRange(known, low, high, include_lower, include_upper)
+            if known.kind is Kind.KEYWORD:
+                return TermRange(known, lower, upper, include_lower, include_upper)
+            if known.kind is Kind.DATE:
+                for bound in (lower, upper):
+                    if bound is not None:
+                        self.check_date(bound, node, known)
+                return DateRange(known, lower, upper, include_lower, include_upper, self.clock)
+            low_number = _java_number(lower) if lower is not None else None
+            high_number = _java_number(upper) if upper is not None else None
+            if (lower is not None and low_number is None) or (
+                upper is not None and high_number is None
+            ):
+                return MatchNone()
+            return self.number_range(known, low_number, high_number, include_lower, include_upper)
+
+        return self.per_field(field, build)
+
+
+_DEFAULT_CATALOG = Catalog.from_mapping(mappings("standard"))
+
+
+class CompiledQuery:
+    """A rule's query, compiled: `matches(source)` answers as Elasticsearch would."""
+
+    def __init__(self, text: str, root: Query, catalog: Catalog) -> None:
+        self.text = text
+        self.root = root
+        self.catalog = catalog
+
+    def matches(self, source: Mapping[str, Any]) -> bool:
+        """Whether the document with this `_source` matches the query."""
+        return self.root.matches(Document(source, self.catalog))
+
+    def matches_document(self, document: Document) -> bool:
+        """Like `matches`, on a document shared by many queries (its analysis is reused)."""
+        return self.root.matches(document)
+
+    def required(self) -> frozenset[Key] | None:
+        """Keys of which any matching document has one; None if the query has no such set."""
+        return self.root.required()
+
+    def __repr__(self) -> str:
+        return f"CompiledQuery({self.text!r})"
+
+
+def _check_whitespace(query: str) -> None:
+    for index, char in enumerate(query):
+        if char.isspace() and char not in _LUCENE_WHITESPACE:
+            raise UnsupportedQueryError(
+                f"the whitespace character U+{ord(char):04X} at position {index} separates terms "
+                "differently in Lucene; use a plain space"
+            )
+
+
+def compile_query(
+    query: str, *, catalog: Catalog | None = None, clock: Clock = time.time
+) -> CompiledQuery:
+    """Compile a Lucene query string into a matcher with query_string's semantics.
+
+    `catalog` is the index mapping's fields (default: wirewatch's template with the standard
+    analyzer); `clock` gives the time in epoch seconds for date math with `now`.
+    Raises UnsupportedQueryError, naming the construct and its position, for a query that
+    cannot be parsed or whose matching would differ from Elasticsearch's."""
+    if not query.strip():
+        raise UnsupportedQueryError("the query is empty")
+    _check_whitespace(query)
+    try:
+        parsed = parser.parse(query)
+    except (ParseError, IllegalCharacterError) as error:
+        raise UnsupportedQueryError(f"cannot parse the query {query!r}: {error}") from error
+    except Exception as error:
+        raise UnsupportedQueryError(f"cannot parse the query {query!r}: {error}") from error
+    root = _Compiler(catalog or _DEFAULT_CATALOG, clock).query(parsed, _ALL_FIELDS)
+    return CompiledQuery(
+        query, root if root is not None else MatchNone(), catalog or _DEFAULT_CATALOG
+    )
