@@ -1,0 +1,207 @@
+"""Scores of enrichment against a labelled set: topics and weapons (pure).
+
+The set is JSON lines, one snippet each: {"id", "text", "topics": [...], "weapons": [...],
+"negative": bool}; `negative` marks a hard negative, a text that must get no topic.
+"""
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from contracts.models import Article, EnrichedArticle
+from enrich.errors import EnrichmentError
+
+# Snippets carry no date or outlet; enrichment reads neither.
+_SNIPPET_DATE = "2000-01-01T00:00:00Z"
+_FIRST_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
+_NOT_ALPHANUMERIC = re.compile(r"[\W_]+")
+
+
+class Example(BaseModel):
+    """One labelled snippet."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    topics: frozenset[str] = frozenset()
+    weapons: frozenset[str] = frozenset()
+    negative: bool = False
+
+
+class EvaluationSetError(EnrichmentError):
+    """A line of the labelled set is not a valid example."""
+
+
+def parse_examples(lines: Iterable[str]) -> list[Example]:
+    """The examples of a JSON-lines set; blank lines are skipped, a bad one raises."""
+    examples = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            examples.append(Example.model_validate(json.loads(line)))
+        except (ValueError, ValidationError) as error:
+            raise EvaluationSetError(
+                f"line {number} of the labelled set is not a valid example: {error}"
+            ) from error
+    ids = [example.id for example in examples]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise EvaluationSetError(f"the labelled set repeats ids: {', '.join(duplicates)}")
+    return examples
+
+
+def snippet_article(example: Example) -> Article:
+    """The article enrichment sees for a snippet: its first sentence as the title (as in a
+    headline and lead), the rest as the body; a one-sentence snippet is both."""
+    parts = _FIRST_SENTENCE.split(example.text, maxsplit=1)
+    title, body = (parts[0], parts[1]) if len(parts) == 2 else (example.text, example.text)
+    return Article.model_validate(
+        {"id": example.id, "title": title, "body": body, "published_at": _SNIPPET_DATE,
+         "source": "labelled set", "language": "en"}
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What enrichment found in one snippet."""
+
+    topics: frozenset[str]
+    weapons: frozenset[str]
+
+    @classmethod
+    def of(cls, enriched: EnrichedArticle) -> "Prediction":
+        """The topics and weapons of an enriched article."""
+        return cls(frozenset(enriched.topics), frozenset(enriched.weapons))
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Precision, recall and F1 from counts; 0 where undefined."""
+
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+
+    @property
+    def precision(self) -> float:
+        found = self.true_positives + self.false_positives
+        return self.true_positives / found if found else 0.0
+
+    @property
+    def recall(self) -> float:
+        expected = self.true_positives + self.false_negatives
+        return self.true_positives / expected if expected else 0.0
+
+    @property
+    def f1(self) -> float:
+        total = self.precision + self.recall
+        return 2 * self.precision * self.recall / total if total else 0.0
+
+    @property
+    def support(self) -> int:
+        """How many times the labels hold it."""
+        return self.true_positives + self.false_negatives
+
+
+@dataclass(frozen=True)
+class Miss:
+    """A snippet whose topics differ from its labels."""
+
+    id: str
+    expected: frozenset[str]
+    found: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Report:
+    """The scores of a labelled set."""
+
+    topics: Mapping[str, Scores]
+    weapons: Scores
+    negatives: int
+    false_topics_on_negatives: Mapping[str, frozenset[str]]
+    misses: Sequence[Miss]
+
+    @property
+    def macro_f1(self) -> float:
+        """Mean F1 over the topics the labels hold (a topic never labelled has no recall)."""
+        labelled = [scores.f1 for scores in self.topics.values() if scores.support]
+        return sum(labelled) / len(labelled) if labelled else 0.0
+
+
+def weapon_key(name: str) -> str:
+    """Weapon names compare without case, spaces or punctuation ("F-35" is "f35")."""
+    return _NOT_ALPHANUMERIC.sub("", name.casefold())
+
+
+def evaluate(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Report:
+    """Per-topic and weapon scores of `predictions`, the i-th for the i-th example."""
+    if len(examples) != len(predictions):
+        raise ValueError(f"{len(examples)} examples but {len(predictions)} predictions")
+    labels = sorted(
+        {t for e in examples for t in e.topics} | {t for p in predictions for t in p.topics}
+    )
+    counts = {topic: [0, 0, 0] for topic in labels}
+    weapon_counts = [0, 0, 0]
+    false_on_negatives: dict[str, frozenset[str]] = {}
+    misses = []
+    for example, prediction in zip(examples, predictions, strict=True):
+        for topic in labels:
+            expected, found = topic in example.topics, topic in prediction.topics
+            if expected and found:
+                counts[topic][0] += 1
+            elif found:
+                counts[topic][1] += 1
+            elif expected:
+                counts[topic][2] += 1
+        expected_weapons = {weapon_key(w) for w in example.weapons}
+        found_weapons = {weapon_key(w) for w in prediction.weapons}
+        weapon_counts[0] += len(expected_weapons & found_weapons)
+        weapon_counts[1] += len(found_weapons - expected_weapons)
+        weapon_counts[2] += len(expected_weapons - found_weapons)
+        if example.negative and prediction.topics:
+            false_on_negatives[example.id] = prediction.topics
+        if example.topics != prediction.topics:
+            misses.append(Miss(example.id, example.topics, prediction.topics))
+    return Report(
+        topics={topic: Scores(*count) for topic, count in counts.items()},
+        weapons=Scores(*weapon_counts),
+        negatives=sum(1 for example in examples if example.negative),
+        false_topics_on_negatives=false_on_negatives,
+        misses=misses,
+    )
+
+
+def format_report(report: Report) -> str:
+    """The report as a plain-text table."""
+    lines = [f"{'topic':<22}{'precision':>10}{'recall':>8}{'F1':>8}{'support':>9}"]
+    for topic, scores in report.topics.items():
+        lines.append(
+            f"{topic:<22}{scores.precision:>10.3f}{scores.recall:>8.3f}"
+            f"{scores.f1:>8.3f}{scores.support:>9}"
+        )
+    weapons = report.weapons
+    lines += [
+        f"{'macro-F1':<22}{report.macro_f1:>26.3f}",
+        f"{'WEAPON':<22}{weapons.precision:>10.3f}{weapons.recall:>8.3f}"
+        f"{weapons.f1:>8.3f}{weapons.support:>9}",
+        f"false topics on hard negatives: {len(report.false_topics_on_negatives)}"
+        f" of {report.negatives}",
+    ]
+    lines += [
+        f"  {id_}: {', '.join(sorted(topics))}"
+        for id_, topics in report.false_topics_on_negatives.items()
+    ]
+    if report.misses:
+        lines.append("snippets whose topics differ from their labels:")
+        lines += [
+            f"  {miss.id}: expected [{', '.join(sorted(miss.expected))}]"
+            f" found [{', '.join(sorted(miss.found))}]"
+            for miss in report.misses
+        ]
+    return "\n".join(lines)

@@ -1,0 +1,157 @@
+"""Topic tagging from the taxonomy file, with the real spaCy pipeline."""
+
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.language import Language
+
+from enrich.settings import EnrichSettings
+from enrich.topics import DEFAULT_TOPICS_FILE, TaxonomyError, TopicTagger, load_taxonomy
+
+REQUIRED_TOPICS = {
+    "arms_deal",
+    "military_exercise",
+    "defense_cooperation",
+    "military_aid",
+    "sanctions",
+    "troop_deployment",
+    "weapons_test",
+}
+
+
+@pytest.fixture(scope="module")
+def nlp() -> Language:
+    return spacy.load(EnrichSettings().model)
+
+
+@pytest.fixture(scope="module")
+def tagger(nlp: Language) -> TopicTagger:
+    return TopicTagger.from_file(DEFAULT_TOPICS_FILE, nlp.vocab)
+
+
+def labels(tagger: TopicTagger, nlp: Language, text: str) -> list[str]:
+    return tagger.labels(tagger.tag(nlp(text)))
+
+
+def test_the_shipped_taxonomy_describes_and_references_each_topic() -> None:
+    taxonomy = load_taxonomy(DEFAULT_TOPICS_FILE)
+
+    assert set(taxonomy.topics) >= REQUIRED_TOPICS
+    for topic in taxonomy.topics.values():
+        assert topic.description
+        assert topic.iptc
+        assert all(reference.code.startswith("medtop:") for reference in topic.iptc)
+    assert {"163"} <= {reference.code for reference in taxonomy.topics["sanctions"].cameo}
+    assert {"072"} <= {reference.code for reference in taxonomy.topics["military_aid"].cameo}
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("Vietnam agreed to buy 12 Yak-130 trainer jets and 64 T-90 tanks from Russia, the "
+         "defence ministry said.", "arms_deal"),
+        ("The navies of India and Japan began a week of joint drills in the Bay of Bengal.",
+         "military_exercise"),
+        ("Indonesia and Australia signed a defence cooperation agreement on Monday.",
+         "defense_cooperation"),
+        ("Canada announced a military aid package for Ukraine worth C$500 million.",
+         "military_aid"),
+        ("The European Union imposed sanctions on six Belarusian officials.", "sanctions"),
+        ("Washington will deploy 2,000 additional troops to the Middle East, officials said.",
+         "troop_deployment"),
+        ("North Korea test-fired a new intermediate-range missile on Sunday.", "weapons_test"),
+    ],
+)  # fmt: skip
+def test_each_topic_is_found_in_plain_wire_copy(
+    tagger: TopicTagger, nlp: Language, text: str, topic: str
+) -> None:
+    assert topic in labels(tagger, nlp, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The two countries signed a trade deal that cuts tariffs on cars and wine.",
+        "Regular exercise lowers blood pressure, researchers found.",
+        "The company started drilling for oil off the coast of Namibia.",
+        "The bank sold its insurance arm to a private equity firm.",
+        "Emirates ordered 50 Boeing 777X jets at the Dubai Airshow.",
+        "Crowds watched tanks of tropical fish at the new aquarium.",
+        "The cyclist was sanctioned for doping and stripped of her title.",
+        "The team deployed a new version of its app to millions of users.",
+    ],
+)
+def test_look_alike_senses_get_no_topic(tagger: TopicTagger, nlp: Language, text: str) -> None:
+    assert labels(tagger, nlp, text) == []
+
+
+def test_a_match_carries_its_sentence_matched_words_and_confidence(
+    tagger: TopicTagger, nlp: Language
+) -> None:
+    doc = nlp("Talks went on all day. Poland signed a deal to buy 96 Apache attack helicopters.")
+
+    (match,) = [m for m in tagger.tag(doc) if m.topic == "arms_deal"]
+
+    assert 0.5 <= match.confidence <= 1
+    evidence = match.evidence[0]
+    assert evidence.sentence == "Poland signed a deal to buy 96 Apache attack helicopters."
+    assert "buy" in evidence.matched
+    assert evidence.cue in {cue.name for cue in tagger.taxonomy.topics["arms_deal"].cues}
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+BLOCKADE = """
+version: 1
+threshold: 0.5
+lexicons:
+  blockade_nouns: [blockade, quarantine]
+topics:
+  naval_blockade:
+    description: A blockade of ports or sea lanes by naval forces.
+    threshold: 0.7
+    cues:
+      - name: imposes_blockade
+        weight: 0.6
+        trees:
+          - lemma: [impose, enforce, declare]
+            children:
+              - {dep: [dobj], lemma: $blockade_nouns}
+      - name: naval_blockade_phrase
+        weight: 0.6
+        phrases:
+          - [{lower: [naval]}, {lemma: $blockade_nouns}]
+"""
+
+
+def test_a_new_topic_is_a_change_to_the_file_only(tmp_path: Path, nlp: Language) -> None:
+    tagger = TopicTagger.from_file(write(tmp_path / "topics.yaml", BLOCKADE), nlp.vocab)
+
+    one_cue = tagger.tag(nlp("The navy said it would enforce a blockade of the port."))
+    two_cues = tagger.tag(nlp("The navy imposed a naval blockade on the port."))
+
+    assert [m.confidence for m in one_cue] == [0.6]
+    assert tagger.labels(one_cue) == []  # under the topic's own threshold
+    # Two distinct cues combine by noisy-OR: 1 - 0.4 * 0.4.
+    assert [m.confidence for m in two_cues] == [pytest.approx(0.84)]
+    assert tagger.labels(two_cues) == ["naval_blockade"]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (BLOCKADE.replace("$blockade_nouns}]", "$no_such}]"), "unknown lexicon '$no_such'"),
+        (BLOCKADE.replace("weight: 0.6", "weight: 2", 1), "less than or equal to 1"),
+        (BLOCKADE.replace("trees:", "treez:"), "treez"),
+        ("topics: [", "cannot read the topic file"),
+    ],
+)
+def test_an_invalid_taxonomy_says_what_is_wrong(tmp_path: Path, text: str, problem: str) -> None:
+    with pytest.raises(TaxonomyError, match="topic file") as raised:
+        load_taxonomy(write(tmp_path / "topics.yaml", text))
+
+    assert problem in str(raised.value)
