@@ -1,6 +1,6 @@
-"""The service's small HTTP port: /metrics, /healthz, /readyz."""
+"""The service's small HTTP port: /metrics, /healthz, /readyz, and the rules and alerts API."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 from aiohttp import web
@@ -8,6 +8,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from contracts.errors import WirewatchError
 from contracts.lifecycle import AsyncResource
+from index.alerts import AlertStore
+from index.rules import RuleNotFoundError, RuleStore, parse_draft
 
 log = structlog.get_logger(__name__)
 
@@ -15,10 +17,18 @@ Check = Callable[[], Awaitable[None]]
 
 
 class HealthServer(AsyncResource):
-    """Serves metrics and probes. Readiness asks each dependency's `check` to answer."""
+    """Serves metrics and probes. Readiness asks each dependency's `check` to answer.
+
+    `routes` adds endpoints of its own (the rules API) on the same port.
+    """
 
     def __init__(
-        self, host: str, port: int, registry: CollectorRegistry, checks: dict[str, Check]
+        self,
+        host: str,
+        port: int,
+        registry: CollectorRegistry,
+        checks: dict[str, Check],
+        routes: Sequence[web.RouteDef] = (),
     ) -> None:
         self.host = host
         self.port = port
@@ -28,6 +38,7 @@ class HealthServer(AsyncResource):
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
+        app.router.add_routes(routes)
         self._runner = web.AppRunner(app, access_log=None)
 
     async def _open(self) -> None:
@@ -69,3 +80,66 @@ class HealthServer(AsyncResource):
         if failures:
             return web.json_response({"status": "unavailable", "failures": failures}, status=503)
         return web.json_response({"status": "ready", "checked": sorted(self._checks)})
+
+
+def alert_routes(rules: RuleStore, alerts: AlertStore) -> list[web.RouteDef]:
+    """The rules and alerts API: GET/POST /rules, DELETE /rules/{id}, GET /alerts?size=N.
+
+    POST takes {name, query, webhooks, enabled} and answers 201 with the rule, or 400 with
+    the reason it was refused (an unsupported query says what is unsupported). Webhook URLs
+    are shown masked. Errors answer {"error": message}.
+    """
+
+    async def list_rules(request: web.Request) -> web.Response:
+        return web.json_response([rule.public() for rule in await rules.rules()])
+
+    async def add_rule(request: web.Request) -> web.Response:
+        try:
+            data = await request.json()
+        except ValueError:
+            return _error(400, "the body must be a JSON object: {name, query, webhooks, enabled}")
+        if not isinstance(data, dict):
+            return _error(400, "the body must be a JSON object: {name, query, webhooks, enabled}")
+        rule = await rules.add(parse_draft(data))
+        return web.json_response(rule.public(), status=201)
+
+    async def remove_rule(request: web.Request) -> web.Response:
+        await rules.remove(request.match_info["rule_id"])
+        return web.Response(status=204)
+
+    async def recent_alerts(request: web.Request) -> web.Response:
+        try:
+            size = int(request.query.get("size", "20"))
+        except ValueError:
+            size = -1
+        if not 0 < size <= 1000:
+            return _error(400, "size must be a whole number from 1 to 1000")
+        return web.json_response([alert.summary() for alert in await alerts.recent(size)])
+
+    return [
+        web.get("/rules", _answering_errors(list_rules)),
+        web.post("/rules", _answering_errors(add_rule)),
+        web.delete("/rules/{rule_id}", _answering_errors(remove_rule)),
+        web.get("/alerts", _answering_errors(recent_alerts)),
+    ]
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _answering_errors(handler: Handler) -> Handler:
+    """Turns wirewatch errors into JSON answers: 404 unknown rule, 503 retriable, else 400."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except RuleNotFoundError as error:
+            return _error(404, str(error))
+        except WirewatchError as error:
+            return _error(503 if error.retriable else 400, str(error))
+
+    return handle

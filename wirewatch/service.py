@@ -15,8 +15,11 @@ from contracts.errors import WirewatchError
 from contracts.models import DeadLetter, ReceivedArticle
 from enrich import Enricher
 from index import ArticleIndex, ElasticsearchClient, Rejection, build_document
+from index.alerts import AlertStore
+from index.rules import RuleStore
 from ingest import ArticleConsumer, DeadLetterPublisher, IncomingBatch
-from wirewatch.http import HealthServer
+from wirewatch.alerting import Alerting
+from wirewatch.http import HealthServer, alert_routes
 from wirewatch.metrics import ServiceMetrics
 from wirewatch.settings import Settings
 
@@ -56,12 +59,14 @@ class BatchProcessor:
         enricher: Enricher,
         index: ArticleIndex,
         metrics: ServiceMetrics,
+        alerting: Alerting | None = None,
     ) -> None:
         self.consumer = consumer
         self.dead_letters = dead_letters
         self.enricher = enricher
         self.index = index
         self.metrics = metrics
+        self.alerting = alerting
         self._lagging: set[tuple[str, int]] = set()
 
     async def process(self, batch: IncomingBatch) -> None:
@@ -84,6 +89,18 @@ class BatchProcessor:
         ]
         written = await self.index.write(documents)
         rejections = written.rejections
+        if self.alerting is not None:
+            # Only documents this write created are new stories: a redelivery or a replay
+            # overwrites. Alerts are recorded before the commit and their ids are derived from
+            # (rule, story), so a crash after this records nothing twice. The window this
+            # leaves: a crash between the write and the alerts' record loses those alerts,
+            # as the redelivered copy overwrites and is no longer new.
+            new = [
+                (item, document)
+                for item, document in zip(received, documents, strict=True)
+                if document.id in written.created
+            ]
+            await self.alerting.on_indexed(new)
         letters = [*batch.dead_letters, *rejected_letters(received, rejections)]
         await self.dead_letters.publish(letters)
         await self.consumer.commit(batch)
@@ -164,6 +181,11 @@ class Service:
                 ArticleIndex(settings.index, client=self._elasticsearch)
             )
             await index.setup()
+            alerting = None
+            if settings.alerts.enabled:
+                alerting = await resources.enter_async_context(
+                    Alerting(settings, index.client, self.metrics)
+                )
             enricher = await asyncio.to_thread(Enricher, settings.enrich)
             dead_letters = await resources.enter_async_context(
                 DeadLetterPublisher(settings.kafka, settings.ingest)
@@ -177,9 +199,15 @@ class Service:
                     settings.service.http_port,
                     self.registry,
                     {"kafka": consumer.ping, "elasticsearch": index.ping},
+                    alert_routes(
+                        RuleStore(index.client, settings.alerts),
+                        AlertStore(index.client, settings.alerts, settings.index),
+                    ),
                 )
             )
-            processor = BatchProcessor(consumer, dead_letters, enricher, index, self.metrics)
+            processor = BatchProcessor(
+                consumer, dead_letters, enricher, index, self.metrics, alerting
+            )
             self.http_port = http.bound_port
             self.ready.set()
             log.info("consuming", topic=settings.ingest.topic, group=settings.ingest.group_id)

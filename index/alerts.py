@@ -1,0 +1,350 @@
+"""Alerts: one per rule and story, created once, with the state of each delivery.
+
+The alerts index is the outbox: an alert is written before it is delivered, its deliveries
+start `pending`, and whatever is still pending after a crash or a full queue is picked up by
+a recovery pass. Its id is derived from (rule, story), so redeliveries, restarts, replays
+and near-duplicate copies of a story all collapse into the one alert.
+"""
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal, Self
+
+import structlog
+from elastic_transport import TransportError
+from elasticsearch import ApiError, AsyncElasticsearch
+from pydantic import BaseModel, ConfigDict, Field
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
+
+from index.bulk import ItemFate, describe_item_error, fate
+from index.documents import ArticleDocument
+from index.errors import IndexingError
+from index.rules import Rule, ensure_index, masked_url
+from index.settings import AlertSettings, IndexSettings
+
+log = structlog.get_logger(__name__)
+
+DeliveryState = Literal["pending", "delivered", "failed"]
+KAFKA = "kafka"
+
+
+def alert_id(rule_id: str, story_id: str) -> str:
+    """The alert's `_id`: the same for every copy of one story under one rule."""
+    # A separator that cannot occur in either part keeps ("a", "bc") apart from ("ab", "c").
+    return hashlib.sha256(f"{rule_id}\x00{story_id}".encode()).hexdigest()[:32]
+
+
+def webhook_destination(position: int) -> str:
+    """The name of a rule's `position`-th webhook among an alert's deliveries."""
+    return f"webhook:{position}"
+
+
+class Delivery(BaseModel):
+    """Where one alert goes, and how far it got."""
+
+    model_config = ConfigDict(frozen=True)
+
+    destination: str = Field(description="'kafka', or 'webhook:N' for the rule's N-th webhook.")
+    target: str = Field(description="The topic, or the webhook URL masked.")
+    state: DeliveryState = "pending"
+    attempts: int = Field(default=0, ge=0)
+    last_error: str | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def kind(self) -> str:
+        """'kafka' or 'webhook'."""
+        return self.destination.split(":", 1)[0]
+
+    def succeeded(self, attempts: int, at: datetime) -> Self:
+        """This delivery after it got through on attempt number `attempts`."""
+        return self.model_copy(
+            update={
+                "state": "delivered",
+                "attempts": attempts,
+                "last_error": None,
+                "updated_at": at,
+            }
+        )
+
+    def gave_up(self, attempts: int, error: str, at: datetime) -> Self:
+        """This delivery after its last attempt failed with `error`."""
+        return self.model_copy(
+            update={
+                "state": "failed",
+                "attempts": attempts,
+                "last_error": error[:1000],
+                "updated_at": at,
+            }
+        )
+
+
+class Alert(BaseModel):
+    """A rule matched a new story."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    rule_id: str
+    rule_name: str
+    query: str
+    article_id: str
+    story_id: str
+    title: str
+    url: str | None
+    source: str
+    published_at: datetime
+    matched_at: datetime
+    article_received_at: datetime | None = Field(
+        default=None, description="When the article arrived in Kafka; none when offline."
+    )
+    deliveries: list[Delivery] = Field(default_factory=list)
+
+    @property
+    def pending(self) -> list[Delivery]:
+        """The deliveries not yet delivered nor given up on."""
+        return [delivery for delivery in self.deliveries if delivery.state == "pending"]
+
+    def with_delivery(self, updated: Delivery) -> Self:
+        """This alert with one delivery's state replaced."""
+        return self.model_copy(
+            update={
+                "deliveries": [
+                    updated if delivery.destination == updated.destination else delivery
+                    for delivery in self.deliveries
+                ]
+            }
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """The alert as JSON-able data: its `_source`, and what `wirewatch alerts --json` prints."""
+        return self.model_dump(mode="json")
+
+    def message(self) -> dict[str, Any]:
+        """What the Kafka topic and webhooks carry: the alert without its delivery state."""
+        return self.model_dump(mode="json", exclude={"deliveries"})
+
+
+def new_alert(
+    rule: Rule,
+    document: ArticleDocument,
+    *,
+    matched_at: datetime,
+    received_at: datetime | None,
+    topic: str,
+) -> Alert:
+    """The alert for `document` matching `rule`, every delivery pending."""
+    deliveries = [Delivery(destination=KAFKA, target=topic)]
+    deliveries += [
+        Delivery(destination=webhook_destination(position), target=masked_url(url))
+        for position, url in enumerate(rule.webhook_urls())
+    ]
+    return Alert(
+        id=alert_id(rule.id, document.story_id),
+        rule_id=rule.id,
+        rule_name=rule.name,
+        query=rule.query,
+        article_id=document.id,
+        story_id=document.story_id,
+        title=document.title,
+        url=document.url,
+        source=document.source,
+        published_at=document.published_at,
+        matched_at=matched_at,
+        article_received_at=received_at,
+        deliveries=deliveries,
+    )
+
+
+_KEYWORD = {"type": "keyword", "ignore_above": 1024}
+
+
+def alerts_mappings() -> dict[str, Any]:
+    """The strict mapping of the alerts index (Kibana's alerts view uses `matched_at`)."""
+    return {
+        "dynamic": "strict",
+        "properties": {
+            "id": {"type": "keyword"},
+            "rule_id": {"type": "keyword"},
+            "rule_name": {"type": "text", "fields": {"keyword": _KEYWORD}},
+            "query": {"type": "keyword", "ignore_above": 10_000},
+            "article_id": {"type": "keyword"},
+            "story_id": {"type": "keyword"},
+            "title": {"type": "text", "fields": {"keyword": _KEYWORD}},
+            "url": {"type": "keyword", "ignore_above": 8192},
+            "source": _KEYWORD,
+            "published_at": {"type": "date"},
+            "matched_at": {"type": "date"},
+            "article_received_at": {"type": "date"},
+            "deliveries": {
+                "properties": {
+                    "destination": {"type": "keyword"},
+                    "target": _KEYWORD,
+                    "state": {"type": "keyword"},
+                    "attempts": {"type": "integer"},
+                    "last_error": {"type": "text"},
+                    "updated_at": {"type": "date"},
+                }
+            },
+        },
+    }
+
+
+class _StillPending(Exception):  # noqa: N818 (internal retry signal, not an error)
+    """Some alerts got a retriable answer; tenacity tries them again."""
+
+
+class AlertStore:
+    """The alerts index: create-once writes, delivery state, recent and pending alerts."""
+
+    def __init__(
+        self, client: AsyncElasticsearch, settings: AlertSettings, index: IndexSettings
+    ) -> None:
+        self.client = client
+        self.index = settings.alerts_index
+        self._retry = index
+
+    async def setup(self) -> None:
+        """Creates the alerts index with its strict mapping if missing."""
+        await ensure_index(self.client, self.index, alerts_mappings())
+
+    async def create_many(self, alerts: Sequence[Alert]) -> list[Alert]:
+        """Writes each alert unless one with its id exists; returns those written now.
+
+        An existing id (409) means this rule already alerted on this story: not new. 429, 5xx
+        and connection failures are retried until the index retry deadline, then raise a
+        retriable IndexingError; other refusals are logged and the alert dropped.
+        """
+        pending = list({alert.id: alert for alert in alerts}.values())
+        created: list[Alert] = []
+        retrying = AsyncRetrying(
+            stop=stop_after_delay(self._retry.retry_deadline_s),
+            wait=wait_exponential(
+                multiplier=self._retry.retry_initial_backoff_ms / 1000,
+                max=self._retry.retry_max_backoff_ms / 1000,
+            ),
+            retry=retry_if_exception(
+                lambda error: (
+                    isinstance(error, _StillPending)
+                    or (isinstance(error, IndexingError) and error.retriable)
+                )
+            ),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    done, pending = await self._create(pending)
+                    created.extend(done)
+                    if pending:
+                        raise _StillPending(f"{len(pending)} alert(s) still pending")  # noqa: TRY301
+        except _StillPending as error:
+            raise IndexingError(
+                f"could not write {len(pending)} alert(s) to {self.index!r} within "
+                f"{self._retry.retry_deadline_s:.0f} s: {error}. Check the cluster's health.",
+                retriable=True,
+            ) from error
+        return created
+
+    async def _create(self, alerts: list[Alert]) -> tuple[list[Alert], list[Alert]]:
+        """One bulk pass: the alerts created, and those to try again."""
+        operations: list[dict[str, Any]] = []
+        for alert in alerts:
+            operations += [{"create": {"_index": self.index, "_id": alert.id}}, alert.summary()]
+        try:
+            response = await self.client.bulk(operations=operations)
+        except ApiError as error:
+            raise IndexingError(
+                f"bulk write to {self.index!r} failed: {error}", retriable=error.meta.status >= 500
+            ) from error
+        except TransportError as error:
+            raise IndexingError(
+                f"bulk write to {self.index!r} failed: {error}", retriable=True
+            ) from error
+        created: list[Alert] = []
+        retry: list[Alert] = []
+        for alert, item in zip(alerts, response["items"], strict=True):
+            result = item["create"]
+            status = result.get("status")
+            if status == 201:
+                created.append(alert)
+            elif status == 409:
+                continue
+            elif fate(False, status, result.get("error")) is ItemFate.RETRY:
+                retry.append(alert)
+            else:
+                log.error("alert refused by Elasticsearch", alert_id=alert.id,
+                          rule_id=alert.rule_id, article_id=alert.article_id, status=status,
+                          error=describe_item_error(result.get("error")))  # fmt: skip
+        return created, retry
+
+    async def save_deliveries(self, alert: Alert) -> None:
+        """Records the state of the alert's deliveries."""
+        try:
+            await self.client.update(
+                index=self.index,
+                id=alert.id,
+                doc={
+                    "deliveries": [
+                        delivery.model_dump(mode="json") for delivery in alert.deliveries
+                    ]
+                },
+                retry_on_conflict=3,
+            )
+        except (ApiError, TransportError) as error:
+            raise IndexingError(
+                f"could not record the delivery state of alert {alert.id!r} in {self.index!r}: "
+                f"{error}",
+                retriable=isinstance(error, TransportError),
+            ) from error
+
+    async def get(self, alert_id: str) -> Alert | None:
+        """The alert as last written (a real-time read, unlike searches), or None."""
+        try:
+            response = await self.client.options(ignore_status=404).get(
+                index=self.index, id=alert_id
+            )
+        except (ApiError, TransportError) as error:
+            raise IndexingError(
+                f"could not read alert {alert_id!r} from {self.index!r}: {error}",
+                retriable=isinstance(error, TransportError),
+            ) from error
+        if not response.body.get("found"):
+            return None
+        return Alert.model_validate(response["_source"])
+
+    async def recent(self, size: int = 20) -> list[Alert]:
+        """The latest alerts, newest first (none if the index does not exist yet)."""
+        return await self._search({"match_all": {}}, size)
+
+    async def pending(self, matched_before: datetime, size: int = 100) -> list[Alert]:
+        """Alerts matched before `matched_before` with a delivery still pending, oldest first."""
+        query = {
+            "bool": {
+                "filter": [
+                    {"term": {"deliveries.state": "pending"}},
+                    {"range": {"matched_at": {"lt": matched_before.isoformat()}}},
+                ]
+            }
+        }
+        return await self._search(query, size, newest_first=False)
+
+    async def _search(
+        self, query: dict[str, Any], size: int, *, newest_first: bool = True
+    ) -> list[Alert]:
+        order = "desc" if newest_first else "asc"
+        try:
+            response = await self.client.options(ignore_status=404).search(
+                index=self.index, query=query, size=size,
+                sort=[{"matched_at": order}, {"id": order}],
+            )  # fmt: skip
+        except (ApiError, TransportError) as error:
+            raise IndexingError(
+                f"could not read alerts from {self.index!r}: {error}. Is Elasticsearch running "
+                "(`wirewatch stack status`)?",
+                retriable=isinstance(error, TransportError),
+            ) from error
+        if response.meta.status == 404:
+            return []
+        return [Alert.model_validate(hit["_source"]) for hit in response["hits"]["hits"]]

@@ -1,0 +1,321 @@
+"""Alert rules: saved Lucene searches, stored in Elasticsearch, matched in-process.
+
+`RuleStore` manages the rules index (the CLI and the HTTP API use it); `RuleBook` is what a
+running service matches against: the enabled rules, reloaded when the index changes.
+"""
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import structlog
+from elastic_transport import TransportError
+from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError, NotFoundError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+)
+
+from contracts.errors import WirewatchError
+from contracts.lifecycle import AsyncResource
+from index.errors import IndexingError
+from index.matching import CompiledQuery, RuleMatcher, compile_query
+from index.settings import AlertSettings
+
+log = structlog.get_logger(__name__)
+
+_MAX_URL_CHARS = 2048
+
+
+class InvalidRuleError(IndexingError):
+    """A rule that cannot be saved as given (no name, a bad webhook URL, ...)."""
+
+
+class RuleNotFoundError(IndexingError):
+    """No rule has the id given."""
+
+
+def _webhook_url(value: SecretStr) -> SecretStr:
+    url = value.get_secret_value().strip()
+    if len(url) > _MAX_URL_CHARS or any(character.isspace() for character in url):
+        raise ValueError(f"must be a URL without spaces, at most {_MAX_URL_CHARS} characters")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http(s) URL")
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not a number in 0-65535)
+    except ValueError as error:
+        raise ValueError(f"has an invalid port: {error}") from error
+    return SecretStr(url)
+
+
+# Webhook URLs carry their credentials (Slack's path is the token): SecretStr keeps them out
+# of reprs, logs and JSON dumps; `masked_url` is what people are shown.
+WebhookUrl = Annotated[SecretStr, AfterValidator(_webhook_url)]
+
+
+def masked_url(url: str) -> str:
+    """The scheme and host of a URL, the rest masked: 'https://hooks.slack.com/…'."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return f"{parts.scheme}://{host}/…"
+
+
+class RuleDraft(BaseModel):
+    """A rule as a user submits it, before it has an id."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    query: str = Field(
+        min_length=1, max_length=10_000, description="Lucene query syntax over the documents."
+    )
+    webhooks: list[WebhookUrl] = Field(default_factory=list, max_length=10)
+    enabled: bool = True
+
+
+class Rule(RuleDraft):
+    """A saved rule."""
+
+    id: str = Field(min_length=1, max_length=512)
+    created_at: datetime
+
+    def webhook_urls(self) -> list[str]:
+        """The webhook URLs, credentials included: for delivery, never for display."""
+        return [url.get_secret_value() for url in self.webhooks]
+
+    def public(self) -> dict[str, Any]:
+        """The rule as JSON-able data for people and APIs, webhook URLs masked."""
+        data = self.model_dump(mode="json")
+        data["webhooks"] = [masked_url(url) for url in self.webhook_urls()]
+        return data
+
+    def stored(self) -> dict[str, Any]:
+        """The rule's `_source` in the rules index, webhook URLs in full."""
+        return {**self.model_dump(mode="json"), "webhooks": self.webhook_urls()}
+
+
+def parse_draft(data: Mapping[str, Any]) -> RuleDraft:
+    """A draft from user input; raises InvalidRuleError saying which field is wrong and why."""
+    try:
+        return RuleDraft.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in detail['loc']) or 'rule'}: "
+            f"{detail['msg'].removeprefix('Value error, ')}"
+            for detail in error.errors(include_url=False, include_input=False)
+        )
+        raise InvalidRuleError(f"the rule is invalid: {problems}") from None
+
+
+def rules_mappings() -> dict[str, Any]:
+    """The strict mapping of the rules index."""
+    return {
+        "dynamic": "strict",
+        "properties": {
+            "id": {"type": "keyword"},
+            "name": {"type": "text", "fields": {"keyword": {"type": "keyword"}}},
+            "query": {"type": "keyword", "ignore_above": 10_000},
+            # Secrets: stored for delivery, never searchable or aggregatable.
+            "webhooks": {"type": "keyword", "index": False, "doc_values": False},
+            "enabled": {"type": "boolean"},
+            "created_at": {"type": "date"},
+        },
+    }
+
+
+async def ensure_index(client: AsyncElasticsearch, name: str, mappings: dict[str, Any]) -> None:
+    """Creates index `name` with `mappings` unless it exists (another instance may race us)."""
+    try:
+        if await client.indices.exists(index=name):
+            return
+        await client.indices.create(index=name, mappings=mappings, settings={"number_of_shards": 1})
+        log.info("index created", index=name)
+    except BadRequestError as error:
+        if error.error != "resource_already_exists_exception":
+            raise IndexingError(f"could not create index {name!r}: {error}") from error
+    except (ApiError, TransportError) as error:
+        raise IndexingError(
+            f"could not set up index {name!r}: {error}. Is Elasticsearch running and are the "
+            "credentials allowed to create indices?",
+            retriable=isinstance(error, TransportError),
+        ) from error
+
+
+class RuleStore:
+    """The rules index: add (refusing queries the matcher cannot honour), list, get, remove."""
+
+    def __init__(self, client: AsyncElasticsearch, settings: AlertSettings) -> None:
+        self.client = client
+        self.index = settings.rules_index
+        self.max_rules = settings.max_rules
+
+    async def setup(self) -> None:
+        """Creates the rules index with its strict mapping if missing."""
+        await ensure_index(self.client, self.index, rules_mappings())
+
+    async def add(self, draft: RuleDraft) -> Rule:
+        """Saves a new rule and returns it with its id; visible to searches when this returns.
+
+        Raises the matcher's UnsupportedQueryError, which says what is unsupported, for a
+        query that in-process matching cannot evaluate exactly as Elasticsearch would.
+        """
+        compile_query(draft.query)
+        rule = Rule(id=uuid.uuid4().hex[:16], created_at=datetime.now(UTC), **draft.model_dump())
+        await self.setup()
+        try:
+            await self.client.create(
+                index=self.index, id=rule.id, document=rule.stored(), refresh="wait_for"
+            )
+        except (ApiError, TransportError) as error:
+            raise self._failed("save rule", error) from error
+        log.info("rule added", rule_id=rule.id, name=rule.name, query=rule.query)
+        return rule
+
+    async def get(self, rule_id: str) -> Rule:
+        """The rule with this id; raises RuleNotFoundError if there is none."""
+        try:
+            response = await self.client.get(index=self.index, id=rule_id)
+        except NotFoundError:
+            raise RuleNotFoundError(
+                f"no rule has id {rule_id!r}; `wirewatch rules list` shows the ids"
+            ) from None
+        except (ApiError, TransportError) as error:
+            raise self._failed("read rule", error) from error
+        return Rule.model_validate(response["_source"])
+
+    async def rules(self, *, enabled_only: bool = False) -> list[Rule]:
+        """The rules, oldest first (none if the index does not exist yet)."""
+        return [rule for rule, _ in await self.versions(enabled_only=enabled_only)]
+
+    async def versions(self, *, enabled_only: bool = False) -> list[tuple[Rule, tuple[int, int]]]:
+        """The rules with their (primary term, sequence number): a change changes them."""
+        query: dict[str, Any] = {"term": {"enabled": True}} if enabled_only else {"match_all": {}}
+        try:
+            response = await self.client.options(ignore_status=404).search(
+                index=self.index,
+                query=query,
+                size=self.max_rules,
+                seq_no_primary_term=True,
+                sort=[{"created_at": "asc"}, {"id": "asc"}],
+                track_total_hits=True,
+            )
+        except (ApiError, TransportError) as error:
+            raise self._failed("read rules", error) from error
+        if response.meta.status == 404:
+            return []
+        hits = response["hits"]
+        if hits["total"]["value"] > self.max_rules:
+            log.warning("more rules than loaded", total=hits["total"]["value"],
+                        loaded=self.max_rules, setting="WIREWATCH_ALERTS__MAX_RULES")  # fmt: skip
+        return [
+            (Rule.model_validate(hit["_source"]), (hit["_primary_term"], hit["_seq_no"]))
+            for hit in hits["hits"]
+        ]
+
+    async def remove(self, rule_id: str) -> None:
+        """Deletes the rule; raises RuleNotFoundError if there is none."""
+        try:
+            await self.client.delete(index=self.index, id=rule_id, refresh="wait_for")
+        except NotFoundError:
+            raise RuleNotFoundError(
+                f"no rule has id {rule_id!r}; `wirewatch rules list` shows the ids"
+            ) from None
+        except (ApiError, TransportError) as error:
+            raise self._failed("remove rule", error) from error
+        log.info("rule removed", rule_id=rule_id)
+
+    def _failed(self, action: str, error: Exception) -> IndexingError:
+        return IndexingError(
+            f"could not {action} in {self.index!r}: {error}. Is Elasticsearch running "
+            "(`wirewatch stack status`)?",
+            retriable=isinstance(error, TransportError),
+        )
+
+
+class RuleBook(AsyncResource):
+    """The enabled rules of a running service, kept current without a restart.
+
+    Every `rules_refresh_interval_ms` the rules' versions are read; when any rule was added,
+    removed or changed, the matcher is rebuilt (compiling only the changed rules) and swapped
+    in whole, so a batch never sees half a change. A failing reload keeps the last good set.
+    """
+
+    def __init__(
+        self,
+        store: RuleStore,
+        settings: AlertSettings,
+        on_reload: Callable[[int], None] | None = None,
+    ) -> None:
+        self.store = store
+        self._interval_s = settings.rules_refresh_interval_ms / 1000
+        self._on_reload = on_reload
+        self._versions: dict[str, tuple[int, int]] = {}
+        self._compiled: dict[str, CompiledQuery] = {}
+        self._rules: dict[str, Rule] = {}
+        self._matcher = RuleMatcher([])
+        self._task: asyncio.Task[None] | None = None
+
+    async def _open(self) -> None:
+        await self.store.setup()
+        await self.reload()
+        self._task = asyncio.create_task(self._refresh_forever(), name="rules-refresh")
+
+    async def _close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    @property
+    def rules(self) -> Mapping[str, Rule]:
+        """The enabled rules by id, as of the last reload."""
+        return self._rules
+
+    def match(self, source: dict[str, Any]) -> list[Rule]:
+        """The enabled rules a document's `_source` matches."""
+        return [self._rules[rule_id] for rule_id in self._matcher.match(source)]
+
+    async def reload(self) -> bool:
+        """Reads the enabled rules and swaps in a new matcher if any changed; says whether."""
+        current = await self.store.versions(enabled_only=True)
+        versions = {rule.id: version for rule, version in current}
+        if versions == self._versions:
+            return False
+        compiled: dict[str, CompiledQuery] = {}
+        for rule, version in current:
+            if self._versions.get(rule.id) == version and rule.id in self._compiled:
+                compiled[rule.id] = self._compiled[rule.id]
+                continue
+            try:
+                compiled[rule.id] = compile_query(rule.query)
+            except WirewatchError as error:
+                # Saved before the matcher changed, or written to the index by hand.
+                log.warning("rule skipped: its query cannot be matched", rule_id=rule.id,
+                          name=rule.name, error=str(error))  # fmt: skip
+        self._matcher = RuleMatcher(compiled.items())
+        self._rules = {rule.id: rule for rule, _ in current if rule.id in compiled}
+        self._compiled, self._versions = compiled, versions
+        log.info("rules loaded", enabled=len(self._rules))
+        if self._on_reload is not None:
+            self._on_reload(len(self._rules))
+        return True
+
+    async def _refresh_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval_s)
+            try:
+                await self.reload()
+            except IndexingError as error:
+                log.warning("rules reload failed; keeping the last good rules",
+                            error=str(error), rules=len(self._rules))  # fmt: skip

@@ -1,0 +1,341 @@
+"""Alerts on real servers: once per rule and story, on every destination, without stalling."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from elasticsearch import AsyncElasticsearch
+
+from index.alerts import Alert, AlertStore, Delivery, alert_id
+from index.client import connect
+from index.errors import IndexingError
+from index.rules import Rule, RuleStore, parse_draft
+from tests.integration.support import (
+    article_line,
+    committed_offsets,
+    count_documents,
+    eventually,
+    produce,
+    read_topic,
+    running,
+)
+from wirewatch.settings import Settings
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+SEED_ID = "havanatimes-russia-venezuela-defense-industry-talks"
+# The seed article and article_line() are about Venezuela; this one is not.
+OFF_TOPIC = json.dumps(
+    {
+        "id": "harvest-report",
+        "title": "Farmers report a record apple harvest",
+        "body": "Orchards across the valley reported a record apple harvest this autumn, "
+        "and cider makers expect a busy winter.",
+        "published_at": "2026-11-01T10:00:00Z",
+        "source": "Farm Weekly",
+    }
+).encode()
+
+
+@dataclass
+class Webhook:
+    """A local webhook receiver: /ok answers 200, /fail 500, /hold waits for `release`."""
+
+    base: str
+    received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def bodies(self, path: str) -> list[dict[str, Any]]:
+        return [body for where, body in self.received if where == path]
+
+    async def called(self, path: str) -> list[dict[str, Any]]:
+        """The bodies POSTed to `path` so far, for `eventually`."""
+        return self.bodies(path)
+
+
+@pytest.fixture
+async def webhook() -> AsyncIterator[Webhook]:
+    hook = Webhook(base="")
+
+    async def receive(request: web.Request) -> web.Response:
+        hook.received.append((request.path, await request.json()))
+        if request.path == "/fail":
+            return web.Response(status=500, text="broken on purpose")
+        if request.path == "/hold":
+            await hook.release.wait()
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/{name}", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    hook.base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    yield hook
+    hook.release.set()
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def alerting(settings: Settings) -> AsyncIterator[Settings]:
+    """The test's settings with rules, alerts index and alerts topic of their own."""
+    suffix = settings.index.alias.removeprefix("test-articles-")
+    isolated = settings.model_copy(
+        update={
+            "alerts": settings.alerts.model_copy(
+                update={
+                    "rules_index": f"test-rules-{suffix}",
+                    "alerts_index": f"test-alerts-{suffix}",
+                    "alerts_topic": f"test.alerts.{suffix}",
+                    "rules_refresh_interval_ms": 200,
+                    "webhook_initial_backoff_ms": 10,
+                    "webhook_max_backoff_ms": 50,
+                    "webhook_max_attempts": 3,
+                    "recovery_interval_s": 1.0,
+                }
+            )
+        }
+    )
+    yield isolated
+    async with connect(settings.index) as client:
+        await client.options(ignore_status=404).indices.delete(
+            index=[isolated.alerts.rules_index, isolated.alerts.alerts_index]
+        )
+
+
+async def add_rule(
+    settings: Settings, client: AsyncElasticsearch, query: str, webhooks: list[str]
+) -> Rule:
+    """Adds a rule the way `wirewatch rules add` does."""
+    draft = parse_draft({"name": f"rule for {query}", "query": query, "webhooks": webhooks})
+    return await RuleStore(client, settings.alerts).add(draft)
+
+
+async def stored_alerts(client: AsyncElasticsearch, settings: Settings) -> list[Alert]:
+    await client.options(ignore_status=404).indices.refresh(index=settings.alerts.alerts_index)
+    return await AlertStore(client, settings.alerts, settings.index).recent(100)
+
+
+def seed_line() -> bytes:
+    return json.dumps(json.loads((FIXTURES / "seed-article.json").read_text())).encode()
+
+
+async def test_a_matching_article_alerts_exactly_once_across_restarts_and_redelivery(
+    alerting: Settings, elasticsearch: AsyncElasticsearch, webhook: Webhook
+) -> None:
+    settings = alerting
+    rule = await add_rule(settings, elasticsearch, "countries:VE", [f"{webhook.base}/ok"])
+    await produce(settings, [seed_line(), OFF_TOPIC])
+
+    async with running(settings, elasticsearch):
+        await eventually(lambda: _committed(settings, 2), what="both articles committed")
+        await eventually(lambda: webhook.called("/ok"), what="the webhook to be called")
+    # A new consumer group on the same topic and index reads both articles again.
+    redelivered = settings.model_copy(
+        update={"ingest": settings.ingest.model_copy(update={"group_id": "redelivery-" + rule.id})}
+    )
+    async with running(redelivered, elasticsearch):
+        await eventually(lambda: _committed(redelivered, 2), what="the redelivery committed")
+        await asyncio.sleep(1)  # time for a wrong second delivery to show
+
+    assert await count_documents(elasticsearch, settings) == 2
+    (alert,) = await stored_alerts(elasticsearch, settings)
+    assert (alert.rule_id, alert.article_id, alert.story_id) == (rule.id, SEED_ID, SEED_ID)
+    assert alert.id == alert_id(rule.id, SEED_ID)
+    assert alert.title == "Russian Military Officials in Venezuela for Defense Industry Talks"
+    assert alert.article_received_at is not None
+    assert alert.article_received_at <= alert.matched_at
+    assert {d.destination: d.state for d in alert.deliveries} == {
+        "kafka": "delivered",
+        "webhook:0": "delivered",
+    }
+    (message,) = await read_topic(settings, settings.alerts.alerts_topic, 2, wait_s=5)
+    assert message.key == alert.id.encode()
+    assert json.loads(message.value)["article_id"] == SEED_ID
+    (body,) = webhook.bodies("/ok")
+    assert body["alert"]["id"] == alert.id
+    assert "Russian Military Officials" in body["text"]
+    assert body["blocks"][0]["type"] == "section"
+
+
+async def test_a_near_duplicate_copy_of_an_alerted_story_does_not_alert_again(
+    alerting: Settings, elasticsearch: AsyncElasticsearch, webhook: Webhook
+) -> None:
+    settings = alerting
+    await add_rule(settings, elasticsearch, "countries:VE", [f"{webhook.base}/ok"])
+    seed = json.loads(seed_line())
+    copy = {
+        **seed,
+        "id": "copy-elsewhere",
+        "title": "Moscow sends defence officials to Caracas",
+        "body": "\n".join(seed["body"].split("\n")[:-2]),
+        "source": "Another Outlet",
+    }
+    await produce(settings, [seed_line()])
+    async with running(settings, elasticsearch):
+        await eventually(lambda: stored_alerts(elasticsearch, settings), what="the first alert")
+        await produce(settings, [json.dumps(copy).encode()])
+        await eventually(lambda: _committed(settings, 2), what="the copy committed")
+        await asyncio.sleep(1)
+
+    copy_document = await elasticsearch.get(index=settings.index.alias, id="copy-elsewhere")
+    assert copy_document["_source"]["story_id"] == SEED_ID
+    (alert,) = await stored_alerts(elasticsearch, settings)
+    assert alert.article_id == SEED_ID
+    assert len(webhook.bodies("/ok")) == 1
+
+
+async def test_failing_and_slow_webhooks_never_stall_ingestion_and_record_failures(
+    alerting: Settings, elasticsearch: AsyncElasticsearch, webhook: Webhook
+) -> None:
+    settings = alerting.model_copy(
+        update={
+            "alerts": alerting.alerts.model_copy(
+                update={"delivery_workers": 1, "webhook_timeout_s": 120}
+            )
+        }
+    )
+    rule = await add_rule(
+        settings, elasticsearch, "countries:VE", [f"{webhook.base}/hold", f"{webhook.base}/fail"]
+    )
+    await produce(settings, [article_line(n) for n in range(5)])
+
+    async with running(settings, elasticsearch) as service:
+        # The one delivery worker is held by the first alert's webhook while all five
+        # articles are indexed, alerted and committed.
+        await eventually(lambda: _committed(settings, 5), what="all articles committed")
+        alerts = await eventually(
+            lambda: _count_is(stored_alerts(elasticsearch, settings), 5), what="five alerts"
+        )
+        await eventually(lambda: webhook.called("/hold"), what="the held webhook called")
+        assert all(alert.pending for alert in alerts)
+        webhook.release.set()
+
+        async def settled() -> list[Alert]:
+            found = await stored_alerts(elasticsearch, settings)
+            return found if all(not alert.pending for alert in found) else []
+
+        alerts = await eventually(settled, what="every delivery settled")
+        failed = service.registry.get_sample_value(
+            "wirewatch_alert_deliveries_failed_total", {"destination": "webhook"}
+        )
+    assert failed == 5
+    for alert in alerts:
+        states = {d.destination: (d.state, d.attempts) for d in alert.deliveries}
+        assert states == {
+            "kafka": ("delivered", 1),
+            "webhook:0": ("delivered", 1),
+            "webhook:1": ("failed", 3),
+        }
+        (broken,) = [d for d in alert.deliveries if d.destination == "webhook:1"]
+        assert "500" in (broken.last_error or "")
+        assert broken.target == f"{webhook.base}/…"
+    assert {alert.rule_id for alert in alerts} == {rule.id}
+    assert len(webhook.bodies("/fail")) == 15
+
+
+async def test_a_rule_added_through_the_api_while_running_fires_without_restart(
+    alerting: Settings, elasticsearch: AsyncElasticsearch, webhook: Webhook
+) -> None:
+    settings = alerting
+    async with running(settings, elasticsearch) as service:
+        base = f"http://127.0.0.1:{service.http_port}"
+        async with aiohttp.ClientSession() as session:
+            async with session.post(
+                f"{base}/rules",
+                json={"name": "Venezuela", "query": "countries:VE",
+                      "webhooks": [f"{webhook.base}/ok?token=secret"]},
+            ) as created:  # fmt: skip
+                assert created.status == 201
+                rule = await created.json()
+            assert rule["webhooks"] == [f"{webhook.base}/…"]
+
+            async def loaded() -> bool:
+                value = service.registry.get_sample_value("wirewatch_alert_rules")
+                return value == 1
+
+            await eventually(loaded, what="the running service to load the new rule")
+            await produce(settings, [article_line(1)])
+            await eventually(lambda: webhook.called("/ok"), what="the new rule's alert")
+
+            async def listed() -> list[dict[str, Any]]:
+                async with session.get(f"{base}/alerts") as answer:
+                    found: list[dict[str, Any]] = await answer.json()
+                    return found
+
+            (alert,) = await eventually(listed, what="the alert listed by the API")
+            assert (alert["rule_id"], alert["article_id"]) == (rule["id"], "article-1")
+            async with session.get(f"{base}/rules") as rules:
+                assert [r["id"] for r in await rules.json()] == [rule["id"]]
+            async with session.delete(f"{base}/rules/{rule['id']}") as removed:
+                assert removed.status == 204
+            async with session.delete(f"{base}/rules/{rule['id']}") as again:
+                assert again.status == 404
+    assert webhook.received[0][0] == "/ok"
+
+
+async def test_an_unsupported_query_is_refused_with_what_is_unsupported(
+    alerting: Settings, elasticsearch: AsyncElasticsearch
+) -> None:
+    settings = alerting
+    with pytest.raises(IndexingError, match="defen~2"):
+        await add_rule(settings, elasticsearch, "title:defen~2", [])
+    async with (
+        running(settings, elasticsearch) as service,
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"http://127.0.0.1:{service.http_port}/rules",
+            json={"name": "fuzzy", "query": "title:defen~2"},
+        ) as refused,
+    ):
+        assert refused.status == 400
+        assert "defen~2" in (await refused.json())["error"]
+    assert await RuleStore(elasticsearch, settings.alerts).rules() == []
+
+
+async def test_deliveries_left_pending_by_a_crash_are_delivered_on_the_next_start(
+    alerting: Settings, elasticsearch: AsyncElasticsearch, webhook: Webhook
+) -> None:
+    settings = alerting.model_copy(
+        update={"alerts": alerting.alerts.model_copy(update={"recovery_grace_s": 30})}
+    )
+    rule = await add_rule(settings, elasticsearch, "countries:VE", [f"{webhook.base}/ok"])
+    store = AlertStore(elasticsearch, settings.alerts, settings.index)
+    await store.setup()
+    matched_at = datetime.now(UTC) - timedelta(minutes=5)
+    orphan = Alert(
+        id=alert_id(rule.id, "story-1"), rule_id=rule.id, rule_name=rule.name,
+        query=rule.query, article_id="article-1", story_id="story-1", title="Left behind",
+        url=None, source="Test Wire", published_at=matched_at, matched_at=matched_at,
+        deliveries=[Delivery(destination="kafka", target=settings.alerts.alerts_topic),
+                    Delivery(destination="webhook:0", target="masked")],
+    )  # fmt: skip
+    assert await store.create_many([orphan]) == [orphan]
+
+    async with running(settings, elasticsearch):
+        await eventually(lambda: webhook.called("/ok"), what="the pending alert delivered")
+
+        async def recorded() -> bool:
+            (alert,) = await stored_alerts(elasticsearch, settings)
+            return not alert.pending
+
+        await eventually(recorded, what="the delivery recorded")
+    assert [body["alert"]["id"] for body in webhook.bodies("/ok")] == [orphan.id]
+    (message,) = await read_topic(settings, settings.alerts.alerts_topic, 1)
+    assert message.key == orphan.id.encode()
+
+
+async def _committed(settings: Settings, offset: int) -> bool:
+    return await committed_offsets(settings) == {0: offset}
+
+
+async def _count_is(found: Any, count: int) -> list[Alert]:
+    alerts: list[Alert] = await found
+    return alerts if len(alerts) == count else []

@@ -1,0 +1,332 @@
+"""Alerting at ingest time: match new articles against the rules, record, deliver.
+
+The batch path only matches and writes alerts (create-once ids); delivery to Kafka and to
+webhooks runs in background workers behind a bounded queue, so a slow or failing webhook
+never holds up ingestion. The alerts index is the outbox: what the queue could not take, or
+what a crash interrupted, stays `pending` there until a recovery pass delivers it.
+"""
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import structlog
+from elasticsearch import AsyncElasticsearch
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from contracts.errors import WirewatchError
+from contracts.lifecycle import AsyncResource
+from contracts.models import ReceivedArticle
+from index.alerts import KAFKA, Alert, AlertStore, Delivery, new_alert
+from index.documents import ArticleDocument
+from index.rules import Rule, RuleBook, RuleNotFoundError, RuleStore, masked_url
+from index.settings import AlertSettings
+from ingest.alerts import AlertPublisher
+from wirewatch.metrics import ServiceMetrics
+from wirewatch.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+# How long stopping waits for deliveries in flight; the rest stays pending for recovery.
+_STOP_GRACE_S = 5.0
+
+
+class DeliveryError(WirewatchError):
+    """An alert could not be delivered to one destination."""
+
+
+def _slack_escape(text: str) -> str:
+    # Slack's mrkdwn treats these three as control characters.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_body(alert: Alert) -> dict[str, Any]:
+    """The webhook body: Slack's incoming-webhook format, with the alert itself alongside.
+
+    `text` is the plain fallback (notifications, clients without blocks); `blocks` link
+    the story; `alert` carries the fields for receivers that are not Slack (its `id` is the
+    key to deduplicate on: a delivery interrupted by a crash is sent again).
+    """
+    title = _slack_escape(alert.title)
+    link = f"<{alert.url}|{title}>" if alert.url else title
+    context = (
+        f"{_slack_escape(alert.source)} · published {alert.published_at.isoformat()} · "
+        f"rule `{alert.rule_id}`"
+    )
+    return {
+        "text": f"wirewatch alert {alert.rule_name}: {alert.title}",
+        "blocks": [
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f"*{_slack_escape(alert.rule_name)}* matched a new story\n{link}",
+                },
+            },
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
+        ],
+        "alert": alert.message(),
+    }
+
+
+def _retriable(error: BaseException) -> bool:
+    return isinstance(error, WirewatchError) and error.retriable
+
+
+async def post_webhook(session: aiohttp.ClientSession, url: str, body: dict[str, Any]) -> None:
+    """POSTs the JSON body; raises DeliveryError (retriable on 408, 429, 5xx and network
+    failures) unless the webhook answers 2xx. Messages show the URL masked."""
+    shown = masked_url(url)
+    try:
+        async with session.post(url, json=body, allow_redirects=False) as response:
+            if response.status < 300:
+                return
+            answer = (await response.text(errors="replace"))[:200]
+            raise DeliveryError(
+                f"webhook {shown} answered {response.status}: {answer!r}",
+                retriable=response.status in (408, 429) or response.status >= 500,
+            )
+    except (aiohttp.ClientError, TimeoutError) as error:
+        reason = str(error).replace(url, shown) or type(error).__name__
+        raise DeliveryError(f"webhook {shown} failed: {reason}", retriable=True) from None
+
+
+class Deliverer(AsyncResource):
+    """Delivers alerts to Kafka and to their rule's webhooks from background workers.
+
+    `offer` never waits: an alert the full queue cannot take stays pending in the alerts
+    index. Each delivery is tried up to `webhook_max_attempts` times with capped exponential
+    backoff; its outcome is recorded in the alert. Delivery is at least once: a crash
+    between sending and recording sends again, with the same alert id.
+    """
+
+    def __init__(
+        self,
+        settings: AlertSettings,
+        store: AlertStore,
+        rules: RuleBook,
+        publisher: AlertPublisher,
+        metrics: ServiceMetrics,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.rules = rules
+        self.publisher = publisher
+        self.metrics = metrics
+        # Each alert with whether a recovery pass found it (its state is then read again).
+        self._queue: asyncio.Queue[tuple[Alert, bool]] = asyncio.Queue(settings.delivery_queue_size)
+        self._queued: set[str] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._session: aiohttp.ClientSession | None = None
+
+    async def _open(self) -> None:
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.settings.webhook_timeout_s),
+            headers={"User-Agent": "wirewatch"},
+        )
+        self._tasks = [
+            asyncio.create_task(self._work(), name=f"alert-delivery-{number}")
+            for number in range(self.settings.delivery_workers)
+        ]
+        self._tasks.append(asyncio.create_task(self._recover_forever(), name="alert-recovery"))
+
+    async def _close(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._drained(), timeout=_STOP_GRACE_S)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+        if self._queued:
+            log.info("alerts left pending for the next start", alerts=len(self._queued))
+
+    async def _drained(self) -> None:
+        await self._queue.join()
+
+    def offer(self, alerts: Sequence[Alert], *, recovered: bool = False) -> None:
+        """Queues the alerts for delivery without waiting; those that do not fit stay pending."""
+        for alert in alerts:
+            if alert.id in self._queued or not alert.pending:
+                continue
+            try:
+                self._queue.put_nowait((alert, recovered))
+            except asyncio.QueueFull:
+                log.warning("delivery queue full: alert left pending for recovery",
+                            alert_id=alert.id, queue=self._queue.maxsize)  # fmt: skip
+                continue
+            self._queued.add(alert.id)
+
+    async def recover(self) -> int:
+        """Queues alerts left pending longer than the grace period; returns how many."""
+        room = self._queue.maxsize - self._queue.qsize()
+        if room <= 0:
+            return 0
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.settings.recovery_grace_s)
+        pending = [
+            alert
+            for alert in await self.store.pending(cutoff, size=room)
+            if alert.id not in self._queued
+        ]
+        if pending:
+            log.info("recovering pending alert deliveries", alerts=len(pending))
+        self.offer(pending, recovered=True)
+        return len(pending)
+
+    async def _recover_forever(self) -> None:
+        while True:
+            try:
+                await self.recover()
+            except WirewatchError as error:
+                log.warning("alert recovery pass failed; will try again", error=str(error))
+            await asyncio.sleep(self.settings.recovery_interval_s)
+
+    async def _work(self) -> None:
+        while True:
+            alert, recovered = await self._queue.get()
+            try:
+                if recovered:
+                    # Searches lag writes by a refresh: the pass may have seen a state that a
+                    # worker here has just replaced. A get is real-time.
+                    current = await self.store.get(alert.id)
+                    if current is None or not current.pending:
+                        continue
+                    alert = current
+                await self.deliver(alert)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # One alert's bug must not stop the worker; a recovery pass retries it.
+                log.exception("alert delivery crashed; it stays pending", alert_id=alert.id)
+            finally:
+                self._queued.discard(alert.id)
+                self._queue.task_done()
+
+    async def deliver(self, alert: Alert) -> Alert:
+        """Tries each pending delivery of the alert, records the outcome, returns the alert."""
+        rule = await self._rule(alert.rule_id)
+        for delivery in alert.pending:
+            alert = alert.with_delivery(await self._deliver_one(alert, delivery, rule))
+        try:
+            await self.store.save_deliveries(alert)
+        except WirewatchError as error:
+            log.warning("alert delivered but its state not recorded; a recovery pass "
+                        "will send it again", alert_id=alert.id, error=str(error))  # fmt: skip
+        return alert
+
+    async def _rule(self, rule_id: str) -> Rule | None:
+        rule = self.rules.rules.get(rule_id)
+        if rule is not None:
+            return rule
+        # Disabled since, or recovering after a restart: the store has it all the same.
+        try:
+            return await self.rules.store.get(rule_id)
+        except RuleNotFoundError:
+            return None
+
+    async def _deliver_one(self, alert: Alert, delivery: Delivery, rule: Rule | None) -> Delivery:
+        send: Callable[[], Awaitable[None]]
+        if delivery.destination == KAFKA:
+            value = json.dumps(alert.message()).encode()
+            send = lambda: self.publisher.publish(alert.id, value)  # noqa: E731
+        else:
+            position = int(delivery.destination.split(":", 1)[1])
+            urls = rule.webhook_urls() if rule is not None else []
+            if position >= len(urls):
+                self.metrics.alert_deliveries_failed.labels(destination=delivery.kind).inc()
+                return delivery.gave_up(
+                    delivery.attempts, "the rule or its webhook was removed", datetime.now(UTC)
+                )
+            session = self._session
+            if session is None:
+                raise DeliveryError("alerts are delivered only while the deliverer is open")
+            body = slack_body(alert)
+            send = lambda: post_webhook(session, urls[position], body)  # noqa: E731
+        return await self._attempt(alert, delivery, send)
+
+    async def _attempt(
+        self, alert: Alert, delivery: Delivery, send: Callable[[], Awaitable[None]]
+    ) -> Delivery:
+        attempts = delivery.attempts
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.webhook_max_attempts),
+            wait=wait_exponential(
+                multiplier=self.settings.webhook_initial_backoff_ms / 1000,
+                max=self.settings.webhook_max_backoff_ms / 1000,
+            ),
+            retry=retry_if_exception(_retriable),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    await send()
+        except WirewatchError as error:
+            self.metrics.alert_deliveries_failed.labels(destination=delivery.kind).inc()
+            log.warning("alert delivery failed", alert_id=alert.id, rule_id=alert.rule_id,
+                        destination=delivery.destination, target=delivery.target,
+                        attempts=attempts, error=str(error))  # fmt: skip
+            return delivery.gave_up(attempts, str(error), datetime.now(UTC))
+        return delivery.succeeded(attempts, datetime.now(UTC))
+
+
+class Alerting(AsyncResource):
+    """Rules, alerts and their delivery, for the service's batch path."""
+
+    def __init__(
+        self, settings: Settings, client: AsyncElasticsearch, metrics: ServiceMetrics
+    ) -> None:
+        alerts = settings.alerts
+        self.settings = alerts
+        self.metrics = metrics
+        self.rule_store = RuleStore(client, alerts)
+        self.store = AlertStore(client, alerts, settings.index)
+        self.rules = RuleBook(self.rule_store, alerts, on_reload=metrics.alert_rules.set)
+        self.publisher = AlertPublisher(settings.kafka, settings.ingest, alerts.alerts_topic)
+        self.deliverer = Deliverer(alerts, self.store, self.rules, self.publisher, metrics)
+        self._resources = AsyncExitStack()
+
+    async def _open(self) -> None:
+        async with AsyncExitStack() as resources:
+            await self.store.setup()
+            for resource in (self.rules, self.publisher, self.deliverer):
+                await resources.enter_async_context(resource)
+            self._resources = resources.pop_all()
+
+    async def _close(self) -> None:
+        await self._resources.aclose()
+
+    async def on_indexed(
+        self, indexed: Sequence[tuple[ReceivedArticle, ArticleDocument]]
+    ) -> list[Alert]:
+        """Matches newly indexed articles, records their alerts once, queues the new ones.
+
+        Returns the alerts created now; a (rule, story) that alerted before is skipped.
+        """
+        matched_at = datetime.now(UTC)
+        candidates = [
+            new_alert(rule, document, matched_at=matched_at,
+                      received_at=item.published_to_kafka_at, topic=self.publisher.topic)
+            for item, document in indexed
+            for rule in self.rules.match(document.source_fields())
+        ]  # fmt: skip
+        if not candidates:
+            return []
+        created = await self.store.create_many(candidates)
+        created_at = datetime.now(UTC)
+        for alert in created:
+            self.metrics.alerts_fired.inc()
+            if alert.article_received_at is not None:
+                latency = (created_at - alert.article_received_at).total_seconds()
+                self.metrics.alert_latency_seconds.observe(max(0.0, latency))
+            log.info("alert", alert_id=alert.id, rule_id=alert.rule_id, rule=alert.rule_name,
+                     article_id=alert.article_id, story_id=alert.story_id,
+                     title=alert.title)  # fmt: skip
+        self.deliverer.offer(created)
+        return created
