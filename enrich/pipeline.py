@@ -6,12 +6,14 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from contracts.models import Article, EnrichedArticle, Entity
+from contracts.models import ArmsDeal, Article, EnrichedArticle, Entity, TopicMatch
 from enrich import facets
+from enrich.deals import DEAL_TOPIC, extract_deals
 from enrich.errors import EnrichmentError
 from enrich.language import guess_language
 from enrich.settings import EnrichSettings
 from enrich.stories import story_bands
+from enrich.topics import DEFAULT_TOPICS_FILE, TopicTagger
 
 # Title and body are analysed as one text, so that the body's context helps the title.
 _SEPARATOR = "\n\n"
@@ -49,7 +51,15 @@ def entities_of(doc: Doc, title_length: int) -> list[Entity]:
     return found
 
 
-def build_enriched(article: Article, language: str, entities: list[Entity]) -> EnrichedArticle:
+def build_enriched(
+    article: Article,
+    language: str,
+    entities: list[Entity],
+    *,
+    topic_details: Sequence[TopicMatch] = (),
+    topics: Sequence[str] = (),
+    deals: Sequence[ArmsDeal] = (),
+) -> EnrichedArticle:
     """The enriched article from its entities: facets hold canonical names, each once."""
     return EnrichedArticle(
         article=article,
@@ -62,6 +72,9 @@ def build_enriched(article: Article, language: str, entities: list[Entity]) -> E
         countries=facets.countries(entities),
         # Any language: copies of a story are copies whatever their language.
         story_bands=story_bands(article.title, article.body),
+        topics=list(topics),
+        topic_details=list(topic_details),
+        deals=list(deals),
     )
 
 
@@ -71,6 +84,9 @@ class Enricher:
     def __init__(self, settings: EnrichSettings) -> None:
         self.settings = settings
         self.nlp = load_pipeline(settings.model)
+        self.topics = TopicTagger.from_file(
+            settings.topics_file or DEFAULT_TOPICS_FILE, self.nlp.vocab
+        )
 
     def enrich(self, articles: Sequence[Article]) -> list[EnrichedArticle]:
         """Enriches each article, in order. English ones get entities; others only a language."""
@@ -85,7 +101,16 @@ class Enricher:
             docs = self.nlp.pipe(texts, batch_size=self.settings.pipe_batch_size)
             for i, doc in zip(english, docs, strict=True):
                 entities = entities_of(doc, len(articles[i].title))
-                enriched[i] = build_enriched(articles[i], languages[i], entities)
+                matches = self.topics.tag(doc)
+                topics = self.topics.labels(matches)
+                enriched[i] = build_enriched(
+                    articles[i],
+                    languages[i],
+                    entities,
+                    topic_details=matches,
+                    topics=topics,
+                    deals=extract_deals(doc) if DEAL_TOPIC in topics else (),
+                )
         return [
             done if done is not None else build_enriched(articles[i], languages[i], [])
             for i, done in enumerate(enriched)

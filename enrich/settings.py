@@ -1,5 +1,7 @@
 """Settings of enrichment."""
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -15,4 +17,9 @@ class EnrichSettings(BaseModel):
     pipe_batch_size: int = Field(default=32, gt=0, description="Texts per nlp.pipe batch.")
     max_text_chars: int = Field(
         default=100_000, gt=0, description="Longer bodies are analysed up to this length."
+    )
+    topics_file: Path | None = Field(
+        default=None,
+        description="YAML topic taxonomy (format: see enrich/data/topics.yaml); "
+        "unset: the taxonomy shipped with wirewatch.",
     )

@@ -1,0 +1,130 @@
+"""Evaluation metrics on small cases, and the floors the real pipeline holds on the dev set."""
+
+from collections.abc import Set
+from pathlib import Path
+
+import pytest
+
+from enrich import Enricher, EnrichSettings
+from enrich.evaluation import (
+    EvaluationSetError,
+    Example,
+    Prediction,
+    Report,
+    Scores,
+    evaluate,
+    format_report,
+    parse_examples,
+    snippet_article,
+    weapon_key,
+)
+
+DEV_SET = Path(__file__).resolve().parents[2] / "fixtures" / "enrichment-dev.jsonl"
+
+# The floors reached on the development set: a change that lowers them is a regression.
+MACRO_F1_FLOOR = 0.95
+TOPIC_F1_FLOOR = 0.85
+
+
+def example(id_: str, topics: Set[str], weapons: Set[str] = frozenset(), **kw: bool) -> Example:
+    return Example(
+        id=id_, text="Some text.", topics=frozenset(topics), weapons=frozenset(weapons), **kw
+    )
+
+
+def predicted(topics: Set[str], weapons: Set[str] = frozenset()) -> Prediction:
+    return Prediction(frozenset(topics), frozenset(weapons))
+
+
+def test_scores_follow_from_counts() -> None:
+    scores = Scores(true_positives=3, false_positives=1, false_negatives=2)
+
+    assert scores.precision == 0.75
+    assert scores.recall == 0.6
+    assert scores.f1 == pytest.approx(2 * 0.75 * 0.6 / 1.35)
+    assert scores.support == 5
+
+
+def test_scores_are_zero_where_undefined() -> None:
+    assert Scores(0, 0, 0).precision == Scores(0, 0, 0).recall == Scores(0, 0, 0).f1 == 0
+
+
+def test_evaluate_counts_per_topic_and_macro_averages_labelled_topics() -> None:
+    examples = [
+        example("a", {"arms_deal"}),
+        example("b", {"arms_deal", "sanctions"}),
+        example("c", set(), negative=True),
+    ]
+    predictions = [predicted({"arms_deal"}), predicted({"sanctions"}), predicted({"weapons_test"})]
+
+    report = evaluate(examples, predictions)
+
+    assert report.topics["arms_deal"] == Scores(1, 0, 1)
+    assert report.topics["sanctions"] == Scores(1, 0, 0)
+    assert report.topics["weapons_test"] == Scores(0, 1, 0)
+    # weapons_test was never labelled: it costs precision but is not averaged.
+    assert report.macro_f1 == pytest.approx((2 / 3 + 1) / 2)
+    assert report.false_topics_on_negatives == {"c": frozenset({"weapons_test"})}
+    assert [miss.id for miss in report.misses] == ["b", "c"]
+
+
+def test_weapons_compare_by_canonical_name_per_snippet() -> None:
+    examples = [example("a", set(), {"F-35", "Leopard 2"}), example("b", set(), {"HIMARS"})]
+    predictions = [predicted(set(), {"f35", "Leopard 2", "Typhoon"}), predicted(set())]
+
+    report = evaluate(examples, predictions)
+
+    assert report.weapons == Scores(true_positives=2, false_positives=1, false_negatives=1)
+    assert weapon_key("Su-30 MKI") == weapon_key("su30mki")
+
+
+def test_the_report_prints_every_figure() -> None:
+    report = evaluate([example("a", {"arms_deal"}, negative=False)], [predicted(set())])
+
+    text = format_report(report)
+
+    for heading in ("arms_deal", "macro-F1", "WEAPON", "false topics on hard negatives: 0 of 0"):
+        assert heading in text
+    assert "a: expected [arms_deal] found []" in text
+
+
+def test_a_bad_line_is_reported_with_its_number() -> None:
+    with pytest.raises(EvaluationSetError, match="line 2"):
+        parse_examples(['{"id": "a", "text": "x"}', '{"id": "b"}'])
+    with pytest.raises(EvaluationSetError, match="repeats ids: a"):
+        parse_examples(['{"id": "a", "text": "x"}', '{"id": "a", "text": "y"}'])
+
+
+def test_a_snippet_becomes_a_headline_and_body() -> None:
+    article = snippet_article(example("a", set()).model_copy(update={"text": "Head. Body two."}))
+
+    assert (article.title, article.body) == ("Head.", "Body two.")
+
+
+def test_the_development_set_is_large_and_varied_enough() -> None:
+    examples = parse_examples(DEV_SET.read_text(encoding="utf-8").splitlines())
+
+    assert len(examples) >= 80
+    assert sum(example.negative for example in examples) >= 20
+    assert all(example.negative == (not example.topics) for example in examples)
+    topics = {topic for example in examples for topic in example.topics}
+    for topic in topics:
+        assert sum(topic in example.topics for example in examples) >= 8, topic
+
+
+@pytest.fixture(scope="module")
+def dev_report() -> Report:
+    examples = parse_examples(DEV_SET.read_text(encoding="utf-8").splitlines())
+    enriched = Enricher(EnrichSettings()).enrich([snippet_article(e) for e in examples])
+    return evaluate(examples, [Prediction.of(article) for article in enriched])
+
+
+def test_the_pipeline_holds_its_floors_on_the_development_set(dev_report: Report) -> None:
+    assert dev_report.macro_f1 >= MACRO_F1_FLOOR, format_report(dev_report)
+    for topic, scores in dev_report.topics.items():
+        assert scores.f1 >= TOPIC_F1_FLOOR, format_report(dev_report)
+        assert scores.support, f"{topic} found but never labelled"
+
+
+def test_no_hard_negative_gets_a_topic(dev_report: Report) -> None:
+    assert dev_report.false_topics_on_negatives == {}, format_report(dev_report)
