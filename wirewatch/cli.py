@@ -26,6 +26,11 @@ app = typer.Typer(
 )
 stack_app = typer.Typer(help="The local Kafka and Elasticsearch for development and tests.")
 app.add_typer(stack_app, name="stack")
+rules_app = typer.Typer(
+    help="Alert rules: saved Lucene searches that alert on each new matching story.",
+    no_args_is_help=True,
+)
+app.add_typer(rules_app, name="rules")
 
 
 def _settings() -> Settings:
@@ -216,6 +221,142 @@ def article_json_schema() -> dict[str, object]:
     """The JSON Schema (draft 2020-12) of the article message."""
     document = Article.model_json_schema(mode="validation")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **document}
+
+
+@rules_app.command("add")
+def rules_add(
+    name: Annotated[str, typer.Option(help="What the rule is about, shown in alerts.")],
+    query: Annotated[
+        str, typer.Option(help="Lucene syntax, e.g. 'topics:arms_deal AND countries:VE'.")
+    ],
+    webhook: Annotated[
+        list[str] | None,
+        typer.Option(help="URL to POST each alert to (Slack-compatible); repeatable."),
+    ] = None,
+    disabled: Annotated[bool, typer.Option(help="Save it without alerting yet.")] = False,
+) -> None:
+    """Save a rule and print its id; a query the matcher cannot honour exactly is refused."""
+    from index.client import connect
+    from index.rules import Rule, RuleStore, parse_draft
+
+    settings = _settings()
+
+    async def main() -> Rule:
+        draft = parse_draft(
+            {"name": name, "query": query, "webhooks": webhook or [], "enabled": not disabled}
+        )
+        async with connect(settings.index) as client:
+            return await RuleStore(client, settings.alerts).add(draft)
+
+    typer.echo(_run(main()).id)
+
+
+@rules_app.command("list")
+def rules_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per rule.")] = False,
+) -> None:
+    """List the rules, oldest first (webhook URLs masked)."""
+    from index.client import connect
+    from index.rules import Rule, RuleStore
+
+    settings = _settings()
+
+    async def main() -> list[Rule]:
+        async with connect(settings.index) as client:
+            return await RuleStore(client, settings.alerts).rules()
+
+    rules = _run(main())
+    for rule in rules:
+        if as_json:
+            typer.echo(json.dumps(rule.public()))
+            continue
+        state = "enabled " if rule.enabled else "disabled"
+        hooks = f"  webhooks: {', '.join(rule.public()['webhooks'])}" if rule.webhooks else ""
+        typer.echo(f"{rule.id}  {state}  {rule.name}  [{rule.query}]{hooks}")
+    if not rules and not as_json:
+        typer.echo("no rules yet: add one with `wirewatch rules add --name ... --query ...`")
+
+
+@rules_app.command("rm")
+def rules_rm(rule_id: Annotated[str, typer.Argument(help="The id `rules list` shows.")]) -> None:
+    """Delete a rule; running services stop matching it within the refresh interval."""
+    from index.client import connect
+    from index.rules import RuleStore
+
+    settings = _settings()
+
+    async def main() -> None:
+        async with connect(settings.index) as client:
+            await RuleStore(client, settings.alerts).remove(rule_id)
+
+    _run(main())
+    typer.echo(f"removed rule {rule_id}")
+
+
+@rules_app.command("test")
+def rules_test(
+    query: Annotated[str, typer.Argument(help="Lucene syntax, as for `rules add`.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="Enriched documents (`wirewatch enrich`)."
+        ),
+    ],
+) -> None:
+    """Offline: print the id of each document in FILE the query matches, one a line."""
+    from index.documents import ArticleDocument
+    from index.matching import compile_query
+
+    try:
+        compiled = compile_query(query)
+    except WirewatchError as error:
+        raise _fail(error) from error
+    invalid = 0
+    for number, line in enumerate(file.read_bytes().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            document = ArticleDocument.model_validate_json(line)
+        except ValidationError as error:
+            invalid += 1
+            typer.secho(
+                f"line {number}: not an enriched document ({error.error_count()} problem(s), "
+                f"first: {error.errors()[0]['msg']}); make them with `wirewatch enrich`",
+                fg=typer.colors.RED,
+                err=True,
+            )
+            continue
+        if compiled.matches(document.source_fields()):
+            typer.echo(document.id)
+    if invalid:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def alerts(
+    size: Annotated[int, typer.Option(min=1, max=1000, help="Alerts to show.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per alert.")] = False,
+) -> None:
+    """List the latest alerts, newest first: time, rule, article and title."""
+    from index.alerts import Alert, AlertStore
+    from index.client import connect
+
+    settings = _settings()
+
+    async def main() -> list[Alert]:
+        async with connect(settings.index) as client:
+            return await AlertStore(client, settings.alerts, settings.index).recent(size)
+
+    recent = _run(main())
+    for alert in recent:
+        if as_json:
+            typer.echo(json.dumps(alert.summary()))
+            continue
+        matched = alert.matched_at.isoformat(timespec="seconds")
+        typer.echo(f"{matched}  rule {alert.rule_id} ({alert.rule_name})  {alert.article_id}")
+        typer.echo(f"  {alert.title}")
+    if not recent and not as_json:
+        typer.echo("no alerts yet")
 
 
 @stack_app.command("up")
