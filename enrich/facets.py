@@ -1,22 +1,53 @@
-"""From raw entity mentions to the keyword facets analysts filter on (pure)."""
+"""From entity mentions to the keyword facets analysts filter on (pure).
+
+Each facet holds canonical names, each once: mentions of one entity in an article are merged
+("Guaido" joins "Juan Guaido"; "U.S.", "US" and "the United States" are "United States"), and
+countries named by place or people ("Venezuela", "Venezuelan") become ISO 3166-1 alpha-2 codes."""
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 import pycountry
 
-from contracts.models import Entity
+from enrich.gazetteer import COUNTRIES_PATH, CountryData, load
 
 # spaCy labels that feed each facet.
 PERSON_LABELS = frozenset({"PERSON"})
 ORGANIZATION_LABELS = frozenset({"ORG"})
 LOCATION_LABELS = frozenset({"GPE", "LOC", "FAC"})
 WEAPON_LABELS = frozenset({"WEAPON"})
-COUNTRY_LABELS = frozenset({"GPE"})
+COUNTRY_LABELS = frozenset({"GPE", "LOC"})
+PEOPLE_LABELS = frozenset({"NORP"})
 
 _POSSESSIVE = re.compile(r"['’]s?$")
 _SPACES = re.compile(r"\s+")
 _LEADING_ARTICLE = re.compile(r"^the\s+", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """An entity mention: its text, label, and the canonical name rules gave it ("" if none)."""
+
+    text: str
+    label: str
+    canonical: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Facets:
+    """The facets of one article."""
+
+    persons: tuple[str, ...] = ()
+    organizations: tuple[str, ...] = ()
+    locations: tuple[str, ...] = ()
+    weapons: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+
+
+NO_FACETS = Facets()
 
 
 def canonical_name(text: str) -> str:
@@ -41,45 +72,90 @@ def merge_person_mentions(names: list[str]) -> list[str]:
     merged = []
     for name in names:
         if " " not in name:
-            fuller = [full for full in full_names if full.split()[-1].casefold() == name.casefold()]
+            fuller = {
+                full.casefold(): full
+                for full in full_names
+                if full.split()[-1].casefold() == name.casefold()
+            }
             if len(fuller) == 1:
-                name = fuller[0]
+                name = next(iter(fuller.values()))
         merged.append(name)
     return unique(merged)
 
 
-# Names used in news that ISO 3166 spells otherwise ("Russian Federation", "Korea, Republic of").
-_COMMON_COUNTRY_NAMES = {
-    "russia": "RU", "britain": "GB", "great britain": "GB", "uk": "GB", "u.k.": "GB",
-    "england": "GB", "scotland": "GB", "wales": "GB", "us": "US", "u.s.": "US", "usa": "US",
-    "u.s.a.": "US", "america": "US", "united states": "US", "united states of america": "US",
-    "south korea": "KR", "north korea": "KP", "iran": "IR", "syria": "SY", "vietnam": "VN",
-    "taiwan": "TW", "bolivia": "BO", "tanzania": "TZ", "laos": "LA", "moldova": "MD",
-    "czech republic": "CZ", "turkey": "TR", "ivory coast": "CI", "palestine": "PS",
-    "kosovo": "XK", "venezuela": "VE", "the netherlands": "NL", "holland": "NL",
-    "dprk": "KP", "rok": "KR", "prc": "CN", "uae": "AE", "emirates": "AE",
-    "congo": "CD", "drc": "CD", "burma": "MM", "macedonia": "MK", "vatican": "VA",
-}  # fmt: skip
+class CountryNames:
+    """ISO 3166-1 alpha-2 codes of country names and demonyms, and the name news uses for each."""
+
+    def __init__(self, data: CountryData) -> None:
+        self._names = {code.upper(): name for code, name in data.names.items()}
+        self._aliases = {name.casefold(): code.upper() for name, code in data.aliases.items()}
+        self._demonyms = {name.casefold(): code.upper() for name, code in data.demonyms.items()}
+
+    @classmethod
+    def load(cls, path: Path | str = COUNTRIES_PATH) -> "CountryNames":
+        """The names in a countries YAML file (by default the packaged one)."""
+        return cls(load(path, CountryData))
+
+    def code(self, name: str) -> str | None:
+        """The code of a country's name ("Russia", "U.S.", "Venezuela"), or None."""
+        key = canonical_name(name).casefold()
+        if not key:
+            return None
+        alias = self._aliases.get(key)
+        if alias is not None:
+            return alias
+        try:
+            country = pycountry.countries.lookup(key)
+        except LookupError:
+            return None
+        return str(country.alpha_2)
+
+    def code_of_people(self, demonym: str) -> str | None:
+        """The code of the country a demonym or adjective ("Russian", "Venezuelans") refers to."""
+        return self._demonyms.get(canonical_name(demonym).casefold())
+
+    def name(self, code: str) -> str:
+        """The name a country is indexed under: "Russia" rather than "Russian Federation"."""
+        if code in self._names:
+            return self._names[code]
+        country = pycountry.countries.get(alpha_2=code)
+        if country is None:
+            return code
+        return str(getattr(country, "common_name", None) or country.name)
+
+
+@cache
+def packaged_country_names() -> CountryNames:
+    """The country names shipped with wirewatch, read once."""
+    return CountryNames.load()
 
 
 def country_code(name: str) -> str | None:
-    """The ISO 3166-1 alpha-2 code of a country name, or None."""
-    common = _COMMON_COUNTRY_NAMES.get(name.casefold())
-    if common is not None:
-        return common
-    try:
-        country = pycountry.countries.lookup(name)
-    except LookupError:
-        return None
-    return str(country.alpha_2)
+    """The code of a country's name, from the packaged country names; None if not a country."""
+    return packaged_country_names().code(name)
 
 
-def facet(entities: Iterable[Entity], labels: frozenset[str]) -> list[str]:
-    """The canonical names of the entities with one of `labels`, each once."""
-    return unique(canonical_name(entity.text) for entity in entities if entity.label in labels)
-
-
-def countries(entities: Iterable[Entity]) -> list[str]:
-    """ISO codes of the countries named by the entities."""
-    codes = (country_code(canonical_name(e.text)) for e in entities if e.label in COUNTRY_LABELS)
-    return unique(code for code in codes if code)
+def facets_of(mentions: Iterable[Mention], countries: CountryNames) -> Facets:
+    """The facets of an article's mentions, each a list of canonical names in first-seen order."""
+    persons, organizations, locations, weapons, codes = [], [], [], [], []
+    for mention in mentions:
+        name = mention.canonical or canonical_name(mention.text)
+        if mention.label in PERSON_LABELS:
+            persons.append(name)
+        elif mention.label in ORGANIZATION_LABELS:
+            organizations.append(name)
+        elif mention.label in WEAPON_LABELS:
+            weapons.append(name)
+        elif mention.label in PEOPLE_LABELS:
+            codes.append(countries.code_of_people(name))
+        if mention.label in LOCATION_LABELS:
+            code = countries.code(name) if mention.label in COUNTRY_LABELS else None
+            locations.append(countries.name(code) if code else name)
+            codes.append(code)
+    return Facets(
+        persons=tuple(merge_person_mentions(unique(persons))),
+        organizations=tuple(unique(organizations)),
+        locations=tuple(unique(locations)),
+        weapons=tuple(unique(weapons)),
+        countries=tuple(unique(code for code in codes if code)),
+    )

@@ -9,8 +9,10 @@ from spacy.tokens import Doc
 from contracts.models import ArmsDeal, Article, EnrichedArticle, Entity, TopicMatch
 from enrich import facets
 from enrich.deals import DEAL_TOPIC, extract_deals
+from enrich.entities import add_entity_rules, canonical_of
 from enrich.errors import EnrichmentError
-from enrich.language import guess_language
+from enrich.gazetteer import COUNTRIES_PATH, ORGANIZATIONS_PATH, WEAPONS_PATH
+from enrich.language import detect_language, is_english, load_identifier
 from enrich.settings import EnrichSettings
 from enrich.stories import story_bands
 from enrich.topics import DEFAULT_TOPICS_FILE, TopicTagger
@@ -19,10 +21,15 @@ from enrich.topics import DEFAULT_TOPICS_FILE, TopicTagger
 _SEPARATOR = "\n\n"
 
 
+# Sentences come from the parser, which the topic tagger needs anyway; the disabled
+# sentence recogniser would only take memory.
+_UNUSED_COMPONENTS = ["senter"]
+
+
 def load_pipeline(model: str) -> Language:
     """Loads an installed spaCy pipeline package by name (or from a path)."""
     try:
-        return spacy.load(model)
+        return spacy.load(model, exclude=_UNUSED_COMPONENTS)
     except OSError as error:
         raise EnrichmentError(
             f"cannot load the spaCy pipeline {model!r}: {error}. Install its package (the "
@@ -51,25 +58,31 @@ def entities_of(doc: Doc, title_length: int) -> list[Entity]:
     return found
 
 
+def mentions_of(doc: Doc) -> list[facets.Mention]:
+    """The doc's entities as mentions with their canonical names."""
+    return [facets.Mention(span.text, span.label_, canonical_of(span)) for span in doc.ents]
+
+
 def build_enriched(
     article: Article,
     language: str,
     entities: list[Entity],
     *,
+    found: facets.Facets = facets.NO_FACETS,
     topic_details: Sequence[TopicMatch] = (),
     topics: Sequence[str] = (),
     deals: Sequence[ArmsDeal] = (),
 ) -> EnrichedArticle:
-    """The enriched article from its entities: facets hold canonical names, each once."""
+    """The enriched article from its entities and the facets `found` in it."""
     return EnrichedArticle(
         article=article,
         language=language,
         entities=entities,
-        persons=facets.merge_person_mentions(facets.facet(entities, facets.PERSON_LABELS)),
-        organizations=facets.facet(entities, facets.ORGANIZATION_LABELS),
-        locations=facets.facet(entities, facets.LOCATION_LABELS),
-        weapons=facets.facet(entities, facets.WEAPON_LABELS),
-        countries=facets.countries(entities),
+        persons=list(found.persons),
+        organizations=list(found.organizations),
+        locations=list(found.locations),
+        weapons=list(found.weapons),
+        countries=list(found.countries),
         # Any language: copies of a story are copies whatever their language.
         story_bands=story_bands(article.title, article.body),
         topics=list(topics),
@@ -84,14 +97,25 @@ class Enricher:
     def __init__(self, settings: EnrichSettings) -> None:
         self.settings = settings
         self.nlp = load_pipeline(settings.model)
+        # WEAPON and defence ORG rules go before the model's recogniser, which respects them.
+        add_entity_rules(
+            self.nlp,
+            settings.weapons_file or WEAPONS_PATH,
+            settings.organizations_file or ORGANIZATIONS_PATH,
+        )
+        self.countries = facets.CountryNames.load(settings.countries_file or COUNTRIES_PATH)
+        load_identifier()
         self.topics = TopicTagger.from_file(
             settings.topics_file or DEFAULT_TOPICS_FILE, self.nlp.vocab
         )
 
     def enrich(self, articles: Sequence[Article]) -> list[EnrichedArticle]:
         """Enriches each article, in order. English ones get entities; others only a language."""
-        languages = [article.language or guess_language(article.body) for article in articles]
-        english = [i for i, language in enumerate(languages) if language.split("-")[0] == "en"]
+        languages = [
+            article.language or detect_language(article.title + _SEPARATOR + article.body)
+            for article in articles
+        ]
+        english = [i for i, language in enumerate(languages) if is_english(language)]
         enriched: list[EnrichedArticle | None] = [None] * len(articles)
         # Docs are freed at the end of the zone, so a long-running service does not grow.
         with self.nlp.memory_zone():
@@ -101,12 +125,14 @@ class Enricher:
             docs = self.nlp.pipe(texts, batch_size=self.settings.pipe_batch_size)
             for i, doc in zip(english, docs, strict=True):
                 entities = entities_of(doc, len(articles[i].title))
+                found = facets.facets_of(mentions_of(doc), self.countries)
                 matches = self.topics.tag(doc)
                 topics = self.topics.labels(matches)
                 enriched[i] = build_enriched(
                     articles[i],
                     languages[i],
                     entities,
+                    found=found,
                     topic_details=matches,
                     topics=topics,
                     deals=extract_deals(doc) if DEAL_TOPIC in topics else (),

@@ -18,6 +18,21 @@ class EnrichSettings(BaseModel):
     max_text_chars: int = Field(
         default=100_000, gt=0, description="Longer bodies are analysed up to this length."
     )
+    weapons_file: Path | None = Field(
+        default=None,
+        description="YAML weapon gazetteer (format: see enrich/data/weapons.yaml); "
+        "unset: the gazetteer shipped with wirewatch.",
+    )
+    organizations_file: Path | None = Field(
+        default=None,
+        description="YAML gazetteer of organisations tagged ORG whatever the model says (format: "
+        "see enrich/data/organizations.yaml); unset: the one shipped with wirewatch.",
+    )
+    countries_file: Path | None = Field(
+        default=None,
+        description="YAML country names and demonyms with their ISO 3166-1 codes (format: see "
+        "enrich/data/countries.yaml); unset: the one shipped with wirewatch.",
+    )
     topics_file: Path | None = Field(
         default=None,
         description="YAML topic taxonomy (format: see enrich/data/topics.yaml); "

@@ -2,21 +2,16 @@
 
 import pytest
 
-from contracts.models import Entity
 from enrich.facets import (
-    LOCATION_LABELS,
-    PERSON_LABELS,
+    CountryNames,
+    Facets,
+    Mention,
     canonical_name,
-    countries,
     country_code,
-    facet,
+    facets_of,
     merge_person_mentions,
     unique,
 )
-
-
-def entity(text: str, label: str) -> Entity:
-    return Entity(text=text, label=label, field="body", start=0, end=len(text))
 
 
 @pytest.mark.parametrize(
@@ -85,6 +80,11 @@ def test_a_first_name_does_not_join_a_full_name() -> None:
         ("Bolivia", "BO"),
         # Named in almost every sentence of the seed article, as spaCy finds it (a GPE).
         ("Russia", "RU"),
+        ("U.S.", "US"),
+        ("US", "US"),
+        ("the United States", "US"),
+        ("Türkiye", "TR"),
+        ("Russian Federation", "RU"),
     ],
 )
 def test_country_code(name: str, code: str) -> None:
@@ -96,27 +96,81 @@ def test_places_that_are_not_countries_have_no_code(name: str) -> None:
     assert country_code(name) is None
 
 
-def test_facet_keeps_the_labels_asked_for_in_canonical_form() -> None:
-    entities = [
-        entity("Nicolas Maduro", "PERSON"),
-        entity("Caracas", "GPE"),
-        entity("Maduro's", "PERSON"),
-        entity("the Orinoco", "LOC"),
-        entity("Nicolas Maduro’s", "PERSON"),
-        entity("Russian", "NORP"),
-    ]
-
-    assert facet(entities, PERSON_LABELS) == ["Nicolas Maduro", "Maduro"]
-    assert facet(entities, LOCATION_LABELS) == ["Caracas", "Orinoco"]
+@pytest.fixture(scope="module")
+def names() -> CountryNames:
+    return CountryNames.load()
 
 
-def test_countries_are_iso_codes_of_gpe_mentions_each_once() -> None:
-    entities = [
-        entity("Venezuela", "GPE"),
-        entity("Caracas", "GPE"),
-        entity("the United States", "GPE"),
-        entity("Venezuela's", "GPE"),
-        entity("China", "ORG"),
-    ]
+def test_facets_hold_canonical_names_each_once(names: CountryNames) -> None:
+    found = facets_of(
+        [
+            Mention("Nicolas Maduro", "PERSON"),
+            Mention("Caracas", "GPE"),
+            Mention("Maduro's", "PERSON"),
+            Mention("the Orinoco", "LOC"),
+            Mention("Nicolas Maduro’s", "PERSON"),
+            Mention("Kalashnikov Concern", "ORG", canonical="Kalashnikov"),
+            Mention("Kalashnikov", "ORG", canonical="Kalashnikov"),
+            Mention("MiG-29s", "WEAPON", canonical="MiG-29"),
+            Mention("MiG-29", "WEAPON", canonical="MiG-29"),
+        ],
+        names,
+    )
 
-    assert countries(entities) == ["VE", "US"]
+    assert found.persons == ("Nicolas Maduro",)
+    assert found.organizations == ("Kalashnikov",)
+    assert found.locations == ("Caracas", "Orinoco")
+    assert found.weapons == ("MiG-29",)
+
+
+def test_every_spelling_of_the_united_states_is_one_location_and_one_code(
+    names: CountryNames,
+) -> None:
+    mentions = [Mention(text, "GPE") for text in ["U.S.", "US", "the United States", "USA"]]
+
+    found = facets_of(mentions, names)
+
+    assert found.locations == ("United States",)
+    assert found.countries == ("US",)
+
+
+def test_countries_come_from_places_and_peoples(names: CountryNames) -> None:
+    found = facets_of(
+        [
+            Mention("Venezuela", "GPE"),
+            Mention("Russian", "NORP"),
+            Mention("Venezuelan", "NORP"),
+            Mention("Chinese", "NORP"),
+            Mention("European", "NORP"),
+            Mention("Caracas", "GPE"),
+            Mention("China", "ORG"),
+        ],
+        names,
+    )
+
+    assert found.countries == ("VE", "RU", "CN")
+    assert "Russian" not in found.locations
+
+
+def test_a_country_is_indexed_under_the_name_news_uses(names: CountryNames) -> None:
+    found = facets_of([Mention("Russian Federation", "GPE"), Mention("Russia", "GPE")], names)
+
+    assert found.locations == ("Russia",)
+    assert found.countries == ("RU",)
+
+
+@pytest.mark.parametrize(
+    ("demonym", "code"),
+    [("Russian", "RU"), ("Venezuelan", "VE"), ("Americans", "US"), ("South Korean", "KR")],
+)
+def test_demonyms_name_their_country(names: CountryNames, demonym: str, code: str) -> None:
+    assert names.code_of_people(demonym) == code
+
+
+@pytest.mark.parametrize(("code", "name"), [("KR", "South Korea"), ("FR", "France")])
+def test_country_names(names: CountryNames, code: str, name: str) -> None:
+    assert names.name(code) == name
+
+
+def test_no_mentions_no_facets(names: CountryNames) -> None:
+    assert facets_of([], names) == Facets()

@@ -45,6 +45,38 @@ def test_the_seed_article_names_its_people(enricher: Enricher, seed: Article) ->
     assert "VE" in enriched.countries
 
 
+def test_the_seed_article_names_its_weapons(enricher: Enricher, seed: Article) -> None:
+    (enriched,) = enricher.enrich([seed])
+
+    assert enriched.weapons == ["AK-103", "An-124", "Il-62", "Tu-160"]
+    weapons = [(e.text, e.field) for e in enriched.entities if e.label == "WEAPON"]
+    assert ("Tu-160", "body") in weapons
+
+
+def test_the_arms_maker_and_the_broadcaster_are_organisations(
+    enricher: Enricher, seed: Article
+) -> None:
+    (enriched,) = enricher.enrich([seed])
+
+    assert {"Kalashnikov", "NTN24", "RIA Novosti"} <= set(enriched.organizations)
+    assert "Kalashnikov" not in enriched.persons
+    assert "Maduro" not in enriched.organizations
+
+
+def test_the_seed_article_names_its_countries(enricher: Enricher, seed: Article) -> None:
+    (enriched,) = enricher.enrich([seed])
+
+    assert {"RU", "VE", "US", "CN"} <= set(enriched.countries)
+    assert "United States" in enriched.locations
+
+
+def test_each_person_is_named_once(enricher: Enricher, seed: Article) -> None:
+    (enriched,) = enricher.enrich([seed])
+
+    assert [name for name in enriched.persons if "Maduro" in name] == ["Nicolas Maduro"]
+    assert [name for name in enriched.persons if "Guaido" in name] == ["Juan Guaido"]
+
+
 def test_surname_mentions_merge_into_full_names(enricher: Enricher, seed: Article) -> None:
     (enriched,) = enricher.enrich([seed])
 
@@ -110,8 +142,9 @@ def test_an_article_without_a_language_gets_one_guessed(enricher: Enricher) -> N
 
     (enriched,) = enricher.enrich([german])
 
-    assert enriched.language == "und"
+    assert enriched.language == "de"
     assert enriched.entities == []
+    assert enriched.topics == []
 
 
 def test_a_mixed_batch_comes_back_in_input_order(enricher: Enricher, seed: Article) -> None:

@@ -1,0 +1,384 @@
+"""spaCy components that find weapons and defence organisations with curated rules.
+
+The small English model misses most weapon designations and reads arms makers as people. Two
+components correct it, cooperating with the statistical recogniser rather than overwriting it:
+
+- `wirewatch_entity_rules` runs before `ner`. Its WEAPON and ORG spans become preset entities,
+  which `ner` respects and predicts around. It needs the tagger (for its surname check) and the
+  tokens' spacing, nothing after it.
+- `wirewatch_entity_cleanup` runs after `ner`: a one-word ORG or GPE mention that is the surname
+  of a PERSON named in the same text ("Maduro" after "Nicolas Maduro") becomes a PERSON.
+
+Each rule span carries its canonical name in `Span.id_` ("MiG-29s" -> "MiG-29"), which the facets
+read back through `canonical_of` (model entities get their text, made canonical).
+"""
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from enrich.facets import canonical_name
+from enrich.gazetteer import (
+    ORGANIZATIONS_PATH,
+    WEAPONS_PATH,
+    Family,
+    Named,
+    OrganizationData,
+    WeaponData,
+    load,
+)
+
+WEAPON = "WEAPON"
+ORG = "ORG"
+PERSON = "PERSON"
+
+RULES_COMPONENT = "wirewatch_entity_rules"
+CLEANUP_COMPONENT = "wirewatch_entity_cleanup"
+
+_DASHES = "-‐‑‒–—"
+_DASH = re.compile(f"[{_DASHES}]")
+# One token such as "Su-35S", "MiG-29s", "F16", "Il-76MD-90A", "M777" or "Shahed-136".
+_DESIGNATION = re.compile(
+    rf"^(?P<prefix>[A-Za-z]{{1,12}})(?P<dash>[{_DASHES}]?)(?P<number>\d{{1,5}})"
+    rf"(?P<suffix>(?:[A-Za-z0-9+]|[{_DASHES}](?=[A-Za-z0-9])){{0,12}})$"
+)
+# GRAU-style indices ("9M723", "2S19") are weapons only with a cue next to them.
+_INDEX = re.compile(r"^\d[A-Z]{1,2}\d{1,4}[A-Z0-9]*$")
+# The number after a spaced prefix: "Leopard 2A7", "Type 055", "Mirage 2000", "Rafale F4".
+_SPACED_NUMBER = re.compile(r"^(?:[A-Za-z]{0,3}\d[\w.+]*|[A-Z]{1,4}\d?)$")
+# An attached variant after a hyphen or slash ("Iskander-M", "Buk-M1-2", "F/A-18E/F").
+_VARIANT = re.compile(r"^[A-Z0-9][A-Za-z0-9]{0,4}$")
+# An attached letter that the tokenizer split off ("T-90" "M").
+_TAIL = re.compile(r"^[A-Z]{1,3}\d?$")
+_LEADING_DIGITS = re.compile(r"^\d+")
+
+# How far a cue may be from a name that needs one, in tokens.
+_EQUIPMENT_WINDOW = 6
+_MILITARY_WINDOW = 3
+_INDEX_WINDOW = 2
+
+
+class Context(Enum):
+    """What a candidate needs around it to count."""
+
+    NONE = "none"  # a curated, unambiguous name
+    NEAR = "near"  # an ambiguous name or a family that is also something else: a cue nearby
+    ADJACENT = "adjacent"  # an unknown designation: an equipment word right next to it
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A span that may be tagged, with its label, canonical name and required context."""
+
+    start: int
+    end: int
+    label: str
+    canonical: str
+    context: Context
+
+
+def canonical_of(span: Span) -> str:
+    """The canonical name of an entity: the one a rule gave it, else its text made canonical."""
+    return span.id_ or canonical_name(span.text)
+
+
+def _forms(name: str) -> list[str]:
+    # The plural is listed too: "AK-103s" is one token, not "AK-103" and "s".
+    return [name] if name.endswith("s") else [name, name + "s"]
+
+
+def _is_acronym(form: str) -> bool:
+    return form.upper() == form and any(char.isalpha() for char in form)
+
+
+def _is_one_word(form: str) -> bool:
+    return form.replace("'", "").isalpha()
+
+
+@dataclass(frozen=True, slots=True)
+class _Designation:
+    canonical_prefix: str
+    family: Family
+
+
+class EntityRules:
+    """Tags curated weapons and organisations before the statistical recogniser runs."""
+
+    def __init__(self, nlp: Language, weapons: WeaponData, organizations: OrganizationData):
+        self.vocab = nlp.vocab
+        self.equipment = frozenset(cue.lower() for cue in weapons.cues.equipment)
+        self.military = self.equipment | {cue.lower() for cue in weapons.cues.military}
+        self.negatives = frozenset(_DASH.sub("-", m).lower() for m in weapons.negatives.mentions)
+        self.neighbours = frozenset(word.lower() for word in weapons.negatives.neighbours)
+        self.descriptive = self.military | {word.lower() for word in weapons.cues.descriptive}
+        # Case-insensitive (LOWER) and as-written (ORTH) phrase matchers; a match's key is
+        # "<label>\t<canonical>\t<context>".
+        self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.orth = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self._add_names(nlp, WEAPON, weapons.weapons)
+        self.listed = frozenset(
+            _normalised(form).lower() for entry in weapons.weapons for form in entry.forms()
+        )
+        self._add_names(nlp, ORG, organizations.organizations)
+        self.surnames = frozenset(
+            form.lower()
+            for entry in organizations.organizations
+            if entry.surname
+            for form in entry.forms()
+            if _is_one_word(form)
+        )
+        self.any_number: dict[str, _Designation] = {}
+        self.numbered: dict[tuple[str, str], _Designation] = {}
+        self.spaced: dict[tuple[str, str], _Designation] = {}
+        for family in weapons.families:
+            self._add_family(family)
+        self.shapes = Matcher(nlp.vocab)
+        self.shapes.add("designation", [[{"TEXT": {"REGEX": _DESIGNATION.pattern}}]])
+        self.shapes.add("index", [[{"TEXT": {"REGEX": _INDEX.pattern}}]])
+        spaced_prefixes = sorted({prefix.lower() for prefix, _ in self.spaced})
+        self.shapes.add(
+            "spaced",
+            [[{"LOWER": {"IN": spaced_prefixes}}, {"TEXT": {"REGEX": _SPACED_NUMBER.pattern}}]],
+        )
+
+    def _add_names(self, nlp: Language, label: str, entries: list[Named]) -> None:
+        by_matcher: dict[tuple[bool, str], list[Doc]] = {}
+        for entry in entries:
+            for form in entry.forms():
+                ambiguous = entry.ambiguous and _is_one_word(form)
+                as_written = ambiguous or _is_acronym(form)
+                context = Context.NEAR if ambiguous and label == WEAPON else Context.NONE
+                key = f"{label}\t{entry.name}\t{context.value}"
+                forms = _forms(form) if label == WEAPON else [form]
+                docs = by_matcher.setdefault((as_written, key), [])
+                docs.extend(nlp.make_doc(text) for text in forms)
+        for (as_written, key), docs in by_matcher.items():
+            (self.orth if as_written else self.lower).add(key, docs)
+
+    def _add_family(self, family: Family) -> None:
+        prefix = family.prefix.upper()
+        designation = _Designation(family.prefix, family)
+        if family.joiner == " ":
+            for number in family.numbers or ():
+                self.spaced[(prefix, number.upper())] = designation
+        elif family.numbers is None:
+            self.any_number[prefix] = designation
+        else:
+            for number in family.numbers:
+                self.numbered[(prefix, number.upper())] = designation
+
+    def __call__(self, doc: Doc) -> Doc:
+        candidates: list[Candidate] = []
+        # Designations first: where a name and a designation cover the same tokens, the
+        # designation's own variant ("Su-35S") is kept rather than the name's family ("Su-35").
+        for match_id, start, end in self.shapes(doc):
+            found = self._designation(doc, self.vocab.strings[match_id], start, end)
+            if found is not None:
+                candidates.append(found)
+        for matcher in (self.lower, self.orth):
+            for match_id, start, end in matcher(doc):
+                label, canonical, context = self.vocab.strings[match_id].split("\t")
+                if label == ORG and self._is_a_persons_surname(doc, start, end):
+                    continue
+                if label == WEAPON:
+                    canonical = self._weapon_name(doc[start:end], canonical)
+                candidates.append(Candidate(start, end, label, canonical, Context(context)))
+        confirmed = [c for c in candidates if c.context is Context.NONE]
+        confirmed += [c for c in candidates if c.context is not Context.NONE and self._fits(doc, c)]
+        spans = [Span(doc, c.start, c.end, label=c.label, span_id=c.canonical) for c in confirmed]
+        # Longest first; among equals the rules' own, then earlier ones: filter_spans is stable.
+        doc.ents = filter_spans([*spans, *doc.ents])
+        return doc
+
+    def _weapon_name(self, span: Span, name: str) -> str:
+        """The canonical name of a gazetteer match: as written, less descriptive words at its end,
+        unless it spells out the acronym it is listed under or extends the name with a nickname."""
+        words = _normalised(span.text).split()
+        if len(words) >= 3 and _is_acronym(name):  # "Guided Multiple Launch Rocket System"
+            return name
+        while len(words) > 1 and words[-1].lower() in self.descriptive:
+            words.pop()
+        written = " ".join(words)
+        # "Rafales", "Leopard 2s" are plurals of listed names; "BrahMos" is not one of "BrahMo".
+        if written.endswith("s") and written[:-1].lower() in self.listed:
+            written = written[:-1]
+        if written.lower().startswith(name.lower() + " "):  # "S-400 Triumf"
+            return name
+        return written
+
+    def _is_a_persons_surname(self, doc: Doc, start: int, end: int) -> bool:
+        # "Mikhail Kalashnikov" is the man; "manufacturer Kalashnikov" the company.
+        if end - start != 1 or doc[start].lower_ not in self.surnames or start == 0:
+            return False
+        previous = doc[start - 1]
+        return previous.tag_ == "NNP" and previous.is_title
+
+    def _designation(self, doc: Doc, kind: str, start: int, end: int) -> Candidate | None:
+        text = doc[start:end].text
+        if _DASH.sub("-", text).lower() in self.negatives:
+            return None
+        if kind == "index":
+            return Candidate(start, end, WEAPON, text, Context.ADJACENT)
+        if kind == "spaced":
+            return self._spaced(doc, start, end)
+        match = _DESIGNATION.match(text)
+        if match is None:  # the Matcher and this module share the pattern
+            return None
+        prefix, number, suffix = match["prefix"], match["number"], match["suffix"]
+        singular = _singular(suffix)
+        designation = self.any_number.get(prefix.upper()) or self.numbered.get(
+            (prefix.upper(), number)
+        )
+        if designation is None:
+            if not any(char.isupper() for char in prefix):
+                return None
+            start, end = _extend(doc, start, end)
+            name = _normalised(doc[start:end].text)
+            return Candidate(start, end, WEAPON, name, Context.ADJACENT)
+        family = designation.family
+        joiner = family.joiner if family.joiner != " " else ""
+        suffix = singular.upper() if singular.islower() else singular
+        core = f"{designation.canonical_prefix}{joiner}{number}{_DASH.sub('-', suffix)}"
+        # Without its hyphen "C5" is as likely a car as an airlifter.
+        needs_context = family.context or (family.joiner == "-" and not match["dash"])
+        new_start, new_end = _extend(doc, start, end)
+        name = (
+            _normalised(doc[new_start:start].text_with_ws).replace(" ", "")
+            + core
+            + _normalised(doc[end:new_end].text)
+        )
+        context = Context.NEAR if needs_context else Context.NONE
+        return Candidate(new_start, new_end, WEAPON, name, context)
+
+    def _spaced(self, doc: Doc, start: int, end: int) -> Candidate | None:
+        prefix, number = doc[start].text, doc[start + 1].text
+        digits = _LEADING_DIGITS.match(number)
+        designation = self.spaced.get((prefix.upper(), number.upper())) or (
+            self.spaced.get((prefix.upper(), digits.group())) if digits else None
+        )
+        if designation is None:
+            return None
+        new_start, new_end = _extend(doc, start, end)
+        name = _normalised(f"{designation.canonical_prefix} {doc[start + 1 : new_end].text}")
+        context = Context.NEAR if designation.family.context else Context.NONE
+        return Candidate(new_start, new_end, WEAPON, name, context)
+
+    def _fits(self, doc: Doc, candidate: Candidate) -> bool:
+        start, end = candidate.start, candidate.end
+        before = {token.lower_ for token in doc[max(0, start - 2) : start]}
+        after = {token.lower_ for token in doc[end : end + 2]}
+        if (before | after) & self.neighbours:
+            return False
+        if candidate.context is Context.ADJACENT:
+            window = doc[max(0, start - 1) : start].text.lower().split() + [
+                token.lower_ for token in doc[end : end + _INDEX_WINDOW]
+            ]
+            return any(word in self.equipment for word in window)
+        # A cue is a common noun or adjective: "the Jets" next to "the Patriots" is a team.
+        near = doc[max(0, start - _EQUIPMENT_WINDOW) : end + _EQUIPMENT_WINDOW]
+        if any(token.lower_ in self.equipment and token.pos_ != "PROPN" for token in near):
+            return True
+        close = doc[max(0, start - _MILITARY_WINDOW) : end + _MILITARY_WINDOW]
+        return any(token.lower_ in self.military and token.pos_ != "PROPN" for token in close)
+
+
+def _singular(suffix: str) -> str:
+    # "MiG-29s", "F-16s", "F-16Vs" are plurals; "Su-35S" is a variant.
+    if suffix.endswith("s") and (len(suffix) == 1 or not suffix[-2].islower()):
+        return suffix[:-1]
+    return suffix
+
+
+def _normalised(text: str) -> str:
+    return _DASH.sub("-", " ".join(text.split()))
+
+
+def _extend(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """Widens a designation over variant letters attached to it ("Iskander-M", "F/A-18")."""
+    while (
+        end + 1 < len(doc)
+        and not doc[end - 1].whitespace_
+        and doc[end].text in ("/", *_DASHES)
+        and not doc[end].whitespace_
+        and _VARIANT.match(doc[end + 1].text)
+    ):
+        end += 2
+    if end < len(doc) and not doc[end - 1].whitespace_ and _TAIL.match(doc[end].text):
+        end += 1
+    if (
+        start >= 2
+        and doc[start - 1].text == "/"
+        and not doc[start - 2].whitespace_
+        and not doc[start - 1].whitespace_
+        and _VARIANT.match(doc[start - 2].text)
+    ):
+        start -= 2
+    return start, end
+
+
+class EntityCleanup:
+    """Relabels one-word ORG/GPE mentions that are the surname of a PERSON in the same doc."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        surnames = {ent[-1].lower_ for ent in doc.ents if ent.label_ == PERSON and len(ent) > 1}
+        if not surnames:
+            return doc
+        changed = False
+        ents = list(doc.ents)
+        for i, ent in enumerate(ents):
+            if (
+                ent.label_ in ("ORG", "GPE", "NORP")
+                and not ent.id_
+                and _without_possessive(ent).lower() in surnames
+            ):
+                ents[i] = Span(doc, ent.start, ent.end, label=PERSON)
+                changed = True
+        if changed:
+            doc.ents = ents
+        return doc
+
+
+def _without_possessive(span: Span) -> str:
+    tokens = [token for token in span if token.lower_ not in ("'s", "’s", "'", "’")]
+    return " ".join(token.text for token in tokens) if len(tokens) == 1 else ""
+
+
+@Language.factory(
+    RULES_COMPONENT,
+    default_config={
+        "weapons_path": str(WEAPONS_PATH),
+        "organizations_path": str(ORGANIZATIONS_PATH),
+    },
+)
+def make_entity_rules(
+    nlp: Language, name: str, weapons_path: str, organizations_path: str
+) -> EntityRules:
+    """The rules component, from the weapon and organisation gazetteers at the given paths."""
+    return EntityRules(
+        nlp,
+        load(Path(weapons_path), WeaponData),
+        load(Path(organizations_path), OrganizationData),
+    )
+
+
+@Language.factory(CLEANUP_COMPONENT)
+def make_entity_cleanup(nlp: Language, name: str) -> EntityCleanup:
+    """The component that makes surname mentions of a person into PERSON entities."""
+    return EntityCleanup()
+
+
+def add_entity_rules(nlp: Language, weapons_path: Path, organizations_path: Path) -> None:
+    """Adds the rules before `ner` and the clean-up after it (without `ner`: both at the end)."""
+    config = {"weapons_path": str(weapons_path), "organizations_path": str(organizations_path)}
+    if "ner" in nlp.pipe_names:
+        nlp.add_pipe(RULES_COMPONENT, before="ner", config=config)
+        nlp.add_pipe(CLEANUP_COMPONENT, after="ner")
+    else:
+        nlp.add_pipe(RULES_COMPONENT, config=config)
+        nlp.add_pipe(CLEANUP_COMPONENT)

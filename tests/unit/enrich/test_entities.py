@@ -1,0 +1,142 @@
+"""WEAPON and defence ORG rules working with the real small English model."""
+
+import pytest
+from spacy.language import Language
+
+from enrich.entities import CLEANUP_COMPONENT, RULES_COMPONENT, add_entity_rules, canonical_of
+from enrich.gazetteer import ORGANIZATIONS_PATH, WEAPONS_PATH
+from enrich.pipeline import load_pipeline
+from enrich.settings import EnrichSettings
+
+
+@pytest.fixture(scope="module")
+def nlp() -> Language:
+    pipeline = load_pipeline(EnrichSettings().model)
+    add_entity_rules(pipeline, WEAPONS_PATH, ORGANIZATIONS_PATH)
+    return pipeline
+
+
+def weapons(nlp: Language, text: str) -> list[str]:
+    return [canonical_of(ent) for ent in nlp(text).ents if ent.label_ == "WEAPON"]
+
+
+def labelled(nlp: Language, text: str) -> dict[str, str]:
+    return {ent.text: ent.label_ for ent in nlp(text).ents}
+
+
+def test_the_rules_run_before_the_recogniser_and_the_clean_up_after(nlp: Language) -> None:
+    names = nlp.pipe_names
+
+    assert names.index(RULES_COMPONENT) < names.index("ner") < names.index(CLEANUP_COMPONENT)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # aircraft
+        ("Russia delivered a batch of Su-35S fighters to Iran last month.", ["Su-35S"]),
+        ("Serbia's air force flew its MiG-29s over Belgrade.", ["MiG-29"]),
+        ("Taiwan will receive 66 F-16V jets by 2027.", ["F-16V"]),
+        ("Poland signed for 32 F-35A stealth fighters.", ["F-35A"]),
+        ("Two Tu-160 bombers landed in Caracas.", ["Tu-160"]),
+        ("India ordered 26 Rafale jets for its carrier.", ["Rafale"]),
+        ("Egypt will buy 24 Typhoon combat aircraft from Italy.", ["Typhoon"]),
+        ("China flew J-20 stealth fighters near the island.", ["J-20"]),
+        # helicopters and drones
+        ("The army lost two Ka-52 attack helicopters near Kherson.", ["Ka-52"]),
+        ("Ukraine used Bayraktar TB2 drones against Russian convoys.", ["Bayraktar TB2"]),
+        ("Iran has supplied Russia with hundreds of Shahed-136 drones.", ["Shahed-136"]),
+        ("An MQ-9 Reaper was shot down over Yemen.", ["MQ-9"]),
+        # air defence and missiles
+        ("Turkey took delivery of the S-400 Triumf system.", ["S-400"]),
+        ("Germany sent two more Patriot batteries to Ukraine.", ["Patriot"]),
+        ("Washington approved the sale of HIMARS launchers to Taipei.", ["HIMARS"]),
+        ("North Korea test-fired a Hwasong-18 missile.", ["Hwasong-18"]),
+        ("Russia struck Kyiv with Kinzhal and Kalibr missiles.", ["Kinzhal", "Kalibr"]),
+        ("The destroyer fired Tomahawk cruise missiles at the radar sites.", ["Tomahawk"]),
+        ("Ukraine received the IRIS-T SLM air defence system.", ["IRIS-T"]),
+        # tanks, armoured vehicles and artillery
+        ("Poland ordered 180 K2 tanks from Hyundai Rotem.", ["K2"]),
+        ("Germany will deliver Leopard 2A7 tanks to Lithuania.", ["Leopard 2A7"]),
+        ("Russia deployed T-90M tanks near Avdiivka.", ["T-90M"]),
+        ("The package includes Bradley fighting vehicles and M777 howitzers.", ["Bradley", "M777"]),
+        ("Romania will buy 54 K9 self-propelled howitzers.", ["K9"]),
+        # ships and small arms
+        ("China commissioned its third Type 055 destroyer.", ["Type 055"]),
+        ("The plant will assemble AK-103 assault rifles in Venezuela.", ["AK-103"]),
+    ],
+)
+def test_weapons_of_each_kind_are_tagged(nlp: Language, text: str, expected: list[str]) -> None:
+    assert weapons(nlp, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ford sold more F-150 pickup trucks than ever last year.",
+        "Boeing delivered 45 commercial jets in March, including 38 of its 737 MAX planes.",
+        "Turkish Airlines ordered 220 Airbus jets, including A320 and A350 planes.",
+        "Health officials deployed vaccination teams as COVID-19 cases rose.",
+        "Microsoft released a security update for Windows 11 that fixes a flaw.",
+        "The new Galaxy S24 phone goes on sale on Friday.",
+        "Traffic on the M4 motorway was stopped after the crash.",
+        "The typhoon killed 20 people as it swept across the Philippines.",
+        "A patriot will always defend his country, the senator said.",
+        "The Patriots beat the Jets 24-10 on Sunday.",
+        "Climbers reached the summit of K2 on Tuesday.",
+        "SpaceX launched 22 Starlink satellites on a Falcon 9 rocket from Cape Canaveral.",
+        "The G7 leaders met in Hiroshima on 19 May 2023.",
+        "MH17 was shot down over eastern Ukraine in 2014, investigators said.",
+        "Students applied for H-1B visas in record numbers.",
+    ],
+)
+def test_look_alikes_are_not_weapons(nlp: Language, text: str) -> None:
+    assert weapons(nlp, text) == []
+
+
+def test_an_unknown_designation_next_to_a_weapon_word_is_a_weapon(nlp: Language) -> None:
+    assert weapons(nlp, "The army tested its new XR-71 howitzer on Monday.") == ["XR-71"]
+
+
+def test_a_variant_attached_by_a_hyphen_belongs_to_the_weapon(nlp: Language) -> None:
+    assert weapons(nlp, "Russia moved Iskander-M launchers to Belarus.") == ["Iskander-M"]
+
+
+def test_defence_firms_are_organisations_even_where_the_model_reads_a_person(
+    nlp: Language,
+) -> None:
+    found = labelled(
+        nlp,
+        "Russian weapons manufacturer Kalashnikov announced plans for a factory, while "
+        "Rosoboronexport and Lockheed Martin signed contracts approved by the DSCA.",
+    )
+
+    assert found["Kalashnikov"] == "ORG"
+    assert found["Rosoboronexport"] == "ORG"
+    assert found["Lockheed Martin"] == "ORG"
+    assert found["DSCA"] == "ORG"
+
+
+def test_a_person_with_a_firms_name_stays_a_person(nlp: Language) -> None:
+    found = labelled(nlp, "The rifle was designed by Mikhail Kalashnikov in 1947.")
+
+    assert found.get("Mikhail Kalashnikov") == "PERSON"
+
+
+def test_a_surname_the_model_read_as_an_organisation_is_the_person(nlp: Language) -> None:
+    found = labelled(
+        nlp,
+        "Nicolas Maduro met Russian officials in Caracas. Russia and China are Maduro's "
+        "strongest backers.",
+    )
+
+    assert "ORG" not in {label for text, label in found.items() if "Maduro" in text}
+
+
+def test_rule_entities_carry_their_canonical_names(nlp: Language) -> None:
+    doc = nlp("The Kalashnikov Concern showed new AK-12s and the Patriots of the army.")
+
+    names = {(ent.label_, canonical_of(ent)) for ent in doc.ents}
+
+    assert ("ORG", "Kalashnikov") in names
+    assert ("WEAPON", "AK-12") in names
