@@ -151,6 +151,7 @@ class Document:
         self._positions: dict[str, dict[str, list[int]]] = {}
         self._numbers: dict[str, list[float | int]] = {}
         self._dates: dict[str, list[int]] = {}
+        self._keys: frozenset[tuple[str, str]] | None = None
 
     def raw(self, known: Field) -> list[Any]:
         """The field's non-null values in `_source`, arrays and objects flattened."""
@@ -181,6 +182,17 @@ class Document:
                 found = frozenset(self.strings(known))
             self._terms[known.name] = found
         return found
+
+    def keys(self) -> frozenset[tuple[str, str]]:
+        """Every (field name, indexed term) of the document's text and keyword fields."""
+        if self._keys is None:
+            self._keys = frozenset(
+                (name, term)
+                for name, known in self.catalog.fields.items()
+                if known.kind in (Kind.TEXT, Kind.KEYWORD)
+                for term in self.terms(known)
+            )
+        return self._keys
 
     def positions(self, known: Field) -> dict[str, list[int]]:
         """Token -> positions in a text field, values apart by the position increment gap."""

@@ -103,17 +103,34 @@ class Bool(Query):
 
 
 @dataclass(frozen=True)
-class Term(Query):
-    """An indexed term of a text field (a token) or keyword field (a whole value)."""
+class Terms(Query):
+    """Any of some indexed terms: tokens of text fields, whole values of keyword fields."""
 
-    field: Field
-    term: str
+    keys: frozenset[Key]
 
     def matches(self, document: Document) -> bool:
-        return self.term in document.terms(self.field)
+        return not self.keys.isdisjoint(document.keys())
 
     def required(self) -> frozenset[Key] | None:
-        return frozenset({(self.field.name, self.term)})
+        return self.keys
+
+
+def _term(known: Field, term: str) -> Terms:
+    return Terms(frozenset({(known.name, term)}))
+
+
+def _any(queries: list[Query]) -> Query:
+    """A disjunction; disjunctions of terms merge into one set lookup."""
+    flat: list[Query] = []
+    for query in queries:
+        if isinstance(query, Bool) and not query.must and not query.must_not:
+            flat.extend(query.should)
+        else:
+            flat.append(query)
+    keys = frozenset(key for query in flat if isinstance(query, Terms) for key in query.keys)
+    others = [query for query in flat if not isinstance(query, Terms)]
+    merged = [Terms(keys), *others] if keys else others
+    return merged[0] if len(merged) == 1 else Bool(should=tuple(merged))
 
 
 @dataclass(frozen=True)
@@ -202,16 +219,28 @@ def _within(value: Any, bounds: TermRange | NumberRange) -> bool:
     return upper is None or not (value > upper or (value == upper and not bounds.include_upper))
 
 
-@dataclass(frozen=True)
 class DateRange(Query):
     """A range of dates; bounds with `now` are computed at match time from the clock."""
 
-    field: Field
-    lower: str | None
-    upper: str | None
-    include_lower: bool
-    include_upper: bool
-    clock: Clock
+    def __init__(
+        self,
+        field: Field,
+        lower: str | None,
+        upper: str | None,
+        include_lower: bool,
+        include_upper: bool,
+        clock: Clock,
+    ) -> None:
+        self.field = field
+        self.lower = lower
+        self.upper = upper
+        self.include_lower = include_lower
+        self.include_upper = include_upper
+        self.clock = clock
+        self.dynamic = any(
+            bound is not None and bound.startswith("now") for bound in (lower, upper)
+        )
+        self.fixed = None if self.dynamic else self.bounds()
 
     def bounds(self) -> tuple[int | None, int | None] | None:
         """The bounds in epoch milliseconds (None: open), or None if one does not parse."""
@@ -232,7 +261,7 @@ class DateRange(Query):
         return lower, upper
 
     def matches(self, document: Document) -> bool:
-        bounds = self.bounds()
+        bounds = self.bounds() if self.dynamic else self.fixed
         if bounds is None:
             return False
         lower, upper = bounds
@@ -278,6 +307,9 @@ _OPERATIONS: dict[type[tree.Item], _Conj] = {
     tree.OrOperation: _Conj.OR,
     tree.UnknownOperation: _Conj.NONE,
 }
+
+
+_SYMBOLS = {"&&": _Conj.AND, "||": _Conj.OR}
 
 
 def _position(node: tree.Item) -> str:
@@ -328,8 +360,11 @@ def _unescaped(text: str) -> list[tuple[str, bool]]:
     return chars
 
 
-def _java_number(text: str) -> float | int | None:
+def _java_number(text: str, kind: Kind) -> float | int | None:
     if not _JAVA_NUMBER.fullmatch(text):
+        return None
+    # A long is also read as a BigDecimal, which takes no f/d suffix, NaN or Infinity.
+    if kind is Kind.LONG and (text[-1] in "fFdD" or text.lstrip("+-")[0] in "NI"):
         return None
     body = text.rstrip("fFdD") if text[-1] in "fFdD" and "Infinity" not in text else text
     if re.fullmatch(r"[+-]?\d+", body):
@@ -373,11 +408,38 @@ class _Compiler:
         )
 
     def flatten(self, node: tree.Item) -> list[tuple[_Conj, _Mod, tree.Item]]:
+        """The clauses of a boolean expression in order, each with its conjunction and modifier.
+
+        luqum reads `&&` and `||` as words; Lucene as AND and OR."""
+        items: list[tuple[_Conj, _Mod, tree.Item]] = []
+        pending: tuple[_Conj, tree.Item] | None = None
+        for conj, mod, operand in self.clauses(node):
+            symbol = _SYMBOLS.get(operand.value) if isinstance(operand, tree.Word) else None
+            if symbol is not None:
+                if (
+                    pending is not None
+                    or not items
+                    or conj is not _Conj.NONE
+                    or mod is not _Mod.NONE
+                ):
+                    raise _refuse(operand, f"{operand.value} must stand between two clauses")
+                pending = (symbol, operand)
+                continue
+            if pending is not None:
+                if conj is not _Conj.NONE:
+                    raise _refuse(pending[1], f"{pending[1]} must stand between two clauses")
+                conj, pending = pending[0], None
+            items.append((conj, mod, operand))
+        if pending is not None:
+            raise _refuse(pending[1], f"{pending[1]} must stand between two clauses")
+        return items
+
+    def clauses(self, node: tree.Item) -> list[tuple[_Conj, _Mod, tree.Item]]:
         conj = _OPERATIONS.get(type(node))
         if conj is not None:
             items: list[tuple[_Conj, _Mod, tree.Item]] = []
             for index, child in enumerate(node.children):
-                sub = self.flatten(child)
+                sub = self.clauses(child)
                 if index > 0:
                     sub[0] = (conj, sub[0][1], sub[0][2])
                 items.extend(sub)
@@ -392,8 +454,8 @@ class _Compiler:
 
     def clause(self, node: tree.Item, field: str) -> Query | None:
         if isinstance(node, tree.Boost):
-            if node.force is None:
-                raise _refuse(node, "a boost ^ needs a number")
+            if node.force is None or isinstance(node.expr, tree.Boost):
+                raise _refuse(node, "a boost ^ takes one number")
             return self.clause(node.expr, field)
         if isinstance(node, tree.Group):
             return self.query(node.expr, field)
@@ -401,8 +463,8 @@ class _Compiler:
             name = unescape(node.name, node)
             expr = node.expr
             if isinstance(expr, tree.Boost):
-                if expr.force is None:
-                    raise _refuse(expr, "a boost ^ needs a number")
+                if expr.force is None or isinstance(expr.expr, tree.Boost):
+                    raise _refuse(expr, "a boost ^ takes one number")
                 expr = expr.expr
             if isinstance(expr, tree.FieldGroup | tree.Group):
                 return self.query(expr.expr, name)
@@ -453,9 +515,7 @@ class _Compiler:
         queries = [query for query in (build(one) for one in known) if query is not None]
         if not queries:
             return None
-        if len(queries) == 1:
-            return queries[0]
-        return Bool(should=tuple(queries))
+        return _any(queries)
 
     # Leaves.
     def check_word(self, node: tree.Word) -> list[tuple[str, bool]]:
@@ -466,8 +526,8 @@ class _Compiler:
                 continue
             if char in '"/!:':
                 raise _refuse(node, f"an unescaped {char!r} inside a term; escape it with \\")
-        if raw in ("&&", "||"):
-            raise _refuse(node, f"the operator {raw} is not supported; use AND or OR")
+        if raw in _SYMBOLS:
+            raise _refuse(node, f"{raw} must stand between two clauses")
         if chars and chars[0][0] in "<>=" and chars[0][1]:
             raise _refuse(node, "a term starting with an escaped < or > reads as a range")
         return chars
@@ -532,18 +592,18 @@ class _Compiler:
             if not tokens:
                 return None
             if len(tokens) == 1:
-                return Term(known, tokens[0])
+                return _term(known, tokens[0])
             if quoted:
                 if slop and len(set(tokens)) != len(tokens):
                     raise _refuse(node, "a sloppy phrase (~N) that repeats a word is not supported")
                 return Phrase(known, tuple(tokens), slop)
-            return Bool(should=tuple(Term(known, token) for token in tokens))
+            return _any([_term(known, token) for token in tokens])
         if known.kind is Kind.KEYWORD:
-            return Term(known, text)
+            return _term(known, text)
         if known.kind is Kind.DATE:
             self.check_date(text, node, known)
             return DateRange(known, text, text, True, True, self.clock)
-        number = _java_number(text)
+        number = _java_number(text, known.kind)
         if number is None:
             return MatchNone()
         return self.number_range(known, number, number, True, True)
@@ -626,8 +686,8 @@ class _Compiler:
                     if bound is not None:
                         self.check_date(bound, node, known)
                 return DateRange(known, lower, upper, include_lower, include_upper, self.clock)
-            low_number = _java_number(lower) if lower is not None else None
-            high_number = _java_number(upper) if upper is not None else None
+            low_number = _java_number(lower, known.kind) if lower is not None else None
+            high_number = _java_number(upper, known.kind) if upper is not None else None
             if (lower is not None and low_number is None) or (
                 upper is not None and high_number is None
             ):
