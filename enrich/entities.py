@@ -62,6 +62,8 @@ _LEADING_DIGITS = re.compile(r"^\d+")
 _EQUIPMENT_WINDOW = 6
 _MILITARY_WINDOW = 3
 _INDEX_WINDOW = 2
+# How far a word that vetoes a designation ("Amazon said its MK30 drone") may be, in tokens.
+_VETO_WINDOW = 3
 
 
 class Context(Enum):
@@ -116,6 +118,7 @@ class EntityRules:
         self.military = self.equipment | {cue.lower() for cue in weapons.cues.military}
         self.negatives = frozenset(_DASH.sub("-", m).lower() for m in weapons.negatives.mentions)
         self.neighbours = frozenset(word.lower() for word in weapons.negatives.neighbours)
+        self.makers = self.neighbours | {word.lower() for word in weapons.negatives.makers}
         self.descriptive = self.military | {word.lower() for word in weapons.cues.descriptive}
         # Case-insensitive (LOWER) and as-written (ORTH) phrase matchers; a match's key is
         # "<label>\t<canonical>\t<context>".
@@ -124,6 +127,12 @@ class EntityRules:
         self._add_names(nlp, WEAPON, weapons.weapons)
         self.listed = frozenset(
             _normalised(form).lower() for entry in weapons.weapons for form in entry.forms()
+        )
+        self.proper_names = frozenset(
+            _normalised(form)
+            for entry in weapons.weapons
+            for form in entry.forms()
+            if len(form.split()) > 1 and all(word[0].isupper() for word in form.split())
         )
         self._add_names(nlp, ORG, organizations.organizations)
         self.surnames = frozenset(
@@ -199,17 +208,22 @@ class EntityRules:
     def _weapon_name(self, span: Span, name: str) -> str:
         """The canonical name of a gazetteer match: as written, less descriptive words at its end,
         unless it spells out the acronym it is listed under or extends the name with a nickname."""
-        words = _normalised(span.text).split()
+        written = _normalised(span.text)
+        words = written.split()
         if len(words) >= 3 and _is_acronym(name):  # "Guided Multiple Launch Rocket System"
             return name
+        if written.lower().startswith(name.lower() + " "):  # "S-400 Triumf"
+            return name
+        if written.lower().endswith(" " + name.lower()):  # "9M133 Kornet"
+            return name
+        if written in self.proper_names:  # "Long-Range Hypersonic Weapon" is not a "Long-Range"
+            return written
         while len(words) > 1 and words[-1].lower() in self.descriptive:
             words.pop()
         written = " ".join(words)
         # "Rafales", "Leopard 2s" are plurals of listed names; "BrahMos" is not one of "BrahMo".
         if written.endswith("s") and written[:-1].lower() in self.listed:
             written = written[:-1]
-        if written.lower().startswith(name.lower() + " "):  # "S-400 Triumf"
-            return name
         return written
 
     def _is_a_persons_surname(self, doc: Doc, start: int, end: int) -> bool:
@@ -246,8 +260,14 @@ class EntityRules:
         suffix = singular.upper() if singular.islower() else singular
         core = f"{designation.canonical_prefix}{joiner}{number}{_DASH.sub('-', suffix)}"
         # Without its hyphen "C5" is as likely a car as an airlifter.
-        needs_context = family.context or (family.joiner == "-" and not match["dash"])
+        needs_context = (
+            family.context
+            or (family.joiner == "-" and not match["dash"])
+            or (family.strict_case and prefix != family.prefix)
+        )
         new_start, new_end = _extend(doc, start, end)
+        if self._beside(doc, new_start, new_end, self.neighbours):
+            return None
         name = (
             _normalised(doc[new_start:start].text_with_ws).replace(" ", "")
             + core
@@ -269,11 +289,14 @@ class EntityRules:
         context = Context.NEAR if designation.family.context else Context.NONE
         return Candidate(new_start, new_end, WEAPON, name, context)
 
+    @staticmethod
+    def _beside(doc: Doc, start: int, end: int, words: frozenset[str]) -> bool:
+        around = [*doc[max(0, start - _VETO_WINDOW) : start], *doc[end : end + _VETO_WINDOW]]
+        return any(token.lower_ in words for token in around)
+
     def _fits(self, doc: Doc, candidate: Candidate) -> bool:
         start, end = candidate.start, candidate.end
-        before = {token.lower_ for token in doc[max(0, start - 2) : start]}
-        after = {token.lower_ for token in doc[end : end + 2]}
-        if (before | after) & self.neighbours:
+        if self._beside(doc, start, end, self.makers):
             return False
         if candidate.context is Context.ADJACENT:
             window = doc[max(0, start - 1) : start].text.lower().split() + [

@@ -44,6 +44,9 @@ class Family(_Data):
     joiner: str = Field(default="-", description="Between prefix and number in the name.")
     category: Text
     context: bool = Field(default=False, description="Needs a cue word nearby.")
+    strict_case: bool = Field(
+        default=False, description="Needs a cue word nearby unless written as `prefix` is."
+    )
 
 
 class Named(_Data):
@@ -75,6 +78,9 @@ class Negatives(_Data):
     """Look-alikes of designations that are not weapons."""
 
     mentions: frozenset[Text]
+    makers: frozenset[Text] = Field(
+        default=frozenset(), description="Veto designations that need context only."
+    )
     neighbours: frozenset[Text]
 
 

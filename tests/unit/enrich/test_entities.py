@@ -64,6 +64,11 @@ def test_the_rules_run_before_the_recogniser_and_the_clean_up_after(nlp: Languag
         # ships and small arms
         ("China commissioned its third Type 055 destroyer.", ["Type 055"]),
         ("The plant will assemble AK-103 assault rifles in Venezuela.", ["AK-103"]),
+        ("Iraq received T-90S tanks and Mi-28NE helicopters.", ["T-90S", "Mi-28NE"]),
+        ("Chinese Type 052D destroyers sailed near Japan.", ["Type 052D"]),
+        ("The rebels used 9M133 Kornet anti-tank missiles.", ["Kornet"]),
+        ("Baykar delivered Akinci drones and TB2s to Indonesia.", ["Akinci", "TB2"]),
+        ("The RAF's Typhoons and F-35Bs deployed to Cyprus.", ["Typhoon", "F-35B"]),
     ],
 )
 def test_weapons_of_each_kind_are_tagged(nlp: Language, text: str, expected: list[str]) -> None:
@@ -88,6 +93,16 @@ def test_weapons_of_each_kind_are_tagged(nlp: Language, text: str, expected: lis
         "The G7 leaders met in Hiroshima on 19 May 2023.",
         "MH17 was shot down over eastern Ukraine in 2014, investigators said.",
         "Students applied for H-1B visas in record numbers.",
+        "Amazon said its MK30 drone would begin deliveries in Italy next year.",
+        "Japan's H3 rocket lifted off from Tanegashima carrying a navigation satellite.",
+        "The BMW M3 and the Audi RS4 were the best-selling sports cars in Germany.",
+        "Apple unveiled the M4 chip in its new MacBook Pro on Tuesday.",
+        "Researchers found that IL-17 inhibitors reduced psoriasis symptoms.",
+        "Emirates took delivery of its first A350-1000 at Toulouse.",
+        "Typhoon Gaemi forced the military to evacuate thousands of residents in Taiwan.",
+        "Apache Software Foundation released a patch for the Log4j flaw.",
+        "MI6 chief Richard Moore warned of Russian sabotage across Europe.",
+        "The Mistral AI startup raised 600 million euros.",
     ],
 )
 def test_look_alikes_are_not_weapons(nlp: Language, text: str) -> None:
