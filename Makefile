@@ -68,3 +68,8 @@ image-test: install
 	@trap '$(TEST_ENV) $(WIREWATCH) stack down --purge' EXIT; \
 	$(TEST_ENV) $(WIREWATCH) stack up || exit 1; \
 	$(TEST_ENV) scripts/image-test.sh
+
+## make bench-match: per-article cost of in-process rule matching with 10, 1,000 and 10,000 rules.
+.PHONY: bench-match
+bench-match: install
+	$(BIN)/python -m benchmarks.matching_cost

@@ -127,6 +127,28 @@ def _apply_math(start: int, math: str, round_up: bool) -> int | None:
     return _millis(moment)
 
 
+_FIXED_SHIFT = re.compile(r"([+-])(\d*)([wdhHms])")
+_SHIFT_MILLIS = {"w": 604_800_000, "d": 86_400_000, "h": 3_600_000, "H": 3_600_000, "m": 60_000}
+
+
+def now_offset(text: str) -> int | None:
+    """For `now` shifted by weeks to seconds only (`now-7d`, `now+1h-30m`), the shift in
+    milliseconds; None for other text (months, years and rounding depend on the date)."""
+    if not text.startswith("now"):
+        return None
+    offset = 0
+    position = 3
+    while position < len(text):
+        match = _FIXED_SHIFT.match(text, position)
+        if match is None:
+            return None
+        sign, digits, unit = match.groups()
+        amount = (int(digits) if digits else 1) * _SHIFT_MILLIS.get(unit, 1000)
+        offset += amount if sign == "+" else -amount
+        position = match.end()
+    return offset
+
+
 def is_date_math(text: str) -> bool:
     """Whether `text` uses date math (`now...` or `date||...`)."""
     return text.startswith("now") or "||" in text

@@ -17,15 +17,17 @@ class RuleMatcher:
     """The rules (id, compiled query) a document matches, evaluated through presearch."""
 
     def __init__(self, rules: Iterable[tuple[str, CompiledQuery]]) -> None:
-        self._rules: list[tuple[str, CompiledQuery]] = []
+        # Per rule: its id, its query, and the keys a matching document has all of.
+        self._rules: list[tuple[str, CompiledQuery, frozenset[Key]]] = []
         self._by_key: dict[Key, list[int]] = {}
         self._always: list[int] = []
         catalogs: dict[int, Catalog] = {}
         for rule_id, query in rules:
             index = len(self._rules)
-            self._rules.append((rule_id, query))
             catalogs.setdefault(id(query.catalog), query.catalog)
-            keys = query.required()
+            every = query.required_all()
+            self._rules.append((rule_id, query, every))
+            keys = frozenset({_best(every, query.catalog)}) if every else query.required()
             if keys is None:
                 self._always.append(index)
                 continue
@@ -34,16 +36,6 @@ class RuleMatcher:
         if len(catalogs) > 1:
             raise ValueError("all rules of a RuleMatcher must be compiled against one mapping")
         self._catalog = next(iter(catalogs.values()), None)
-        indexed = {name for name, _ in self._by_key}
-        self._indexed_fields = (
-            [
-                known
-                for name, known in self._catalog.fields.items()
-                if name in indexed and known.kind in (Kind.TEXT, Kind.KEYWORD)
-            ]
-            if self._catalog is not None
-            else []
-        )
 
     def __len__(self) -> int:
         return len(self._rules)
@@ -52,21 +44,33 @@ class RuleMatcher:
         """Indexes of the rules that may match `document`, in the order rules were given."""
         found = set(self._always)
         by_key = self._by_key
-        for known in self._indexed_fields:
-            name = known.name
-            for term in document.terms(known):
-                hits = by_key.get((name, term))
-                if hits is not None:
-                    found.update(hits)
-        return sorted(found)
+        keys = document.keys()
+        for key in keys:
+            hits = by_key.get(key)
+            if hits is not None:
+                found.update(hits)
+        rules = self._rules
+        return sorted(index for index in found if rules[index][2] <= keys)
 
     def match(self, source: Mapping[str, Any]) -> list[str]:
         """The ids of the rules whose query matches the document with this `_source`."""
         if self._catalog is None:
             return []
         document = Document(source, self._catalog)
+        rules = self._rules
         return [
-            self._rules[index][0]
+            rules[index][0]
             for index in self.candidates(document)
-            if self._rules[index][1].matches_document(document)
+            if rules[index][1].matches_document(document)
         ]
+
+
+def _best(keys: frozenset[Key], catalog: Catalog) -> Key:
+    """The key a rule is indexed under, of those it needs all of: a keyword value (facets are
+    rarer than words) or else the longest word."""
+
+    def rank(key: Key) -> tuple[bool, int, Key]:
+        known = catalog.fields.get(key[0])
+        return (known is not None and known.kind is Kind.KEYWORD, len(key[1]), key)
+
+    return max(keys, key=rank)

@@ -24,7 +24,7 @@ from luqum.exceptions import IllegalCharacterError, ParseError
 from luqum.parser import parser
 
 from index.analysis import analyze, lowercase
-from index.dates import is_date_math, parse_bound
+from index.dates import is_date_math, now_offset, parse_bound
 from index.errors import UnsupportedQueryError
 from index.fields import Catalog, Document, Field, Kind, float32
 from index.template import mappings
@@ -52,6 +52,10 @@ class Query:
     def required(self) -> frozenset[Key] | None:
         """Keys of which any matching document has at least one; None when there is no such set."""
         return None
+
+    def required_all(self) -> frozenset[Key]:
+        """Keys that every matching document has all of (possibly none)."""
+        return frozenset()
 
 
 class MatchAll(Query):
@@ -101,6 +105,13 @@ class Bool(Query):
             union |= keys
         return frozenset(union)
 
+    def required_all(self) -> frozenset[Key]:
+        if self.must:
+            return frozenset().union(*(query.required_all() for query in self.must))
+        if not self.should:
+            return frozenset()
+        return frozenset.intersection(*(query.required_all() for query in self.should))
+
 
 @dataclass(frozen=True)
 class Terms(Query):
@@ -113,6 +124,9 @@ class Terms(Query):
 
     def required(self) -> frozenset[Key] | None:
         return self.keys
+
+    def required_all(self) -> frozenset[Key]:
+        return self.keys if len(self.keys) == 1 else frozenset()
 
 
 def _term(known: Field, term: str) -> Terms:
@@ -157,6 +171,9 @@ class Phrase(Query):
 
     def required(self) -> frozenset[Key] | None:
         return frozenset({(self.field.name, max(self.tokens, key=len))})
+
+    def required_all(self) -> frozenset[Key]:
+        return frozenset((self.field.name, token) for token in self.tokens)
 
 
 def _smallest_window(lists: list[list[int]]) -> int:
@@ -240,12 +257,26 @@ class DateRange(Query):
         self.dynamic = any(
             bound is not None and bound.startswith("now") for bound in (lower, upper)
         )
+        self.offsets: tuple[int | None, int | None] = (None, None)
         self.fixed = None if self.dynamic else self.bounds()
+        # `now-7d` and the like are now plus a constant: no parsing at match time.
+        if self.dynamic:
+            self.offsets = (
+                now_offset(lower) if lower is not None else 0,
+                now_offset(upper) if upper is not None else 0,
+            )
 
     def bounds(self) -> tuple[int | None, int | None] | None:
         """The bounds in epoch milliseconds (None: open), or None if one does not parse."""
         now = int(self.clock() * 1000)
+        lower_offset, upper_offset = self.offsets
         lower = upper = None
+        if lower_offset is not None and upper_offset is not None:
+            if self.lower is not None:
+                lower = now + lower_offset + (0 if self.include_lower else 1)
+            if self.upper is not None:
+                upper = now + upper_offset - (0 if self.include_upper else 1)
+            return lower, upper
         if self.lower is not None:
             lower = parse_bound(self.lower, round_up=not self.include_lower, now_millis=now)
             if lower is None:
@@ -261,7 +292,9 @@ class DateRange(Query):
         return lower, upper
 
     def matches(self, document: Document) -> bool:
-        bounds = self.bounds() if self.dynamic else self.fixed
+        bounds = self.fixed
+        if self.dynamic:
+            bounds = self.bounds()
         if bounds is None:
             return False
         lower, upper = bounds
@@ -719,6 +752,10 @@ class CompiledQuery:
     def required(self) -> frozenset[Key] | None:
         """Keys of which any matching document has one; None if the query has no such set."""
         return self.root.required()
+
+    def required_all(self) -> frozenset[Key]:
+        """Keys that any matching document has all of (possibly none)."""
+        return self.root.required_all()
 
     def __repr__(self) -> str:
         return f"CompiledQuery({self.text!r})"

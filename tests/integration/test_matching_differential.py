@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from elasticsearch import AsyncElasticsearch
@@ -103,7 +103,8 @@ PERSONS = ["Vladimir Putin", "Narendra Modi", "Jane O'Neil", "Kim Jong Un", "Lul
 ORGANIZATIONS = ["Rosoboronexport", "Lockheed Martin", "NATO", "Hanwha Aerospace", "U.N."]
 SOURCES = ["Reuters", "AP News", "Defense News", "TASS", "Le Monde"]
 CURRENCIES = ["USD", "EUR", "RUB", "INR"]
-STAGES = ["proposed", "approved", "signed", "delivered"]
+Stage = Literal["proposed", "approved", "signed", "delivered"]
+STAGES: list[Stage] = ["proposed", "approved", "signed", "delivered"]
 START = datetime(2024, 1, 1, tzinfo=UTC)
 
 
@@ -190,7 +191,7 @@ KEYWORD_FIELDS: dict[str, list[str]] = {
     "language": ["en", "fr", "pt-br", "EN"],
     "deals.weapon": WEAPONS,
     "deals.supplier": COUNTRIES,
-    "deals.stage": STAGES,
+    "deals.stage": list(STAGES),
     "deals.value.currency": CURRENCIES,
     "topic_details.topic": TOPICS,
     "entities.label": ["PERSON", "ORG"],
