@@ -1,16 +1,19 @@
 """Topic tagging from a taxonomy file: a generic interpreter of enrich/data/topics.yaml (pure).
 
-The taxonomy's cues compile once into one spaCy `Matcher` and one `DependencyMatcher`; tagging a
-doc runs both and then looks only at the sentences they matched.
+The cues are dependency trees (as spaCy's DependencyMatcher's, with `>` and `>>`), token phrases
+(as its Matcher's, with `?`, `*`, `+`) and co-occurrence windows. They compile once into an
+index from each pattern's first token to the pattern; tagging reads a doc's token attributes
+once, as ids, and follows only the patterns its tokens start. spaCy's own matchers did the same
+work several times slower (each call costs per token and per pattern, whether a pattern can
+start there or not), which mattered because tagging runs on every article.
 """
 
-import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Literal, Self
 
 import yaml
 from pydantic import (
@@ -22,8 +25,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from spacy.matcher import DependencyMatcher, Matcher
-from spacy.tokens import Doc, Span, Token
+from spacy.strings import StringStore
+from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
 from contracts.models import TopicEvidence, TopicMatch
@@ -53,7 +56,7 @@ class TokenTest(BaseModel):
     ent: list[str] = Field(default_factory=list, description="Entity labels, e.g. WEAPON, GPE.")
     pos: list[str] = Field(default_factory=list)
     dep: list[str] = Field(default_factory=list)
-    op: Literal["?", "*", "+", "!"] | None = Field(default=None, description="In phrases only.")
+    op: Literal["?", "*", "+"] | None = Field(default=None, description="In phrases only.")
     descendant: bool = Field(default=False, description="In trees: anywhere below the parent.")
     children: list["TokenTest"] = Field(default_factory=list)
 
@@ -178,67 +181,62 @@ def load_taxonomy(path: Path) -> Taxonomy:
 
 
 # Lemmas of proper nouns keep their case ("Army", "ICBM"): a lemma test matches any of these.
-def _cased(words: Iterable[str]) -> list[str]:
-    forms: dict[str, None] = {}
-    for word in words:
-        for form in (word, word.lower(), word.capitalize(), word.upper()):
-            forms[form] = None
-    return list(forms)
+def _cased(words: Iterable[str]) -> set[str]:
+    return {
+        form for word in words for form in (word, word.lower(), word.capitalize(), word.upper())
+    }
 
 
-def _alternatives(test: TokenTest) -> list[dict[str, Any]]:
-    """spaCy token patterns, one per word test, each with all the constraints."""
-    constraints: dict[str, Any] = {}
-    if test.pos:
-        constraints["POS"] = {"IN": test.pos}
-    if test.dep:
-        constraints["DEP"] = {"IN": test.dep}
-    words: list[dict[str, Any]] = []
-    if test.lemma:
-        words.append({"LEMMA": {"IN": _cased(test.lemma)}})
-    if test.lower:
-        words.append({"LOWER": {"IN": [word.lower() for word in test.lower]}})
-    if test.ent:
-        words.append({"ENT_TYPE": {"IN": test.ent}})
-    return [{**word, **constraints} for word in words or [{}]]
+class _Test:
+    """A token test compiled to the integer ids spaCy stores per token (`Doc.to_array`)."""
+
+    def __init__(self, test: TokenTest, strings: StringStore) -> None:
+        self.lemmas = frozenset(strings.add(word) for word in _cased(test.lemma))
+        self.lowers = frozenset(strings.add(word.lower()) for word in test.lower)
+        self.labels = frozenset(strings.add(label) for label in test.ent)
+        # Part-of-speech tags are spaCy symbols: the string store maps them to their ids.
+        self.pos = frozenset(strings.add(tag) for tag in test.pos)
+        self.deps = frozenset(strings.add(dep) for dep in test.dep)
+        self.any_word = not (test.lemma or test.lower or test.ent)
+        self.op = test.op
+        self.descendant = test.descendant
+        self.children = [_Test(child, strings) for child in test.children]
+
+    def passes(self, doc: "_Arrays", i: int) -> bool:
+        return (
+            self.any_word
+            or doc.lemma[i] in self.lemmas
+            or doc.lower[i] in self.lowers
+            or doc.ent[i] in self.labels
+        ) and self.constrained(doc, i)
+
+    def constrained(self, doc: "_Arrays", i: int) -> bool:
+        return (not self.pos or doc.pos[i] in self.pos) and (
+            not self.deps or doc.dep[i] in self.deps
+        )
 
 
-def _tree_patterns(root: TokenTest) -> list[list[dict[str, Any]]]:
-    """DependencyMatcher patterns of a tree: every combination of its nodes' alternatives."""
-    nodes: list[tuple[str, str | None, str, TokenTest]] = []
+class _Arrays:
+    """A doc's token attributes as ids, read in one call rather than token by token."""
 
-    def visit(test: TokenTest, parent: str | None) -> None:
-        node_id = f"n{len(nodes)}"
-        nodes.append((node_id, parent, ">>" if test.descendant else ">", test))
-        for child in test.children:
-            visit(child, node_id)
-
-    visit(root, None)
-    patterns = []
-    for combination in itertools.product(*(_alternatives(test) for *_, test in nodes)):
-        pattern: list[dict[str, Any]] = []
-        for (node_id, parent, relation, _), attrs in zip(nodes, combination, strict=True):
-            if parent is None:
-                pattern.append({"RIGHT_ID": node_id, "RIGHT_ATTRS": attrs})
-            else:
-                pattern.append({"LEFT_ID": parent, "REL_OP": relation,
-                                "RIGHT_ID": node_id, "RIGHT_ATTRS": attrs})  # fmt: skip
-        patterns.append(pattern)
-    return patterns
-
-
-def _phrase_patterns(phrase: list[TokenTest]) -> list[list[dict[str, Any]]]:
-    per_position = [
-        [{**attrs, "OP": test.op} if test.op else attrs for attrs in _alternatives(test)]
-        for test in phrase
-    ]
-    return [list(combination) for combination in itertools.product(*per_position)]
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        columns: list[list[int]] = (
+            doc.to_array(["LEMMA", "LOWER", "ENT_TYPE", "POS", "DEP"]).T.tolist()
+            if len(doc)
+            else [[]] * 5
+        )
+        self.lemma, self.lower, self.ent, self.pos, self.dep = columns
 
 
 @dataclass(frozen=True)
-class _CompiledCue:
-    topic: str
-    cue: Cue
+class _Anchor:
+    """Where a pattern starts: a tree's root, a phrase's first token or a near word."""
+
+    cue: int
+    kind: Literal["tree", "phrase", "near"]
+    pattern: int
+    test: _Test
 
 
 @dataclass(frozen=True)
@@ -247,132 +245,126 @@ class _Hit:
     tokens: tuple[int, ...]
 
 
-class _SentenceWords:
-    """The lemmas, lower forms and entity labels of a sentence, computed once per sentence."""
-
-    def __init__(self, sentence: Span) -> None:
-        self.sentence = sentence
-        self.lemmas = {token.lemma_.lower() for token in sentence}
-        self.lowers = {token.lower_ for token in sentence}
-        self.labels = {token.ent_type_ for token in sentence if token.ent_type_}
-
-    def has(self, test: TokenTest) -> bool:
-        if test.pos or test.dep:
-            return any(_passes(token, test) for token in self.sentence)
-        return (
-            not self.lemmas.isdisjoint(word.lower() for word in test.lemma)
-            or not self.lowers.isdisjoint(word.lower() for word in test.lower)
-            or not self.labels.isdisjoint(test.ent)
-        )
-
-
-def _passes(token: Token, test: TokenTest) -> bool:
-    words = (
-        (test.lemma and token.lemma_.lower() in {w.lower() for w in test.lemma})
-        or (test.lower and token.lower_ in {w.lower() for w in test.lower})
-        or (test.ent and token.ent_type_ in test.ent)
-        or not (test.lemma or test.lower or test.ent)
-    )
-    return bool(
-        words
-        and (not test.pos or token.pos_ in test.pos)
-        and (not test.dep or token.dep_ in test.dep)
-    )
-
-
 class TopicTagger:
-    """Tags docs with the topics of a taxonomy. Build once per vocab; `tag` is pure."""
+    """Tags docs with the topics of a taxonomy. Build once per vocab; `tag` is pure.
+
+    Compiling indexes every pattern's first token test by lemma, word and entity label, so a
+    doc is read once: each token looks up the patterns it may start, and only those are
+    followed through the parse (trees) or the next tokens (phrases)."""
 
     def __init__(self, taxonomy: Taxonomy, vocab: Vocab) -> None:
         self.taxonomy = taxonomy
-        self._cues: list[_CompiledCue] = []
-        self._matcher = Matcher(vocab)
-        self._dependency_matcher = DependencyMatcher(vocab)
-        # Matcher keys: f"{cue index}" for phrases and trees, f"{cue index}#{word}" for near.
-        self._keys: dict[int, tuple[int, int | None]] = {}
+        self._cues: list[tuple[str, Cue]] = []
+        self._trees: list[_Test] = []
+        self._phrases: list[list[_Test]] = []
+        self._context: dict[int, tuple[_Test | None, _Test | None]] = {}
+        self._near: dict[int, tuple[int, list[_Test]]] = {}
+        self._by_lemma: dict[int, list[_Anchor]] = defaultdict(list)
+        self._by_lower: dict[int, list[_Anchor]] = defaultdict(list)
+        self._by_label: dict[int, list[_Anchor]] = defaultdict(list)
+        self._any_word: list[_Anchor] = []
+        strings = vocab.strings
         for topic_name, topic in taxonomy.topics.items():
             for cue in topic.cues:
                 index = len(self._cues)
-                self._cues.append(_CompiledCue(topic_name, cue))
-                self._compile(index, cue, vocab)
+                self._cues.append((topic_name, cue))
+                self._context[index] = (
+                    _Test(cue.context, strings) if cue.context else None,
+                    _Test(cue.unless, strings) if cue.unless else None,
+                )
+                for tree in cue.trees:
+                    self._trees.append(_Test(tree, strings))
+                    self._index(_Anchor(index, "tree", len(self._trees) - 1, self._trees[-1]))
+                for phrase in cue.phrases:
+                    self._phrases.append([_Test(test, strings) for test in phrase])
+                    first = self._phrases[-1][0]
+                    self._index(_Anchor(index, "phrase", len(self._phrases) - 1, first))
+                if cue.near:
+                    words = [_Test(test, strings) for test in cue.near.words]
+                    self._near[index] = (cue.near.window, words)
+                    for number, word in enumerate(words):
+                        self._index(_Anchor(index, "near", number, word))
+
+    def _index(self, anchor: _Anchor) -> None:
+        test = anchor.test
+        if test.any_word or test.op in ("?", "*"):
+            self._any_word.append(anchor)
+            return
+        for lemma in test.lemmas:
+            self._by_lemma[lemma].append(anchor)
+        for lower in test.lowers:
+            self._by_lower[lower].append(anchor)
+        for label in test.labels:
+            self._by_label[label].append(anchor)
 
     @classmethod
     def from_file(cls, path: Path, vocab: Vocab) -> Self:
         """A tagger for the topic file at `path`."""
         return cls(load_taxonomy(path), vocab)
 
-    def _compile(self, index: int, cue: Cue, vocab: Vocab) -> None:
-        key = str(index)
-        self._keys[vocab.strings.add(key)] = (index, None)
-        if cue.phrases:
-            patterns = [p for phrase in cue.phrases for p in _phrase_patterns(phrase)]
-            self._matcher.add(key, patterns)
-        if cue.trees:
-            trees = [pattern for tree in cue.trees for pattern in _tree_patterns(tree)]
-            self._dependency_matcher.add(key, trees)
-        if cue.near:
-            for word, test in enumerate(cue.near.words):
-                near_key = f"{index}#{word}"
-                self._keys[vocab.strings.add(near_key)] = (index, word)
-                self._matcher.add(near_key, [[attrs] for attrs in _alternatives(test)])
-
     def tag(self, doc: Doc) -> list[TopicMatch]:
         """Every topic with at least one matching cue, with its confidence and evidence,
         most confident first."""
-        if not self._cues:
-            return []
-        hits = list(self._hits(doc))
-        sentences: dict[int, _SentenceWords] = {}
+        arrays = _Arrays(doc)
         evidence: dict[int, dict[int, TopicEvidence]] = defaultdict(dict)
-        for hit in hits:
-            sentence = doc[hit.tokens[0]].sent
-            words = sentences.get(sentence.start)
-            if words is None:
-                words = sentences[sentence.start] = _SentenceWords(sentence)
-            cue = self._cues[hit.cue].cue
-            if cue.context is not None and not words.has(cue.context):
-                continue
-            if cue.unless is not None and words.has(cue.unless):
-                continue
+        for hit in self._hits(arrays):
             found = evidence[hit.cue]
-            if sentence.start not in found and len(found) < _MAX_EVIDENCE_PER_CUE:
-                found[sentence.start] = TopicEvidence(
-                    cue=cue.name,
-                    sentence=" ".join(sentence.text.split()),
-                    matched=[doc[i].text for i in sorted(set(hit.tokens))],
-                )
+            sentence = doc[hit.tokens[0]].sent
+            if sentence.start in found or len(found) >= _MAX_EVIDENCE_PER_CUE:
+                continue
+            context, unless = self._context[hit.cue]
+            if context is not None and not _any_passes(context, arrays, sentence):
+                continue
+            if unless is not None and _any_passes(unless, arrays, sentence):
+                continue
+            found[sentence.start] = TopicEvidence(
+                cue=self._cues[hit.cue][1].name,
+                sentence=" ".join(sentence.text.split()),
+                matched=[doc[i].text for i in sorted(set(hit.tokens))],
+            )
         return self._score(evidence)
 
     def labels(self, matches: Iterable[TopicMatch]) -> list[str]:
         """The topics of `matches` whose confidence reaches their threshold."""
         return [m.topic for m in matches if m.confidence >= self.taxonomy.threshold_of(m.topic)]
 
-    def _hits(self, doc: Doc) -> Iterator[_Hit]:
+    def _hits(self, doc: _Arrays) -> Iterator[_Hit]:
         near: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
-        for match_id, start, end in self._matcher(doc):
-            index, word = self._keys[match_id]
-            if word is None:
-                yield _Hit(index, tuple(range(start, end)))
-            else:
-                near[index][word].append(start)
-        for match_id, token_ids in self._dependency_matcher(doc):
-            yield _Hit(self._keys[match_id][0], tuple(token_ids))
+        for i in range(len(doc.lemma)):
+            anchors = [
+                *self._by_lemma.get(doc.lemma[i], ()),
+                *self._by_lower.get(doc.lower[i], ()),
+                *self._by_label.get(doc.ent[i], ()),
+                *self._any_word,
+            ]
+            for anchor in anchors:
+                if not anchor.test.passes(doc, i):
+                    continue
+                if anchor.kind == "tree":
+                    tokens = _match_tree(anchor.test, doc, i)
+                    if tokens is not None:
+                        yield _Hit(anchor.cue, tokens)
+                elif anchor.kind == "phrase":
+                    end = _match_phrase(self._phrases[anchor.pattern], doc, i, 0)
+                    if end is not None and end > i:
+                        yield _Hit(anchor.cue, tuple(range(i, end)))
+                elif i not in near[anchor.cue][anchor.pattern]:
+                    near[anchor.cue][anchor.pattern].append(i)
         for index, positions in near.items():
-            yield from self._near_hits(doc, index, positions)
+            yield from self._near_hits(doc.doc, index, positions)
 
     def _near_hits(self, doc: Doc, index: int, positions: dict[int, list[int]]) -> Iterator[_Hit]:
-        rule = self._cues[index].cue.near
-        assert rule is not None  # noqa: S101 (only near cues have word keys)
-        if len(positions) < len(rule.words):
+        window, words = self._near[index]
+        if len(positions) < len(words):
             return
         for first in positions[0]:
             sentence = doc[first].sent
             chosen = [first]
-            for word in range(1, len(rule.words)):
+            for word in range(1, len(words)):
                 nearby = [
                     i
                     for i in positions[word]
-                    if abs(i - first) <= rule.window
+                    if abs(i - first) <= window
                     and sentence.start <= i < sentence.end
                     and i not in chosen
                 ]
@@ -384,12 +376,13 @@ class TopicTagger:
 
     def _score(self, evidence: dict[int, dict[int, TopicEvidence]]) -> list[TopicMatch]:
         per_topic: dict[str, list[int]] = defaultdict(list)
-        for index in evidence:
-            per_topic[self._cues[index].topic].append(index)
+        for index, found in evidence.items():
+            if found:
+                per_topic[self._cues[index][0]].append(index)
         matches = []
         for topic, indexes in per_topic.items():
             # Noisy-OR: each distinct cue is independent evidence; repeats of one cue add nothing.
-            missing = math.prod(1 - self._cues[i].cue.weight for i in indexes)
+            missing = math.prod(1 - self._cues[i][1].weight for i in indexes)
             matches.append(
                 TopicMatch(
                     topic=topic,
@@ -398,3 +391,53 @@ class TopicTagger:
                 )
             )
         return sorted(matches, key=lambda match: (-match.confidence, match.topic))
+
+
+def _any_passes(test: _Test, doc: _Arrays, sentence: Span) -> bool:
+    return any(test.passes(doc, i) for i in range(sentence.start, sentence.end))
+
+
+def _match_tree(node: _Test, doc: _Arrays, i: int) -> tuple[int, ...] | None:
+    """The tokens of the tree rooted at token i (which passes `node`), or None."""
+    tokens = [i]
+    token = doc.doc[i]
+    for child in node.children:
+        below = (
+            (t.i for t in token.subtree if t.i != i)
+            if child.descendant
+            else (t.i for t in token.children)
+        )
+        for j in below:
+            if child.passes(doc, j):
+                matched = _match_tree(child, doc, j)
+                if matched is not None:
+                    tokens.extend(matched)
+                    break
+        else:
+            return None
+    return tuple(tokens)
+
+
+def _match_phrase(phrase: list[_Test], doc: _Arrays, i: int, position: int) -> int | None:
+    """Where the phrase ends when it starts at token i with its element `position`, or None.
+    Repeats are greedy and give back tokens when the rest needs them."""
+    if position == len(phrase):
+        return i
+    test = phrase[position]
+    if test.op in ("*", "+"):
+        run = i
+        while run < len(doc.lemma) and test.passes(doc, run):
+            run += 1
+        least = i + 1 if test.op == "+" else i
+        for stop in range(run, least - 1, -1):
+            end = _match_phrase(phrase, doc, stop, position + 1)
+            if end is not None:
+                return end
+        return None
+    if i < len(doc.lemma) and test.passes(doc, i):
+        end = _match_phrase(phrase, doc, i + 1, position + 1)
+        if end is not None:
+            return end
+    if test.op == "?":
+        return _match_phrase(phrase, doc, i, position + 1)
+    return None
