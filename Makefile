@@ -73,3 +73,8 @@ image-test: install
 .PHONY: bench-match
 bench-match: install
 	$(BIN)/python -m benchmarks.matching_cost
+
+## make bench-enrich: enrichment docs/s as a share of bare spaCy nlp.pipe on the same texts.
+.PHONY: bench-enrich
+bench-enrich: install
+	$(BIN)/python -m benchmarks.enrichment_throughput

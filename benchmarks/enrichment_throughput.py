@@ -1,0 +1,88 @@
+"""Enrichment throughput against bare spaCy (a benchmark, not a test).
+
+Enriches a corpus of articles (the samples, the seed article and the development snippets,
+repeated up to `--docs`) with the full Enricher: language detection, entity rules, facets,
+topics, deals and story bands. Then runs the bare `nlp.pipe` of the same spaCy model over the
+same texts. Prints both rates and their ratio: the share of spaCy's own speed that
+enrichment keeps (target: at least 0.8). Each side is timed `--repeats` times after a warm-up;
+the best run counts, as the noise of a shared machine only ever slows a run down.
+
+    make bench-enrich          # or: python -m benchmarks.enrichment_throughput --docs 400
+"""
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import spacy
+
+from contracts.models import Article
+from enrich import Enricher, EnrichSettings
+from enrich.evaluation import parse_examples, snippet_article
+from enrich.pipeline import analysed_text
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = {
+    "samples": ROOT / "samples" / "articles.jsonl",
+    "seed": ROOT / "tests" / "fixtures" / "seed-article.json",
+    "snippets": ROOT / "tests" / "fixtures" / "enrichment-dev.jsonl",
+}
+
+
+def corpus(size: int) -> list[Article]:
+    """`size` articles cycling through the samples, the seed article and the snippets."""
+    articles = [
+        Article.model_validate_json(line)
+        for line in SOURCES["samples"].read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    articles.append(Article.model_validate(json.loads(SOURCES["seed"].read_text("utf-8"))))
+    lines = SOURCES["snippets"].read_text(encoding="utf-8").splitlines()
+    articles += [snippet_article(example) for example in parse_examples(lines)]
+    return [articles[i % len(articles)] for i in range(size)]
+
+
+def best_rate(run: Callable[[], None], docs: int, repeats: int) -> float:
+    """Docs per second of the fastest of `repeats` runs, after one warm-up run."""
+    run()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return docs / best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=int, default=400, help="Articles per run.")
+    parser.add_argument("--repeats", type=int, default=3, help="Timed runs per side.")
+    options = parser.parse_args()
+
+    settings = EnrichSettings()
+    articles = corpus(options.docs)
+    enricher = Enricher(settings)
+    bare = spacy.load(settings.model)
+    max_chars = min(settings.max_text_chars, bare.max_length)
+    texts = [analysed_text(article, max_chars) for article in articles]
+
+    def enrich() -> None:
+        enricher.enrich(articles)
+
+    def pipe() -> None:
+        with bare.memory_zone():
+            for _ in bare.pipe(texts, batch_size=settings.pipe_batch_size):
+                pass
+
+    enriched = best_rate(enrich, len(articles), options.repeats)
+    plain = best_rate(pipe, len(texts), options.repeats)
+    print(f"model: {settings.model}; {len(articles)} articles, best of {options.repeats} runs")
+    print(f"bare nlp.pipe:  {plain:8.1f} docs/s")
+    print(f"enrichment:     {enriched:8.1f} docs/s")
+    print(f"ratio:          {enriched / plain:8.2f} (target >= 0.80)")
+
+
+if __name__ == "__main__":
+    main()
