@@ -24,6 +24,7 @@ DEV_SET = Path(__file__).resolve().parents[2] / "fixtures" / "enrichment-dev.jso
 # The floors reached on the development set: a change that lowers them is a regression.
 MACRO_F1_FLOOR = 0.95
 TOPIC_F1_FLOOR = 0.85
+WEAPON_FLOOR = 0.9
 
 
 def example(id_: str, topics: Set[str], weapons: Set[str] = frozenset(), **kw: bool) -> Example:
@@ -124,6 +125,11 @@ def test_the_pipeline_holds_its_floors_on_the_development_set(dev_report: Report
     for topic, scores in dev_report.topics.items():
         assert scores.f1 >= TOPIC_F1_FLOOR, format_report(dev_report)
         assert scores.support, f"{topic} found but never labelled"
+
+
+def test_weapons_are_found_by_their_canonical_names(dev_report: Report) -> None:
+    assert dev_report.weapons.precision >= WEAPON_FLOOR, format_report(dev_report)
+    assert dev_report.weapons.recall >= WEAPON_FLOOR, format_report(dev_report)
 
 
 def test_no_hard_negative_gets_a_topic(dev_report: Report) -> None:
