@@ -208,7 +208,7 @@ class EntityRules:
     def _weapon_name(self, span: Span, name: str) -> str:
         """The canonical name of a gazetteer match: as written, less descriptive words at its end,
         unless it spells out the acronym it is listed under or extends the name with a nickname."""
-        written = _normalised(span.text)
+        written = self._singular(_normalised(span.text))
         words = written.split()
         if len(words) >= 3 and _is_acronym(name):  # "Guided Multiple Launch Rocket System"
             return name
@@ -220,11 +220,13 @@ class EntityRules:
             return written
         while len(words) > 1 and words[-1].lower() in self.descriptive:
             words.pop()
-        written = " ".join(words)
+        return self._singular(" ".join(words))
+
+    def _singular(self, name: str) -> str:
         # "Rafales", "Leopard 2s" are plurals of listed names; "BrahMos" is not one of "BrahMo".
-        if written.endswith("s") and written[:-1].lower() in self.listed:
-            written = written[:-1]
-        return written
+        if name.endswith("s") and name[:-1].lower() in self.listed:
+            return name[:-1]
+        return name
 
     def _is_a_persons_surname(self, doc: Doc, start: int, end: int) -> bool:
         # "Mikhail Kalashnikov" is the man; "manufacturer Kalashnikov" the company.
@@ -365,6 +367,25 @@ class EntityCleanup:
         if changed:
             doc.ents = ents
         return doc
+
+
+def drop_headline_artefacts(doc: Doc, title_end: int) -> None:
+    """Removes entities of a title-case headline that the body writes as common words.
+
+    "Russian Military Officials in Venezuela" reads to the model as an organisation; the body's
+    "Russian military officials" shows it is not a name. `title_end` is the character offset
+    where the title ends in `doc`."""
+    body = doc.text[title_end:]
+    kept = [ent for ent in doc.ents if not _is_headline_artefact(ent, title_end, body)]
+    if len(kept) < len(doc.ents):
+        doc.ents = kept
+
+
+def _is_headline_artefact(ent: Span, title_end: int, body: str) -> bool:
+    if ent.end_char > title_end or ent.id_ or len(ent) < 2:
+        return False
+    spellings = {found.group() for found in re.finditer(re.escape(ent.text), body, re.IGNORECASE)}
+    return bool(spellings) and ent.text not in spellings
 
 
 def _without_possessive(span: Span) -> str:

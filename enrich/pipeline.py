@@ -9,7 +9,7 @@ from spacy.tokens import Doc
 from contracts.models import ArmsDeal, Article, EnrichedArticle, Entity, TopicMatch
 from enrich import facets
 from enrich.deals import DEAL_TOPIC, extract_deals
-from enrich.entities import add_entity_rules, canonical_of
+from enrich.entities import add_entity_rules, canonical_of, drop_headline_artefacts
 from enrich.errors import EnrichmentError
 from enrich.gazetteer import COUNTRIES_PATH, ORGANIZATIONS_PATH, WEAPONS_PATH
 from enrich.language import detect_language, is_english, load_identifier
@@ -124,6 +124,7 @@ class Enricher:
             texts = (analysed_text(articles[i], max_chars) for i in english)
             docs = self.nlp.pipe(texts, batch_size=self.settings.pipe_batch_size)
             for i, doc in zip(english, docs, strict=True):
+                drop_headline_artefacts(doc, len(articles[i].title))
                 entities = entities_of(doc, len(articles[i].title))
                 found = facets.facets_of(mentions_of(doc), self.countries)
                 matches = self.topics.tag(doc)

@@ -3,7 +3,13 @@
 import pytest
 from spacy.language import Language
 
-from enrich.entities import CLEANUP_COMPONENT, RULES_COMPONENT, add_entity_rules, canonical_of
+from enrich.entities import (
+    CLEANUP_COMPONENT,
+    RULES_COMPONENT,
+    add_entity_rules,
+    canonical_of,
+    drop_headline_artefacts,
+)
 from enrich.gazetteer import ORGANIZATIONS_PATH, WEAPONS_PATH
 from enrich.pipeline import load_pipeline
 from enrich.settings import EnrichSettings
@@ -155,3 +161,24 @@ def test_rule_entities_carry_their_canonical_names(nlp: Language) -> None:
 
     assert ("ORG", "Kalashnikov") in names
     assert ("WEAPON", "AK-12") in names
+
+
+def test_a_headline_phrase_the_body_writes_in_lower_case_is_no_entity(nlp: Language) -> None:
+    title = "Russian Military Officials in Venezuela for Defense Industry Talks"
+    doc = nlp(title + "\n\nRussian military officials have arrived in Venezuela, Reuters said.")
+
+    drop_headline_artefacts(doc, len(title))
+
+    assert "Russian Military Officials" not in {ent.text for ent in doc.ents}
+    assert "Reuters" in {ent.text for ent in doc.ents}
+
+
+def test_a_name_in_the_headline_stays(nlp: Language) -> None:
+    title = "Putin and Maduro meet in Saudi Arabia"
+    doc = nlp(title + "\n\nThe two presidents met in Saudi Arabia on Monday.")
+    before = {ent.text for ent in doc.ents if ent.end_char <= len(title)}
+
+    drop_headline_artefacts(doc, len(title))
+
+    assert "Saudi Arabia" in before
+    assert {ent.text for ent in doc.ents if ent.end_char <= len(title)} == before
