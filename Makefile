@@ -78,3 +78,9 @@ bench-match: install
 .PHONY: bench-enrich
 bench-enrich: install
 	$(BIN)/python -m benchmarks.enrichment_throughput
+
+## make bench-alerts: produce-to-alert latency (p50, p99) at a steady load, on the servers of
+## the WIREWATCH_* environment (default: the stack of `make run`). BENCH_ARGS="--rate 20 --seconds 30".
+.PHONY: bench-alerts
+bench-alerts: install
+	$(BIN)/python -m benchmarks.alert_latency $(BENCH_ARGS)
