@@ -30,15 +30,29 @@ _SINGLE_QUOTE = rf"\p{{WB=Single_Quote}}{_X}"
 _DOUBLE_QUOTE = rf"\p{{WB=Double_Quote}}{_X}"
 
 # WB5-WB13b: letters, digits and katakana joined by the rules' connectors.
+# WB7a-c: after a Hebrew letter, a single quote may end the word and a double quote join it to
+# another Hebrew letter. Written into the letter run so that backtracking finds the longest
+# match, as the tokenizer's DFA does.
+_AFTER_HEBREW = rf"(?<=\p{{WB=Hebrew_Letter}}{_X})"
+_LETTERS = (
+    rf"{_LETTER}(?:(?:(?:{_EXTEND_NUM_LET})*|{_MID_LETTER}){_LETTER}"
+    rf"|{_AFTER_HEBREW}{_DOUBLE_QUOTE}{_HEBREW})*(?:{_AFTER_HEBREW}{_SINGLE_QUOTE})?"
+)
 _CORE = (
     rf"(?:{_KATAKANA}(?:(?:{_EXTEND_NUM_LET})*{_KATAKANA})*"
-    rf"|(?:{_HEBREW}(?:{_SINGLE_QUOTE}|{_DOUBLE_QUOTE}{_HEBREW})"
-    rf"|{_NUMERIC}(?:(?:(?:{_EXTEND_NUM_LET})*|{_MID_NUMERIC}){_NUMERIC})*"
-    rf"|{_LETTER}(?:(?:(?:{_EXTEND_NUM_LET})*|{_MID_LETTER}){_LETTER})*)+)"
+    rf"|(?:{_NUMERIC}(?:(?:(?:{_EXTEND_NUM_LET})*|{_MID_NUMERIC}){_NUMERIC})*"
+    rf"|{_LETTERS})+)"
 )
 _WORD = rf"(?:{_EXTEND_NUM_LET})*{_CORE}(?:(?:{_EXTEND_NUM_LET})+{_CORE})*(?:{_EXTEND_NUM_LET})*"
-# UTS#51 emoji sequences, which Lucene keeps as tokens of their own.
-_EMOJI_CHAR = r"(?:[\p{Extended_Pictographic}\p{Emoji_Presentation}][\uFE0F\p{Emoji_Modifier}]*)"
+# UTS#51 emoji sequences, which Lucene keeps as tokens of their own. U+2605 (black star) is
+# pictographic in the Unicode data Lucene's tokenizer was generated from, not in today's.
+# Emoji shown as such by default take Extend and Format characters after them, the others
+# (shown as text unless a variation selector follows) only Extend ones.
+_EMOJI_PRESENTATION = r"[\p{Emoji_Presentation}--\p{Regional_Indicator}]"
+_PICTOGRAPH = r"[[\p{Extended_Pictographic}\u2605]--[\p{Emoji_Presentation}\p{Regional_Indicator}]]"
+_EMOJI_CHAR = (
+    rf"(?:{_EMOJI_PRESENTATION}[\p{{WB=Extend}}\p{{WB=Format}}]*|{_PICTOGRAPH}\p{{WB=Extend}}*)"
+)
 _EMOJI = (
     r"(?:(?:\p{Regional_Indicator}\p{Regional_Indicator})+"
     r"|[0-9#*]\uFE0F?\u20E3"

@@ -18,6 +18,7 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 
 from contracts.models import ArmsDeal, Entity, KafkaPosition, Money, TopicEvidence, TopicMatch
+from index.analysis import positions
 from index.documents import ArticleDocument
 from index.errors import UnsupportedQueryError
 from index.fields import Document
@@ -441,3 +442,37 @@ async def test_matcher_agrees_with_elasticsearch(
     )
     assert not disagreements, "\n".join(disagreements[:40])
     assert refused - rejected_by_both < QUERIES * 0.1
+
+
+TEXT_CHARACTERS = (
+    "aZk09_:.',;\"-@#/$%&+ \t\n"
+    "éüßçøİıΣσςΔОдЖ"
+    "\u2019\u2018\u201c\u201d\u2013\u2014\u2026\u00a0"
+    "\u05d0\u05d1\u05f3\u05f4"
+    "\u0627\u0644\u0639"
+    "\u0915\u093f\u094d"
+    "\u0e2a\u0e27\u0e31"
+    "\u4e2d\u6587\u3042\u3044\u30ab\u30fc\u30ca\ud55c\uad6d"
+    "\uff11\uff21"
+)
+# Combining, format and joiner characters; and emoji. Texts mix one of the two with the text
+# characters: the emoji rules for a format character after an emoji are not emulated.
+INVISIBLE = "\u0301\u0308\u00ad\u200b\u200c\u200d"
+EMOJI = "\U0001f600\U0001f44d\U0001f3fd\U0001f1fa\U0001f1f8\u2605\u2708\ufe0f"
+
+
+async def test_standard_analyzer_agrees_with_elasticsearch(
+    elasticsearch: AsyncElasticsearch,
+) -> None:
+    rng = random.Random(SEED)
+    for number in range(80):
+        alphabet = TEXT_CHARACTERS + (INVISIBLE if number % 2 else EMOJI)
+        values = [
+            "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+            for _ in range(rng.randint(1, 3))
+        ]
+        response = await elasticsearch.indices.analyze(analyzer="standard", text=values)
+        theirs: dict[str, list[int]] = {}
+        for token in response["tokens"]:
+            theirs.setdefault(token["token"], []).append(token["position"])
+        assert positions(values) == theirs, values
