@@ -2,6 +2,9 @@
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -13,8 +16,10 @@ import pytest
 from aiohttp import web
 from elasticsearch import AsyncElasticsearch
 
+from contracts.models import Article, EnrichedArticle
 from index.alerts import Alert, AlertStore, Delivery, alert_id
 from index.client import connect
+from index.documents import build_document
 from index.errors import IndexingError
 from index.rules import Rule, RuleStore, parse_draft
 from tests.integration.support import (
@@ -339,3 +344,94 @@ async def _committed(settings: Settings, offset: int) -> bool:
 async def _count_is(found: Any, count: int) -> list[Alert]:
     alerts: list[Alert] = await found
     return alerts if len(alerts) == count else []
+
+
+async def test_the_cli_adds_lists_tests_and_removes_rules_and_lists_alerts(
+    alerting: Settings, elasticsearch: AsyncElasticsearch, tmp_path: Path
+) -> None:
+    settings = alerting
+    env = {
+        **os.environ,
+        "WIREWATCH_INDEX__ELASTICSEARCH_URL": settings.index.elasticsearch_url,
+        "WIREWATCH_ALERTS__RULES_INDEX": settings.alerts.rules_index,
+        "WIREWATCH_ALERTS__ALERTS_INDEX": settings.alerts.alerts_index,
+    }
+
+    async def wirewatch(*arguments: str) -> subprocess.CompletedProcess[str]:
+        return await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "wirewatch", *arguments],
+            env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+    added = await wirewatch(
+        "rules", "add", "--name", "Venezuela", "--query", "countries:VE",
+        "--webhook", "https://hooks.example.com/services/SECRET",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    rule_id = added.stdout.strip()
+    listed = await wirewatch("rules", "list", "--json")
+    (rule,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert (rule["id"], rule["query"], rule["enabled"]) == (rule_id, "countries:VE", True)
+    assert rule["webhooks"] == ["https://hooks.example.com/…"]
+    assert "SECRET" not in listed.stdout + listed.stderr
+
+    refused = await wirewatch("rules", "add", "--name", "fuzzy", "--query", "title:defen~2")
+    assert refused.returncode == 1
+    assert "defen~2" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+    documents = tmp_path / "enriched.jsonl"
+    documents.write_text(
+        "\n".join(
+            _document_line(f"doc-{n}", countries)
+            for n, countries in enumerate([["VE", "RU"], ["US"], ["VE"]])
+        )
+    )
+    tested = await wirewatch("rules", "test", "countries:VE AND NOT countries:RU", str(documents))
+    assert tested.returncode == 0, tested.stderr
+    assert tested.stdout.splitlines() == ["doc-2"]
+
+    store = AlertStore(elasticsearch, settings.alerts, settings.index)
+    await store.setup()
+    now = datetime.now(UTC)
+    await store.create_many(
+        [
+            Alert(
+                id="a1",
+                rule_id=rule_id,
+                rule_name="Venezuela",
+                query="countries:VE",
+                article_id="doc-2",
+                story_id="doc-2",
+                title="Caracas talks",
+                url=None,
+                source="Test Wire",
+                published_at=now,
+                matched_at=now,
+            )
+        ]
+    )
+    await elasticsearch.indices.refresh(index=settings.alerts.alerts_index)
+    alerts = await wirewatch("alerts", "--json")
+    assert [json.loads(line)["article_id"] for line in alerts.stdout.splitlines()] == ["doc-2"]
+
+    removed = await wirewatch("rules", "rm", rule_id)
+    assert removed.returncode == 0, removed.stderr
+    missing = await wirewatch("rules", "rm", rule_id)
+    assert missing.returncode == 1
+    assert f"no rule has id {rule_id!r}" in missing.stderr
+
+
+def _document_line(document_id: str, countries: list[str]) -> str:
+    """An enriched document as `wirewatch enrich` prints it."""
+    article = Article.model_validate(
+        {
+            "id": document_id,
+            "title": "Talks",
+            "body": "Talks were held.",
+            "published_at": "2026-11-27T10:00:00Z",
+            "source": "Test Wire",
+        }
+    )
+    enriched = EnrichedArticle(article=article, language="en", countries=countries)
+    return build_document(enriched, None, datetime.now(UTC)).model_dump_json()
