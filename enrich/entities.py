@@ -50,6 +50,7 @@ _DESIGNATION = re.compile(
 )
 # GRAU-style indices ("9M723", "2S19") are weapons only with a cue next to them.
 _INDEX = re.compile(r"^\d[A-Z]{1,2}\d{1,4}[A-Z0-9]*$")
+_INDEX_BASE = re.compile(r"^\d[A-Z]{1,2}\d{1,4}")
 # The number after a spaced prefix: "Leopard 2A7", "Type 055", "Mirage 2000", "Rafale F4".
 _SPACED_NUMBER = re.compile(r"^(?:[A-Za-z]{0,3}\d[\w.+]*|[A-Z]{1,4}\d?)$")
 # An attached variant after a hyphen or slash ("Iskander-M", "Buk-M1-2", "F/A-18E/F").
@@ -62,8 +63,10 @@ _LEADING_DIGITS = re.compile(r"^\d+")
 _EQUIPMENT_WINDOW = 6
 _MILITARY_WINDOW = 3
 _INDEX_WINDOW = 2
-# How far a word that vetoes a designation ("Amazon said its MK30 drone") may be, in tokens.
-_VETO_WINDOW = 3
+# How far a word that vetoes any designation ("Ford F-150"), or one that needs context ("Amazon
+# said its MK30 drone"), may be, in tokens.
+_NEIGHBOUR_WINDOW = 2
+_MAKER_WINDOW = 3
 
 
 class Context(Enum):
@@ -103,12 +106,6 @@ def _is_one_word(form: str) -> bool:
     return form.replace("'", "").isalpha()
 
 
-@dataclass(frozen=True, slots=True)
-class _Designation:
-    canonical_prefix: str
-    family: Family
-
-
 class EntityRules:
     """Tags curated weapons and organisations before the statistical recogniser runs."""
 
@@ -142,9 +139,10 @@ class EntityRules:
             for form in entry.forms()
             if _is_one_word(form)
         )
-        self.any_number: dict[str, _Designation] = {}
-        self.numbered: dict[tuple[str, str], _Designation] = {}
-        self.spaced: dict[tuple[str, str], _Designation] = {}
+        # Families by upper-case prefix (and number, where only some numbers name weapons).
+        self.any_number: dict[str, Family] = {}
+        self.numbered: dict[tuple[str, str], Family] = {}
+        self.spaced: dict[tuple[str, str], Family] = {}
         for family in weapons.families:
             self._add_family(family)
         self.shapes = Matcher(nlp.vocab)
@@ -172,15 +170,14 @@ class EntityRules:
 
     def _add_family(self, family: Family) -> None:
         prefix = family.prefix.upper()
-        designation = _Designation(family.prefix, family)
         if family.joiner == " ":
             for number in family.numbers or ():
-                self.spaced[(prefix, number.upper())] = designation
+                self.spaced[(prefix, number.upper())] = family
         elif family.numbers is None:
-            self.any_number[prefix] = designation
+            self.any_number[prefix] = family
         else:
             for number in family.numbers:
-                self.numbered[(prefix, number.upper())] = designation
+                self.numbered[(prefix, number.upper())] = family
 
     def __call__(self, doc: Doc) -> Doc:
         candidates: list[Candidate] = []
@@ -240,7 +237,10 @@ class EntityRules:
         if _DASH.sub("-", text).lower() in self.negatives:
             return None
         if kind == "index":
-            return Candidate(start, end, WEAPON, text, Context.ADJACENT)
+            # A variant of a listed index ("2S19M2" of "2S19") needs no cue.
+            base = _INDEX_BASE.match(text)
+            listed = base is not None and base.group().lower() in self.listed
+            return Candidate(start, end, WEAPON, text, Context.NONE if listed else Context.ADJACENT)
         if kind == "spaced":
             return self._spaced(doc, start, end)
         match = _DESIGNATION.match(text)
@@ -248,19 +248,16 @@ class EntityRules:
             return None
         prefix, number, suffix = match["prefix"], match["number"], match["suffix"]
         singular = _singular(suffix)
-        designation = self.any_number.get(prefix.upper()) or self.numbered.get(
-            (prefix.upper(), number)
-        )
-        if designation is None:
+        family = self.any_number.get(prefix.upper()) or self.numbered.get((prefix.upper(), number))
+        if family is None:
             if not any(char.isupper() for char in prefix):
                 return None
             start, end = _extend(doc, start, end)
             name = _normalised(doc[start:end].text)
             return Candidate(start, end, WEAPON, name, Context.ADJACENT)
-        family = designation.family
         joiner = family.joiner if family.joiner != " " else ""
         suffix = singular.upper() if singular.islower() else singular
-        core = f"{designation.canonical_prefix}{joiner}{number}{_DASH.sub('-', suffix)}"
+        core = f"{family.prefix}{joiner}{number}{_DASH.sub('-', suffix)}"
         # Without its hyphen "C5" is as likely a car as an airlifter.
         needs_context = (
             family.context
@@ -268,7 +265,7 @@ class EntityRules:
             or (family.strict_case and prefix != family.prefix)
         )
         new_start, new_end = _extend(doc, start, end)
-        if self._beside(doc, new_start, new_end, self.neighbours):
+        if _beside(doc, new_start, new_end, self.neighbours, _NEIGHBOUR_WINDOW):
             return None
         name = (
             _normalised(doc[new_start:start].text_with_ws).replace(" ", "")
@@ -281,24 +278,19 @@ class EntityRules:
     def _spaced(self, doc: Doc, start: int, end: int) -> Candidate | None:
         prefix, number = doc[start].text, doc[start + 1].text
         digits = _LEADING_DIGITS.match(number)
-        designation = self.spaced.get((prefix.upper(), number.upper())) or (
+        family = self.spaced.get((prefix.upper(), number.upper())) or (
             self.spaced.get((prefix.upper(), digits.group())) if digits else None
         )
-        if designation is None:
+        if family is None:
             return None
         new_start, new_end = _extend(doc, start, end)
-        name = _normalised(f"{designation.canonical_prefix} {doc[start + 1 : new_end].text}")
-        context = Context.NEAR if designation.family.context else Context.NONE
+        name = _normalised(f"{family.prefix} {doc[start + 1 : new_end].text}")
+        context = Context.NEAR if family.context else Context.NONE
         return Candidate(new_start, new_end, WEAPON, name, context)
-
-    @staticmethod
-    def _beside(doc: Doc, start: int, end: int, words: frozenset[str]) -> bool:
-        around = [*doc[max(0, start - _VETO_WINDOW) : start], *doc[end : end + _VETO_WINDOW]]
-        return any(token.lower_ in words for token in around)
 
     def _fits(self, doc: Doc, candidate: Candidate) -> bool:
         start, end = candidate.start, candidate.end
-        if self._beside(doc, start, end, self.makers):
+        if _beside(doc, start, end, self.makers, _MAKER_WINDOW):
             return False
         if candidate.context is Context.ADJACENT:
             window = doc[max(0, start - 1) : start].text.lower().split() + [
@@ -311,6 +303,11 @@ class EntityRules:
             return True
         close = doc[max(0, start - _MILITARY_WINDOW) : end + _MILITARY_WINDOW]
         return any(token.lower_ in self.military and token.pos_ != "PROPN" for token in close)
+
+
+def _beside(doc: Doc, start: int, end: int, words: frozenset[str], window: int) -> bool:
+    around = [*doc[max(0, start - window) : start], *doc[end : end + window]]
+    return any(token.lower_ in words for token in around)
 
 
 def _singular(suffix: str) -> str:
