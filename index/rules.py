@@ -218,10 +218,17 @@ class RuleStore:
         if hits["total"]["value"] > self.max_rules:
             log.warning("more rules than loaded", total=hits["total"]["value"],
                         loaded=self.max_rules, setting="WIREWATCH_ALERTS__MAX_RULES")  # fmt: skip
-        return [
-            (Rule.model_validate(hit["_source"]), (hit["_primary_term"], hit["_seq_no"]))
-            for hit in hits["hits"]
-        ]
+        rules = []
+        for hit in hits["hits"]:
+            try:
+                rule = Rule.model_validate(hit["_source"])
+            except ValidationError as error:
+                # Written to the index by hand, or by another version: skip, do not stop.
+                log.warning("rule skipped: not a valid rule", rule_id=hit["_id"],
+                            index=self.index, error=str(error))  # fmt: skip
+                continue
+            rules.append((rule, (hit["_primary_term"], hit["_seq_no"])))
+        return rules
 
     async def remove(self, rule_id: str) -> None:
         """Deletes the rule; raises RuleNotFoundError if there is none."""
@@ -319,3 +326,6 @@ class RuleBook(AsyncResource):
             except IndexingError as error:
                 log.warning("rules reload failed; keeping the last good rules",
                             error=str(error), rules=len(self._rules))  # fmt: skip
+            except Exception:
+                # Whatever went wrong, rule changes must keep arriving once it is fixed.
+                log.exception("rules reload crashed; keeping the last good rules")

@@ -59,7 +59,7 @@ def slack_body(alert: Alert) -> dict[str, Any]:
         f"rule `{alert.rule_id}`"
     )
     return {
-        "text": f"wirewatch alert {alert.rule_name}: {alert.title}",
+        "text": f"wirewatch alert {_slack_escape(alert.rule_name)}: {title}",
         "blocks": [
             {
                 "type": "section",
@@ -184,6 +184,9 @@ class Deliverer(AsyncResource):
                 await self.recover()
             except WirewatchError as error:
                 log.warning("alert recovery pass failed; will try again", error=str(error))
+            except Exception:
+                # The next pass may succeed; a dead recovery task would strand alerts.
+                log.exception("alert recovery pass crashed; will try again")
             await asyncio.sleep(self.settings.recovery_interval_s)
 
     async def _work(self) -> None:

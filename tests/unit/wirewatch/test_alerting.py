@@ -26,8 +26,8 @@ def test_the_body_has_a_plain_text_fallback_and_blocks_linking_the_story() -> No
     body = slack_body(alert())
 
     assert (
-        body["text"]
-        == "wirewatch alert Arms <deals> & Venezuela: Russia & Venezuela sign <secret> pact"
+        body["text"] == "wirewatch alert Arms &lt;deals&gt; &amp; Venezuela: "
+        "Russia &amp; Venezuela sign &lt;secret&gt; pact"
     )
     section = body["blocks"][0]["text"]
     assert section["type"] == "mrkdwn"
