@@ -9,7 +9,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from contracts.errors import WirewatchError
 from contracts.lifecycle import AsyncResource
 from index.alerts import AlertStore
-from index.rules import RuleNotFoundError, RuleStore, parse_draft
+from index.errors import QueryError
+from index.rules import InvalidRuleError, RuleNotFoundError, RuleStore, parse_draft
 
 log = structlog.get_logger(__name__)
 
@@ -132,14 +133,18 @@ def _error(status: int, message: str) -> web.Response:
 
 
 def _answering_errors(handler: Handler) -> Handler:
-    """Turns wirewatch errors into JSON answers: 404 unknown rule, 503 retriable, else 400."""
+    """Turns wirewatch errors into JSON answers: 400 for a refused rule, 404 for an unknown
+    one, 503 when Elasticsearch is unreachable (retriable), 500 for other failures."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
+        except (InvalidRuleError, QueryError) as error:
+            return _error(400, str(error))
         except RuleNotFoundError as error:
             return _error(404, str(error))
         except WirewatchError as error:
-            return _error(503 if error.retriable else 400, str(error))
+            log.warning("rules API request failed", path=request.path, error=str(error))
+            return _error(503 if error.retriable else 500, str(error))
 
     return handle

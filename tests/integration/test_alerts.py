@@ -246,7 +246,7 @@ async def test_failing_and_slow_webhooks_never_stall_ingestion_and_record_failur
     assert len(webhook.bodies("/fail")) == 15
 
 
-async def test_a_rule_added_through_the_api_while_running_fires_without_restart(
+async def test_rules_added_and_removed_through_the_api_take_effect_without_restart(
     alerting: Settings, elasticsearch: AsyncElasticsearch, webhook: Webhook
 ) -> None:
     settings = alerting
@@ -283,7 +283,17 @@ async def test_a_rule_added_through_the_api_while_running_fires_without_restart(
                 assert removed.status == 204
             async with session.delete(f"{base}/rules/{rule['id']}") as again:
                 assert again.status == 404
-    assert webhook.received[0][0] == "/ok"
+
+            async def unloaded() -> bool:
+                return service.registry.get_sample_value("wirewatch_alert_rules") == 0
+
+            await eventually(unloaded, what="the running service to drop the removed rule")
+            await produce(settings, [article_line(2)])
+            await eventually(lambda: _committed(settings, 2), what="the next article committed")
+            async with session.post(f"{base}/rules", json={"name": "no query"}) as invalid:
+                assert invalid.status == 400
+                assert "query" in (await invalid.json())["error"]
+    assert [path for path, _ in webhook.received] == ["/ok"]
 
 
 async def test_an_unsupported_query_is_refused_with_what_is_unsupported(
