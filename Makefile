@@ -41,7 +41,9 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## make test: install from scratch, lint, type-check, run all tests on a stack of their own.
+## make test: install from scratch, lint, type-check, run all tests on a stack of their own,
+## then build the image and run it on that stack (about 10 minutes; IMAGE_TEST=0 leaves it out).
+IMAGE_TEST ?= 1
 test:
 	rm -f $(BIN)/.installed
 	$(MAKE) install
@@ -53,6 +55,7 @@ test:
 	trap '$(TEST_ENV) $(WIREWATCH) stack down --purge' EXIT; \
 	$(TEST_ENV) $(WIREWATCH) stack up || exit 1; \
 	$(TEST_ENV) CI=$${CI:-true} $(BIN)/pytest || status=1; \
+	if [[ "$(IMAGE_TEST)" == 1 ]]; then $(TEST_ENV) scripts/image-test.sh || status=1; fi; \
 	exit $$status
 
 ## make tools: what the deployment tests run (promtool, prometheus, docker-compose); apt-get as root.

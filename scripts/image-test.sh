@@ -111,10 +111,10 @@ echo "built in $build_s s; image size $size"
 
 # ---- the image's configuration ----
 say "checking the image configuration"
-buildah inspect --type image --format '{{json .Docker.Config}}' "$IMAGE" >"$WORK/config.json"
-"$PYTHON" - "$WORK/config.json" <<'EOF'
+buildah inspect --type image "$IMAGE" >"$WORK/image.json"
+"$PYTHON" - "$WORK/image.json" <<'EOF'
 import json, sys
-config = json.load(open(sys.argv[1]))
+config = json.load(open(sys.argv[1]))["Docker"]["config"]
 problems = []
 user = config.get("User") or ""
 if not user or user.split(":")[0] in ("root", "0"):
@@ -130,7 +130,7 @@ print(f"user {user}, entrypoint {config['Entrypoint']}, healthcheck {test[0]} on
 EOF
 
 CONTAINER=$(buildah from --quiet --name "$RUN_ID" "$IMAGE")
-user=$(buildah inspect --type image --format '{{.Docker.Config.User}}' "$IMAGE")
+user=$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["Docker"]["config"]["User"])' "$WORK/image.json")
 in_image() { buildah run --isolation chroot --user "$user" "$CONTAINER" -- "$@"; }
 
 # ---- enrich, offline ----
@@ -202,13 +202,31 @@ grep -qE '^wirewatch_articles_indexed_total [1-9]' "$WORK/metrics.txt" ||
     fail "/metrics does not count the indexed seed: $(grep articles_indexed "$WORK/metrics.txt")"
 echo "/healthz 200; /metrics: $(grep -E '^wirewatch_articles_indexed_total' "$WORK/metrics.txt")"
 
-# SIGTERM reaches the service (buildah forwards it), which stops cleanly: exit status 0.
-kill -TERM "$SERVICE_PID"
+# The service stops cleanly on SIGTERM: batch finished, offsets committed, exit status 0.
+# `buildah run` does not forward SIGTERM (it kills its child), so the signal goes to the service
+# process itself, found among the descendants of `buildah run` (chroot isolation shares PIDs).
+service_process() {
+    local pid=$1 child
+    # The Python interpreter, not buildah's chroot-exec helper (whose arguments look the same).
+    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qE '^\S*python[0-9.]* \S*/wirewatch run'; then
+        echo "$pid"
+        return
+    fi
+    for child in $(ps -o pid= --ppid "$pid"); do
+        service_process "$child"
+    done
+}
+target=$(service_process "$SERVICE_PID" | head -n1)
+[[ -n $target ]] || fail "could not find the service process under buildah run ($SERVICE_PID)"
+# Peak memory, to size the Kubernetes requests and limits.
+echo "service peak RSS: $(awk '/VmHWM/ {printf "%d MiB", $2 / 1024}' "/proc/$target/status")"
+kill -TERM "$target"
 status=0
 wait "$SERVICE_PID" || status=$?
 SERVICE_PID=""
 ((status == 0)) || fail "the service exited with $status after SIGTERM; log:
 $(tail -n 30 "$WORK/service.log")"
-echo "SIGTERM: the service stopped cleanly (exit 0)"
+grep -q '"stopped"' "$WORK/service.log" || fail "no 'stopped' in the service log after SIGTERM"
+echo "SIGTERM: the service finished, committed and stopped (exit 0)"
 
 say "passed: image $IMAGE, $size, built in $build_s s"
