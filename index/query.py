@@ -345,6 +345,14 @@ _OPERATIONS: dict[type[tree.Item], _Conj] = {
 _SYMBOLS = {"&&": _Conj.AND, "||": _Conj.OR}
 
 
+class _MultiTerm(tree.Item):  # type: ignore[misc]
+    """Consecutive bare terms that Lucene's parser hands to analysis as one text."""
+
+    def __init__(self, words: list[tree.Word]) -> None:
+        super().__init__(pos=words[0].pos, size=None)
+        self.words = words
+
+
 def _position(node: tree.Item) -> str:
     position = getattr(node, "pos", None)
     return f"at position {position}" if position is not None else "in the query"
@@ -414,8 +422,12 @@ class _Compiler:
     def query(self, node: tree.Item, field: str) -> Query | None:
         compiled: list[Query] = []
         occurs: list[str] = []
-        for conj, mod, operand in self.flatten(node):
-            query = self.clause(operand, field)
+        for conj, mod, operand in self.multi_terms(self.flatten(node)):
+            query = (
+                self.clause(operand, field)
+                if not isinstance(operand, _MultiTerm)
+                else self.multi_term(operand, field)
+            )
             # Lucene's addClause with the default operator OR: AND makes the clause before it
             # required unless it is prohibited; a clause the analyzer emptied is left out.
             if compiled and conj is _Conj.AND and occurs[-1] != "must_not":
@@ -438,6 +450,53 @@ class _Compiler:
             must=tuple(query for query, occur in pairs if occur == "must"),
             should=tuple(query for query, occur in pairs if occur == "should"),
             must_not=tuple(query for query, occur in pairs if occur == "must_not"),
+        )
+
+    def multi_terms(
+        self, items: list[tuple[_Conj, _Mod, tree.Item]]
+    ) -> list[tuple[_Conj, _Mod, tree.Item]]:
+        """Runs of bare terms joined into one clause, as Lucene's parser does when it does not
+        split on whitespace (Elasticsearch's query_string): `Vladimir Putin` is analyzed as one
+        text, so it is also one keyword value. A run starts after no conjunction and no
+        modifier; a term followed by AND or OR stays apart."""
+        joined: list[tuple[_Conj, _Mod, tree.Item]] = []
+        index = 0
+        while index < len(items):
+            conj, mod, operand = items[index]
+            end = index + 1
+            if conj is _Conj.NONE and mod is _Mod.NONE and self.bare_term(operand):
+                while (
+                    end < len(items)
+                    and items[end][0] is _Conj.NONE
+                    and items[end][1] is _Mod.NONE
+                    and self.bare_term(items[end][2])
+                    and (end + 1 >= len(items) or items[end + 1][0] is _Conj.NONE)
+                ):
+                    end += 1
+            if end - index > 1:
+                words = [item[2] for item in items[index:end]]
+                joined.append((conj, mod, _MultiTerm(words)))
+            else:
+                joined.append(items[index])
+            index = end
+        return joined
+
+    def bare_term(self, node: tree.Item) -> bool:
+        if not isinstance(node, tree.Word) or node.value in _SYMBOLS:
+            return False
+        chars = _unescaped(node.value)
+        return not any(char in "*?" and not escaped for char, escaped in chars)
+
+    def multi_term(self, run: "_MultiTerm", field: str) -> Query | None:
+        for word in run.words:
+            chars = self.check_word(word)
+            if chars and chars[0][0] in "<>":
+                raise _refuse(word, "a term starting with < or > after another term")
+        text = " ".join(unescape(word.value, word) for word in run.words)
+        if field == _EXISTS_FIELD:
+            return self.exists(run.words[0], text)
+        return self.per_field(
+            field, lambda known: self.term(known, text, run.words[0], quoted=False)
         )
 
     def flatten(self, node: tree.Item) -> list[tuple[_Conj, _Mod, tree.Item]]:
@@ -571,7 +630,8 @@ class _Compiler:
             index for index, (char, escaped) in enumerate(chars) if char in "*?" and not escaped
         ]
         if field == _EXISTS_FIELD:
-            return self.exists(node, unescape(node.value, node))
+            # `_exists_:x*` is a prefix query on a field named _exists_, which nothing has.
+            return MatchNone() if wild else self.exists(node, unescape(node.value, node))
         if wild:
             if len(chars) == 1 and chars[0][0] == "*":
                 return MatchAll() if field == _ALL_FIELDS else self.exists(node, field)

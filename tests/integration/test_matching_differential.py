@@ -31,6 +31,21 @@ QUERIES = 3000
 BATCH = 250
 
 WORDS = [
+    "“Russia’s",
+    "deal”",
+    "Ukraine’s",
+    "São",
+    "Paulo",
+    "naïve",
+    "Erdoğan",
+    "U.S.-made",
+    "S-400s",
+    "1,200",
+    "Nov.",
+    "AND",
+    "or",
+    "TO",
+    "missile*",
     "Russia",
     "India",
     "S-400",
@@ -261,7 +276,28 @@ class Queries:
 
     def atom(self, depth: int) -> str:
         rng = self.rng
-        kind = rng.randrange(17)
+        kind = rng.randrange(21)
+        if kind == 17:
+            field = rng.choice(["\\*", "deals.\\*", "topic_details.\\*", "*"])
+            value = rng.choice([*WEAPONS, *COUNTRIES, "russia", "5"])
+            return f"{field}:{rng.choice([quote(value), escape(value)])}"
+        if kind == 18:
+            field = rng.choice(["title.keyword", "source", "url"])
+            return f"{field}:{rng.choice('[{')}{quote(self.text_value())} TO *]"
+        if kind == 19:
+            return rng.choice(
+                [
+                    f"deals.value.amount:>{rng.choice(['1000000000', '1e9', '4e8'])}",
+                    f'deals.stage:signed AND deals.weapon:"{rng.choice(WEAPONS)}"',
+                    f"title:{escape(self.word().lower()[:4])}*",
+                    f"body:({escape(self.word())} AND {quote(self.text_value())})",
+                    f"NOT language:{rng.choice(['en', 'fr'])}",
+                    f"countries:({rng.choice(COUNTRIES)} OR {rng.choice(COUNTRIES)})",
+                    f"title:(+{escape(self.word())} -{escape(self.word())})",
+                ]
+            )
+        if kind == 20:
+            return rng.choice(["*", "title:*", "deals.sentence:*", "NOT *", "*:*", "_exists_:*"])
         if kind == 0:
             field = rng.choice(list(KEYWORD_FIELDS))
             value = rng.choice(KEYWORD_FIELDS[field])
@@ -270,7 +306,9 @@ class Queries:
             field = rng.choice(TEXT_FIELDS)
             return f"{field}:{escape(self.word())}"
         if kind == 2:
-            return escape(self.word())
+            if rng.random() < 0.3:
+                return " ".join(escape(part) for part in rng.choice(PERSONS).split())
+            return " ".join(escape(self.word()) for _ in range(rng.choice([1, 1, 2, 3])))
         if kind == 3:
             field = rng.choice([*TEXT_FIELDS, "", "", "title.keyword"])
             value = self.text_value()

@@ -179,6 +179,24 @@ class TestConstructs:
         assert matches("countries:VE OR countries:RU AND topics:arms_deal")
         assert not matches("countries:RU OR countries:VE AND topics:arms_deal")
 
+    def test_bare_terms_in_a_row_are_analyzed_as_one_text(self) -> None:
+        # Elasticsearch does not split on whitespace: the run is one keyword value too.
+        source = doc(persons=["Vladimir Putin"])
+        assert matches("Vladimir Putin", source)
+        assert matches("persons:(Vladimir Putin)", source)
+        assert not matches("persons:(Vladimir OR Putin)", source)
+        # A number in a run is no longer a number: `5 7` matches neither quantity.
+        assert matches("5", source)
+        assert not matches("deals.quantity:(5 7)", source)
+        # A term before AND, or after a conjunction, stays apart.
+        assert matches("countries:VE OR Vladimir AND Putin", doc(persons=["Vladimir", "Putin"]))
+
+    def test_exists_with_a_wildcard_is_a_prefix_on_no_field(self) -> None:
+        assert not matches("_exists_:*")
+        assert not matches("_exists_:kafka*")
+        assert matches("_exists_:kafka")
+        assert matches("_exists_:deals.\\*")
+
     def test_emptied_clauses_are_left_out(self) -> None:
         assert matches('title:"!!!" AND countries:RU')
         assert not matches('NOT title:"!!!"')
