@@ -43,10 +43,10 @@ CLEANUP_COMPONENT = "wirewatch_entity_cleanup"
 
 _DASHES = "-‐‑‒–—"
 _DASH = re.compile(f"[{_DASHES}]")
-# One token such as "Su-35S", "MiG-29s", "F16", "Il-76MD-90A", "M777" or "Shahed-136".
+# One token such as "Su-35S", "MiG-29s", "F16", "Il-76MD-90A", "M777", "M51.3", "Shahed-136".
 _DESIGNATION = re.compile(
     rf"^(?P<prefix>[A-Za-z]{{1,12}})(?P<dash>[{_DASHES}]?)(?P<number>\d{{1,5}})"
-    rf"(?P<suffix>(?:[A-Za-z0-9+]|[{_DASHES}](?=[A-Za-z0-9])){{0,12}})$"
+    rf"(?P<suffix>(?:[A-Za-z0-9+]|[{_DASHES}](?=[A-Za-z0-9])){{0,12}}(?:\.\d{{1,2}})?)$"
 )
 # GRAU-style indices ("9M723", "2S19") are weapons only with a cue next to them.
 _INDEX = re.compile(r"^\d[A-Z]{1,2}\d{1,4}[A-Z0-9]*$")
@@ -148,6 +148,10 @@ class EntityRules:
         self.shapes = Matcher(nlp.vocab)
         self.shapes.add("designation", [[{"TEXT": {"REGEX": _DESIGNATION.pattern}}]])
         self.shapes.add("index", [[{"TEXT": {"REGEX": _INDEX.pattern}}]])
+        # "USS Gerald R. Ford", "HMS Prince of Wales": the longest run of capitalised words wins.
+        ship = {"ORTH": {"IN": sorted(weapons.ship_prefixes)}}
+        name: dict[str, object] = {"IS_TITLE": True, "OP": "+"}
+        self.shapes.add("ship", [[ship, name], [ship, name, {"LOWER": "of"}, name]])
         spaced_prefixes = sorted({prefix.lower() for prefix, _ in self.spaced})
         self.shapes.add(
             "spaced",
@@ -243,6 +247,8 @@ class EntityRules:
             return Candidate(start, end, WEAPON, text, Context.NONE if listed else Context.ADJACENT)
         if kind == "spaced":
             return self._spaced(doc, start, end)
+        if kind == "ship":
+            return Candidate(start, end, WEAPON, _normalised(text), Context.NONE)
         match = _DESIGNATION.match(text)
         if match is None:  # the Matcher and this module share the pattern
             return None

@@ -89,6 +89,7 @@ class WeaponData(_Data):
 
     cues: Cues
     negatives: Negatives
+    ship_prefixes: frozenset[Text] = frozenset()
     families: list[Family]
     weapons: list[Named]
 

@@ -182,3 +182,9 @@ def test_a_name_in_the_headline_stays(nlp: Language) -> None:
 
     assert "Saudi Arabia" in before
     assert {ent.text for ent in doc.ents if ent.end_char <= len(title)} == before
+
+
+def test_a_warship_is_named_by_its_prefix(nlp: Language) -> None:
+    text = "The USS Gerald R. Ford and HMS Prince of Wales sailed into the Mediterranean."
+
+    assert weapons(nlp, text) == ["USS Gerald R. Ford", "HMS Prince of Wales"]

@@ -116,6 +116,8 @@ def test_non_english_articles_get_no_entities(enricher: Enricher) -> None:
     assert enriched.entities == []
     assert enriched.persons == []
     assert enriched.countries == []
+    assert enriched.topics == []
+    assert enriched.weapons == []
 
 
 def test_a_regional_english_tag_is_english(enricher: Enricher) -> None:
