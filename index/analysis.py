@@ -127,10 +127,15 @@ def positions(values: Sequence[str]) -> dict[str, list[int]]:
 
     Lucene adds the position increment gap after each value, so a phrase cannot join the end
     of one value to the start of the next unless its slop reaches the gap."""
+    return token_positions([analyze(value) for value in values])
+
+
+def token_positions(analyzed: Sequence[Sequence[str]]) -> dict[str, list[int]]:
+    """Token -> positions, from the tokens of each value of a multi-valued text field."""
     found: dict[str, list[int]] = {}
     position = -1
-    for value in values:
-        for token in analyze(value):
+    for tokens in analyzed:
+        for token in tokens:
             position += 1
             found.setdefault(token, []).append(position)
         position += POSITION_INCREMENT_GAP

@@ -3,12 +3,12 @@
 import math
 import re
 import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from index.analysis import analyze, positions
+from index.analysis import analyze, token_positions
 from index.dates import parse_date
 
 
@@ -148,10 +148,20 @@ class Document:
         self.catalog = catalog
         self._raw: dict[str, list[Any]] = {}
         self._terms: dict[str, frozenset[str]] = {}
+        self._tokens: dict[str, list[list[str]]] = {}
         self._positions: dict[str, dict[str, list[int]]] = {}
         self._numbers: dict[str, list[float | int]] = {}
         self._dates: dict[str, list[int]] = {}
         self._keys: frozenset[tuple[str, str]] | None = None
+        self._now_millis: int | None = None
+        self.memo: dict[tuple[Any, ...], bool] = {}
+        """Answers of sub-queries that many rules share, for this document."""
+
+    def now_millis(self, clock: Callable[[], float]) -> int:
+        """`now` for date math on this document: read from `clock` once, then kept."""
+        if self._now_millis is None:
+            self._now_millis = int(clock() * 1000)
+        return self._now_millis
 
     def raw(self, known: Field) -> list[Any]:
         """The field's non-null values in `_source`, arrays and objects flattened."""
@@ -170,14 +180,20 @@ class Document:
             if limit is None or len(text) <= limit
         ]
 
+    def tokens(self, known: Field) -> list[list[str]]:
+        """The tokens of each value of a text field, analyzed once."""
+        found = self._tokens.get(known.name)
+        if found is None:
+            found = [analyze(_string(value)) for value in self.raw(known)]
+            self._tokens[known.name] = found
+        return found
+
     def terms(self, known: Field) -> frozenset[str]:
         """The indexed terms of a text or keyword field."""
         found = self._terms.get(known.name)
         if found is None:
             if known.kind is Kind.TEXT:
-                found = frozenset(
-                    token for value in self.raw(known) for token in analyze(_string(value))
-                )
+                found = frozenset(token for tokens in self.tokens(known) for token in tokens)
             else:
                 found = frozenset(self.strings(known))
             self._terms[known.name] = found
@@ -198,7 +214,7 @@ class Document:
         """Token -> positions in a text field, values apart by the position increment gap."""
         found = self._positions.get(known.name)
         if found is None:
-            found = positions([_string(value) for value in self.raw(known)])
+            found = token_positions(self.tokens(known))
             self._positions[known.name] = found
         return found
 

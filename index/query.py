@@ -81,15 +81,19 @@ class Bool(Query):
     must_not: tuple[Query, ...] = ()
 
     def matches(self, document: Document) -> bool:
-        if not all(query.matches(document) for query in self.must):
-            return False
-        if any(query.matches(document) for query in self.must_not):
-            return False
+        # Loops rather than all()/any() over generators: this runs for every candidate rule.
+        for query in self.must:
+            if not query.matches(document):
+                return False
+        for query in self.must_not:
+            if query.matches(document):
+                return False
         if self.must:
             return True
-        if self.should:
-            return any(query.matches(document) for query in self.should)
-        return bool(self.must_not)
+        for query in self.should:
+            if query.matches(document):
+                return True
+        return not self.should and bool(self.must_not)
 
     def required(self) -> frozenset[Key] | None:
         if self.must:
@@ -266,9 +270,11 @@ class DateRange(Query):
                 now_offset(upper) if upper is not None else 0,
             )
 
-    def bounds(self) -> tuple[int | None, int | None] | None:
-        """The bounds in epoch milliseconds (None: open), or None if one does not parse."""
-        now = int(self.clock() * 1000)
+    def bounds(self, now: int | None = None) -> tuple[int | None, int | None] | None:
+        """The bounds in epoch milliseconds (None: open), or None if one does not parse;
+        `now` in epoch milliseconds defaults to the clock's."""
+        if now is None:
+            now = int(self.clock() * 1000)
         lower_offset, upper_offset = self.offsets
         lower = upper = None
         if lower_offset is not None and upper_offset is not None:
@@ -292,9 +298,19 @@ class DateRange(Query):
         return lower, upper
 
     def matches(self, document: Document) -> bool:
-        bounds = self.fixed
-        if self.dynamic:
-            bounds = self.bounds()
+        if not self.dynamic:
+            return self.within(self.fixed, document)
+        # Like Elasticsearch within one request, `now` is read once per document, and rules
+        # that share a range (`published_at:>now-1d`) share its answer.
+        key = (self.field.name, self.lower, self.upper, self.include_lower, self.include_upper)
+        found = document.memo.get(key)
+        if found is None:
+            found = self.within(self.bounds(document.now_millis(self.clock)), document)
+            document.memo[key] = found
+        return found
+
+    def within(self, bounds: tuple[int | None, int | None] | None, document: Document) -> bool:
+        """Whether one of the document's dates lies within `bounds`."""
         if bounds is None:
             return False
         lower, upper = bounds
