@@ -166,9 +166,14 @@ def load_taxonomy(path: Path) -> Taxonomy:
         ) from error
     if not isinstance(raw, dict):
         raise TaxonomyError(f"the topic file {path} must hold a mapping with 'topics'")
-    lexicons = raw.get("lexicons") or {}
     try:
-        return Taxonomy.model_validate(raw, context={"lexicons": lexicons})
+        lexicons = _resolved(raw.get("lexicons") or {})
+    except (TypeError, ValueError) as error:
+        raise TaxonomyError(f"the topic file {path} is not valid: {error}") from error
+    try:
+        return Taxonomy.model_validate(
+            {**raw, "lexicons": lexicons}, context={"lexicons": lexicons}
+        )
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in detail['loc'])}: {detail['msg']}"
@@ -178,6 +183,31 @@ def load_taxonomy(path: Path) -> Taxonomy:
             f"the topic file {path} is not valid: {problems}. Fix it (its header "
             "describes the format)."
         ) from error
+
+
+def _resolved(lexicons: object) -> dict[str, list[str]]:
+    """The lexicons with the "$name" entries inside them replaced by that lexicon's words."""
+    if not isinstance(lexicons, dict):
+        raise TypeError("lexicons: must map names to lists of words")
+    done: dict[str, list[str]] = {}
+
+    def resolve(name: str, path: tuple[str, ...]) -> list[str]:
+        if name in done:
+            return done[name]
+        if name not in lexicons:
+            raise ValueError(f"lexicons.{path[-1]}: unknown lexicon '${name}'")
+        if name in path:
+            raise ValueError(f"lexicons.{name}: refers to itself through {' > '.join(path)}")
+        words: list[str] = []
+        for word in lexicons[name] or []:
+            if isinstance(word, str) and word.startswith("$"):
+                words.extend(resolve(word[1:], (*path, name)))
+            else:
+                words.append(word)
+        done[name] = words
+        return words
+
+    return {name: resolve(name, ()) for name in lexicons}
 
 
 # Lemmas of proper nouns keep their case ("Army", "ICBM"): a lemma test matches any of these.

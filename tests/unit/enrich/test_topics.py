@@ -80,6 +80,8 @@ def test_each_topic_is_found_in_plain_wire_copy(
         "Crowds watched tanks of tropical fish at the new aquarium.",
         "The cyclist was sanctioned for doping and stripped of her title.",
         "The team deployed a new version of its app to millions of users.",
+        "Airbus remains VietJet's largest supplier, with more than 100 A321neo jets on order.",
+        "NATO ships sailed past the island, where the alliance will meet next year.",
     ],
 )
 def test_look_alike_senses_get_no_topic(tagger: TopicTagger, nlp: Language, text: str) -> None:
@@ -141,6 +143,18 @@ def test_a_new_topic_is_a_change_to_the_file_only(tmp_path: Path, nlp: Language)
     assert tagger.labels(two_cues) == ["naval_blockade"]
 
 
+def test_lexicons_may_include_other_lexicons(tmp_path: Path, nlp: Language) -> None:
+    text = BLOCKADE.replace(
+        "blockade_nouns: [blockade, quarantine]",
+        "closures: [quarantine]\n  blockade_nouns: [blockade, $closures]",
+    )
+    tagger = TopicTagger.from_file(write(tmp_path / "topics.yaml", text), nlp.vocab)
+
+    assert tagger.labels(tagger.tag(nlp("Ships enforced a naval quarantine of the island."))) == [
+        "naval_blockade"
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
@@ -148,6 +162,7 @@ def test_a_new_topic_is_a_change_to_the_file_only(tmp_path: Path, nlp: Language)
         (BLOCKADE.replace("weight: 0.6", "weight: 2", 1), "less than or equal to 1"),
         (BLOCKADE.replace("trees:", "treez:"), "treez"),
         ("topics: [", "cannot read the topic file"),
+        (BLOCKADE.replace("[blockade, quarantine]", "[blockade, $blockade_nouns]"), "itself"),
     ],
 )
 def test_an_invalid_taxonomy_says_what_is_wrong(tmp_path: Path, text: str, problem: str) -> None:
