@@ -20,7 +20,7 @@ from pathlib import Path
 
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 from enrich.facets import canonical_name
@@ -303,12 +303,16 @@ class EntityRules:
                 token.lower_ for token in doc[end : end + _INDEX_WINDOW]
             ]
             return any(word in self.equipment for word in window)
-        # A cue is a common noun or adjective: "the Jets" next to "the Patriots" is a team.
         near = doc[max(0, start - _EQUIPMENT_WINDOW) : end + _EQUIPMENT_WINDOW]
-        if any(token.lower_ in self.equipment and token.pos_ != "PROPN" for token in near):
+        if any(token.lower_ in self.equipment and _is_cue(token) for token in near):
             return True
         close = doc[max(0, start - _MILITARY_WINDOW) : end + _MILITARY_WINDOW]
-        return any(token.lower_ in self.military and token.pos_ != "PROPN" for token in close)
+        return any(token.lower_ in self.military and _is_cue(token) for token in close)
+
+
+def _is_cue(token: Token) -> bool:
+    # A cue is a common word or an acronym ("RAF"): "the Jets" next to "the Patriots" is a team.
+    return not (token.pos_ == "PROPN" and token.is_title)
 
 
 def _beside(doc: Doc, start: int, end: int, words: frozenset[str], window: int) -> bool:

@@ -188,3 +188,17 @@ def test_a_warship_is_named_by_its_prefix(nlp: Language) -> None:
     text = "The USS Gerald R. Ford and HMS Prince of Wales sailed into the Mediterranean."
 
     assert weapons(nlp, text) == ["USS Gerald R. Ford", "HMS Prince of Wales"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Milan's defence held firm as Ajax bought a new striker.",
+        "The startup deployed Mistral models across its cloud.",
+        "Archer launched its air taxi service in Abu Dhabi.",
+    ],
+)
+def test_sport_and_business_words_do_not_confirm_an_ambiguous_name(
+    nlp: Language, text: str
+) -> None:
+    assert weapons(nlp, text) == []
