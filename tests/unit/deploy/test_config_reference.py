@@ -4,8 +4,10 @@ from pathlib import Path
 
 import pytest
 from pydantic import BaseModel, Field, SecretStr
+from typer.testing import CliRunner
 
 from wirewatch import reference
+from wirewatch.cli import app
 
 README = Path(__file__).parents[3] / "README.md"
 
@@ -48,3 +50,9 @@ def test_splice_replaces_only_the_marked_section() -> None:
     assert reference.embedded(spliced) == "new\n"
     with pytest.raises(ValueError, match=r"no .* section"):
         reference.splice("no markers", "x")
+
+
+def test_the_cli_prints_the_reference() -> None:
+    result = CliRunner().invoke(app, ["config", "reference"])
+    assert result.exit_code == 0
+    assert result.output == reference.render()
