@@ -139,7 +139,13 @@ async def ensure_index(client: AsyncElasticsearch, name: str, mappings: dict[str
     try:
         if await client.indices.exists(index=name):
             return
-        await client.indices.create(index=name, mappings=mappings, settings={"number_of_shards": 1})
+        # Small indices: one shard, and a replica only where a second node can hold it, so a
+        # single-node cluster stays green.
+        await client.indices.create(
+            index=name,
+            mappings=mappings,
+            settings={"number_of_shards": 1, "auto_expand_replicas": "0-1"},
+        )
         log.info("index created", index=name)
     except BadRequestError as error:
         if error.error != "resource_already_exists_exception":
