@@ -12,7 +12,6 @@ import types
 from pathlib import Path, PurePath
 from typing import Any, Literal, Union, get_args, get_origin
 
-import annotated_types
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
@@ -107,7 +106,7 @@ def _type_of(field: FieldInfo) -> str:
     for constraint in field.metadata:
         for attribute, symbol in (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤")):
             value = getattr(constraint, attribute, None)
-            if isinstance(constraint, annotated_types.BaseMetadata) and value is not None:
+            if value is not None:
                 bounds.append(f"{symbol} {value}")
     return text + (f" ({', '.join(bounds)})" if bounds else "")
 
