@@ -45,10 +45,9 @@ class RuleMatcher:
         found = set(self._always)
         by_key = self._by_key
         keys = document.keys()
-        for key in keys:
-            hits = by_key.get(key)
-            if hits is not None:
-                found.update(hits)
+        # The keys both sides have, found by C-level set intersection.
+        for key in by_key.keys() & keys:
+            found.update(by_key[key])
         rules = self._rules
         return sorted(index for index in found if rules[index][2] <= keys)
 
@@ -61,7 +60,7 @@ class RuleMatcher:
         return [
             rules[index][0]
             for index in self.candidates(document)
-            if rules[index][1].matches_document(document)
+            if rules[index][1].root.matches(document)
         ]
 
 

@@ -262,6 +262,7 @@ class DateRange(Query):
             bound is not None and bound.startswith("now") for bound in (lower, upper)
         )
         self.offsets: tuple[int | None, int | None] = (None, None)
+        self.key = ("date", field.name, lower, upper, include_lower, include_upper)
         self.fixed = None if self.dynamic else self.bounds()
         # `now-7d` and the like are now plus a constant: no parsing at match time.
         if self.dynamic:
@@ -302,11 +303,10 @@ class DateRange(Query):
             return self.within(self.fixed, document)
         # Like Elasticsearch within one request, `now` is read once per document, and rules
         # that share a range (`published_at:>now-1d`) share its answer.
-        key = (self.field.name, self.lower, self.upper, self.include_lower, self.include_upper)
-        found = document.memo.get(key)
+        found = document.memo.get(self.key)
         if found is None:
             found = self.within(self.bounds(document.now_millis(self.clock)), document)
-            document.memo[key] = found
+            document.memo[self.key] = found
         return found
 
     def within(self, bounds: tuple[int | None, int | None] | None, document: Document) -> bool:
@@ -433,6 +433,8 @@ class _Compiler:
     def __init__(self, catalog: Catalog, clock: Clock) -> None:
         self.catalog = catalog
         self.clock = clock
+        # Whether the leaf being compiled names one field (else a pattern or all fields).
+        self.one_field = True
 
     # Lucene's Query production: clauses joined by conjunctions, each with a modifier.
     def query(self, node: tree.Item, field: str) -> Query | None:
@@ -620,6 +622,7 @@ class _Compiler:
         known = self.fields(field)
         if known is None:
             return MatchNone()
+        self.one_field = "*" not in field
         queries = [query for query in (build(one) for one in known) if query is not None]
         if not queries:
             return None
@@ -721,7 +724,9 @@ class _Compiler:
         # A date Elasticsearch reads but this parser does not would silently match nothing.
         if parse_bound(text, round_up=False, now_millis=0) is not None:
             return
-        if is_date_math(text) or re.match(r"\d{4}-", text):
+        # Over many fields (a bare term, a field pattern) a date-like word such as "2024-25" is
+        # more likely text; Elasticsearch too then reads it as no date, leniently.
+        if self.one_field and (is_date_math(text) or re.match(r"\d{4}-", text)):
             raise _refuse(node, f"the date {text!r} on {known.name} is not in a supported format")
 
     def number_range(

@@ -246,6 +246,12 @@ class TestRefusals:
             compile_query(query)
         assert isinstance(raised.value, QueryError)
 
+    def test_a_date_like_word_over_many_fields_is_not_refused(self) -> None:
+        # "2024-25" is no date to Elasticsearch either; on all fields it still matches text.
+        assert matches("2024-25", doc(title="The 2024-25 budget"))
+        with pytest.raises(UnsupportedQueryError, match="not in a supported format"):
+            compile_query("published_at:2024-25")
+
     def test_message_has_the_position(self) -> None:
         with pytest.raises(UnsupportedQueryError, match="position 19"):
             compile_query("countries:VE title:russia~")
