@@ -358,7 +358,8 @@ class EntityCleanup:
     """Relabels one-word ORG/GPE mentions that are the surname of a PERSON in the same doc."""
 
     def __call__(self, doc: Doc) -> Doc:
-        surnames = {ent[-1].lower_ for ent in doc.ents if ent.label_ == PERSON and len(ent) > 1}
+        # As written: "UN" is not the "Un" of "Kim Jong Un".
+        surnames = {ent[-1].text for ent in doc.ents if ent.label_ == PERSON and len(ent) > 1}
         if not surnames:
             return doc
         changed = False
@@ -367,7 +368,7 @@ class EntityCleanup:
             if (
                 ent.label_ in ("ORG", "GPE", "NORP")
                 and not ent.id_
-                and _without_possessive(ent).lower() in surnames
+                and _without_possessive(ent) in surnames
             ):
                 ents[i] = Span(doc, ent.start, ent.end, label=PERSON)
                 changed = True

@@ -202,3 +202,9 @@ def test_sport_and_business_words_do_not_confirm_an_ambiguous_name(
     nlp: Language, text: str
 ) -> None:
     assert weapons(nlp, text) == []
+
+
+def test_an_organisation_spelled_like_a_surname_in_another_case_stays(nlp: Language) -> None:
+    found = labelled(nlp, "Kim Jong Un rejected the UN resolution on Monday.")
+
+    assert found.get("UN") == "ORG"
