@@ -161,7 +161,7 @@ def _deal(sentence: Span, trigger: Token, weapon: Token, entity: Span | None) ->
         supplier=supplier,
         recipient=recipient,
         weapon=canonical_name(entity.text) if entity is not None else _phrase(weapon),
-        quantity=_quantity(weapon),
+        quantity=_quantity(weapon, entity),
         value=_money(sentence),
         stage=_stage(trigger),
         sentence=" ".join(sentence.text.split()),
@@ -200,8 +200,11 @@ def _only_punct_between(child: Token, start: int) -> bool:
     return all(token.is_punct for token in child.doc[child.i + 1 : start])
 
 
-def _quantity(weapon: Token) -> int | None:
+def _quantity(weapon: Token, entity: Span | None) -> int | None:
     for child in weapon.children:
+        # The number in a designation ("Leopard 1 tanks") is not a count.
+        if entity is not None and entity.start <= child.i < entity.end:
+            continue
         if child.dep_ == "nummod" and (child.like_num or child.ent_type_ == "CARDINAL"):
             return _number(child)
     return None

@@ -3,6 +3,7 @@
 import pytest
 import spacy
 from spacy.language import Language
+from spacy.tokens import Span
 
 from contracts.models import ArmsDeal, Money
 from enrich.deals import extract_deals, parse_money
@@ -60,6 +61,18 @@ def test_talks_are_a_proposed_deal(nlp: Language) -> None:
 
     assert deal.recipient == "Saudi Arabia"
     assert deal.stage == "proposed"
+
+
+def test_a_designation_number_is_not_a_quantity(nlp: Language) -> None:
+    doc = nlp("Kyiv has received the first Leopard 1 tanks, a ministry spokesman said.")
+    # The WEAPON entity comes from the entity rules in the full pipeline; mark it here.
+    doc.set_ents([Span(doc, 5, 7, label="WEAPON")], default="unmodified")
+
+    (deal,) = extract_deals(doc)
+
+    assert deal.weapon == "Leopard 1"
+    assert deal.quantity is None
+    assert deal.stage == "delivered"
 
 
 def test_what_the_text_does_not_state_stays_empty(nlp: Language) -> None:
