@@ -199,6 +199,13 @@ class Document:
             self._terms[known.name] = found
         return found
 
+    def terms_of(self, name: str) -> frozenset[str]:
+        """The indexed terms of the text or keyword field with this name."""
+        found = self._terms.get(name)
+        if found is None:
+            found = self.terms(self.catalog.fields[name])
+        return found
+
     def keys(self) -> frozenset[tuple[str, str]]:
         """Every (field name, indexed term) of the document's text and keyword fields."""
         if self._keys is None:

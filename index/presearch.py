@@ -17,22 +17,23 @@ class RuleMatcher:
     """The rules (id, compiled query) a document matches, evaluated through presearch."""
 
     def __init__(self, rules: Iterable[tuple[str, CompiledQuery]]) -> None:
-        # Per rule: its id, its query, and the keys a matching document has all of.
-        self._rules: list[tuple[str, CompiledQuery, frozenset[Key]]] = []
-        self._by_key: dict[Key, list[int]] = {}
+        # Per rule: its id, its query, and per field the terms a matching document has all of.
+        self._rules: list[tuple[str, CompiledQuery, tuple[tuple[str, frozenset[str]], ...]]] = []
+        # Field name -> term -> the rules indexed under that (field, term).
+        self._by_field: dict[str, dict[str, list[int]]] = {}
         self._always: list[int] = []
         catalogs: dict[int, Catalog] = {}
         for rule_id, query in rules:
             index = len(self._rules)
             catalogs.setdefault(id(query.catalog), query.catalog)
             every = query.required_all()
-            self._rules.append((rule_id, query, every))
+            self._rules.append((rule_id, query, _by_field(every)))
             keys = frozenset({_best(every, query.catalog)}) if every else query.required()
             if keys is None:
                 self._always.append(index)
                 continue
-            for key in keys:
-                self._by_key.setdefault(key, []).append(index)
+            for name, term in keys:
+                self._by_field.setdefault(name, {}).setdefault(term, []).append(index)
         if len(catalogs) > 1:
             raise ValueError("all rules of a RuleMatcher must be compiled against one mapping")
         self._catalog = next(iter(catalogs.values()), None)
@@ -43,13 +44,16 @@ class RuleMatcher:
     def candidates(self, document: Document) -> list[int]:
         """Indexes of the rules that may match `document`, in the order rules were given."""
         found = set(self._always)
-        by_key = self._by_key
-        keys = document.keys()
-        # The keys both sides have, found by C-level set intersection.
-        for key in by_key.keys() & keys:
-            found.update(by_key[key])
+        for name, by_term in self._by_field.items():
+            # The terms both sides have, found by C-level set intersection.
+            for term in by_term.keys() & document.terms_of(name):
+                found.update(by_term[term])
         rules = self._rules
-        return sorted(index for index in found if rules[index][2] <= keys)
+        return sorted(
+            index
+            for index in found
+            if all(terms <= document.terms_of(name) for name, terms in rules[index][2])
+        )
 
     def match(self, source: Mapping[str, Any]) -> list[str]:
         """The ids of the rules whose query matches the document with this `_source`."""
@@ -62,6 +66,13 @@ class RuleMatcher:
             for index in self.candidates(document)
             if rules[index][1].root.matches(document)
         ]
+
+
+def _by_field(keys: frozenset[Key]) -> tuple[tuple[str, frozenset[str]], ...]:
+    grouped: dict[str, set[str]] = {}
+    for name, term in keys:
+        grouped.setdefault(name, set()).add(term)
+    return tuple((name, frozenset(terms)) for name, terms in grouped.items())
 
 
 def _best(keys: frozenset[Key], catalog: Catalog) -> Key:

@@ -122,9 +122,22 @@ class Terms(Query):
     """Any of some indexed terms: tokens of text fields, whole values of keyword fields."""
 
     keys: frozenset[Key]
+    by_field: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    def __post_init__(self) -> None:
+        grouped: dict[str, set[str]] = {}
+        for name, term in self.keys:
+            grouped.setdefault(name, set()).add(term)
+        by_field = tuple((name, frozenset(terms)) for name, terms in grouped.items())
+        object.__setattr__(self, "by_field", by_field)
 
     def matches(self, document: Document) -> bool:
-        return not self.keys.isdisjoint(document.keys())
+        # Field by field, so that only the fields a rule names are ever analyzed; a loop, not
+        # any() over a generator, as this runs for most candidate rules.
+        for name, terms in self.by_field:  # noqa: SIM110
+            if not terms.isdisjoint(document.terms_of(name)):
+                return True
+        return False
 
     def required(self) -> frozenset[Key] | None:
         return self.keys
