@@ -10,6 +10,7 @@ from typing import Any
 
 from index.analysis import analyze, token_positions
 from index.dates import parse_date
+from index.errors import IndexingError
 
 
 class Kind(Enum):
@@ -53,7 +54,7 @@ class Field:
         return self.kind in _NUMERIC_KINDS
 
 
-class UnsupportedMappingError(ValueError):
+class UnsupportedMappingError(IndexingError):
     """A mapping with a field type or analyzer that the matcher does not emulate."""
 
 

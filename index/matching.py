@@ -6,7 +6,26 @@ only the rules whose required terms the document has (presearch).
 """
 
 from index.errors import UnsupportedQueryError
+from index.fields import Catalog, UnsupportedMappingError
 from index.presearch import RuleMatcher
 from index.query import CompiledQuery, compile_query
+from index.template import mappings
 
-__all__ = ["CompiledQuery", "RuleMatcher", "UnsupportedQueryError", "compile_query"]
+
+def catalog(text_analyzer: str = "standard") -> Catalog:
+    """The fields of wirewatch's index mapping with this text analyzer, for `compile_query`.
+
+    Raises UnsupportedMappingError for an analyzer the matcher does not emulate (only
+    'standard' is): rules would then not match as Elasticsearch does."""
+    return Catalog.from_mapping(mappings(text_analyzer))
+
+
+__all__ = [
+    "Catalog",
+    "CompiledQuery",
+    "RuleMatcher",
+    "UnsupportedMappingError",
+    "UnsupportedQueryError",
+    "catalog",
+    "compile_query",
+]

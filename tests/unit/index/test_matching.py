@@ -11,7 +11,13 @@ from index.analysis import analyze, positions
 from index.dates import parse_bound, parse_date
 from index.errors import QueryError, UnsupportedQueryError
 from index.fields import Document
-from index.matching import CompiledQuery, RuleMatcher, compile_query
+from index.matching import (
+    CompiledQuery,
+    RuleMatcher,
+    UnsupportedMappingError,
+    catalog,
+    compile_query,
+)
 
 # 2026-11-27T12:00:00Z, the clock of date math in these tests.
 NOW_S = datetime(2026, 11, 27, 12, tzinfo=UTC).timestamp()
@@ -255,6 +261,12 @@ class TestRefusals:
     def test_message_has_the_position(self) -> None:
         with pytest.raises(UnsupportedQueryError, match="position 19"):
             compile_query("countries:VE title:russia~")
+
+
+def test_only_the_standard_analyzer_is_emulated() -> None:
+    assert "title" in catalog("standard").fields
+    with pytest.raises(UnsupportedMappingError, match="english"):
+        catalog("english")
 
 
 def random_source(rng: random.Random) -> dict[str, Any]:
