@@ -372,6 +372,13 @@ _OPERATIONS: dict[type[tree.Item], _Conj] = {
 
 
 _SYMBOLS = {"&&": _Conj.AND, "||": _Conj.OR}
+# Characters luqum accepts inside a term but Lucene's parser does not: it ends the term there
+# (" starts a phrase, / a regular expression, ! means NOT, : follows a field name).
+_NOT_TERM_CHARACTERS = frozenset('"/!:')
+_HINTS = {
+    "/": " (Lucene starts a regular expression there)",
+    "!": " (Lucene reads it as NOT: write NOT before the clause)",
+}
 
 
 class _MultiTerm(tree.Item):  # type: ignore[misc]
@@ -583,6 +590,11 @@ class _Compiler:
         if isinstance(node, tree.Group):
             return self.query(node.expr, field)
         if isinstance(node, tree.SearchField):
+            for char, escaped in _unescaped(node.name):
+                if char in _NOT_TERM_CHARACTERS and not escaped:
+                    raise _refuse(
+                        node, f"an unescaped {char!r} in a field name{_HINTS.get(char, '')}"
+                    )
             name = unescape(node.name, node)
             expr = node.expr
             if isinstance(expr, tree.Boost):
@@ -648,8 +660,9 @@ class _Compiler:
         for char, escaped in chars:
             if escaped:
                 continue
-            if char in '"/!:':
-                raise _refuse(node, f"an unescaped {char!r} inside a term; escape it with \\")
+            if char in _NOT_TERM_CHARACTERS:
+                hint = _HINTS.get(char, "")
+                raise _refuse(node, f"an unescaped {char!r} inside a term{hint}; escape it with \\")
         if raw in _SYMBOLS:
             raise _refuse(node, f"{raw} must stand between two clauses")
         if chars and chars[0][0] in "<>=" and chars[0][1]:

@@ -238,6 +238,8 @@ class TestRefusals:
             ("published_at:2026-11-27T10:00:00", "':'"),
             ("published_at:>now/d", "'/'"),
             ("a!b", "'!'"),
+            ("!countries:RU", "write NOT"),
+            ("published_at:>=now-1d/d", "regular expression"),
             ("&& countries:IN", "&& must stand between two clauses"),
             ("countries:IN ||", "|| must stand between two clauses"),
             ("title:-russia", "operator or field"),
