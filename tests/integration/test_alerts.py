@@ -139,9 +139,13 @@ async def test_a_matching_article_alerts_exactly_once_across_restarts_and_redeli
     rule = await add_rule(settings, elasticsearch, "countries:VE", [f"{webhook.base}/ok"])
     await produce(settings, [seed_line(), OFF_TOPIC])
 
-    async with running(settings, elasticsearch):
+    async with running(settings, elasticsearch) as service:
         await eventually(lambda: _committed(settings, 2), what="both articles committed")
         await eventually(lambda: webhook.called("/ok"), what="the webhook to be called")
+    metric = service.registry.get_sample_value
+    assert metric("wirewatch_alerts_fired_total") == 1
+    assert metric("wirewatch_alert_latency_seconds_count") == 1
+    assert metric("wirewatch_alert_rules") == 1
     # A new consumer group on the same topic and index reads both articles again.
     redelivered = settings.model_copy(
         update={"ingest": settings.ingest.model_copy(update={"group_id": "redelivery-" + rule.id})}
