@@ -20,7 +20,7 @@ from enum import Enum
 from typing import Any
 
 from luqum import tree
-from luqum.exceptions import IllegalCharacterError, ParseError
+from luqum.exceptions import IllegalCharacterError
 from luqum.parser import parser
 
 from index.analysis import analyze, lowercase
@@ -877,6 +877,36 @@ def _check_whitespace(query: str) -> None:
             )
 
 
+def _escape_single_quotes(query: str) -> str:
+    out: list[str] = []
+    index = 0
+    while index < len(query):
+        char = query[index]
+        if char == "\\":
+            out.append(query[index : index + 2])
+            index += 2
+            continue
+        out.append("\\'" if char == "'" else char)
+        index += 1
+    return "".join(out)
+
+
+def _parse(query: str) -> tree.Item:
+    try:
+        return parser.parse(query)
+    except IllegalCharacterError as error:
+        # luqum cannot start a term with ' where Lucene can; an escaped ' reads the same.
+        if "'" in query:
+            try:
+                return parser.parse(_escape_single_quotes(query))
+            except Exception:  # noqa: BLE001, S110 (the first error is the one to report)
+                pass
+        raise UnsupportedQueryError(f"cannot parse the query {query!r}: {error}") from error
+    except Exception as error:
+        # luqum raises its ParseSyntaxError, and lets some of ply's own errors through.
+        raise UnsupportedQueryError(f"cannot parse the query {query!r}: {error}") from error
+
+
 def compile_query(
     query: str, *, catalog: Catalog | None = None, clock: Clock = time.time
 ) -> CompiledQuery:
@@ -889,12 +919,7 @@ def compile_query(
     if not query.strip():
         raise UnsupportedQueryError("the query is empty")
     _check_whitespace(query)
-    try:
-        parsed = parser.parse(query)
-    except (ParseError, IllegalCharacterError) as error:
-        raise UnsupportedQueryError(f"cannot parse the query {query!r}: {error}") from error
-    except Exception as error:
-        raise UnsupportedQueryError(f"cannot parse the query {query!r}: {error}") from error
+    parsed = _parse(query)
     root = _Compiler(catalog or _DEFAULT_CATALOG, clock).query(parsed, _ALL_FIELDS)
     return CompiledQuery(
         query, root if root is not None else MatchNone(), catalog or _DEFAULT_CATALOG

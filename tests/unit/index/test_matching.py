@@ -203,6 +203,10 @@ class TestConstructs:
         assert matches("_exists_:kafka")
         assert matches("_exists_:deals.\\*")
 
+    def test_a_term_may_start_with_a_single_quote(self) -> None:
+        assert matches("'deal's")
+        assert matches("title:'defence'")  # the analyzer drops the quotes
+
     def test_emptied_clauses_are_left_out(self) -> None:
         assert matches('title:"!!!" AND countries:RU')
         assert not matches('NOT title:"!!!"')
