@@ -206,12 +206,32 @@ class RuleStore:
 
     async def versions(self, *, enabled_only: bool = False) -> list[tuple[Rule, tuple[int, int]]]:
         """The rules with their (primary term, sequence number): a change changes them."""
+        rules = []
+        for hit in await self._hits(enabled_only=enabled_only, source=True):
+            try:
+                rule = Rule.model_validate(hit["_source"])
+            except ValidationError as error:
+                # Written to the index by hand, or by another version: skip, do not stop.
+                log.warning("rule skipped: not a valid rule", rule_id=hit["_id"],
+                            index=self.index, error=str(error))  # fmt: skip
+                continue
+            rules.append((rule, (hit["_primary_term"], hit["_seq_no"])))
+        return rules
+
+    async def fingerprint(self, *, enabled_only: bool = False) -> dict[str, tuple[int, int]]:
+        """Each rule's id and (primary term, sequence number), without the rules: a cheap
+        way to learn whether anything was added, removed or changed."""
+        hits = await self._hits(enabled_only=enabled_only, source=False)
+        return {hit["_id"]: (hit["_primary_term"], hit["_seq_no"]) for hit in hits}
+
+    async def _hits(self, *, enabled_only: bool, source: bool) -> list[dict[str, Any]]:
         query: dict[str, Any] = {"term": {"enabled": True}} if enabled_only else {"match_all": {}}
         try:
             response = await self.client.options(ignore_status=404).search(
                 index=self.index,
                 query=query,
                 size=self.max_rules,
+                source=source,
                 seq_no_primary_term=True,
                 sort=[{"created_at": "asc"}, {"id": "asc"}],
                 track_total_hits=True,
@@ -224,17 +244,8 @@ class RuleStore:
         if hits["total"]["value"] > self.max_rules:
             log.warning("more rules than loaded", total=hits["total"]["value"],
                         loaded=self.max_rules, setting="WIREWATCH_ALERTS__MAX_RULES")  # fmt: skip
-        rules = []
-        for hit in hits["hits"]:
-            try:
-                rule = Rule.model_validate(hit["_source"])
-            except ValidationError as error:
-                # Written to the index by hand, or by another version: skip, do not stop.
-                log.warning("rule skipped: not a valid rule", rule_id=hit["_id"],
-                            index=self.index, error=str(error))  # fmt: skip
-                continue
-            rules.append((rule, (hit["_primary_term"], hit["_seq_no"])))
-        return rules
+        found: list[dict[str, Any]] = hits["hits"]
+        return found
 
     async def remove(self, rule_id: str) -> None:
         """Deletes the rule; raises RuleNotFoundError if there is none."""
@@ -259,9 +270,10 @@ class RuleStore:
 class RuleBook(AsyncResource):
     """The enabled rules of a running service, kept current without a restart.
 
-    Every `rules_refresh_interval_ms` the rules' versions are read; when any rule was added,
-    removed or changed, the matcher is rebuilt (compiling only the changed rules) and swapped
-    in whole, so a batch never sees half a change. A failing reload keeps the last good set.
+    Every `rules_refresh_interval_ms` the rules' versions (not the rules) are read; when any
+    rule was added, removed or changed, the rules are read and the matcher rebuilt (compiling
+    only the changed rules) and swapped in whole, so a batch never sees half a change. A
+    failing reload keeps the last good set.
     """
 
     def __init__(
@@ -274,6 +286,7 @@ class RuleBook(AsyncResource):
         self._interval_s = settings.rules_refresh_interval_ms / 1000
         self._on_reload = on_reload
         self._versions: dict[str, tuple[int, int]] = {}
+        self._fingerprint: dict[str, tuple[int, int]] | None = None
         self._compiled: dict[str, CompiledQuery] = {}
         self._rules: dict[str, Rule] = {}
         self._matcher = RuleMatcher([])
@@ -301,10 +314,11 @@ class RuleBook(AsyncResource):
 
     async def reload(self) -> bool:
         """Reads the enabled rules and swaps in a new matcher if any changed; says whether."""
+        fingerprint = await self.store.fingerprint(enabled_only=True)
+        if fingerprint == self._fingerprint:
+            return False
         current = await self.store.versions(enabled_only=True)
         versions = {rule.id: version for rule, version in current}
-        if versions == self._versions:
-            return False
         compiled: dict[str, CompiledQuery] = {}
         for rule, version in current:
             if self._versions.get(rule.id) == version and rule.id in self._compiled:
@@ -319,6 +333,9 @@ class RuleBook(AsyncResource):
         self._matcher = RuleMatcher(compiled.items())
         self._rules = {rule.id: rule for rule, _ in current if rule.id in compiled}
         self._compiled, self._versions = compiled, versions
+        # The fingerprint read first: a change made since is seen by the next reload, and
+        # rules skipped as invalid do not make every reload a full one.
+        self._fingerprint = fingerprint
         log.info("rules loaded", enabled=len(self._rules))
         if self._on_reload is not None:
             self._on_reload(len(self._rules))

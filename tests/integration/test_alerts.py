@@ -21,7 +21,7 @@ from index.alerts import Alert, AlertStore, Delivery, alert_id
 from index.client import connect
 from index.documents import build_document
 from index.errors import IndexingError
-from index.rules import Rule, RuleStore, parse_draft
+from index.rules import Rule, RuleBook, RuleStore, parse_draft
 from tests.integration.support import (
     article_line,
     committed_offsets,
@@ -449,3 +449,36 @@ def _document_line(document_id: str, countries: list[str]) -> str:
     )
     enriched = EnrichedArticle(article=article, language="en", countries=countries)
     return build_document(enriched, None, datetime.now(UTC)).model_dump_json()
+
+
+async def test_the_rule_book_follows_changes_and_skips_rules_it_cannot_read(
+    alerting: Settings, elasticsearch: AsyncElasticsearch
+) -> None:
+    settings = alerting.alerts
+    store = RuleStore(elasticsearch, settings)
+    loaded: list[int] = []
+    async with RuleBook(store, settings, on_reload=loaded.append) as book:
+        assert (dict(book.rules), loaded) == ({}, [0])
+        rule = await add_rule(alerting, elasticsearch, "countries:VE", [])
+        # Written by hand, not through the store: no name.
+        await elasticsearch.index(
+            index=settings.rules_index, id="hand-made", refresh=True,
+            document={"id": "hand-made", "name": "", "query": "countries:VE", "enabled": True,
+                      "created_at": "2026-11-27T10:00:00Z"},
+        )  # fmt: skip
+
+        async def reloaded() -> bool:
+            return loaded == [0, 1]
+
+        await eventually(reloaded, what="the added rule loaded")
+        assert [found.id for found in book.match({"countries": ["VE"]})] == [rule.id]
+        assert book.match({"countries": ["RU"]}) == []
+        assert await book.reload() is False, "nothing changed: no rebuild"
+
+        await store.remove(rule.id)
+
+        async def emptied() -> bool:
+            return loaded == [0, 1, 0]
+
+        await eventually(emptied, what="the removed rule dropped")
+        assert book.match({"countries": ["VE"]}) == []
