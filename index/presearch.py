@@ -43,17 +43,21 @@ class RuleMatcher:
 
     def candidates(self, document: Document) -> list[int]:
         """Indexes of the rules that may match `document`, in the order rules were given."""
-        found = set(self._always)
+        found: set[int] = set()
         for name, by_term in self._by_field.items():
             # The terms both sides have, found by C-level set intersection.
             for term in by_term.keys() & document.terms_of(name):
                 found.update(by_term[term])
         rules = self._rules
-        return sorted(
-            index
-            for index in found
-            if all(terms <= document.terms_of(name) for name, terms in rules[index][2])
-        )
+        kept = list(self._always)
+        for index in found:
+            for name, needed in rules[index][2]:
+                if not needed <= document.terms_of(name):
+                    break
+            else:
+                kept.append(index)
+        kept.sort()
+        return kept
 
     def match(self, source: Mapping[str, Any]) -> list[str]:
         """The ids of the rules whose query matches the document with this `_source`."""
