@@ -247,6 +247,21 @@ class RuleStore:
         found: list[dict[str, Any]] = hits["hits"]
         return found
 
+    async def set_enabled(self, rule_id: str, enabled: bool) -> Rule:
+        """Enables or disables a rule; returns it. Raises RuleNotFoundError if there is none."""
+        try:
+            await self.client.update(
+                index=self.index, id=rule_id, doc={"enabled": enabled}, refresh="wait_for"
+            )
+        except NotFoundError:
+            raise RuleNotFoundError(
+                f"no rule has id {rule_id!r}; `wirewatch rules list` shows the ids"
+            ) from None
+        except (ApiError, TransportError) as error:
+            raise self._failed("update rule", error) from error
+        log.info("rule enabled" if enabled else "rule disabled", rule_id=rule_id)
+        return await self.get(rule_id)
+
     async def remove(self, rule_id: str) -> None:
         """Deletes the rule; raises RuleNotFoundError if there is none."""
         try:

@@ -21,7 +21,7 @@ from index.alerts import Alert, AlertStore, Delivery, alert_id
 from index.client import connect
 from index.documents import build_document
 from index.errors import IndexingError
-from index.rules import Rule, RuleBook, RuleStore, parse_draft
+from index.rules import Rule, RuleBook, RuleNotFoundError, RuleStore, parse_draft
 from tests.integration.support import (
     article_line,
     committed_offsets,
@@ -467,18 +467,24 @@ async def test_the_rule_book_follows_changes_and_skips_rules_it_cannot_read(
                       "created_at": "2026-11-27T10:00:00Z"},
         )  # fmt: skip
 
-        async def reloaded() -> bool:
-            return loaded == [0, 1]
-
-        await eventually(reloaded, what="the added rule loaded")
+        await eventually(lambda: _loaded(loaded, [0, 1]), what="the added rule loaded")
         assert [found.id for found in book.match({"countries": ["VE"]})] == [rule.id]
         assert book.match({"countries": ["RU"]}) == []
         assert await book.reload() is False, "nothing changed: no rebuild"
 
-        await store.remove(rule.id)
-
-        async def emptied() -> bool:
-            return loaded == [0, 1, 0]
-
-        await eventually(emptied, what="the removed rule dropped")
+        disabled = await store.set_enabled(rule.id, False)
+        assert disabled.enabled is False
+        await eventually(lambda: _loaded(loaded, [0, 1, 0]), what="the disabled rule dropped")
         assert book.match({"countries": ["VE"]}) == []
+        await store.set_enabled(rule.id, True)
+        await eventually(lambda: _loaded(loaded, [0, 1, 0, 1]), what="the rule enabled again")
+
+        await store.remove(rule.id)
+        await eventually(lambda: _loaded(loaded, [0, 1, 0, 1, 0]), what="the rule removed")
+        assert book.match({"countries": ["VE"]}) == []
+        with pytest.raises(RuleNotFoundError):
+            await store.set_enabled(rule.id, True)
+
+
+async def _loaded(loaded: list[int], expected: list[int]) -> bool:
+    return loaded == expected
