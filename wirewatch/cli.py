@@ -335,6 +335,36 @@ def rules_rm(rule_id: Annotated[str, typer.Argument(help="The id `rules list` sh
     typer.echo(f"removed rule {rule_id}")
 
 
+@rules_app.command("enable")
+def rules_enable(
+    rule_id: Annotated[str, typer.Argument(help="The id `rules list` shows.")],
+) -> None:
+    """Start alerting on a rule; running services pick it up within the refresh interval."""
+    _set_enabled(rule_id, enabled=True)
+
+
+@rules_app.command("disable")
+def rules_disable(
+    rule_id: Annotated[str, typer.Argument(help="The id `rules list` shows.")],
+) -> None:
+    """Stop alerting on a rule without deleting it."""
+    _set_enabled(rule_id, enabled=False)
+
+
+def _set_enabled(rule_id: str, *, enabled: bool) -> None:
+    from index.client import connect
+    from index.rules import RuleStore
+
+    settings = _settings()
+
+    async def main() -> None:
+        async with connect(settings.index) as client:
+            await RuleStore(client, settings.alerts).set_enabled(rule_id, enabled)
+
+    _run(main())
+    typer.echo(f"{'enabled' if enabled else 'disabled'} rule {rule_id}")
+
+
 @rules_app.command("test")
 def rules_test(
     query: Annotated[str, typer.Argument(help="Lucene syntax, as for `rules add`.")],
