@@ -11,6 +11,7 @@ expressions, sloppy phrases that repeat a word, and the few spellings where luqu
 read the text differently.
 """
 
+import functools
 import math
 import re
 import time
@@ -916,11 +917,21 @@ def compile_query(
     analyzer); `clock` gives the time in epoch seconds for date math with `now`.
     Raises UnsupportedQueryError, naming the construct and its position, for a query that
     cannot be parsed or whose matching would differ from Elasticsearch's."""
+    if catalog is None and clock is time.time:
+        return _compile_default(query)
+    return _compile(query, catalog or _DEFAULT_CATALOG, clock)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _compile_default(query: str) -> CompiledQuery:
+    # Compiled queries hold no per-document state, so reloading a rule set reuses them.
+    return _compile(query, _DEFAULT_CATALOG, time.time)
+
+
+def _compile(query: str, catalog: Catalog, clock: Clock) -> CompiledQuery:
     if not query.strip():
         raise UnsupportedQueryError("the query is empty")
     _check_whitespace(query)
     parsed = _parse(query)
-    root = _Compiler(catalog or _DEFAULT_CATALOG, clock).query(parsed, _ALL_FIELDS)
-    return CompiledQuery(
-        query, root if root is not None else MatchNone(), catalog or _DEFAULT_CATALOG
-    )
+    root = _Compiler(catalog, clock).query(parsed, _ALL_FIELDS)
+    return CompiledQuery(query, root if root is not None else MatchNone(), catalog)
