@@ -25,6 +25,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from enrich.stories import story_bands
 from index.client import connect
 from index.rules import RuleStore, parse_draft
 from ingest import ensure_topics
@@ -107,18 +108,34 @@ async def add_rules(settings: Settings, extra: int) -> None:
             await asyncio.gather(*(rules.add(draft) for draft in drafts[start : start + 50]))
 
 
+def distinct_stories(count: int) -> list[tuple[int, bytes]]:
+    """`count` articles no two of which are near-duplicates (they would share one alert)."""
+    bands: set[str] = set()
+    stories: list[tuple[int, bytes]] = []
+    number = 0
+    while len(stories) < count:
+        value = article(number)
+        data = json.loads(value)
+        keys = set(story_bands(data["title"], data["body"]))
+        if not keys & bands:
+            bands |= keys
+            stories.append((number, value))
+        number += 1
+    return stories
+
+
 async def produce(settings: Settings, rate: float, seconds: float) -> dict[str, int]:
     """Sends articles at a steady rate; returns each article id's Kafka timestamp (ms)."""
     producer = AIOKafkaProducer(**client_options(settings.kafka), acks="all", linger_ms=0)
     await producer.start()
     sent: dict[str, Any] = {}
     try:
+        stories = distinct_stories(int(rate * seconds))
         start = time.monotonic()
-        total = int(rate * seconds)
-        for number in range(total):
-            await asyncio.sleep(max(0.0, start + number / rate - time.monotonic()))
+        for position, (number, value) in enumerate(stories):
+            await asyncio.sleep(max(0.0, start + position / rate - time.monotonic()))
             key = f"bench-{number}"
-            sent[key] = await producer.send(settings.ingest.topic, article(number), key.encode())
+            sent[key] = await producer.send(settings.ingest.topic, value, key.encode())
         return {key: (await future).timestamp for key, future in sent.items()}
     finally:
         await producer.stop()
