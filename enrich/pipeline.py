@@ -127,7 +127,7 @@ class Enricher:
                 drop_headline_artefacts(doc, len(articles[i].title))
                 entities = entities_of(doc, len(articles[i].title))
                 found = facets.facets_of(mentions_of(doc), self.countries)
-                matches = self.topics.tag(doc)
+                matches = self.topics.tag(doc, title_end=len(articles[i].title))
                 topics = self.topics.labels(matches)
                 enriched[i] = build_enriched(
                     articles[i],

@@ -8,7 +8,6 @@ work several times slower (each call costs per token and per pattern, whether a 
 start there or not), which mattered because tagging runs on every article.
 """
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -108,6 +107,15 @@ class Cue(BaseModel):
         return self
 
 
+class Veto(BaseModel):
+    """Sentences that tell of something else: in them, no cue counts for the topic."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    when: TokenTest = Field(description="A sentence holding a token that passes this...")
+    unless: TokenTest | None = Field(default=None, description="...and none that passes this.")
+
+
 class Reference(BaseModel):
     """A code of an outside vocabulary (IPTC Media Topics, CAMEO) that a topic corresponds to."""
 
@@ -127,6 +135,7 @@ class Topic(BaseModel):
     iptc: list[Reference] = Field(default_factory=list)
     cameo: list[Reference] = Field(default_factory=list)
     threshold: float | None = Field(default=None, gt=0, le=1)
+    vetoes: list[Veto] = Field(default_factory=list)
     cues: list[Cue] = Field(min_length=1)
 
     @field_validator("cues")
@@ -146,6 +155,17 @@ class Taxonomy(BaseModel):
 
     version: Literal[1]
     threshold: float = Field(gt=0, le=1)
+    lead_tokens: int = Field(
+        default=60,
+        ge=0,
+        description="The lead: the title and the sentences that start this many tokens after it.",
+    )
+    background_factor: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="What a cue's weight is multiplied by in a sentence after the lead.",
+    )
     lexicons: dict[str, list[str]] = Field(default_factory=dict)
     topics: dict[str, Topic] = Field(min_length=1)
 
@@ -294,6 +314,13 @@ class TopicTagger:
         self._by_label: dict[int, list[_Anchor]] = defaultdict(list)
         self._any_word: list[_Anchor] = []
         strings = vocab.strings
+        self._vetoes = {
+            name: [
+                (_Test(veto.when, strings), _Test(veto.unless, strings) if veto.unless else None)
+                for veto in topic.vetoes
+            ]
+            for name, topic in taxonomy.topics.items()
+        }
         for topic_name, topic in taxonomy.topics.items():
             for cue in topic.cues:
                 index = len(self._cues)
@@ -332,11 +359,18 @@ class TopicTagger:
         """A tagger for the topic file at `path`."""
         return cls(load_taxonomy(path), vocab)
 
-    def tag(self, doc: Doc) -> list[TopicMatch]:
+    def tag(self, doc: Doc, title_end: int | None = None) -> list[TopicMatch]:
         """Every topic with at least one matching cue, with its confidence and evidence,
-        most confident first."""
+        most confident first.
+
+        `title_end` is the character offset where the title ends in `doc`: the title and the
+        taxonomy's `lead_sentences` after it are the lead, where a story states what it is
+        about; cues in later sentences count for less (see `Taxonomy.background_factor`). A
+        doc without a title is all lead."""
         arrays = _Arrays(doc)
+        lead_end = self._lead_end(doc, title_end)
         evidence: dict[int, dict[int, TopicEvidence]] = defaultdict(dict)
+        vetoed: dict[tuple[str, int], bool] = {}
         for hit in self._hits(arrays):
             found = evidence[hit.cue]
             sentence = doc[hit.tokens[0]].sent
@@ -347,12 +381,36 @@ class TopicTagger:
                 continue
             if unless is not None and _any_passes(unless, arrays, sentence):
                 continue
+            topic = self._cues[hit.cue][0]
+            key = (topic, sentence.start)
+            if key not in vetoed:
+                vetoed[key] = self._vetoed(topic, arrays, sentence)
+            if vetoed[key]:
+                continue
             found[sentence.start] = TopicEvidence(
                 cue=self._cues[hit.cue][1].name,
                 sentence=" ".join(sentence.text.split()),
                 matched=[doc[i].text for i in sorted(set(hit.tokens))],
             )
-        return self._score(evidence)
+        return self._score(evidence, lead_end)
+
+    def _lead_end(self, doc: Doc, title_end: int | None) -> int:
+        """The token where the lead ends: the first sentence that starts `lead_tokens` or more
+        tokens after the title (a byline or a caption may come before the first paragraph)."""
+        if title_end is None:
+            return len(doc)
+        body = next((token.i for token in doc if token.idx >= title_end), len(doc))
+        for sentence in doc.sents:
+            if sentence.start >= body + self.taxonomy.lead_tokens:
+                return sentence.start
+        return len(doc)
+
+    def _vetoed(self, topic: str, arrays: "_Arrays", sentence: Span) -> bool:
+        return any(
+            _any_passes(when, arrays, sentence)
+            and (unless is None or not _any_passes(unless, arrays, sentence))
+            for when, unless in self._vetoes[topic]
+        )
 
     def labels(self, matches: Iterable[TopicMatch]) -> list[str]:
         """The topics of `matches` whose confidence reaches their threshold."""
@@ -404,20 +462,38 @@ class TopicTagger:
             else:
                 yield _Hit(index, tuple(chosen))
 
-    def _score(self, evidence: dict[int, dict[int, TopicEvidence]]) -> list[TopicMatch]:
-        per_topic: dict[str, list[int]] = defaultdict(list)
+    def _score(
+        self, evidence: dict[int, dict[int, TopicEvidence]], lead_end: int
+    ) -> list[TopicMatch]:
+        # Noisy-OR over independent evidence. In the lead each distinct cue counts once (a
+        # headline repeated in the first paragraph is one piece of evidence). After it, each
+        # sentence counts once, by its strongest cue, discounted: a story mentions in passing
+        # what it is not about, and a background topic is tagged only when it keeps coming back.
+        lead_missing: dict[str, float] = defaultdict(lambda: 1.0)
+        later: dict[str, dict[int, float]] = defaultdict(dict)
         for index, found in evidence.items():
-            if found:
-                per_topic[self._cues[index][0]].append(index)
+            topic, cue = self._cues[index]
+            if any(start < lead_end for start in found):
+                lead_missing[topic] *= 1 - cue.weight
+            for start in found:
+                if start >= lead_end:
+                    later[topic][start] = max(later[topic].get(start, 0.0), cue.weight)
+        factor = self.taxonomy.background_factor
         matches = []
-        for topic, indexes in per_topic.items():
-            # Noisy-OR: each distinct cue is independent evidence; repeats of one cue add nothing.
-            missing = math.prod(1 - self._cues[i][1].weight for i in indexes)
+        for topic in sorted({self._cues[i][0] for i, found in evidence.items() if found}):
+            missing = lead_missing[topic]
+            for weight in later[topic].values():
+                missing *= 1 - weight * factor
             matches.append(
                 TopicMatch(
                     topic=topic,
                     confidence=round(1 - missing, 4),
-                    evidence=[e for i in sorted(indexes) for e in evidence[i].values()],
+                    evidence=[
+                        e
+                        for i, found in sorted(evidence.items())
+                        if self._cues[i][0] == topic
+                        for e in found.values()
+                    ],
                 )
             )
         return sorted(matches, key=lambda match: (-match.confidence, match.topic))

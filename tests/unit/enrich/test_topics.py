@@ -170,3 +170,62 @@ def test_an_invalid_taxonomy_says_what_is_wrong(tmp_path: Path, text: str, probl
         load_taxonomy(write(tmp_path / "topics.yaml", text))
 
     assert problem in str(raised.value)
+
+
+def test_a_veto_keeps_a_sentence_from_a_topic_unless_its_exception_holds(
+    tmp_path: Path, nlp: Language
+) -> None:
+    vetoed = BLOCKADE.replace(
+        "    threshold: 0.7\n",
+        "    threshold: 0.5\n    vetoes:\n      - when: {lemma: [exercise]}\n"
+        "        unless: {lemma: [real]}\n",
+    )
+    tagger = TopicTagger.from_file(write(tmp_path / "topics.yaml", vetoed), nlp.vocab)
+
+    drill = tagger.tag(nlp("The navy imposed a blockade of the port in an exercise."))
+    real = tagger.tag(nlp("The navy imposed a blockade of the port in a real exercise."))
+
+    assert drill == []
+    assert tagger.labels(real) == ["naval_blockade"]
+
+
+LEAD = "Navy enforces blockade. The navy imposed a blockade of the port on Monday. "
+FILLER = "Talks on fishing quotas went on for another week in the capital. " * 12
+MENTION = "Last year the navy imposed a blockade of a port. "
+
+
+def test_a_passing_mention_after_the_lead_counts_for_less_than_one_in_it(
+    tmp_path: Path, nlp: Language
+) -> None:
+    tagger = TopicTagger.from_file(write(tmp_path / "topics.yaml", BLOCKADE), nlp.vocab)
+    factor = tagger.taxonomy.background_factor
+
+    def confidence(title: str, body: str) -> float:
+        doc = nlp(title + "\n\n" + body)
+        return next(m.confidence for m in tagger.tag(doc, title_end=len(title)))
+
+    in_lead = confidence("Navy enforces blockade.", LEAD + FILLER)
+    once_later = confidence("Fishing talks drag on.", FILLER + MENTION)
+    twice_later = confidence("Fishing talks drag on.", FILLER + MENTION + FILLER + MENTION)
+
+    assert in_lead == pytest.approx(0.6)
+    assert once_later == pytest.approx(0.6 * factor)
+    assert twice_later == pytest.approx(1 - (1 - 0.6 * factor) ** 2)
+
+
+def test_weapons_given_in_an_aid_package_are_aid_not_a_deal(
+    tagger: TopicTagger, nlp: Language
+) -> None:
+    given = labels(
+        tagger,
+        nlp,
+        "Germany will supply Ukraine with drones as part of a new military support package.",
+    )
+    sold = labels(
+        tagger,
+        nlp,
+        "Germany will sell Ukraine 50 howitzers under a contract that is part of a wider package.",
+    )
+
+    assert given == ["military_aid"]
+    assert "arms_deal" in sold
