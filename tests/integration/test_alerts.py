@@ -3,6 +3,7 @@
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -31,6 +32,7 @@ from tests.integration.support import (
     read_topic,
     running,
 )
+from wirewatch.alerting import DeliveryError, post_webhook
 from wirewatch.settings import Settings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -50,7 +52,8 @@ OFF_TOPIC = json.dumps(
 
 @dataclass
 class Webhook:
-    """A local webhook receiver: /ok answers 200, /fail 500, /hold waits for `release`."""
+    """A local webhook receiver: /ok answers 200, /fail 500, /gone 410, /hold waits for
+    `release`."""
 
     base: str
     received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -72,6 +75,8 @@ async def webhook() -> AsyncIterator[Webhook]:
         hook.received.append((request.path, await request.json()))
         if request.path == "/fail":
             return web.Response(status=500, text="broken on purpose")
+        if request.path == "/gone":
+            return web.Response(status=410, text="this hook was deleted")
         if request.path == "/hold":
             await hook.release.wait()
         return web.json_response({"ok": True})
@@ -488,3 +493,25 @@ async def test_the_rule_book_follows_changes_and_skips_rules_it_cannot_read(
 
 async def _loaded(loaded: list[int], expected: list[int]) -> bool:
     return loaded == expected
+
+
+async def test_webhook_failures_are_retriable_only_when_trying_again_can_help(
+    webhook: Webhook,
+) -> None:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+        await post_webhook(session, f"{webhook.base}/ok?token=secret", {"text": "hi"})
+        with pytest.raises(DeliveryError, match="answered 500") as server_error:
+            await post_webhook(session, f"{webhook.base}/fail?token=secret", {"text": "hi"})
+        with pytest.raises(DeliveryError, match="answered 410") as gone:
+            await post_webhook(session, f"{webhook.base}/gone?token=secret", {"text": "hi"})
+        with socket.socket() as unused:
+            unused.bind(("127.0.0.1", 0))
+            closed = f"http://127.0.0.1:{unused.getsockname()[1]}/hook?token=secret"
+        with pytest.raises(DeliveryError) as unreachable:
+            await post_webhook(session, closed, {"text": "hi"})
+    assert server_error.value.retriable
+    assert not gone.value.retriable
+    assert unreachable.value.retriable
+    for error in (server_error.value, gone.value, unreachable.value):
+        assert "secret" not in str(error)
+    assert webhook.bodies("/ok") == [{"text": "hi"}]
