@@ -3,7 +3,7 @@
 import math
 import re
 import struct
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -117,18 +117,32 @@ def _field(name: str, spec: Mapping[str, Any], path: tuple[str, ...]) -> Field:
     return Field(name=name, kind=kind, path=path, ignore_above=spec.get("ignore_above"))
 
 
-def _values(node: Any, path: tuple[str, ...]) -> Iterator[Any]:
-    if node is None:
-        return
-    if isinstance(node, list):
-        for item in node:
-            yield from _values(item, path)
-        return
-    if not path:
-        yield node
-        return
-    if isinstance(node, Mapping):
-        yield from _values(node.get(path[0]), path[1:])
+def _values(source: Mapping[str, Any], path: tuple[str, ...]) -> list[Any]:
+    """The non-null values at `path`, arrays at any level flattened (objects in arrays too)."""
+    nodes: list[Any] = [source]
+    for step in path:
+        found: list[Any] = []
+        for node in nodes:
+            # type() before isinstance(): the abstract Mapping check is slow, and `_source`
+            # objects are plain dicts.
+            if type(node) is dict or isinstance(node, Mapping):
+                value = node.get(step)
+                if type(value) is list:
+                    _flatten(value, found)
+                elif value is not None:
+                    found.append(value)
+        nodes = found
+        if not nodes:
+            break
+    return nodes
+
+
+def _flatten(values: list[Any], into: list[Any]) -> None:
+    for value in values:
+        if type(value) is list:
+            _flatten(value, into)
+        elif value is not None:
+            into.append(value)
 
 
 def float32(value: float) -> float:
@@ -148,6 +162,7 @@ class Document:
         self.source = source
         self.catalog = catalog
         self._raw: dict[str, list[Any]] = {}
+        self._strings: dict[str, list[str]] = {}
         self._terms: dict[str, frozenset[str]] = {}
         self._tokens: dict[str, list[list[str]]] = {}
         self._positions: dict[str, dict[str, list[int]]] = {}
@@ -168,18 +183,24 @@ class Document:
         """The field's non-null values in `_source`, arrays and objects flattened."""
         found = self._raw.get(known.name)
         if found is None:
-            found = [value for value in _values(self.source, known.path) if value is not None]
+            found = _values(self.source, known.path)
             self._raw[known.name] = found
         return found
 
     def strings(self, known: Field) -> list[str]:
         """The values a keyword field indexes: as strings, none longer than ignore_above."""
-        limit = known.ignore_above
-        return [
-            text
-            for text in (_string(value) for value in self.raw(known))
-            if limit is None or len(text) <= limit
-        ]
+        found = self._strings.get(known.name)
+        if found is None:
+            limit = known.ignore_above
+            found = [
+                text
+                for text in (
+                    value if type(value) is str else _string(value) for value in self.raw(known)
+                )
+                if limit is None or len(text) <= limit
+            ]
+            self._strings[known.name] = found
+        return found
 
     def tokens(self, known: Field) -> list[list[str]]:
         """The tokens of each value of a text field, analyzed once."""

@@ -6,6 +6,7 @@ text and keyword fields) then select the candidate rules; rules without such a s
 negations, ranges, wildcards) are evaluated for every document.
 """
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,26 +18,30 @@ class RuleMatcher:
     """The rules (id, compiled query) a document matches, evaluated through presearch."""
 
     def __init__(self, rules: Iterable[tuple[str, CompiledQuery]]) -> None:
+        given = list(rules)
         # Per rule: its id, its query, and per field the terms a matching document has all of.
         self._rules: list[tuple[str, CompiledQuery, tuple[tuple[str, frozenset[str]], ...]]] = []
         # Field name -> term -> the rules indexed under that (field, term).
         self._by_field: dict[str, dict[str, list[int]]] = {}
         self._always: list[int] = []
-        catalogs: dict[int, Catalog] = {}
-        for rule_id, query in rules:
-            index = len(self._rules)
-            catalogs.setdefault(id(query.catalog), query.catalog)
-            every = query.required_all()
-            self._rules.append((rule_id, query, _by_field(every)))
-            keys = frozenset({_best(every, query.catalog)}) if every else query.required()
-            if keys is None:
-                self._always.append(index)
-                continue
-            for name, term in keys:
-                self._by_field.setdefault(name, {}).setdefault(term, []).append(index)
+        catalogs = {id(query.catalog): query.catalog for _, query in given}
         if len(catalogs) > 1:
             raise ValueError("all rules of a RuleMatcher must be compiled against one mapping")
         self._catalog = next(iter(catalogs.values()), None)
+        options = [query.required_options() for _, query in given]
+        # How many rules can be indexed under each key: a value that many rules name
+        # (`topics:arms_deal`) is one that many documents have, so rules are indexed under the
+        # keys fewest other rules name (`countries:VE`), which wakes them least often.
+        named = Counter(key for found in options for key in frozenset().union(*found))
+        for (rule_id, query), found in zip(given, options, strict=True):
+            index = len(self._rules)
+            self._rules.append((rule_id, query, _by_field(query.required_all())))
+            if not found:
+                self._always.append(index)
+                continue
+            best = min(found, key=lambda keys: _cost(keys, named, query.catalog))
+            for name, term in best:
+                self._by_field.setdefault(name, {}).setdefault(term, []).append(index)
 
     def __len__(self) -> int:
         return len(self._rules)
@@ -68,7 +73,7 @@ class RuleMatcher:
         return [
             rules[index][0]
             for index in self.candidates(document)
-            if rules[index][1].root.matches(document)
+            if rules[index][1].test(document)
         ]
 
 
@@ -79,12 +84,12 @@ def _by_field(keys: frozenset[Key]) -> tuple[tuple[str, frozenset[str]], ...]:
     return tuple((name, frozenset(terms)) for name, terms in grouped.items())
 
 
-def _best(keys: frozenset[Key], catalog: Catalog) -> Key:
-    """The key a rule is indexed under, of those it needs all of: a keyword value (facets are
-    rarer than words) or else the longest word."""
-
-    def rank(key: Key) -> tuple[bool, int, Key]:
-        known = catalog.fields.get(key[0])
-        return (known is not None and known.kind is Kind.KEYWORD, len(key[1]), key)
-
-    return max(keys, key=rank)
+def _cost(keys: frozenset[Key], named: Counter[Key], catalog: Catalog) -> tuple[int, int]:
+    """How often a rule indexed under `keys` is expected to be a candidate: the rules naming
+    them, then words of text fields (common in any document) over keyword values."""
+    words = 0
+    for name, _ in keys:
+        known = catalog.fields.get(name)
+        if known is None or known.kind is not Kind.KEYWORD:
+            words += 1
+    return sum(named[key] for key in keys) + words, -min((len(term) for _, term in keys), default=0)

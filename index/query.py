@@ -50,6 +50,11 @@ class Query:
         """Whether the document matches."""
         raise NotImplementedError
 
+    def predicate(self) -> Callable[[Document], bool]:
+        """A function answering `matches`, with what it looks up in the node bound once: this
+        runs for every candidate rule of every document."""
+        return self.matches
+
     def required(self) -> frozenset[Key] | None:
         """Keys of which any matching document has at least one; None when there is no such set."""
         return None
@@ -57,6 +62,15 @@ class Query:
     def required_all(self) -> frozenset[Key]:
         """Keys that every matching document has all of (possibly none)."""
         return frozenset()
+
+    def required_options(self) -> list[frozenset[Key]]:
+        """Key sets of which any matching document has a key of each: presearch may index the
+        query under any one of them (none: it must be checked for every document)."""
+        options = [frozenset({key}) for key in self.required_all()]
+        required = self.required()
+        if required is not None:
+            options.append(required)
+        return options
 
 
 class MatchAll(Query):
@@ -82,19 +96,40 @@ class Bool(Query):
     must_not: tuple[Query, ...] = ()
 
     def matches(self, document: Document) -> bool:
-        # Loops rather than all()/any() over generators: this runs for every candidate rule.
-        for query in self.must:
-            if not query.matches(document):
-                return False
-        for query in self.must_not:
-            if query.matches(document):
-                return False
-        if self.must:
-            return True
-        for query in self.should:
-            if query.matches(document):
+        return self._test(document)
+
+    @functools.cached_property
+    def _test(self) -> Callable[[Document], bool]:
+        return self.predicate()
+
+    def predicate(self) -> Callable[[Document], bool]:
+        must = tuple(query.predicate() for query in self.must)
+        must_not = tuple(query.predicate() for query in self.must_not)
+        should = tuple(query.predicate() for query in self.should)
+        if len(must) == 2 and not must_not:
+            first, second = must
+            return lambda document: first(document) and second(document)
+        if len(must) == 1 and len(must_not) == 1:
+            (required,), (prohibited,) = must, must_not
+            return lambda document: required(document) and not prohibited(document)
+        # Only MUST_NOT clauses: everything else matches.
+        otherwise = not should and bool(must_not)
+
+        def matches(document: Document) -> bool:
+            for test in must:
+                if not test(document):
+                    return False
+            for test in must_not:
+                if test(document):
+                    return False
+            if must:
                 return True
-        return not self.should and bool(self.must_not)
+            for test in should:
+                if test(document):
+                    return True
+            return otherwise
+
+        return matches
 
     def required(self) -> frozenset[Key] | None:
         if self.must:
@@ -109,6 +144,12 @@ class Bool(Query):
                 return None
             union |= keys
         return frozenset(union)
+
+    def required_options(self) -> list[frozenset[Key]]:
+        if not self.must:
+            return super().required_options()
+        # What any required clause needs, the whole query needs.
+        return [option for query in self.must for option in query.required_options()]
 
     def required_all(self) -> frozenset[Key]:
         if self.must:
@@ -139,6 +180,15 @@ class Terms(Query):
             if not terms.isdisjoint(document.terms_of(name)):
                 return True
         return False
+
+    def predicate(self) -> Callable[[Document], bool]:
+        if len(self.by_field) == 1:
+            ((name, terms),) = self.by_field
+            if len(terms) == 1:
+                (term,) = terms
+                return lambda document: term in document.terms_of(name)
+            return lambda document: not terms.isdisjoint(document.terms_of(name))
+        return self.matches
 
     def required(self) -> frozenset[Key] | None:
         return self.keys
@@ -332,6 +382,20 @@ class DateRange(Query):
             (lower is None or value >= lower) and (upper is None or value <= upper)
             for value in document.dates(self.field)
         )
+
+
+def _date_range(
+    field: Field,
+    lower: str | None,
+    upper: str | None,
+    include_lower: bool,
+    include_upper: bool,
+    clock: Clock,
+) -> Query:
+    # A fixed bound that is no date matches nothing; said at compile time, presearch can skip
+    # the rule (`"some words"` over every field is otherwise checked for every document).
+    query = DateRange(field, lower, upper, include_lower, include_upper, clock)
+    return MatchNone() if not query.dynamic and query.fixed is None else query
 
 
 @dataclass(frozen=True)
@@ -741,7 +805,7 @@ class _Compiler:
             return _term(known, text)
         if known.kind is Kind.DATE:
             self.check_date(text, node, known)
-            return DateRange(known, text, text, True, True, self.clock)
+            return _date_range(known, text, text, True, True, self.clock)
         number = _java_number(text, known.kind)
         if number is None:
             return MatchNone()
@@ -826,7 +890,7 @@ class _Compiler:
                 for bound in (lower, upper):
                     if bound is not None:
                         self.check_date(bound, node, known)
-                return DateRange(known, lower, upper, include_lower, include_upper, self.clock)
+                return _date_range(known, lower, upper, include_lower, include_upper, self.clock)
             low_number = _java_number(lower, known.kind) if lower is not None else None
             high_number = _java_number(upper, known.kind) if upper is not None else None
             if (lower is not None and low_number is None) or (
@@ -848,14 +912,15 @@ class CompiledQuery:
         self.text = text
         self.root = root
         self.catalog = catalog
+        self.test = root.predicate()
 
     def matches(self, source: Mapping[str, Any]) -> bool:
         """Whether the document with this `_source` matches the query."""
-        return self.root.matches(Document(source, self.catalog))
+        return self.test(Document(source, self.catalog))
 
     def matches_document(self, document: Document) -> bool:
         """Like `matches`, on a document shared by many queries (its analysis is reused)."""
-        return self.root.matches(document)
+        return self.test(document)
 
     def required(self) -> frozenset[Key] | None:
         """Keys of which any matching document has one; None if the query has no such set."""
@@ -864,6 +929,10 @@ class CompiledQuery:
     def required_all(self) -> frozenset[Key]:
         """Keys that any matching document has all of (possibly none)."""
         return self.root.required_all()
+
+    def required_options(self) -> list[frozenset[Key]]:
+        """Key sets of which any matching document has a key of each (none: no such set)."""
+        return self.root.required_options()
 
     def __repr__(self) -> str:
         return f"CompiledQuery({self.text!r})"

@@ -327,5 +327,29 @@ class TestRuleMatcher:
         assert matcher.candidates(Document(source, catalog)) == [2]
         assert matcher.match(source) == ["negative"]
 
+    def test_rules_are_indexed_under_the_values_fewest_rules_name(self) -> None:
+        # Many rules name topics:arms_deal, so a document with that topic must not wake the
+        # rule that also needs RU or BY: it is indexed under those instead.
+        texts = [
+            "countries:(RU OR BY) AND topics:arms_deal",
+            "topics:arms_deal AND countries:US",
+            "topics:arms_deal AND countries:FR",
+        ]
+        rules = [(text, compile_query(text)) for text in texts]
+        matcher = RuleMatcher(rules)
+        source = doc(topics=["arms_deal"], countries=["US"])
+        assert matcher.candidates(Document(source, rules[0][1].catalog)) == [1]
+        assert matcher.match(source) == [texts[1]]
+        assert matcher.match(doc(topics=["arms_deal"], countries=["BY"])) == [texts[0]]
+
+    def test_a_phrase_over_every_field_is_not_checked_for_every_document(self) -> None:
+        # Over date fields such a phrase is no date and matches nothing, so it has required
+        # terms like any phrase.
+        rules = [("phrase", compile_query('"air defence"'))]
+        matcher = RuleMatcher(rules)
+        source = doc(title="Navy drills", body="Ships at sea.")
+        assert matcher.candidates(Document(source, rules[0][1].catalog)) == []
+        assert matcher.match(doc()) == ["phrase"]
+
     def test_no_rules(self) -> None:
         assert RuleMatcher([]).match(doc()) == []
