@@ -13,7 +13,8 @@ import pycountry
 from spacy.tokens import Doc, Span, Token
 
 from contracts.models import ArmsDeal, Money
-from enrich.facets import canonical_name, country_code
+from enrich.entities import canonical_of
+from enrich.facets import canonical_name, country_code, packaged_country_names
 
 # The taxonomy topic whose articles have their deals read.
 DEAL_TOPIC = "arms_deal"
@@ -160,7 +161,8 @@ def _deal(sentence: Span, trigger: Token, weapon: Token, entity: Span | None) ->
     return ArmsDeal(
         supplier=supplier,
         recipient=recipient,
-        weapon=canonical_name(entity.text) if entity is not None else _phrase(weapon),
+        # The name the weapons facet gives it, so that a deal and the facet agree.
+        weapon=canonical_of(entity) if entity is not None else _phrase(weapon),
         quantity=_quantity(weapon, entity),
         value=_money(sentence),
         stage=_stage(trigger),
@@ -361,6 +363,12 @@ def _name(token: Token | None) -> str | None:
     if entity is None:
         return None
     name = canonical_name(entity.text)
+    countries = packaged_country_names()
+    if entity.label_ == "GPE":
+        # A capital that buys or sells is its government: "Warsaw" is Poland.
+        capital_of = countries.code_of_capital(name)
+        if capital_of is not None:
+            return countries.name(capital_of)
     code = country_code(name)
     # Abbreviations ("U.S.", "UK") read better as the country's name; others stay as written.
     if code is not None and (name.isupper() or "." in name):

@@ -117,6 +117,13 @@ class EntityRules:
         self.neighbours = frozenset(word.lower() for word in weapons.negatives.neighbours)
         self.makers = self.neighbours | {word.lower() for word in weapons.negatives.makers}
         self.descriptive = self.military | {word.lower() for word in weapons.cues.descriptive}
+        self.civil_aircraft = re.compile(
+            # Plurals too: "CRJ900s".
+            "(?:" + "|".join(f"(?:{p})" for p in weapons.negatives.civil_aircraft) + ")s?"
+            if weapons.negatives.civil_aircraft
+            else "(?!)",
+            re.IGNORECASE,
+        )
         # Case-insensitive (LOWER) and as-written (ORTH) phrase matchers; a match's key is
         # "<label>\t<canonical>\t<context>".
         self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
@@ -199,12 +206,28 @@ class EntityRules:
                 if label == WEAPON:
                     canonical = self._weapon_name(doc[start:end], canonical)
                 candidates.append(Candidate(start, end, label, canonical, Context(context)))
+        candidates = [c for c in candidates if not self._is_civil_aircraft(doc, c)]
         confirmed = [c for c in candidates if c.context is Context.NONE]
         confirmed += [c for c in candidates if c.context is not Context.NONE and self._fits(doc, c)]
         spans = [Span(doc, c.start, c.end, label=c.label, span_id=c.canonical) for c in confirmed]
         # Longest first; among equals the rules' own, then earlier ones: filter_spans is stable.
         doc.ents = filter_spans([*spans, *doc.ents])
         return doc
+
+    def _is_civil_aircraft(self, doc: Doc, candidate: Candidate) -> bool:
+        """Whether a WEAPON candidate names, or is part of a word that names, an airliner
+        ("E2" in "E190-E2")."""
+        if candidate.label != WEAPON:
+            return False
+        start, end = candidate.start, candidate.end
+        while start > 0 and not doc[start - 1].whitespace_ and not _ends_word(doc[start - 1]):
+            start -= 1
+        while end < len(doc) and not doc[end - 1].whitespace_ and not _ends_word(doc[end]):
+            end += 1
+        return any(
+            self.civil_aircraft.fullmatch(_normalised(doc[a:b].text)) is not None
+            for a, b in {(candidate.start, candidate.end), (start, end)}
+        )
 
     def _weapon_name(self, span: Span, name: str) -> str:
         """The canonical name of a gazetteer match: as written, less descriptive words at its end,
@@ -308,6 +331,11 @@ class EntityRules:
             return True
         close = doc[max(0, start - _MILITARY_WINDOW) : end + _MILITARY_WINDOW]
         return any(token.lower_ in self.military and _is_cue(token) for token in close)
+
+
+def _ends_word(token: Token) -> bool:
+    # Dashes and slashes join the parts of a designation; other punctuation ends it.
+    return token.is_punct and token.text not in (*_DASHES, "/")
 
 
 def _is_cue(token: Token) -> bool:

@@ -90,6 +90,7 @@ class CountryNames:
         self._names = {code.upper(): name for code, name in data.names.items()}
         self._aliases = {name.casefold(): code.upper() for name, code in data.aliases.items()}
         self._demonyms = {name.casefold(): code.upper() for name, code in data.demonyms.items()}
+        self._capitals = {name.casefold(): code.upper() for name, code in data.capitals.items()}
 
     @classmethod
     def load(cls, path: Path | str = COUNTRIES_PATH) -> "CountryNames":
@@ -113,6 +114,10 @@ class CountryNames:
     def code_of_people(self, demonym: str) -> str | None:
         """The code of the country a demonym or adjective ("Russian", "Venezuelans") refers to."""
         return self._demonyms.get(canonical_name(demonym).casefold())
+
+    def code_of_capital(self, name: str) -> str | None:
+        """The code of the country whose capital this is ("Warsaw": PL), or None."""
+        return self._capitals.get(canonical_name(name).casefold())
 
     def name(self, code: str) -> str:
         """The name a country is indexed under: "Russia" rather than "Russian Federation"."""

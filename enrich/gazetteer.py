@@ -82,6 +82,11 @@ class Negatives(_Data):
         default=frozenset(), description="Veto designations that need context only."
     )
     neighbours: frozenset[Text]
+    civil_aircraft: list[Text] = Field(
+        default_factory=list,
+        description="Regular expressions (whole mention, any case) of airliner families: never "
+        "weapons, whatever their context; military variants have names of their own.",
+    )
 
 
 class WeaponData(_Data):
@@ -106,6 +111,9 @@ class CountryData(_Data):
     names: dict[Text, Text] = Field(description="Code -> the name news uses for the country.")
     aliases: dict[Text, Text] = Field(description="Other names of countries -> code.")
     demonyms: dict[Text, Text] = Field(description="Demonyms and adjectives -> code.")
+    capitals: dict[Text, Text] = Field(
+        default_factory=dict, description="Capitals that stand for their government -> code."
+    )
 
 
 _Model = TypeVar("_Model", bound=BaseModel)

@@ -7,6 +7,9 @@ from spacy.tokens import Span
 
 from contracts.models import ArmsDeal, Money
 from enrich.deals import extract_deals, parse_money
+from enrich.entities import add_entity_rules, canonical_of
+from enrich.gazetteer import ORGANIZATIONS_PATH, WEAPONS_PATH
+from enrich.pipeline import load_pipeline
 from enrich.settings import EnrichSettings
 
 
@@ -114,3 +117,27 @@ def test_money_mentions_become_amount_and_currency(text: str, money: Money) -> N
 @pytest.mark.parametrize("text", ["billions of dollars", "3 billion", "a lot"])
 def test_money_without_amount_or_currency_is_none(text: str) -> None:
     assert parse_money(text) is None
+
+
+@pytest.fixture(scope="module")
+def nlp_with_rules() -> Language:
+    pipeline = load_pipeline(EnrichSettings().model)
+    add_entity_rules(pipeline, WEAPONS_PATH, ORGANIZATIONS_PATH)
+    return pipeline
+
+
+def test_a_deal_names_its_weapon_as_the_weapons_facet_does(nlp_with_rules: Language) -> None:
+    doc = nlp_with_rules("Norway will buy four P-8A Poseidon aircraft from the United States.")
+
+    (deal,) = extract_deals(doc)
+    (entity,) = [ent for ent in doc.ents if ent.label_ == "WEAPON"]
+
+    assert deal.weapon == canonical_of(entity)
+
+
+def test_capitals_acting_as_parties_are_their_countries(nlp_with_rules: Language) -> None:
+    doc = nlp_with_rules("Warsaw signed a deal to buy 96 Apache helicopters from Washington.")
+
+    (deal,) = extract_deals(doc)
+
+    assert (deal.supplier, deal.recipient) == ("United States", "Poland")

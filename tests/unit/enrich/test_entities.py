@@ -208,3 +208,42 @@ def test_an_organisation_spelled_like_a_surname_in_another_case_stays(nlp: Langu
     found = labelled(nlp, "Kim Jong Un rejected the UN resolution on Monday.")
 
     assert found.get("UN") == "ORG"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IndiGo ordered 30 Airbus A321neo jets and Qatar Airways took A350-1000 aircraft.",
+        "The air force uses an A321neo jet and an A319CJ aircraft to fly the president.",
+        "The air force flies E190-E2 jets, an ATR 72-600, two CRJ900s and a C919 for VIP missions.",
+        "Aeroflot will fly Superjet 100 and MC-21 airliners on its domestic routes.",
+        "The defence ministry leased a Boeing 737-800 and two 787-9 jets from an airline.",
+    ],
+)
+def test_airliners_are_never_weapons_even_in_military_service(nlp: Language, text: str) -> None:
+    assert weapons(nlp, text) == []
+
+
+def test_military_variants_of_airliners_are_weapons(nlp: Language) -> None:
+    found = weapons(
+        nlp,
+        "The navy ordered the P-8A Poseidon and the air force bought A330 MRTT tankers, "
+        "KC-46A Pegasus aircraft and a Boeing 737 AEW&C, while its E-7 Wedgetail flew.",
+    )
+
+    assert {"P-8A Poseidon", "A330 MRTT", "KC-46A", "E-7"} <= set(found)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Lockheed Martin Corp. said on Tuesday it had won the contract.",
+        "Analysts expect Lockheed Martin to deliver 150 jets this year, said Martin Smith.",
+        "Shares of Lockheed Martin rose 3% after the Pentagon award.",
+    ],
+)
+def test_a_multi_word_defence_firm_is_one_organisation(nlp: Language, text: str) -> None:
+    orgs = [ent.text for ent in nlp(text).ents if ent.label_ == "ORG"]
+
+    assert any(name.startswith("Lockheed Martin") for name in orgs)
+    assert "Martin" not in [ent.text for ent in nlp(text).ents if ent.label_ == "PERSON"]
