@@ -176,7 +176,8 @@ async def cleanup(settings: Settings) -> None:
         await tolerant.indices.delete(index=f"{settings.index.alias}-*")
         await tolerant.indices.delete_index_template(name=settings.index.alias)
         await tolerant.indices.delete(
-            index=[settings.alerts.rules_index, settings.alerts.alerts_index]
+            index=[settings.alerts.rules_index, settings.alerts.alerts_index],
+            ignore_unavailable=True,
         )
     admin = AIOKafkaAdminClient(**client_options(settings.kafka))
     await admin.start()

@@ -116,7 +116,9 @@ async def alerting(settings: Settings) -> AsyncIterator[Settings]:
     yield isolated
     async with connect(settings.index) as client:
         await client.options(ignore_status=404).indices.delete(
-            index=[isolated.alerts.rules_index, isolated.alerts.alerts_index]
+            index=[isolated.alerts.rules_index, isolated.alerts.alerts_index],
+            # One missing index must not keep the other from being deleted.
+            ignore_unavailable=True,
         )
 
 
