@@ -169,6 +169,7 @@ class Document:
         self._numbers: dict[str, list[float | int]] = {}
         self._dates: dict[str, list[int]] = {}
         self._keys: frozenset[tuple[str, str]] | None = None
+        self._all_terms: frozenset[str] | None = None
         self._now_millis: int | None = None
         self.memo: dict[tuple[Any, ...], bool] = {}
         """Answers of sub-queries that many rules share, for this document."""
@@ -227,6 +228,18 @@ class Document:
         if found is None:
             found = self.terms(self.catalog.fields[name])
         return found
+
+    def all_terms(self) -> frozenset[str]:
+        """Every indexed term of the document's text and keyword fields, whatever the field."""
+        if self._all_terms is None:
+            self._all_terms = frozenset().union(
+                *(
+                    self.terms(known)
+                    for known in self.catalog.fields.values()
+                    if known.kind in (Kind.TEXT, Kind.KEYWORD)
+                )
+            )
+        return self._all_terms
 
     def keys(self) -> frozenset[tuple[str, str]]:
         """Every (field name, indexed term) of the document's text and keyword fields."""

@@ -2,8 +2,9 @@
 
 Each rule is indexed under its required keys, a set of (field, term) pairs of which any matching
 document has at least one (`CompiledQuery.required`). A document's own keys (the terms of its
-text and keyword fields) then select the candidate rules; rules without such a set (pure
-negations, ranges, wildcards) are evaluated for every document.
+text and keyword fields) then select the candidate rules. Rules without such a set but with a
+required prefix (`countries:V* AND NOT topics:x`) are indexed under it; the others (pure
+negations, ranges, leading wildcards) are evaluated for every document.
 """
 
 from collections import Counter
@@ -23,6 +24,9 @@ class RuleMatcher:
         self._rules: list[tuple[str, CompiledQuery, tuple[tuple[str, frozenset[str]], ...]]] = []
         # Field name -> term -> the rules indexed under that (field, term).
         self._by_field: dict[str, dict[str, list[int]]] = {}
+        # Field name -> prefix -> the rules indexed under a term of that field with that prefix,
+        # for rules with no required terms but a required prefix (`countries:V*`).
+        self._by_prefix: dict[str, dict[str, list[int]]] = {}
         self._always: list[int] = []
         catalogs = {id(query.catalog): query.catalog for _, query in given}
         if len(catalogs) > 1:
@@ -37,11 +41,19 @@ class RuleMatcher:
             index = len(self._rules)
             self._rules.append((rule_id, query, _by_field(query.required_all())))
             if not found:
-                self._always.append(index)
+                prefixes = query.required_prefixes()
+                if prefixes is None:
+                    self._always.append(index)
+                for name, prefix in prefixes or ():
+                    self._by_prefix.setdefault(name, {}).setdefault(prefix, []).append(index)
                 continue
             best = min(found, key=lambda keys: _cost(keys, named, query.catalog))
             for name, term in best:
                 self._by_field.setdefault(name, {}).setdefault(term, []).append(index)
+        self._prefix_lengths = {
+            name: tuple({len(prefix) for prefix in by_prefix})
+            for name, by_prefix in self._by_prefix.items()
+        }
 
     def __len__(self) -> int:
         return len(self._rules)
@@ -50,9 +62,19 @@ class RuleMatcher:
         """Indexes of the rules that may match `document`, in the order rules were given."""
         found: set[int] = set()
         for name, by_term in self._by_field.items():
-            # The terms both sides have, found by C-level set intersection.
-            for term in by_term.keys() & document.terms_of(name):
-                found.update(by_term[term])
+            # Looked up term by term: intersecting with the dict's keys would first copy them
+            # all into a set, and a field indexes thousands of rule terms to a document's few.
+            for term in document.terms_of(name):
+                hits = by_term.get(term)
+                if hits is not None:
+                    found.update(hits)
+        for name, by_prefix in self._by_prefix.items():
+            lengths = self._prefix_lengths[name]
+            for term in document.terms_of(name):
+                for length in lengths:
+                    hits = by_prefix.get(term[:length])
+                    if hits is not None:
+                        found.update(hits)
         rules = self._rules
         kept = list(self._always)
         for index in found:
@@ -71,9 +93,7 @@ class RuleMatcher:
         document = Document(source, self._catalog)
         rules = self._rules
         return [
-            rules[index][0]
-            for index in self.candidates(document)
-            if rules[index][1].test(document)
+            rules[index][0] for index in self.candidates(document) if rules[index][1].test(document)
         ]
 
 

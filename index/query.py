@@ -40,6 +40,8 @@ _EXISTS_FIELD = "_exists_"
 _LUCENE_WHITESPACE = frozenset(" \t\n\r\u3000")
 # Java's Double.parseDouble, as Elasticsearch reads a number in a query.
 _JAVA_NUMBER = re.compile(r"[+-]?(NaN|Infinity|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)[fFdD]?")
+# From this many fields on, a disjunction of terms first tests all of a document's terms.
+_MANY_FIELDS = 4
 _INTEGER_LIMITS = {Kind.INTEGER: (-(2**31), 2**31 - 1), Kind.LONG: (-(2**63), 2**63 - 1)}
 
 
@@ -62,6 +64,11 @@ class Query:
     def required_all(self) -> frozenset[Key]:
         """Keys that every matching document has all of (possibly none)."""
         return frozenset()
+
+    def required_prefixes(self) -> frozenset[Key] | None:
+        """(field, prefix) pairs of which any matching document has a term in that field that
+        starts with that prefix; None when there is no such set."""
+        return None
 
     def required_options(self) -> list[frozenset[Key]]:
         """Key sets of which any matching document has a key of each: presearch may index the
@@ -145,6 +152,10 @@ class Bool(Query):
             union |= keys
         return frozenset(union)
 
+    def required_prefixes(self) -> frozenset[Key] | None:
+        found = [query.required_prefixes() for query in self.must]
+        return min((keys for keys in found if keys is not None), key=len, default=None)
+
     def required_options(self) -> list[frozenset[Key]]:
         if not self.must:
             return super().required_options()
@@ -188,7 +199,17 @@ class Terms(Query):
                 (term,) = terms
                 return lambda document: term in document.terms_of(name)
             return lambda document: not terms.isdisjoint(document.terms_of(name))
-        return self.matches
+        if len(self.by_field) < _MANY_FIELDS:
+            return self.matches
+        # Over many fields (a bare word over every field), most documents have none of the
+        # terms in any field: one test against all of their terms answers those.
+        anywhere = frozenset(term for _, term in self.keys)
+        per_field = self.matches
+
+        def matches(document: Document) -> bool:
+            return not anywhere.isdisjoint(document.all_terms()) and per_field(document)
+
+        return matches
 
     def required(self) -> frozenset[Key] | None:
         return self.keys
@@ -210,8 +231,12 @@ def _any(queries: list[Query]) -> Query:
         else:
             flat.append(query)
     keys = frozenset(key for query in flat if isinstance(query, Terms) for key in query.keys)
-    others = [query for query in flat if not isinstance(query, Terms)]
+    # A clause that matches nothing adds nothing to a disjunction (`"air defence"` over the
+    # date and number fields).
+    others = [query for query in flat if not isinstance(query, Terms | MatchNone)]
     merged = [Terms(keys), *others] if keys else others
+    if not merged:
+        return MatchNone()
     return merged[0] if len(merged) == 1 else Bool(should=tuple(merged))
 
 
@@ -225,8 +250,22 @@ class Phrase(Query):
 
     def matches(self, document: Document) -> bool:
         terms = document.terms(self.field)
-        if not all(token in terms for token in self.tokens):
-            return False
+        return all(token in terms for token in self.tokens) and self.positioned(document)
+
+    def predicate(self) -> Callable[[Document], bool]:
+        field, tokens, positioned = self.field, self.tokens, self.positioned
+
+        def matches(document: Document) -> bool:
+            terms = document.terms(field)
+            for token in tokens:
+                if token not in terms:
+                    return False
+            return positioned(document)
+
+        return matches
+
+    def positioned(self, document: Document) -> bool:
+        """Whether the tokens, all in the field, stand in the phrase's order (within slop)."""
         found = document.positions(self.field)
         lists = [found[token] for token in self.tokens]
         if self.slop == 0:
@@ -271,6 +310,19 @@ def _smallest_window(lists: list[list[int]]) -> int:
     return int(best) if best != math.inf else 2**31
 
 
+def _shared(key: tuple[Any, ...], test: Callable[[Document], bool]) -> Callable[[Document], bool]:
+    """`test`, answered once per document for all the rules that have this same clause."""
+
+    def matches(document: Document) -> bool:
+        memo = document.memo
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = test(document)
+        return found
+
+    return matches
+
+
 @dataclass(frozen=True)
 class TermRange(Query):
     """A range over the indexed terms of a text or keyword field, in code point order."""
@@ -284,6 +336,10 @@ class TermRange(Query):
     def matches(self, document: Document) -> bool:
         return any(_within(term, self) for term in document.terms(self.field))
 
+    def predicate(self) -> Callable[[Document], bool]:
+        bounds = (self.lower, self.upper, self.include_lower, self.include_upper)
+        return _shared(("terms", self.field.name, *bounds), self.matches)
+
 
 @dataclass(frozen=True)
 class NumberRange(Query):
@@ -295,6 +351,10 @@ class NumberRange(Query):
 
     def matches(self, document: Document) -> bool:
         return any(_within(value, self) for value in document.numbers(self.field))
+
+    def predicate(self) -> Callable[[Document], bool]:
+        bounds = (self.lower, self.upper, self.include_lower, self.include_upper)
+        return _shared(("numbers", self.field.name, *bounds), self.matches)
 
 
 def _within(value: Any, bounds: TermRange | NumberRange) -> bool:
@@ -404,9 +464,17 @@ class Pattern(Query):
 
     field: Field
     regex: re.Pattern[str]
+    prefix: str = ""
+    """The literal start every matching term has (empty if the pattern starts with a wildcard)."""
 
     def matches(self, document: Document) -> bool:
         return any(self.regex.fullmatch(term) for term in document.terms(self.field))
+
+    def predicate(self) -> Callable[[Document], bool]:
+        return _shared(("pattern", self.field.name, self.regex.pattern), self.matches)
+
+    def required_prefixes(self) -> frozenset[Key] | None:
+        return frozenset({(self.field.name, self.prefix)}) if self.prefix else None
 
 
 @dataclass(frozen=True)
@@ -774,6 +842,7 @@ class _Compiler:
         if known.kind not in (Kind.TEXT, Kind.KEYWORD):
             return MatchNone()
         parts: list[str] = []
+        literal: list[str] = []
         for char, escaped in chars:
             if known.kind is Kind.TEXT:
                 char = lowercase(char)
@@ -783,9 +852,11 @@ class _Compiler:
                 parts.append(".")
             else:
                 parts.append(re.escape(char))
+                if len(literal) == len(parts) - 1:
+                    literal.append(char)
         if prefix:
             parts.append(".*")
-        return Pattern(known, re.compile("".join(parts), re.DOTALL))
+        return Pattern(known, re.compile("".join(parts), re.DOTALL), "".join(literal))
 
     def term(
         self, known: Field, text: str, node: tree.Item, *, quoted: bool, slop: int = 0
@@ -933,6 +1004,10 @@ class CompiledQuery:
     def required_options(self) -> list[frozenset[Key]]:
         """Key sets of which any matching document has a key of each (none: no such set)."""
         return self.root.required_options()
+
+    def required_prefixes(self) -> frozenset[Key] | None:
+        """(field, prefix) pairs of which any matching document has a term with one."""
+        return self.root.required_prefixes()
 
     def __repr__(self) -> str:
         return f"CompiledQuery({self.text!r})"

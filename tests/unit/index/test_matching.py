@@ -294,6 +294,8 @@ def random_rule(rng: random.Random) -> str:
         f"title:{rng.choice(['russia', 'india', 'tank', 'navy'])}",
         f'title:"{rng.choice(["air defence", "russia india", "s 400"])}"',
         rng.choice(["deal", "defence", "su-57", "tank*"]),
+        f"countries:{rng.choice(['R', 'V', 'C', 'I'])}*",
+        f"title:{rng.choice(['ru', 'Ind', 'de', 'S?4', 'n*y'])}*",
         "published_at:>now-7d",
         "_exists_:weapons",
     ]
@@ -350,6 +352,14 @@ class TestRuleMatcher:
         source = doc(title="Navy drills", body="Ships at sea.")
         assert matcher.candidates(Document(source, rules[0][1].catalog)) == []
         assert matcher.match(doc()) == ["phrase"]
+
+    def test_a_rule_that_needs_a_prefix_is_indexed_under_it(self) -> None:
+        rules = [("prefix", compile_query("countries:V* AND NOT topics:naval"))]
+        matcher = RuleMatcher(rules)
+        catalog = rules[0][1].catalog
+        assert matcher.candidates(Document(doc(countries=["RU"]), catalog)) == []
+        assert matcher.match(doc(countries=["RU", "VE"])) == ["prefix"]
+        assert matcher.match(doc(countries=["VN"], topics=["naval"])) == []
 
     def test_no_rules(self) -> None:
         assert RuleMatcher([]).match(doc()) == []
