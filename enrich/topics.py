@@ -277,6 +277,15 @@ class _Arrays:
             else [[]] * 5
         )
         self.lemma, self.lower, self.ent, self.pos, self.dep = columns
+        # Each token's sentence, found once: `Token.sent` searches for it on every call.
+        self.sentences = list(doc.sents)
+        self.sentence_of = [0] * len(doc)
+        for number, sentence in enumerate(self.sentences):
+            self.sentence_of[sentence.start : sentence.end] = [number] * len(sentence)
+
+    def sentence(self, i: int) -> Span:
+        """The sentence of token i."""
+        return self.sentences[self.sentence_of[i]]
 
 
 @dataclass(frozen=True)
@@ -368,12 +377,12 @@ class TopicTagger:
         about; cues in later sentences count for less (see `Taxonomy.background_factor`). A
         doc without a title is all lead."""
         arrays = _Arrays(doc)
-        lead_end = self._lead_end(doc, title_end)
+        lead_end = self._lead_end(arrays, title_end)
         evidence: dict[int, dict[int, TopicEvidence]] = defaultdict(dict)
         vetoed: dict[tuple[str, int], bool] = {}
         for hit in self._hits(arrays):
             found = evidence[hit.cue]
-            sentence = doc[hit.tokens[0]].sent
+            sentence = arrays.sentence(hit.tokens[0])
             if sentence.start in found or len(found) >= _MAX_EVIDENCE_PER_CUE:
                 continue
             context, unless = self._context[hit.cue]
@@ -394,16 +403,18 @@ class TopicTagger:
             )
         return self._score(evidence, lead_end)
 
-    def _lead_end(self, doc: Doc, title_end: int | None) -> int:
+    def _lead_end(self, doc: "_Arrays", title_end: int | None) -> int:
         """The token where the lead ends: the first sentence that starts `lead_tokens` or more
         tokens after the title (a byline or a caption may come before the first paragraph)."""
         if title_end is None:
-            return len(doc)
-        body = next((token.i for token in doc if token.idx >= title_end), len(doc))
-        for sentence in doc.sents:
-            if sentence.start >= body + self.taxonomy.lead_tokens:
+            return len(doc.lemma)
+        body: int | None = None
+        for sentence in doc.sentences:
+            if body is None and sentence.start_char >= title_end:
+                body = sentence.start
+            if body is not None and sentence.start >= body + self.taxonomy.lead_tokens:
                 return sentence.start
-        return len(doc)
+        return len(doc.lemma)
 
     def _vetoed(self, topic: str, arrays: "_Arrays", sentence: Span) -> bool:
         return any(
@@ -439,14 +450,16 @@ class TopicTagger:
                 elif i not in near[anchor.cue][anchor.pattern]:
                     near[anchor.cue][anchor.pattern].append(i)
         for index, positions in near.items():
-            yield from self._near_hits(doc.doc, index, positions)
+            yield from self._near_hits(doc, index, positions)
 
-    def _near_hits(self, doc: Doc, index: int, positions: dict[int, list[int]]) -> Iterator[_Hit]:
+    def _near_hits(
+        self, doc: "_Arrays", index: int, positions: dict[int, list[int]]
+    ) -> Iterator[_Hit]:
         window, words = self._near[index]
         if len(positions) < len(words):
             return
         for first in positions[0]:
-            sentence = doc[first].sent
+            sentence = doc.sentence(first)
             chosen = [first]
             for word in range(1, len(words)):
                 nearby = [
