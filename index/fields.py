@@ -1,5 +1,6 @@
 """The fields a query can name, read from the index mapping, and their values in a `_source`."""
 
+import itertools
 import math
 import re
 import struct
@@ -119,9 +120,17 @@ def _field(name: str, spec: Mapping[str, Any], path: tuple[str, ...]) -> Field:
 
 def _values(source: Mapping[str, Any], path: tuple[str, ...]) -> list[Any]:
     """The non-null values at `path`, arrays at any level flattened (objects in arrays too)."""
+    if len(path) == 1:
+        # Most fields are top-level: no list of parents to build.
+        value = source.get(path[0])
+        if type(value) is list:
+            found: list[Any] = []
+            _flatten(value, found)
+            return found
+        return [] if value is None else [value]
     nodes: list[Any] = [source]
     for step in path:
-        found: list[Any] = []
+        found = []
         for node in nodes:
             # type() before isinstance(): the abstract Mapping check is slow, and `_source`
             # objects are plain dicts.
@@ -192,14 +201,10 @@ class Document:
         """The values a keyword field indexes: as strings, none longer than ignore_above."""
         found = self._strings.get(known.name)
         if found is None:
+            found = [value if type(value) is str else _string(value) for value in self.raw(known)]
             limit = known.ignore_above
-            found = [
-                text
-                for text in (
-                    value if type(value) is str else _string(value) for value in self.raw(known)
-                )
-                if limit is None or len(text) <= limit
-            ]
+            if limit is not None:
+                found = [text for text in found if len(text) <= limit]
             self._strings[known.name] = found
         return found
 
@@ -216,7 +221,7 @@ class Document:
         found = self._terms.get(known.name)
         if found is None:
             if known.kind is Kind.TEXT:
-                found = frozenset(token for tokens in self.tokens(known) for token in tokens)
+                found = frozenset(itertools.chain.from_iterable(self.tokens(known)))
             else:
                 found = frozenset(self.strings(known))
             self._terms[known.name] = found

@@ -8,7 +8,7 @@ negations, ranges, leading wildcards) are evaluated for every document.
 """
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from index.fields import Catalog, Document, Kind
@@ -20,8 +20,11 @@ class RuleMatcher:
 
     def __init__(self, rules: Iterable[tuple[str, CompiledQuery]]) -> None:
         given = list(rules)
-        # Per rule: its id, its query, and per field the terms a matching document has all of.
-        self._rules: list[tuple[str, CompiledQuery, tuple[tuple[str, frozenset[str]], ...]]] = []
+        # Per rule (parallel lists): its id, its test, and per field the terms a matching
+        # document has all of, less the one it is indexed under (a candidate has that).
+        self._ids: list[str] = []
+        self._tests: list[Callable[[Document], bool]] = []
+        self._needed: list[tuple[tuple[str, frozenset[str]], ...]] = []
         # Field name -> term -> the rules indexed under that (field, term).
         self._by_field: dict[str, dict[str, list[int]]] = {}
         # Field name -> prefix -> the rules indexed under a term of that field with that prefix,
@@ -37,10 +40,12 @@ class RuleMatcher:
         # (`topics:arms_deal`) is one that many documents have, so rules are indexed under the
         # keys fewest other rules name (`countries:VE`), which wakes them least often.
         named = Counter(key for found in options for key in frozenset().union(*found))
-        for (rule_id, query), found in zip(given, options, strict=True):
-            index = len(self._rules)
-            self._rules.append((rule_id, query, _by_field(query.required_all())))
+        for index, ((rule_id, query), found) in enumerate(zip(given, options, strict=True)):
+            self._ids.append(rule_id)
+            self._tests.append(query.test)
+            needed = query.required_all()
             if not found:
+                self._needed.append(_by_field(needed))
                 prefixes = query.required_prefixes()
                 if prefixes is None:
                     self._always.append(index)
@@ -48,6 +53,7 @@ class RuleMatcher:
                     self._by_prefix.setdefault(name, {}).setdefault(prefix, []).append(index)
                 continue
             best = min(found, key=lambda keys: _cost(keys, named, query.catalog))
+            self._needed.append(_by_field(needed - best if len(best) == 1 else needed))
             for name, term in best:
                 self._by_field.setdefault(name, {}).setdefault(term, []).append(index)
         self._prefix_lengths = {
@@ -56,7 +62,7 @@ class RuleMatcher:
         }
 
     def __len__(self) -> int:
-        return len(self._rules)
+        return len(self._ids)
 
     def candidates(self, document: Document) -> list[int]:
         """Indexes of the rules that may match `document`, in the order rules were given."""
@@ -75,12 +81,16 @@ class RuleMatcher:
                     hits = by_prefix.get(term[:length])
                     if hits is not None:
                         found.update(hits)
-        rules = self._rules
+        all_needed = self._needed
         kept = list(self._always)
         for index in found:
-            for name, needed in rules[index][2]:
-                if not needed <= document.terms_of(name):
-                    break
+            needed = all_needed[index]
+            if needed:
+                for name, terms in needed:
+                    if not terms <= document.terms_of(name):
+                        break
+                else:
+                    kept.append(index)
             else:
                 kept.append(index)
         kept.sort()
@@ -91,10 +101,8 @@ class RuleMatcher:
         if self._catalog is None:
             return []
         document = Document(source, self._catalog)
-        rules = self._rules
-        return [
-            rules[index][0] for index in self.candidates(document) if rules[index][1].test(document)
-        ]
+        ids, tests = self._ids, self._tests
+        return [ids[index] for index in self.candidates(document) if tests[index](document)]
 
 
 def _by_field(keys: frozenset[Key]) -> tuple[tuple[str, frozenset[str]], ...]:
