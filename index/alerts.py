@@ -8,12 +8,12 @@ and near-duplicate copies of a story all collapse into the one alert.
 
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, Self
 
 import structlog
 from elastic_transport import TransportError
-from elasticsearch import ApiError, AsyncElasticsearch
+from elasticsearch import ApiError, AsyncElasticsearch, ConflictError
 from pydantic import BaseModel, ConfigDict, Field
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
@@ -299,8 +299,14 @@ class AlertStore:
                 retriable=isinstance(error, TransportError),
             ) from error
 
-    async def get(self, alert_id: str) -> Alert | None:
-        """The alert as last written (a real-time read, unlike searches), or None."""
+    async def claim(self, alert_id: str, *, now: datetime, lease_s: float) -> Alert | None:
+        """Takes over the alert's pending deliveries for `lease_s` seconds; returns the alert as
+        now stored, or None when nothing is left to deliver or another instance holds them.
+
+        The claim stamps the pending deliveries' `updated_at` with a compare-and-set on the
+        alert's sequence number, so of instances claiming at once exactly one wins, and the
+        others leave the alert alone until the lease runs out (its holder crashed).
+        """
         try:
             response = await self.client.options(ignore_status=404).get(
                 index=self.index, id=alert_id
@@ -312,7 +318,43 @@ class AlertStore:
             ) from error
         if not response.body.get("found"):
             return None
-        return Alert.model_validate(response["_source"])
+        alert = Alert.model_validate(response["_source"])
+        held_since = now - timedelta(seconds=lease_s)
+        if not alert.pending or any(
+            delivery.updated_at is not None and delivery.updated_at > held_since
+            for delivery in alert.pending
+        ):
+            return None
+        claimed = alert.model_copy(
+            update={
+                "deliveries": [
+                    delivery.model_copy(update={"updated_at": now})
+                    if delivery.state == "pending"
+                    else delivery
+                    for delivery in alert.deliveries
+                ]
+            }
+        )
+        try:
+            await self.client.update(
+                index=self.index,
+                id=alert_id,
+                doc={
+                    "deliveries": [
+                        delivery.model_dump(mode="json") for delivery in claimed.deliveries
+                    ]
+                },
+                if_seq_no=response["_seq_no"],
+                if_primary_term=response["_primary_term"],
+            )
+        except ConflictError:
+            return None
+        except (ApiError, TransportError) as error:
+            raise IndexingError(
+                f"could not claim alert {alert_id!r} in {self.index!r} for delivery: {error}",
+                retriable=isinstance(error, TransportError),
+            ) from error
+        return claimed
 
     async def recent(self, size: int = 20) -> list[Alert]:
         """The latest alerts, newest first (none if the index does not exist yet)."""

@@ -95,5 +95,6 @@ class AlertSettings(BaseModel):
         default=60.0,
         ge=0,
         description="Age an alert's pending delivery must reach before a recovery pass takes "
-        "it over, so that an instance still delivering it is not doubled.",
+        "it over, so that an instance still delivering it is not doubled; also how long one "
+        "replica's claim on an alert keeps the others from delivering it too.",
     )

@@ -102,7 +102,9 @@ class Deliverer(AsyncResource):
     `offer` never waits: an alert the full queue cannot take stays pending in the alerts
     index. Each delivery is tried up to `webhook_max_attempts` times with capped exponential
     backoff; its outcome is recorded in the alert. Delivery is at least once: a crash
-    between sending and recording sends again, with the same alert id.
+    between sending and recording sends again, with the same alert id. An alert older than
+    `recovery_grace_s` is claimed in the alerts index first, so that replicas recovering it
+    at the same time deliver it once.
     """
 
     def __init__(
@@ -193,11 +195,15 @@ class Deliverer(AsyncResource):
         while True:
             alert, recovered = await self._queue.get()
             try:
-                if recovered:
-                    # Searches lag writes by a refresh: the pass may have seen a state that a
-                    # worker here has just replaced. A get is real-time.
-                    current = await self.store.get(alert.id)
-                    if current is None or not current.pending:
+                grace = self.settings.recovery_grace_s
+                now = datetime.now(UTC)
+                # Past the grace period another replica's recovery pass may have taken the
+                # alert too: of those holding it, only the one whose claim wins delivers.
+                # The claim reads in real time, so it also sees what a worker here has just
+                # recorded since the pass searched (searches lag writes by a refresh).
+                if recovered or now - alert.matched_at > timedelta(seconds=grace):
+                    current = await self.store.claim(alert.id, now=now, lease_s=grace)
+                    if current is None:
                         continue
                     alert = current
                 await self.deliver(alert)

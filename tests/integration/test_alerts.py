@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from elasticsearch import AsyncElasticsearch
+from prometheus_client import CollectorRegistry
 
 from contracts.models import Article, EnrichedArticle
 from index.alerts import Alert, AlertStore, Delivery, alert_id
@@ -32,7 +34,8 @@ from tests.integration.support import (
     read_topic,
     running,
 )
-from wirewatch.alerting import DeliveryError, post_webhook
+from wirewatch.alerting import Alerting, DeliveryError, post_webhook
+from wirewatch.metrics import ServiceMetrics
 from wirewatch.settings import Settings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -517,3 +520,45 @@ async def test_webhook_failures_are_retriable_only_when_trying_again_can_help(
     for error in (server_error.value, gone.value, unreachable.value):
         assert "secret" not in str(error)
     assert webhook.bodies("/ok") == [{"text": "hi"}]
+
+
+async def test_two_replicas_recovering_one_pending_alert_deliver_it_once(
+    alerting: Settings, elasticsearch: AsyncElasticsearch, webhook: Webhook
+) -> None:
+    settings = alerting.model_copy(
+        update={"alerts": alerting.alerts.model_copy(update={"recovery_grace_s": 30})}
+    )
+    rule = await add_rule(settings, elasticsearch, "countries:VE", [f"{webhook.base}/hold"])
+    store = AlertStore(elasticsearch, settings.alerts, settings.index)
+    await store.setup()
+    matched_at = datetime.now(UTC) - timedelta(minutes=5)
+    orphan = Alert(
+        id=alert_id(rule.id, "story-1"), rule_id=rule.id, rule_name=rule.name,
+        query=rule.query, article_id="article-1", story_id="story-1", title="Left behind",
+        url=None, source="Test Wire", published_at=matched_at, matched_at=matched_at,
+        deliveries=[Delivery(destination="kafka", target=settings.alerts.alerts_topic),
+                    Delivery(destination="webhook:0", target="masked")],
+    )  # fmt: skip
+    assert await store.create_many([orphan]) == [orphan]
+    await elasticsearch.indices.refresh(index=settings.alerts.alerts_index)
+
+    replicas = [
+        Alerting(settings, elasticsearch, ServiceMetrics(CollectorRegistry())) for _ in range(2)
+    ]
+    async with AsyncExitStack() as stack:
+        for replica in replicas:
+            await stack.enter_async_context(replica)
+        await eventually(lambda: webhook.called("/hold"), what="the pending alert delivered")
+        # Both replicas run recovery passes while the first delivery is still in flight.
+        await asyncio.sleep(3 * settings.alerts.recovery_interval_s)
+        webhook.release.set()
+
+        async def recorded() -> bool:
+            (alert,) = await stored_alerts(elasticsearch, settings)
+            return not alert.pending
+
+        await eventually(recorded, what="the delivery recorded")
+    assert [body["alert"]["id"] for body in webhook.bodies("/hold")] == [orphan.id]
+    # A second message, if any, would arrive well within this wait.
+    messages = await read_topic(settings, settings.alerts.alerts_topic, 2, wait_s=5)
+    assert [message.key for message in messages] == [orphan.id.encode()]
