@@ -105,17 +105,34 @@ class Rule(RuleDraft):
         return {**self.model_dump(mode="json"), "webhooks": self.webhook_urls()}
 
 
+def _problems(error: ValidationError) -> str:
+    # Never the input: it may be a webhook URL, whose path is its credential.
+    return "; ".join(
+        f"{'.'.join(str(part) for part in detail['loc']) or 'rule'}: "
+        f"{detail['msg'].removeprefix('Value error, ')}"
+        for detail in error.errors(include_url=False, include_input=False)
+    )
+
+
 def parse_draft(data: Mapping[str, Any]) -> RuleDraft:
     """A draft from user input; raises InvalidRuleError saying which field is wrong and why."""
     try:
         return RuleDraft.model_validate(data)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in detail['loc']) or 'rule'}: "
-            f"{detail['msg'].removeprefix('Value error, ')}"
-            for detail in error.errors(include_url=False, include_input=False)
-        )
-        raise InvalidRuleError(f"the rule is invalid: {problems}") from None
+        raise InvalidRuleError(f"the rule is invalid: {_problems(error)}") from None
+
+
+def _stored_rule(source: Any, index: str) -> Rule:
+    """A rule from the rules index; raises InvalidRuleError (input values left out) if the
+    document is not one (written by hand, or by another version)."""
+    try:
+        return Rule.model_validate(source)
+    except ValidationError as error:
+        rule_id = source.get("id") if isinstance(source, dict) else None
+        raise InvalidRuleError(
+            f"rule {rule_id!r} in {index!r} is not a valid rule: {_problems(error)}. Remove it "
+            "with `wirewatch rules rm` and add it again."
+        ) from None
 
 
 def rules_mappings() -> dict[str, Any]:
@@ -198,7 +215,7 @@ class RuleStore:
             ) from None
         except (ApiError, TransportError) as error:
             raise self._failed("read rule", error) from error
-        return Rule.model_validate(response["_source"])
+        return _stored_rule(response["_source"], self.index)
 
     async def rules(self, *, enabled_only: bool = False) -> list[Rule]:
         """The rules, oldest first (none if the index does not exist yet)."""
@@ -209,8 +226,8 @@ class RuleStore:
         rules = []
         for hit in await self._hits(enabled_only=enabled_only, source=True):
             try:
-                rule = Rule.model_validate(hit["_source"])
-            except ValidationError as error:
+                rule = _stored_rule(hit["_source"], self.index)
+            except InvalidRuleError as error:
                 # Written to the index by hand, or by another version: skip, do not stop.
                 log.warning("rule skipped: not a valid rule", rule_id=hit["_id"],
                             index=self.index, error=str(error))  # fmt: skip

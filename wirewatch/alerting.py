@@ -24,7 +24,14 @@ from contracts.lifecycle import AsyncResource
 from contracts.models import ReceivedArticle
 from index.alerts import KAFKA, Alert, AlertStore, Delivery, new_alert
 from index.documents import ArticleDocument
-from index.rules import Rule, RuleBook, RuleNotFoundError, RuleStore, masked_url
+from index.rules import (
+    InvalidRuleError,
+    Rule,
+    RuleBook,
+    RuleNotFoundError,
+    RuleStore,
+    masked_url,
+)
 from index.settings import AlertSettings
 from ingest.alerts import AlertPublisher
 from wirewatch.metrics import ServiceMetrics
@@ -237,6 +244,10 @@ class Deliverer(AsyncResource):
             return await self.rules.store.get(rule_id)
         except RuleNotFoundError:
             return None
+        except InvalidRuleError as error:
+            # Edited by hand into something unreadable: its webhooks cannot be known.
+            log.warning("alert's rule unreadable; its webhooks are skipped", error=str(error))
+            return None
 
     async def _deliver_one(self, alert: Alert, delivery: Delivery, rule: Rule | None) -> Delivery:
         send: Callable[[], Awaitable[None]]
@@ -249,7 +260,9 @@ class Deliverer(AsyncResource):
             if position >= len(urls):
                 self.metrics.alert_deliveries_failed.labels(destination=delivery.kind).inc()
                 return delivery.gave_up(
-                    delivery.attempts, "the rule or its webhook was removed", datetime.now(UTC)
+                    delivery.attempts,
+                    "the rule or its webhook was removed, or the rule is unreadable",
+                    datetime.now(UTC),
                 )
             session = self._session
             if session is None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import structlog.testing
 from aiohttp import web
 from elasticsearch import AsyncElasticsearch
 from prometheus_client import CollectorRegistry
@@ -24,7 +25,14 @@ from index.alerts import Alert, AlertStore, Delivery, alert_id
 from index.client import connect
 from index.documents import build_document
 from index.errors import IndexingError
-from index.rules import Rule, RuleBook, RuleNotFoundError, RuleStore, parse_draft
+from index.rules import (
+    InvalidRuleError,
+    Rule,
+    RuleBook,
+    RuleNotFoundError,
+    RuleStore,
+    parse_draft,
+)
 from tests.integration.support import (
     article_line,
     committed_offsets,
@@ -562,3 +570,42 @@ async def test_two_replicas_recovering_one_pending_alert_deliver_it_once(
     # A second message, if any, would arrive well within this wait.
     messages = await read_topic(settings, settings.alerts.alerts_topic, 2, wait_s=5)
     assert [message.key for message in messages] == [orphan.id.encode()]
+
+
+async def test_a_stored_rule_with_an_invalid_webhook_never_shows_its_url(
+    alerting: Settings, elasticsearch: AsyncElasticsearch
+) -> None:
+    settings = alerting.alerts
+    store = RuleStore(elasticsearch, settings)
+    await store.setup()
+    # Written by hand, not through the store: a webhook URL the validator refuses.
+    await elasticsearch.index(
+        index=settings.rules_index, id="hand-made", refresh=True,
+        document={"id": "hand-made", "name": "by hand", "query": "countries:VE",
+                  "webhooks": ["ftp://hooks.example.com/services/T0/s3cr3t-token"],
+                  "enabled": True, "created_at": "2026-11-27T10:00:00Z"},
+    )  # fmt: skip
+    with structlog.testing.capture_logs() as logs:
+        async with RuleBook(store, settings) as book:
+            assert dict(book.rules) == {}
+    assert any(event["event"] == "rule skipped: not a valid rule" for event in logs)
+    assert "s3cr3t" not in repr(logs)
+    with pytest.raises(InvalidRuleError, match="hand-made") as invalid:
+        await store.get("hand-made")
+    assert "s3cr3t" not in str(invalid.value)
+
+    # An alert of that rule still goes to Kafka; its webhook is given up on, not retried
+    # by every recovery pass.
+    now = datetime.now(UTC)
+    orphan = Alert(
+        id=alert_id("hand-made", "story-1"), rule_id="hand-made", rule_name="by hand",
+        query="countries:VE", article_id="article-1", story_id="story-1", title="Left behind",
+        url=None, source="Test Wire", published_at=now, matched_at=now,
+        deliveries=[Delivery(destination="kafka", target=settings.alerts_topic),
+                    Delivery(destination="webhook:0", target="masked")],
+    )  # fmt: skip
+    service = Alerting(alerting, elasticsearch, ServiceMetrics(CollectorRegistry()))
+    async with service:
+        assert await service.store.create_many([orphan]) == [orphan]
+        delivered = await service.deliverer.deliver(orphan)
+    assert [delivery.state for delivery in delivered.deliveries] == ["delivered", "failed"]
