@@ -195,7 +195,7 @@ def make_rules(
         "w": v.words,
         "p": v.pairs,
         "L": sorted({code[0] for code in v.countries}),
-        "N": ["1", "10", "100", "1000"],
+        "N": [str(millions) for millions in range(1, 5001)],
     }
     templates = [template for _, template in RULE_KINDS]
     weights = [weight for weight, _ in RULE_KINDS]

@@ -15,7 +15,7 @@ import functools
 import math
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -334,11 +334,15 @@ class TermRange(Query):
     include_upper: bool
 
     def matches(self, document: Document) -> bool:
-        return any(_within(term, self) for term in document.terms(self.field))
+        return self._test(document)
+
+    @functools.cached_property
+    def _test(self) -> Callable[[Document], bool]:
+        return self.predicate()
 
     def predicate(self) -> Callable[[Document], bool]:
-        bounds = (self.lower, self.upper, self.include_lower, self.include_upper)
-        return _shared(("terms", self.field.name, *bounds), self.matches)
+        known = self.field
+        return _within_any(self, lambda document: document.terms(known))
 
 
 @dataclass(frozen=True)
@@ -350,18 +354,33 @@ class NumberRange(Query):
     include_upper: bool
 
     def matches(self, document: Document) -> bool:
-        return any(_within(value, self) for value in document.numbers(self.field))
+        return self._test(document)
+
+    @functools.cached_property
+    def _test(self) -> Callable[[Document], bool]:
+        return self.predicate()
 
     def predicate(self) -> Callable[[Document], bool]:
-        bounds = (self.lower, self.upper, self.include_lower, self.include_upper)
-        return _shared(("numbers", self.field.name, *bounds), self.matches)
+        known = self.field
+        return _within_any(self, lambda document: document.numbers(known))
 
 
-def _within(value: Any, bounds: TermRange | NumberRange) -> bool:
+def _within_any(
+    bounds: "TermRange | NumberRange", values_of: Callable[[Document], Iterable[Any]]
+) -> Callable[[Document], bool]:
+    """Whether one of a document's values lies within `bounds` (None: unbounded)."""
     lower, upper = bounds.lower, bounds.upper
-    if lower is not None and (value < lower or (value == lower and not bounds.include_lower)):
+    include_lower, include_upper = bounds.include_lower, bounds.include_upper
+
+    def matches(document: Document) -> bool:
+        for value in values_of(document):
+            if lower is not None and (value < lower or (value == lower and not include_lower)):
+                continue
+            if upper is None or not (value > upper or (value == upper and not include_upper)):
+                return True
         return False
-    return upper is None or not (value > upper or (value == upper and not bounds.include_upper))
+
+    return matches
 
 
 class DateRange(Query):
