@@ -214,7 +214,8 @@ class AlertStore:
 
         An existing id (409) means this rule already alerted on this story: not new. 429, 5xx
         and connection failures are retried until the index retry deadline, then raise a
-        retriable IndexingError; other refusals are logged and the alert dropped.
+        retriable IndexingError; a refusal of the index itself (credentials, a closed or
+        blocked index) raises a final one; other refusals are logged and the alert dropped.
         """
         pending = list({alert.id: alert for alert in alerts}.values())
         created: list[Alert] = []
@@ -271,7 +272,14 @@ class AlertStore:
                 created.append(alert)
             elif status == 409:
                 continue
-            elif fate(False, status, result.get("error")) is ItemFate.RETRY:
+            elif (outcome := fate(False, status, result.get("error"))) is ItemFate.ABORT:
+                # About the alerts index, not this alert: every later alert would be lost too.
+                raise IndexingError(
+                    f"Elasticsearch refused writes to {self.index!r} (status {status}): "
+                    f"{describe_item_error(result.get('error'))}. Check the credentials and "
+                    "whether the index is closed or blocked; the batch is not committed."
+                )
+            elif outcome is ItemFate.RETRY:
                 retry.append(alert)
             else:
                 log.error("alert refused by Elasticsearch", alert_id=alert.id,

@@ -609,3 +609,22 @@ async def test_a_stored_rule_with_an_invalid_webhook_never_shows_its_url(
         assert await service.store.create_many([orphan]) == [orphan]
         delivered = await service.deliverer.deliver(orphan)
     assert [delivery.state for delivery in delivered.deliveries] == ["delivered", "failed"]
+
+
+async def test_alerts_refused_because_of_the_alerts_index_stop_the_batch(
+    alerting: Settings, elasticsearch: AsyncElasticsearch
+) -> None:
+    store = AlertStore(elasticsearch, alerting.alerts, alerting.index)
+    await store.setup()
+    await elasticsearch.indices.close(index=alerting.alerts.alerts_index)
+    now = datetime.now(UTC)
+    alert = Alert(
+        id=alert_id("rule-1", "story-1"), rule_id="rule-1", rule_name="a rule",
+        query="countries:VE", article_id="article-1", story_id="story-1", title="A story",
+        url=None, source="Test Wire", published_at=now, matched_at=now,
+        deliveries=[Delivery(destination="kafka", target=alerting.alerts.alerts_topic)],
+    )  # fmt: skip
+    # Dropping them would go on losing every alert while articles keep being committed.
+    with pytest.raises(IndexingError, match="index_closed_exception") as refused:
+        await store.create_many([alert])
+    assert not refused.value.retriable
