@@ -95,10 +95,13 @@ class BatchProcessor:
             # (rule, story), so a crash after this records nothing twice. The window this
             # leaves: a crash between the write and the alerts' record loses those alerts,
             # as the redelivered copy overwrites and is no longer new.
+            # Of several copies of one document only the last is written: the others must
+            # not alert on content the index does not hold.
+            last = {document.id: document for document in documents}
             new = [
                 (item, document)
                 for item, document in zip(received, documents, strict=True)
-                if document.id in written.created
+                if document.id in written.created and last[document.id] is document
             ]
             await self.alerting.on_indexed(new)
         letters = [*batch.dead_letters, *rejected_letters(received, rejections)]

@@ -628,3 +628,19 @@ async def test_alerts_refused_because_of_the_alerts_index_stop_the_batch(
     with pytest.raises(IndexingError, match="index_closed_exception") as refused:
         await store.create_many([alert])
     assert not refused.value.retriable
+
+
+async def test_of_two_copies_of_one_article_in_a_batch_only_the_one_indexed_alerts(
+    alerting: Settings, elasticsearch: AsyncElasticsearch
+) -> None:
+    settings = alerting
+    await add_rule(settings, elasticsearch, "countries:VE", [])
+    # The same article id twice: the later version, no longer about Venezuela, is the one
+    # indexed, so nothing the index holds matches the rule.
+    rewritten = json.dumps({**json.loads(OFF_TOPIC), "id": SEED_ID}).encode()
+    await produce(settings, [seed_line(), rewritten])
+    async with running(settings, elasticsearch):
+        await eventually(lambda: _committed(settings, 2), what="both copies committed")
+    indexed = await elasticsearch.get(index=settings.index.alias, id=SEED_ID)
+    assert indexed["_source"]["title"] == "Farmers report a record apple harvest"
+    assert await stored_alerts(elasticsearch, settings) == []
