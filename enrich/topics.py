@@ -166,6 +166,11 @@ class Taxonomy(BaseModel):
         le=1,
         description="What a cue's weight is multiplied by in a sentence after the lead.",
     )
+    institutions: list[str] = Field(
+        default_factory=list,
+        description="Lemmas of institutions' names (agency, administration): no pattern starts "
+        "inside an ORG name with one, whose words name it and tell of no event.",
+    )
     lexicons: dict[str, list[str]] = Field(default_factory=dict)
     topics: dict[str, Topic] = Field(min_length=1)
 
@@ -323,6 +328,7 @@ class TopicTagger:
         self._by_label: dict[int, list[_Anchor]] = defaultdict(list)
         self._any_word: list[_Anchor] = []
         strings = vocab.strings
+        self._institutions = frozenset(strings.add(word) for word in _cased(taxonomy.institutions))
         self._vetoes = {
             name: [
                 (_Test(veto.when, strings), _Test(veto.unless, strings) if veto.unless else None)
@@ -429,7 +435,10 @@ class TopicTagger:
 
     def _hits(self, doc: _Arrays) -> Iterator[_Hit]:
         near: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+        named = self._inside_institution_names(doc)
         for i in range(len(doc.lemma)):
+            if i in named:
+                continue
             anchors = [
                 *self._by_lemma.get(doc.lemma[i], ()),
                 *self._by_lower.get(doc.lower[i], ()),
@@ -474,6 +483,19 @@ class TopicTagger:
                 chosen.append(min(nearby, key=lambda i: abs(i - first)))
             else:
                 yield _Hit(index, tuple(chosen))
+
+    def _inside_institution_names(self, doc: "_Arrays") -> frozenset[int]:
+        """The tokens of ORG entities with an institution's word ("Defense Security Cooperation
+        Agency"): a cooperation only in name."""
+        if not self._institutions:
+            return frozenset()
+        return frozenset(
+            i
+            for entity in doc.doc.ents
+            if entity.label_ == "ORG"
+            and any(doc.lemma[i] in self._institutions for i in range(entity.start, entity.end))
+            for i in range(entity.start, entity.end)
+        )
 
     def _score(
         self, evidence: dict[int, dict[int, TopicEvidence]], lead_end: int

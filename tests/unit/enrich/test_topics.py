@@ -229,3 +229,46 @@ def test_weapons_given_in_an_aid_package_are_aid_not_a_deal(
 
     assert given == ["military_aid"]
     assert "arms_deal" in sold
+
+
+def test_words_of_an_institutions_name_are_no_evidence(tagger: TopicTagger, nlp: Language) -> None:
+    text = "The Defense Security Cooperation Agency notified Congress on Monday, officials said."
+
+    assert "defense_cooperation" not in labels(tagger, nlp, text)
+    assert "defense_cooperation" in labels(
+        tagger, nlp, "Japan and the Philippines agreed to expand defense cooperation."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("The last French soldiers left Niger on Friday, completing the withdrawal of 1,500 "
+         "troops.", "troop_deployment"),
+        ("The carrier strike group left port for an eight-month deployment to the Pacific.",
+         "troop_deployment"),
+        ("Britain added a trading company to its sanctions list on Tuesday.", "sanctions"),
+        ("The two countries agreed on technology transfer and joint production of the "
+         "fighter jets.", "defense_cooperation"),
+    ],
+)  # fmt: skip
+def test_movements_lists_and_industrial_ties_are_found(
+    tagger: TopicTagger, nlp: Language, text: str, topic: str
+) -> None:
+    assert topic in labels(tagger, nlp, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Russian troops pulled back from positions near the city after a counteroffensive.",
+        "The firms were accused of supplying engines and electronics for the country's drones.",
+        "China sent warships and fighter jets around the island for a second day of drills.",
+    ],
+)
+def test_retreats_parts_and_shows_of_force_are_not_movements_deals_or_aid(
+    tagger: TopicTagger, nlp: Language, text: str
+) -> None:
+    found = labels(tagger, nlp, text)
+
+    assert not {"troop_deployment", "arms_deal", "military_aid"} & set(found), found
