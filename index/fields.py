@@ -118,32 +118,19 @@ def _field(name: str, spec: Mapping[str, Any], path: tuple[str, ...]) -> Field:
     return Field(name=name, kind=kind, path=path, ignore_above=spec.get("ignore_above"))
 
 
-def _values(source: Mapping[str, Any], path: tuple[str, ...]) -> list[Any]:
-    """The non-null values at `path`, arrays at any level flattened (objects in arrays too)."""
-    if len(path) == 1:
-        # Most fields are top-level: no list of parents to build.
-        value = source.get(path[0])
-        if type(value) is list:
-            found: list[Any] = []
-            _flatten(value, found)
-            return found
-        return [] if value is None else [value]
-    nodes: list[Any] = [source]
-    for step in path:
-        found = []
-        for node in nodes:
-            # type() before isinstance(): the abstract Mapping check is slow, and `_source`
-            # objects are plain dicts.
-            if type(node) is dict or isinstance(node, Mapping):
-                value = node.get(step)
-                if type(value) is list:
-                    _flatten(value, found)
-                elif value is not None:
-                    found.append(value)
-        nodes = found
-        if not nodes:
-            break
-    return nodes
+def _children(nodes: list[Any], step: str) -> list[Any]:
+    """The non-null values under key `step` of the objects among `nodes`, arrays flattened."""
+    found: list[Any] = []
+    for node in nodes:
+        # type() before isinstance(): the abstract Mapping check is slow, and `_source`
+        # objects are plain dicts.
+        if type(node) is dict or isinstance(node, Mapping):
+            value = node.get(step)
+            if type(value) is list:
+                _flatten(value, found)
+            elif value is not None:
+                found.append(value)
+    return found
 
 
 def _flatten(values: list[Any], into: list[Any]) -> None:
@@ -172,6 +159,7 @@ class Document:
         self.catalog = catalog
         self._raw: dict[str, list[Any]] = {}
         self._strings: dict[str, list[str]] = {}
+        self._objects: dict[tuple[str, ...], list[Any]] = {}
         self._terms: dict[str, frozenset[str]] = {}
         self._tokens: dict[str, list[list[str]]] = {}
         self._positions: dict[str, dict[str, list[int]]] = {}
@@ -193,8 +181,29 @@ class Document:
         """The field's non-null values in `_source`, arrays and objects flattened."""
         found = self._raw.get(known.name)
         if found is None:
-            found = _values(self.source, known.path)
+            path = known.path
+            if len(path) == 1:
+                # Most fields are top-level: no list of parents to build.
+                value = self.source.get(path[0])
+                if type(value) is list:
+                    found = []
+                    _flatten(value, found)
+                else:
+                    found = [] if value is None else [value]
+            else:
+                found = _children(self.objects(path[:-1]), path[-1])
             self._raw[known.name] = found
+        return found
+
+    def objects(self, path: tuple[str, ...]) -> list[Any]:
+        """The values at `path` (the source itself for the empty path), arrays flattened; kept,
+        as the fields of one object (entities.text, entities.label...) share their parents."""
+        if not path:
+            return [self.source]
+        found = self._objects.get(path)
+        if found is None:
+            found = _children(self.objects(path[:-1]), path[-1])
+            self._objects[path] = found
         return found
 
     def strings(self, known: Field) -> list[str]:
