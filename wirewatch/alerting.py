@@ -224,15 +224,18 @@ class Deliverer(AsyncResource):
                 self._queue.task_done()
 
     async def deliver(self, alert: Alert) -> Alert:
-        """Tries each pending delivery of the alert, records the outcome, returns the alert."""
+        """Tries each pending delivery of the alert, recording each outcome as it settles;
+        returns the alert."""
         rule = await self._rule(alert.rule_id)
         for delivery in alert.pending:
             alert = alert.with_delivery(await self._deliver_one(alert, delivery, rule))
-        try:
-            await self.store.save_deliveries(alert)
-        except WirewatchError as error:
-            log.warning("alert delivered but its state not recorded; a recovery pass "
-                        "will send it again", alert_id=alert.id, error=str(error))  # fmt: skip
+            # Recorded one by one: a stop or crash while a slow webhook is still being tried
+            # must not send again what already got through (the Kafka message first of all).
+            try:
+                await self.store.save_deliveries(alert)
+            except WirewatchError as error:
+                log.warning("alert delivered but its state not recorded; a recovery pass "
+                            "will send it again", alert_id=alert.id, error=str(error))  # fmt: skip
         return alert
 
     async def _rule(self, rule_id: str) -> Rule | None:

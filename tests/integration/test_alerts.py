@@ -488,17 +488,21 @@ async def test_the_rule_book_follows_changes_and_skips_rules_it_cannot_read(
         await eventually(lambda: _loaded(loaded, [0, 1]), what="the added rule loaded")
         assert [found.id for found in book.match({"countries": ["VE"]})] == [rule.id]
         assert book.match({"countries": ["RU"]}) == []
+        # The refresh task may have loaded the rule before the hand-made one was searchable:
+        # one reload takes in whatever is left, then nothing has changed.
+        await book.reload()
         assert await book.reload() is False, "nothing changed: no rebuild"
+        loaded.clear()
 
         disabled = await store.set_enabled(rule.id, False)
         assert disabled.enabled is False
-        await eventually(lambda: _loaded(loaded, [0, 1, 0]), what="the disabled rule dropped")
+        await eventually(lambda: _loaded(loaded, [0]), what="the disabled rule dropped")
         assert book.match({"countries": ["VE"]}) == []
         await store.set_enabled(rule.id, True)
-        await eventually(lambda: _loaded(loaded, [0, 1, 0, 1]), what="the rule enabled again")
+        await eventually(lambda: _loaded(loaded, [0, 1]), what="the rule enabled again")
 
         await store.remove(rule.id)
-        await eventually(lambda: _loaded(loaded, [0, 1, 0, 1, 0]), what="the rule removed")
+        await eventually(lambda: _loaded(loaded, [0, 1, 0]), what="the rule removed")
         assert book.match({"countries": ["VE"]}) == []
         with pytest.raises(RuleNotFoundError):
             await store.set_enabled(rule.id, True)
@@ -644,3 +648,22 @@ async def test_of_two_copies_of_one_article_in_a_batch_only_the_one_indexed_aler
     indexed = await elasticsearch.get(index=settings.index.alias, id=SEED_ID)
     assert indexed["_source"]["title"] == "Farmers report a record apple harvest"
     assert await stored_alerts(elasticsearch, settings) == []
+
+
+async def test_stopping_while_a_webhook_holds_a_delivery_leaves_only_that_one_pending(
+    alerting: Settings, elasticsearch: AsyncElasticsearch, webhook: Webhook
+) -> None:
+    settings = alerting.model_copy(
+        update={"alerts": alerting.alerts.model_copy(update={"webhook_timeout_s": 600})}
+    )
+    await add_rule(settings, elasticsearch, "countries:VE", [f"{webhook.base}/hold"])
+    await produce(settings, [seed_line()])
+    clock = asyncio.get_running_loop().time
+    async with running(settings, elasticsearch):
+        await eventually(lambda: webhook.called("/hold"), what="the held webhook called")
+        stopping = clock()
+    # The held request is given up on after a short grace, not awaited for its 600 s.
+    assert clock() - stopping < 45
+    # The Kafka message went out before the stop: the next start must not send it again.
+    (alert,) = await stored_alerts(elasticsearch, settings)
+    assert [delivery.destination for delivery in alert.pending] == ["webhook:0"]
