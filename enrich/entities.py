@@ -58,6 +58,8 @@ _VARIANT = re.compile(r"^[A-Z0-9][A-Za-z0-9]{0,4}$")
 # An attached letter that the tokenizer split off ("T-90" "M").
 _TAIL = re.compile(r"^[A-Z]{1,3}\d?$")
 _LEADING_DIGITS = re.compile(r"^\d+")
+# A variant's word after a name: "SLM", "III", "1A5", "Block 5"'s "5" (not a nickname: "Triumf").
+_VARIANT_WORD = re.compile(r"^(?:[A-Z0-9][A-Z0-9+-]{0,5}|[IVX]{1,4})$")
 
 # How far a cue may be from a name that needs one, in tokens.
 _EQUIPMENT_WINDOW = 6
@@ -86,6 +88,7 @@ class Candidate:
     label: str
     canonical: str
     context: Context
+    listed: str | None = None  # the gazetteer entry's name, for a gazetteer match
 
 
 def canonical_of(span: Span) -> str:
@@ -203,10 +206,17 @@ class EntityRules:
                 label, canonical, context = self.vocab.strings[match_id].split("\t")
                 if label == ORG and self._is_a_persons_surname(doc, start, end):
                     continue
+                listed = canonical
                 if label == WEAPON:
                     canonical = self._weapon_name(doc[start:end], canonical)
-                candidates.append(Candidate(start, end, label, canonical, Context(context)))
+                    # A variant attached to a listed name: "Rafale-M", "Buk-M2".
+                    _, extended = _extend(doc, start, end)
+                    if extended > end:
+                        canonical += _normalised(doc[end:extended].text)
+                        end = extended
+                candidates.append(Candidate(start, end, label, canonical, Context(context), listed))
         candidates = [c for c in candidates if not self._is_civil_aircraft(doc, c)]
+        candidates = _with_nicknames(doc, candidates)
         confirmed = [c for c in candidates if c.context is Context.NONE]
         confirmed += [c for c in candidates if c.context is not Context.NONE and self._fits(doc, c)]
         spans = [Span(doc, c.start, c.end, label=c.label, span_id=c.canonical) for c in confirmed]
@@ -236,7 +246,14 @@ class EntityRules:
         words = written.split()
         if len(words) >= 3 and _is_acronym(name):  # "Guided Multiple Launch Rocket System"
             return name
-        if written.lower().startswith(name.lower() + " "):  # "S-400 Triumf"
+        if written.lower().startswith(name.lower() + " "):
+            rest = [
+                w for w in written[len(name) + 1 :].split() if w.lower() not in self.descriptive
+            ]
+            # A variant written after the name is kept ("IRIS-T SLM", "Tien Kung III"); a
+            # nickname is not ("S-400 Triumf").
+            if rest and all(_VARIANT_WORD.match(word) for word in rest):
+                return f"{name} {' '.join(rest)}"
             return name
         if written.lower().endswith(" " + name.lower()):  # "9M133 Kornet"
             return name
@@ -331,6 +348,36 @@ class EntityRules:
             return True
         close = doc[max(0, start - _MILITARY_WINDOW) : end + _MILITARY_WINDOW]
         return any(token.lower_ in self.military and _is_cue(token) for token in close)
+
+
+# From the least to the most context a candidate needs.
+_CONTEXT_ORDER = [Context.NONE, Context.NEAR, Context.ADJACENT]
+
+
+def _with_nicknames(doc: Doc, candidates: list[Candidate]) -> list[Candidate]:
+    """Joins a designation and the nickname written right after it into one weapon, when the
+    nickname is listed for the designation's family: "AH-64E" "Apache" is the "AH-64E Apache"
+    (one helicopter, not two weapons)."""
+    by_start = {c.start: c for c in candidates if c.label == WEAPON and c.listed is not None}
+    joined: list[Candidate] = []
+    absorbed: set[int] = set()
+    for candidate in candidates:
+        nickname = by_start.get(candidate.end)
+        if (
+            candidate.label == WEAPON
+            and candidate.listed is None
+            and nickname is not None
+            and nickname.listed is not None
+            and candidate.canonical.lower().startswith(nickname.listed.split()[0].lower())
+            and candidate.canonical.lower() != nickname.listed.lower()
+        ):
+            name = f"{candidate.canonical} {doc[nickname.start : nickname.end].text}"
+            context = min(candidate.context, nickname.context, key=_CONTEXT_ORDER.index)
+            joined.append(Candidate(candidate.start, nickname.end, WEAPON, name, context))
+            absorbed.add(id(nickname))
+        else:
+            joined.append(candidate)
+    return [c for c in joined if id(c) not in absorbed]
 
 
 def _ends_word(token: Token) -> bool:

@@ -60,7 +60,7 @@ def test_the_rules_run_before_the_recogniser_and_the_clean_up_after(nlp: Languag
         ("North Korea test-fired a Hwasong-18 missile.", ["Hwasong-18"]),
         ("Russia struck Kyiv with Kinzhal and Kalibr missiles.", ["Kinzhal", "Kalibr"]),
         ("The destroyer fired Tomahawk cruise missiles at the radar sites.", ["Tomahawk"]),
-        ("Ukraine received the IRIS-T SLM air defence system.", ["IRIS-T"]),
+        ("Ukraine received the IRIS-T SLM air defence system.", ["IRIS-T SLM"]),
         # tanks, armoured vehicles and artillery
         ("Poland ordered 180 K2 tanks from Hyundai Rotem.", ["K2"]),
         ("Germany will deliver Leopard 2A7 tanks to Lithuania.", ["Leopard 2A7"]),
@@ -247,3 +247,23 @@ def test_a_multi_word_defence_firm_is_one_organisation(nlp: Language, text: str)
 
     assert any(name.startswith("Lockheed Martin") for name in orgs)
     assert "Martin" not in [ent.text for ent in nlp(text).ents if ent.label_ == "PERSON"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a designation and the nickname listed for it are one weapon
+        ("Poland will buy 96 AH-64E Apache helicopters.", ["AH-64E Apache"]),
+        ("Australia will deploy an E-7A Wedgetail to Germany.", ["E-7A Wedgetail"]),
+        # a variant written after a listed name is kept, a nickname is not
+        ("Taiwan test-fired Tien Kung III missiles.", ["Tien Kung III"]),
+        ("Turkey took delivery of the S-400 Triumf system.", ["S-400"]),
+        ("Seoul showed the KF-21 Boramae fighter.", ["KF-21"]),
+        # a variant attached to a listed name by a hyphen
+        ("The Indian Navy will get 26 Rafale-M jets.", ["Rafale-M"]),
+    ],
+)
+def test_variants_and_nicknames_name_one_weapon(
+    nlp: Language, text: str, expected: list[str]
+) -> None:
+    assert weapons(nlp, text) == expected
