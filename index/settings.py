@@ -75,9 +75,14 @@ class AlertSettings(BaseModel):
     delivery_workers: int = Field(
         default=4, gt=0, description="Alerts delivered concurrently (a slow webhook holds one)."
     )
-    webhook_timeout_s: float = Field(default=5.0, gt=0, description="Per webhook request.")
+    webhook_timeout_s: float = Field(
+        default=5.0, gt=0, description="Limit of one webhook request, connecting to answer."
+    )
     webhook_max_attempts: int = Field(
-        default=5, gt=0, description="Tries per webhook and alert before it counts as failed."
+        default=5,
+        gt=0,
+        description="Tries per destination (Kafka or a webhook) and alert before the "
+        "delivery counts as failed.",
     )
     webhook_initial_backoff_ms: int = Field(
         default=500, ge=0, description="Wait before the second try; doubles each try."
