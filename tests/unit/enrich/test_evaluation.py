@@ -21,10 +21,12 @@ from enrich.evaluation import (
 
 DEV_SET = Path(__file__).resolve().parents[2] / "fixtures" / "enrichment-dev.jsonl"
 
-# The floors reached on the development set: a change that lowers them is a regression.
-MACRO_F1_FLOOR = 0.95
-TOPIC_F1_FLOOR = 0.85
-WEAPON_FLOOR = 0.9
+# The floors reached on the development set (its first 239 snippets tuned on, the last 90 a
+# batch written blind to the rules, merged after its unseen scores were taken): a change that
+# lowers them is a regression. The pipeline is deterministic; the margin is one snippet's worth.
+MACRO_F1_FLOOR = 0.99
+TOPIC_F1_FLOOR = 0.98
+WEAPON_FLOOR = 0.98
 
 
 def example(id_: str, topics: Set[str], weapons: Set[str] = frozenset(), **kw: bool) -> Example:
