@@ -93,7 +93,9 @@ async def post_webhook(session: aiohttp.ClientSession, url: str, body: dict[str,
         async with session.post(url, json=body, allow_redirects=False) as response:
             if response.status < 300:
                 return
-            answer = (await response.text(errors="replace"))[:200]
+            # The start of the answer is enough to say why; a huge or endless error page
+            # must neither fill memory nor turn a clear refusal into a timeout.
+            answer = (await response.content.read(200)).decode(errors="replace")
             raise DeliveryError(
                 f"webhook {shown} answered {response.status}: {answer!r}",
                 retriable=response.status in (408, 429) or response.status >= 500,

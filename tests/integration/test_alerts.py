@@ -1,6 +1,7 @@
 """Alerts on real servers: once per rule and story, on every destination, without stalling."""
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -64,7 +65,7 @@ OFF_TOPIC = json.dumps(
 @dataclass
 class Webhook:
     """A local webhook receiver: /ok answers 200, /fail 500, /gone 410, /hold waits for
-    `release`."""
+    `release`, /endless answers 500 with a body that goes on until `release`."""
 
     base: str
     received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -82,7 +83,7 @@ class Webhook:
 async def webhook() -> AsyncIterator[Webhook]:
     hook = Webhook(base="")
 
-    async def receive(request: web.Request) -> web.Response:
+    async def receive(request: web.Request) -> web.StreamResponse:
         hook.received.append((request.path, await request.json()))
         if request.path == "/fail":
             return web.Response(status=500, text="broken on purpose")
@@ -90,6 +91,15 @@ async def webhook() -> AsyncIterator[Webhook]:
             return web.Response(status=410, text="this hook was deleted")
         if request.path == "/hold":
             await hook.release.wait()
+        if request.path == "/endless":
+            # A broken receiver: an error page that never ends.
+            response = web.StreamResponse(status=500)
+            await response.prepare(request)
+            with contextlib.suppress(ConnectionError):
+                while not hook.release.is_set():
+                    await response.write(b"x" * 65536)
+                    await asyncio.sleep(0.01)
+            return response
         return web.json_response({"ok": True})
 
     app = web.Application()
@@ -667,3 +677,12 @@ async def test_stopping_while_a_webhook_holds_a_delivery_leaves_only_that_one_pe
     # The Kafka message went out before the stop: the next start must not send it again.
     (alert,) = await stored_alerts(elasticsearch, settings)
     assert [delivery.destination for delivery in alert.pending] == ["webhook:0"]
+
+
+async def test_a_webhook_error_page_that_never_ends_is_read_no_further_than_its_start(
+    webhook: Webhook,
+) -> None:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as session:
+        with pytest.raises(DeliveryError, match="answered 500: 'xxx") as endless:
+            await post_webhook(session, f"{webhook.base}/endless", {"text": "hi"})
+    assert endless.value.retriable
