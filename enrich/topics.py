@@ -411,14 +411,13 @@ class TopicTagger:
 
     def _lead_end(self, doc: "_Arrays", title_end: int | None) -> int:
         """The token where the lead ends: the first sentence that starts `lead_tokens` or more
-        tokens after the title (a byline or a caption may come before the first paragraph)."""
+        tokens into the body (a byline or a caption may come before the first paragraph)."""
         if title_end is None:
             return len(doc.lemma)
-        body: int | None = None
+        # The parser may run a headline without a full stop into the first sentence.
+        body = next((token.i for token in doc.doc if token.idx >= title_end), len(doc.lemma))
         for sentence in doc.sentences:
-            if body is None and sentence.start_char >= title_end:
-                body = sentence.start
-            if body is not None and sentence.start >= body + self.taxonomy.lead_tokens:
+            if sentence.start >= body + self.taxonomy.lead_tokens:
                 return sentence.start
         return len(doc.lemma)
 

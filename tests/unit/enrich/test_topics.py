@@ -211,6 +211,10 @@ def test_a_passing_mention_after_the_lead_counts_for_less_than_one_in_it(
     assert in_lead == pytest.approx(0.6)
     assert once_later == pytest.approx(0.6 * factor)
     assert twice_later == pytest.approx(1 - (1 - 0.6 * factor) ** 2)
+    # A headline without a full stop, which the parser may run into the first sentence: the
+    # lead still counts from where the body starts.
+    filler = "Talks on fishing quotas went on for another week in the capital. "
+    assert confidence("Fishing talks drag on", filler * 5 + MENTION) == pytest.approx(0.6 * factor)
 
 
 def test_weapons_given_in_an_aid_package_are_aid_not_a_deal(
