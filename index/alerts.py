@@ -117,6 +117,27 @@ class Alert(BaseModel):
             }
         )
 
+    def held(self, at: datetime) -> Self:
+        """This alert with its pending deliveries stamped as taken on at `at`: a lease that
+        keeps other instances from delivering them too until it runs out."""
+        return self.model_copy(
+            update={
+                "deliveries": [
+                    delivery.model_copy(update={"updated_at": at})
+                    if delivery.state == "pending"
+                    else delivery
+                    for delivery in self.deliveries
+                ]
+            }
+        )
+
+    def held_after(self, moment: datetime) -> bool:
+        """Whether an instance took on a pending delivery of this alert after `moment`."""
+        return any(
+            delivery.updated_at is not None and delivery.updated_at > moment
+            for delivery in self.pending
+        )
+
     def summary(self) -> dict[str, Any]:
         """The alert as JSON-able data: its `_source`, and what `wirewatch alerts --json` prints."""
         return self.model_dump(mode="json")
@@ -327,22 +348,9 @@ class AlertStore:
         if not response.body.get("found"):
             return None
         alert = Alert.model_validate(response["_source"])
-        held_since = now - timedelta(seconds=lease_s)
-        if not alert.pending or any(
-            delivery.updated_at is not None and delivery.updated_at > held_since
-            for delivery in alert.pending
-        ):
+        if not alert.pending or alert.held_after(now - timedelta(seconds=lease_s)):
             return None
-        claimed = alert.model_copy(
-            update={
-                "deliveries": [
-                    delivery.model_copy(update={"updated_at": now})
-                    if delivery.state == "pending"
-                    else delivery
-                    for delivery in alert.deliveries
-                ]
-            }
-        )
+        claimed = alert.held(now)
         try:
             await self.client.update(
                 index=self.index,

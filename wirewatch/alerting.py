@@ -233,6 +233,9 @@ class Deliverer(AsyncResource):
             alert = alert.with_delivery(await self._deliver_one(alert, delivery, rule))
             # Recorded one by one: a stop or crash while a slow webhook is still being tried
             # must not send again what already got through (the Kafka message first of all).
+            # Each record renews the lease on what is left, so that a long delivery is not
+            # taken over by another replica's recovery pass.
+            alert = alert.held(datetime.now(UTC))
             try:
                 await self.store.save_deliveries(alert)
             except WirewatchError as error:

@@ -1,6 +1,6 @@
 """Alert ids collapse copies of a story; deliveries move from pending to a final state."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from contracts.models import Article, EnrichedArticle
 from index.alerts import Alert, Delivery, alert_id, alerts_mappings, new_alert
@@ -110,3 +110,18 @@ def test_the_message_leaves_out_delivery_state_and_the_mapping_covers_every_fiel
     assert set(Delivery.model_fields) == set(properties["deliveries"]["properties"])
     assert alerts_mappings()["dynamic"] == "strict"
     assert properties["matched_at"] == {"type": "date"}
+
+
+def test_holding_an_alert_stamps_only_its_pending_deliveries() -> None:
+    alert = alert_for("a", webhooks=("https://h/1",))
+    kafka, _ = alert.deliveries
+    once = alert.with_delivery(kafka.succeeded(1, NOW))
+    later = NOW + timedelta(seconds=30)
+
+    held = once.held(later)
+
+    assert [d.updated_at for d in held.deliveries] == [NOW, later]
+    assert not once.held_after(NOW - timedelta(seconds=60)), "never taken on: free"
+    assert held.held_after(NOW)
+    assert not held.held_after(later), "the lease ran out"
+    assert not held.with_delivery(held.deliveries[1].succeeded(1, later)).held_after(NOW)
