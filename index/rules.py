@@ -182,6 +182,8 @@ class RuleStore:
         self.client = client
         self.index = settings.rules_index
         self.max_rules = settings.max_rules
+        # The total last warned about: a running service reads the rules every second.
+        self._warned_total: int | None = None
 
     async def setup(self) -> None:
         """Creates the rules index with its strict mapping if missing."""
@@ -258,9 +260,11 @@ class RuleStore:
         if response.meta.status == 404:
             return []
         hits = response["hits"]
-        if hits["total"]["value"] > self.max_rules:
-            log.warning("more rules than loaded", total=hits["total"]["value"],
-                        loaded=self.max_rules, setting="WIREWATCH_ALERTS__MAX_RULES")  # fmt: skip
+        total = hits["total"]["value"]
+        if total > self.max_rules and total != self._warned_total:
+            log.warning("more rules than loaded", total=total, loaded=self.max_rules,
+                        setting="WIREWATCH_ALERTS__MAX_RULES")  # fmt: skip
+            self._warned_total = total
         found: list[dict[str, Any]] = hits["hits"]
         return found
 

@@ -686,3 +686,17 @@ async def test_a_webhook_error_page_that_never_ends_is_read_no_further_than_its_
         with pytest.raises(DeliveryError, match="answered 500: 'xxx") as endless:
             await post_webhook(session, f"{webhook.base}/endless", {"text": "hi"})
     assert endless.value.retriable
+
+
+async def test_more_rules_than_loaded_is_warned_once_not_on_every_refresh(
+    alerting: Settings, elasticsearch: AsyncElasticsearch
+) -> None:
+    settings = alerting.alerts.model_copy(update={"max_rules": 1})
+    for query in ("countries:VE", "countries:RU"):
+        await add_rule(alerting, elasticsearch, query, [])
+    store = RuleStore(elasticsearch, settings)
+    with structlog.testing.capture_logs() as logs:
+        for _ in range(3):
+            assert len(await store.fingerprint(enabled_only=True)) == 1
+    warnings = [event for event in logs if event["event"] == "more rules than loaded"]
+    assert [(event["total"], event["loaded"]) for event in warnings] == [(2, 1)]
