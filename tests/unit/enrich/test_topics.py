@@ -276,3 +276,17 @@ def test_retreats_parts_and_shows_of_force_are_not_movements_deals_or_aid(
     found = labels(tagger, nlp, text)
 
     assert not {"troop_deployment", "arms_deal", "military_aid"} & set(found), found
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("Norway pledged 1 billion crowns to buy artillery shells for Ukraine.", "military_aid"),
+        ("Iran unveiled a new ballistic missile and said it had been tested successfully.",
+         "weapons_test"),
+    ],
+)  # fmt: skip
+def test_weapons_bought_for_a_state_and_tests_told_of_a_pronoun_are_found(
+    tagger: TopicTagger, nlp: Language, text: str, topic: str
+) -> None:
+    assert topic in labels(tagger, nlp, text)
