@@ -97,7 +97,7 @@ def article(number: int) -> bytes:
 
 async def add_rules(settings: Settings, extra: int) -> None:
     async with connect(settings.index) as client:
-        rules = RuleStore(client, settings.alerts)
+        rules = RuleStore(client, settings.alerts, settings.index.text_analyzer)
         await rules.add(parse_draft({"name": "bench", "query": "countries:VE"}))
         drafts = [
             parse_draft({"name": f"never {n}", "query": f'persons:"Nobody {n}" AND countries:ZZ'})

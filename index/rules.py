@@ -27,7 +27,7 @@ from pydantic import (
 from contracts.errors import WirewatchError
 from contracts.lifecycle import AsyncResource
 from index.errors import IndexingError
-from index.matching import CompiledQuery, RuleMatcher, compile_query
+from index.matching import CompiledQuery, RuleMatcher, catalog, compile_query
 from index.settings import AlertSettings
 
 log = structlog.get_logger(__name__)
@@ -178,8 +178,13 @@ async def ensure_index(client: AsyncElasticsearch, name: str, mappings: dict[str
 class RuleStore:
     """The rules index: add (refusing queries the matcher cannot honour), list, get, remove."""
 
-    def __init__(self, client: AsyncElasticsearch, settings: AlertSettings) -> None:
+    def __init__(
+        self, client: AsyncElasticsearch, settings: AlertSettings, text_analyzer: str = "standard"
+    ) -> None:
+        """`text_analyzer` is the articles index's: rules are compiled for the fields as
+        analysed there (UnsupportedMappingError for an analyzer the matcher cannot emulate)."""
         self.client = client
+        self.catalog = catalog(text_analyzer)
         self.index = settings.rules_index
         self.max_rules = settings.max_rules
         # The total last warned about: a running service reads the rules every second.
@@ -195,7 +200,7 @@ class RuleStore:
         Raises the matcher's UnsupportedQueryError, which says what is unsupported, for a
         query that in-process matching cannot evaluate exactly as Elasticsearch would.
         """
-        compile_query(draft.query)
+        compile_query(draft.query, catalog=self.catalog)
         rule = Rule(id=uuid.uuid4().hex[:16], created_at=datetime.now(UTC), **draft.model_dump())
         await self.setup()
         try:
@@ -355,18 +360,10 @@ class RuleBook(AsyncResource):
             return False
         current = await self.store.versions(enabled_only=True)
         versions = {rule.id: version for rule, version in current}
-        compiled: dict[str, CompiledQuery] = {}
-        for rule, version in current:
-            if self._versions.get(rule.id) == version and rule.id in self._compiled:
-                compiled[rule.id] = self._compiled[rule.id]
-                continue
-            try:
-                compiled[rule.id] = compile_query(rule.query)
-            except WirewatchError as error:
-                # Saved before the matcher changed, or written to the index by hand.
-                log.warning("rule skipped: its query cannot be matched", rule_id=rule.id,
-                          name=rule.name, error=str(error))  # fmt: skip
-        self._matcher = RuleMatcher(compiled.items())
+        # Compiling thousands of rules takes seconds: off the event loop, so that probes,
+        # deliveries and Kafka heartbeats go on meanwhile. The old matcher serves until then.
+        compiled, matcher = await asyncio.to_thread(self._compile, current)
+        self._matcher = matcher
         self._rules = {rule.id: rule for rule, _ in current if rule.id in compiled}
         self._compiled, self._versions = compiled, versions
         # The fingerprint read first: a change made since is seen by the next reload, and
@@ -376,6 +373,22 @@ class RuleBook(AsyncResource):
         if self._on_reload is not None:
             self._on_reload(len(self._rules))
         return True
+
+    def _compile(
+        self, current: list[tuple[Rule, tuple[int, int]]]
+    ) -> tuple[dict[str, CompiledQuery], RuleMatcher]:
+        compiled: dict[str, CompiledQuery] = {}
+        for rule, version in current:
+            if self._versions.get(rule.id) == version and rule.id in self._compiled:
+                compiled[rule.id] = self._compiled[rule.id]
+                continue
+            try:
+                compiled[rule.id] = compile_query(rule.query, catalog=self.store.catalog)
+            except WirewatchError as error:
+                # Saved before the matcher changed, or written to the index by hand.
+                log.warning("rule skipped: its query cannot be matched", rule_id=rule.id,
+                            name=rule.name, error=str(error))  # fmt: skip
+        return compiled, RuleMatcher(compiled.items())
 
     async def _refresh_forever(self) -> None:
         while True:

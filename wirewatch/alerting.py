@@ -315,7 +315,7 @@ class Alerting(AsyncResource):
         alerts = settings.alerts
         self.settings = alerts
         self.metrics = metrics
-        self.rule_store = RuleStore(client, alerts)
+        self.rule_store = RuleStore(client, alerts, settings.index.text_analyzer)
         self.store = AlertStore(client, alerts, settings.index)
         self.rules = RuleBook(self.rule_store, alerts, on_reload=metrics.alert_rules.set)
         self.publisher = AlertPublisher(settings.kafka, settings.ingest, alerts.alerts_topic)

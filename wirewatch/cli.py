@@ -288,7 +288,7 @@ def rules_add(
             {"name": name, "query": query, "webhooks": webhook or [], "enabled": not disabled}
         )
         async with connect(settings.index) as client:
-            return await RuleStore(client, settings.alerts).add(draft)
+            return await RuleStore(client, settings.alerts, settings.index.text_analyzer).add(draft)
 
     typer.echo(_run(main()).id)
 
@@ -305,7 +305,7 @@ def rules_list(
 
     async def main() -> list[Rule]:
         async with connect(settings.index) as client:
-            return await RuleStore(client, settings.alerts).rules()
+            return await RuleStore(client, settings.alerts, settings.index.text_analyzer).rules()
 
     rules = _run(main())
     for rule in rules:
@@ -329,7 +329,7 @@ def rules_rm(rule_id: Annotated[str, typer.Argument(help="The id `rules list` sh
 
     async def main() -> None:
         async with connect(settings.index) as client:
-            await RuleStore(client, settings.alerts).remove(rule_id)
+            await RuleStore(client, settings.alerts, settings.index.text_analyzer).remove(rule_id)
 
     _run(main())
     typer.echo(f"removed rule {rule_id}")
@@ -359,7 +359,9 @@ def _set_enabled(rule_id: str, *, enabled: bool) -> None:
 
     async def main() -> None:
         async with connect(settings.index) as client:
-            await RuleStore(client, settings.alerts).set_enabled(rule_id, enabled)
+            await RuleStore(client, settings.alerts, settings.index.text_analyzer).set_enabled(
+                rule_id, enabled
+            )
 
     _run(main())
     typer.echo(f"{'enabled' if enabled else 'disabled'} rule {rule_id}")
@@ -377,10 +379,10 @@ def rules_test(
 ) -> None:
     """Offline: print the id of each document in FILE the query matches, one a line."""
     from index.documents import ArticleDocument
-    from index.matching import compile_query
+    from index.matching import catalog, compile_query
 
     try:
-        compiled = compile_query(query)
+        compiled = compile_query(query, catalog=catalog(_settings().index.text_analyzer))
     except WirewatchError as error:
         raise _fail(error) from error
     invalid = 0

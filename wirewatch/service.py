@@ -203,7 +203,7 @@ class Service:
                     self.registry,
                     {"kafka": consumer.ping, "elasticsearch": index.ping},
                     alert_routes(
-                        RuleStore(index.client, settings.alerts),
+                        RuleStore(index.client, settings.alerts, settings.index.text_analyzer),
                         AlertStore(index.client, settings.alerts, settings.index),
                     ),
                 )

@@ -3,8 +3,18 @@
 from datetime import UTC, datetime
 
 import pytest
+from elasticsearch import AsyncElasticsearch
 
-from index.rules import InvalidRuleError, Rule, masked_url, parse_draft, rules_mappings
+from index.matching import UnsupportedMappingError
+from index.rules import (
+    InvalidRuleError,
+    Rule,
+    RuleStore,
+    masked_url,
+    parse_draft,
+    rules_mappings,
+)
+from index.settings import AlertSettings
 
 SLACK = "https://hooks.slack.com/services/T000/B000/XXXXSECRET"
 
@@ -70,3 +80,14 @@ def test_the_rules_mapping_is_strict_and_keeps_webhooks_out_of_search() -> None:
     assert mappings["properties"]["webhooks"]["index"] is False
     fields = set(Rule.model_fields)
     assert fields == set(mappings["properties"])
+
+
+async def test_rules_are_refused_for_an_analyzer_the_matcher_does_not_emulate() -> None:
+    # With 'english' Elasticsearch stems words and the matcher would silently disagree.
+    client = AsyncElasticsearch("http://127.0.0.1:9")
+    try:
+        with pytest.raises(UnsupportedMappingError, match="english"):
+            RuleStore(client, AlertSettings(), text_analyzer="english")
+        assert RuleStore(client, AlertSettings()).catalog.fields["title"]
+    finally:
+        await client.close()
