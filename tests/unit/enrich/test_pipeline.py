@@ -53,6 +53,19 @@ def test_the_seed_article_names_its_weapons(enricher: Enricher, seed: Article) -
     assert ("Tu-160", "body") in weapons
 
 
+def test_the_seed_article_is_tagged_with_its_three_topics_and_their_evidence(
+    enricher: Enricher, seed: Article
+) -> None:
+    # The acceptance check. The exercise and the contracts are reported facts of the
+    # story, in later paragraphs: topics a story reports anywhere count, not only its lead.
+    (enriched,) = enricher.enrich([seed])
+    assert {"arms_deal", "military_exercise", "defense_cooperation"} <= set(enriched.topics)
+    details = {match.topic: match for match in enriched.topic_details}
+    for topic in ("arms_deal", "military_exercise", "defense_cooperation"):
+        assert details[topic].evidence, topic
+        assert all(evidence.sentence and evidence.matched for evidence in details[topic].evidence)
+
+
 def test_the_arms_maker_and_the_broadcaster_are_organisations(
     enricher: Enricher, seed: Article
 ) -> None:
