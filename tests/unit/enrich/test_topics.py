@@ -290,3 +290,50 @@ def test_weapons_bought_for_a_state_and_tests_told_of_a_pronoun_are_found(
     tagger: TopicTagger, nlp: Language, text: str, topic: str
 ) -> None:
     assert topic in labels(tagger, nlp, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("The army will begin pulling its soldiers out of Mali next month.", "troop_deployment"),
+        ("The air force is deploying four stealth fighter jets to the base in Romania.",
+         "troop_deployment"),
+        ("The alliance agreed to double its contingent in Estonia by next year.",
+         "troop_deployment"),
+        ("Officials ruled out any boots on the ground in the conflict.", "troop_deployment"),
+        ("The kingdom said it would donate its remaining artillery stock to Kyiv.", "military_aid"),
+        ("The weapons will come from Pentagon stocks under presidential drawdown authority.",
+         "military_aid"),
+        ("Canada will train 2,000 Ukrainian soldiers at bases in Poland this winter.",
+         "military_aid"),
+        ("The exercises are meant to improve interoperability between the allied navies.",
+         "defense_cooperation"),
+        ("The ministers held their second annual defence dialogue in Manila.",
+         "defense_cooperation"),
+        ("The two firms will co-produce armoured vehicles at a plant near Riga.",
+         "defense_cooperation"),
+    ],
+)  # fmt: skip
+def test_withdrawals_presence_drawdowns_training_and_dialogues_are_found(
+    tagger: TopicTagger, nlp: Language, text: str, topic: str
+) -> None:
+    assert topic in labels(tagger, nlp, text)
+
+
+def test_a_defence_agreement_is_a_pact_not_a_sale(tagger: TopicTagger, nlp: Language) -> None:
+    found = labels(tagger, nlp, "The two countries signed a mutual defence agreement on Wednesday.")
+
+    assert found == ["defense_cooperation"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The bank pledged to improve interoperability between payment systems across the bloc.",
+        "The retailer will double its presence in Asia by opening forty stores.",
+    ],
+)
+def test_payment_systems_and_store_openings_get_no_topic(
+    tagger: TopicTagger, nlp: Language, text: str
+) -> None:
+    assert labels(tagger, nlp, text) == []
