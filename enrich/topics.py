@@ -164,7 +164,8 @@ class Taxonomy(BaseModel):
         default=0.5,
         gt=0,
         le=1,
-        description="What a cue's weight is multiplied by in a sentence after the lead.",
+        description="What the confidence of a sentence after the lead (the noisy-OR of its "
+        "distinct cues) is multiplied by.",
     )
     institutions: list[str] = Field(
         default_factory=list,
@@ -501,23 +502,24 @@ class TopicTagger:
     ) -> list[TopicMatch]:
         # Noisy-OR over independent evidence. In the lead each distinct cue counts once (a
         # headline repeated in the first paragraph is one piece of evidence). After it, each
-        # sentence counts once, by its strongest cue, discounted: a story mentions in passing
-        # what it is not about, and a background topic is tagged only when it keeps coming back.
+        # sentence counts once, by the noisy-OR of its cues, discounted: a story mentions in
+        # passing what it is not about, while a later paragraph where several cues agree reports
+        # the event itself, and a topic the story keeps coming back to adds up.
         lead_missing: dict[str, float] = defaultdict(lambda: 1.0)
-        later: dict[str, dict[int, float]] = defaultdict(dict)
+        later_missing: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(lambda: 1.0))
         for index, found in evidence.items():
             topic, cue = self._cues[index]
             if any(start < lead_end for start in found):
                 lead_missing[topic] *= 1 - cue.weight
             for start in found:
                 if start >= lead_end:
-                    later[topic][start] = max(later[topic].get(start, 0.0), cue.weight)
+                    later_missing[topic][start] *= 1 - cue.weight
         factor = self.taxonomy.background_factor
         matches = []
         for topic in sorted({self._cues[i][0] for i, found in evidence.items() if found}):
             missing = lead_missing[topic]
-            for weight in later[topic].values():
-                missing *= 1 - weight * factor
+            for sentence_missing in later_missing[topic].values():
+                missing *= 1 - (1 - sentence_missing) * factor
             matches.append(
                 TopicMatch(
                     topic=topic,

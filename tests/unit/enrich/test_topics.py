@@ -217,6 +217,23 @@ def test_a_passing_mention_after_the_lead_counts_for_less_than_one_in_it(
     assert confidence("Fishing talks drag on", filler * 5 + MENTION) == pytest.approx(0.6 * factor)
 
 
+def test_a_later_sentence_counts_by_all_its_cues_together(tmp_path: Path, nlp: Language) -> None:
+    # A later paragraph that reports the event plainly, with two cues agreeing, counts for more
+    # than a passing mention: its cues combine before the discount.
+    tagger = TopicTagger.from_file(write(tmp_path / "topics.yaml", BLOCKADE), nlp.vocab)
+    factor = tagger.taxonomy.background_factor
+    title = "Fishing talks drag on."
+    body = FILLER + "Last year the navy imposed a naval blockade of a port. "
+
+    (match,) = tagger.tag(nlp(title + "\n\n" + body), title_end=len(title))
+
+    assert match.confidence == pytest.approx((1 - 0.4 * 0.4) * factor)
+    assert {evidence.cue for evidence in match.evidence} == {
+        "imposes_blockade",
+        "naval_blockade_phrase",
+    }
+
+
 def test_weapons_given_in_an_aid_package_are_aid_not_a_deal(
     tagger: TopicTagger, nlp: Language
 ) -> None:
@@ -331,9 +348,12 @@ def test_a_defence_agreement_is_a_pact_not_a_sale(tagger: TopicTagger, nlp: Lang
     [
         "The bank pledged to improve interoperability between payment systems across the bloc.",
         "The retailer will double its presence in Asia by opening forty stores.",
+        "The two oil majors signed a strategic partnership to develop gas fields off the coast.",
+        "The city's emergency drill tested how fire brigades, police and hospitals would respond.",
+        "The Treasury said the network bought engines abroad for the Shahed-136 drones.",
     ],
 )
-def test_payment_systems_and_store_openings_get_no_topic(
+def test_payment_systems_store_openings_civil_drills_and_smuggling_get_no_topic(
     tagger: TopicTagger, nlp: Language, text: str
 ) -> None:
     assert labels(tagger, nlp, text) == []
