@@ -75,6 +75,9 @@ def test_the_rules_run_before_the_recogniser_and_the_clean_up_after(nlp: Languag
         ("The rebels used 9M133 Kornet anti-tank missiles.", ["Kornet"]),
         ("Baykar delivered Akinci drones and TB2s to Indonesia.", ["Akinci", "TB2"]),
         ("The RAF's Typhoons and F-35Bs deployed to Cyprus.", ["Typhoon", "F-35B"]),
+        # combat aircraft engines
+        ("HAL will build the F414 engine under licence for the Tejas Mk2.", ["F414", "Tejas"]),
+        ("The indigenous Kaveri engine never reached the required thrust.", ["Kaveri"]),
     ],
 )
 def test_weapons_of_each_kind_are_tagged(nlp: Language, text: str, expected: list[str]) -> None:
