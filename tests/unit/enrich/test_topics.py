@@ -329,6 +329,8 @@ def test_weapons_bought_for_a_state_and_tests_told_of_a_pronoun_are_found(
          "defense_cooperation"),
         ("The two firms will co-produce armoured vehicles at a plant near Riga.",
          "defense_cooperation"),
+        ("Berlin said it would finance the purchase of two more air defence systems for Ukraine.",
+         "military_aid"),
     ],
 )  # fmt: skip
 def test_withdrawals_presence_drawdowns_training_and_dialogues_are_found(
@@ -357,3 +359,15 @@ def test_payment_systems_store_openings_civil_drills_and_smuggling_get_no_topic(
     tagger: TopicTagger, nlp: Language, text: str
 ) -> None:
     assert labels(tagger, nlp, text) == []
+
+
+def test_troops_ordered_somewhere_with_their_jets_are_deployed_not_bought(
+    tagger: TopicTagger, nlp: Language
+) -> None:
+    found = labels(
+        tagger,
+        nlp,
+        "The minister ordered 1,500 more troops and a squadron of fighter jets to the region.",
+    )
+
+    assert found == ["troop_deployment"]
