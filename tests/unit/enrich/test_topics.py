@@ -353,6 +353,7 @@ def test_a_defence_agreement_is_a_pact_not_a_sale(tagger: TopicTagger, nlp: Lang
         "The two oil majors signed a strategic partnership to develop gas fields off the coast.",
         "The city's emergency drill tested how fire brigades, police and hospitals would respond.",
         "The Treasury said the network bought engines abroad for the Shahed-136 drones.",
+        "The government deployed 500 troops to help rescue residents stranded by the floods.",
     ],
 )
 def test_payment_systems_store_openings_civil_drills_and_smuggling_get_no_topic(
