@@ -331,6 +331,11 @@ def test_weapons_bought_for_a_state_and_tests_told_of_a_pronoun_are_found(
          "defense_cooperation"),
         ("Berlin said it would finance the purchase of two more air defence systems for Ukraine.",
          "military_aid"),
+        ("Russia has moved S-400 air defence batteries closer to the Finnish border.",
+         "troop_deployment"),
+        ("Israel called up 300,000 reservists after the attack.", "troop_deployment"),
+        ("The two arms makers formed a partnership to manufacture artillery shells in India.",
+         "defense_cooperation"),
     ],
 )  # fmt: skip
 def test_withdrawals_presence_drawdowns_training_and_dialogues_are_found(
