@@ -14,6 +14,7 @@ read back through `canonical_of` (model entities get their text, made canonical)
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -25,8 +26,10 @@ from spacy.util import filter_spans
 
 from enrich.facets import canonical_name
 from enrich.gazetteer import (
+    COUNTRIES_PATH,
     ORGANIZATIONS_PATH,
     WEAPONS_PATH,
+    CountryData,
     Family,
     Named,
     OrganizationData,
@@ -430,22 +433,26 @@ def _extend(doc: Doc, start: int, end: int) -> tuple[int, int]:
 
 
 class EntityCleanup:
-    """Relabels one-word ORG/GPE mentions that are the surname of a PERSON in the same doc."""
+    """Relabels one-word ORG/GPE mentions that are the surname of a PERSON in the same doc, and
+    capitals the model read as a person or an organisation ("sent tanks to Kyiv") as GPE."""
+
+    def __init__(self, capitals: Iterable[str] = ()) -> None:
+        self.capitals = frozenset(name.casefold() for name in capitals)
 
     def __call__(self, doc: Doc) -> Doc:
         # As written: "UN" is not the "Un" of "Kim Jong Un".
         surnames = {ent[-1].text for ent in doc.ents if ent.label_ == PERSON and len(ent) > 1}
-        if not surnames:
-            return doc
         changed = False
         ents = list(doc.ents)
         for i, ent in enumerate(ents):
-            if (
-                ent.label_ in ("ORG", "GPE", "NORP")
-                and not ent.id_
-                and _without_possessive(ent) in surnames
-            ):
+            if ent.id_:
+                continue
+            name = _without_possessive(ent)
+            if ent.label_ in ("ORG", "GPE", "NORP") and name in surnames:
                 ents[i] = Span(doc, ent.start, ent.end, label=PERSON)
+                changed = True
+            elif ent.label_ in (PERSON, ORG) and name.casefold() in self.capitals:
+                ents[i] = Span(doc, ent.start, ent.end, label="GPE")
                 changed = True
         if changed:
             doc.ents = ents
@@ -494,18 +501,25 @@ def make_entity_rules(
     )
 
 
-@Language.factory(CLEANUP_COMPONENT)
-def make_entity_cleanup(nlp: Language, name: str) -> EntityCleanup:
-    """The component that makes surname mentions of a person into PERSON entities."""
-    return EntityCleanup()
+@Language.factory(CLEANUP_COMPONENT, default_config={"countries_path": str(COUNTRIES_PATH)})
+def make_entity_cleanup(nlp: Language, name: str, countries_path: str) -> EntityCleanup:
+    """The component that makes surname mentions of a person into PERSON entities, and capitals
+    of the countries file into GPE ones."""
+    return EntityCleanup(load(Path(countries_path), CountryData).capitals)
 
 
-def add_entity_rules(nlp: Language, weapons_path: Path, organizations_path: Path) -> None:
+def add_entity_rules(
+    nlp: Language,
+    weapons_path: Path,
+    organizations_path: Path,
+    countries_path: Path = COUNTRIES_PATH,
+) -> None:
     """Adds the rules before `ner` and the clean-up after it (without `ner`: both at the end)."""
     config = {"weapons_path": str(weapons_path), "organizations_path": str(organizations_path)}
+    cleanup = {"countries_path": str(countries_path)}
     if "ner" in nlp.pipe_names:
         nlp.add_pipe(RULES_COMPONENT, before="ner", config=config)
-        nlp.add_pipe(CLEANUP_COMPONENT, after="ner")
+        nlp.add_pipe(CLEANUP_COMPONENT, after="ner", config=cleanup)
     else:
         nlp.add_pipe(RULES_COMPONENT, config=config)
-        nlp.add_pipe(CLEANUP_COMPONENT)
+        nlp.add_pipe(CLEANUP_COMPONENT, config=cleanup)

@@ -102,6 +102,7 @@ class Enricher:
             self.nlp,
             settings.weapons_file or WEAPONS_PATH,
             settings.organizations_file or ORGANIZATIONS_PATH,
+            settings.countries_file or COUNTRIES_PATH,
         )
         self.countries = facets.CountryNames.load(settings.countries_file or COUNTRIES_PATH)
         load_identifier()

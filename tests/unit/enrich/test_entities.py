@@ -157,6 +157,12 @@ def test_a_surname_the_model_read_as_an_organisation_is_the_person(nlp: Language
     assert "ORG" not in {label for text, label in found.items() if "Maduro" in text}
 
 
+def test_a_capital_the_model_read_as_a_person_is_a_place(nlp: Language) -> None:
+    found = labelled(nlp, "Germany sent tanks to Kyiv last year.")
+
+    assert found.get("Kyiv") == "GPE"
+
+
 def test_rule_entities_carry_their_canonical_names(nlp: Language) -> None:
     doc = nlp("The Kalashnikov Concern showed new AK-12s and the Patriots of the army.")
 
