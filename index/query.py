@@ -324,14 +324,16 @@ def _shared(key: tuple[Any, ...], test: Callable[[Document], bool]) -> Callable[
 
 
 @dataclass(frozen=True)
-class TermRange(Query):
-    """A range over the indexed terms of a text or keyword field, in code point order."""
+class ValueRange(Query):
+    """A range over a field's numbers, or over its indexed terms in code point order (text
+    and keyword fields)."""
 
     field: Field
-    lower: str | None
-    upper: str | None
+    lower: Any
+    upper: Any
     include_lower: bool
     include_upper: bool
+    numeric: bool
 
     def matches(self, document: Document) -> bool:
         return self._test(document)
@@ -342,31 +344,13 @@ class TermRange(Query):
 
     def predicate(self) -> Callable[[Document], bool]:
         known = self.field
+        if self.numeric:
+            return _within_any(self, lambda document: document.numbers(known))
         return _within_any(self, lambda document: document.terms(known))
 
 
-@dataclass(frozen=True)
-class NumberRange(Query):
-    field: Field
-    lower: float | int | None
-    upper: float | int | None
-    include_lower: bool
-    include_upper: bool
-
-    def matches(self, document: Document) -> bool:
-        return self._test(document)
-
-    @functools.cached_property
-    def _test(self) -> Callable[[Document], bool]:
-        return self.predicate()
-
-    def predicate(self) -> Callable[[Document], bool]:
-        known = self.field
-        return _within_any(self, lambda document: document.numbers(known))
-
-
 def _within_any(
-    bounds: "TermRange | NumberRange", values_of: Callable[[Document], Iterable[Any]]
+    bounds: ValueRange, values_of: Callable[[Document], Iterable[Any]]
 ) -> Callable[[Document], bool]:
     """Whether one of a document's values lies within `bounds` (None: unbounded)."""
     lower, upper = bounds.lower, bounds.upper
@@ -927,7 +911,7 @@ class _Compiler:
         if known.kind is Kind.FLOAT:
             lower = float32(float(lower)) if lower is not None else None
             upper = float32(float(upper)) if upper is not None else None
-        return NumberRange(known, lower, upper, include_lower, include_upper)
+        return ValueRange(known, lower, upper, include_lower, include_upper, numeric=True)
 
     def bound_text(self, node: tree.Item) -> str | None:
         if isinstance(node, tree.Phrase):
@@ -973,9 +957,9 @@ class _Compiler:
             if known.kind is Kind.TEXT:
                 low = lowercase(lower) if lower is not None else None
                 high = lowercase(upper) if upper is not None else None
-                return TermRange(known, low, high, include_lower, include_upper)
+                return ValueRange(known, low, high, include_lower, include_upper, numeric=False)
             if known.kind is Kind.KEYWORD:
-                return TermRange(known, lower, upper, include_lower, include_upper)
+                return ValueRange(known, lower, upper, include_lower, include_upper, numeric=False)
             if known.kind is Kind.DATE:
                 for bound in (lower, upper):
                     if bound is not None:

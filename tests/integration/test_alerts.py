@@ -347,13 +347,15 @@ async def test_an_unsupported_query_is_refused_with_what_is_unsupported(
     assert await RuleStore(elasticsearch, settings.alerts).rules() == []
 
 
-async def test_deliveries_left_pending_by_a_crash_are_delivered_on_the_next_start(
-    alerting: Settings, elasticsearch: AsyncElasticsearch, webhook: Webhook
-) -> None:
+async def left_pending(
+    alerting: Settings, elasticsearch: AsyncElasticsearch, url: str
+) -> tuple[Settings, Alert]:
+    """Settings with a 30 s recovery grace, and an alert five minutes old whose Kafka and
+    webhook (`url`) deliveries are still pending, as a crash leaves them."""
     settings = alerting.model_copy(
         update={"alerts": alerting.alerts.model_copy(update={"recovery_grace_s": 30})}
     )
-    rule = await add_rule(settings, elasticsearch, "countries:VE", [f"{webhook.base}/ok"])
+    rule = await add_rule(settings, elasticsearch, "countries:VE", [url])
     store = AlertStore(elasticsearch, settings.alerts, settings.index)
     await store.setup()
     matched_at = datetime.now(UTC) - timedelta(minutes=5)
@@ -365,6 +367,13 @@ async def test_deliveries_left_pending_by_a_crash_are_delivered_on_the_next_star
                     Delivery(destination="webhook:0", target="masked")],
     )  # fmt: skip
     assert await store.create_many([orphan]) == [orphan]
+    return settings, orphan
+
+
+async def test_deliveries_left_pending_by_a_crash_are_delivered_on_the_next_start(
+    alerting: Settings, elasticsearch: AsyncElasticsearch, webhook: Webhook
+) -> None:
+    settings, orphan = await left_pending(alerting, elasticsearch, f"{webhook.base}/ok")
 
     async with running(settings, elasticsearch):
         await eventually(lambda: webhook.called("/ok"), what="the pending alert delivered")
@@ -547,21 +556,7 @@ async def test_webhook_failures_are_retriable_only_when_trying_again_can_help(
 async def test_two_replicas_recovering_one_pending_alert_deliver_it_once(
     alerting: Settings, elasticsearch: AsyncElasticsearch, webhook: Webhook
 ) -> None:
-    settings = alerting.model_copy(
-        update={"alerts": alerting.alerts.model_copy(update={"recovery_grace_s": 30})}
-    )
-    rule = await add_rule(settings, elasticsearch, "countries:VE", [f"{webhook.base}/hold"])
-    store = AlertStore(elasticsearch, settings.alerts, settings.index)
-    await store.setup()
-    matched_at = datetime.now(UTC) - timedelta(minutes=5)
-    orphan = Alert(
-        id=alert_id(rule.id, "story-1"), rule_id=rule.id, rule_name=rule.name,
-        query=rule.query, article_id="article-1", story_id="story-1", title="Left behind",
-        url=None, source="Test Wire", published_at=matched_at, matched_at=matched_at,
-        deliveries=[Delivery(destination="kafka", target=settings.alerts.alerts_topic),
-                    Delivery(destination="webhook:0", target="masked")],
-    )  # fmt: skip
-    assert await store.create_many([orphan]) == [orphan]
+    settings, orphan = await left_pending(alerting, elasticsearch, f"{webhook.base}/hold")
     await elasticsearch.indices.refresh(index=settings.alerts.alerts_index)
 
     replicas = [
