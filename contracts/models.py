@@ -153,7 +153,7 @@ class DeadLetter(BaseModel):
     position: KafkaPosition
     key: bytes | None = Field(default=None, repr=False)
     value: bytes | None = Field(repr=False)
-    stage: Literal["validation", "indexing"]
+    stage: Literal["validation", "enrichment", "indexing"]
     reason: str
 
 
@@ -235,4 +235,9 @@ class EnrichedArticle(BaseModel):
     story_bands: list[str] = Field(
         default_factory=list,
         description="MinHash LSH band keys of the text: copies of one story share some.",
+    )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What enrichment or indexing left out or changed, and why (a time budget "
+        "ran out, a value did not fit its field): the document is complete except for these.",
     )

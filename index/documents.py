@@ -34,6 +34,9 @@ class ArticleDocument(BaseModel):
         description="Shared by near-identical copies of one story: the id of the first copy seen."
     )
     story_bands: list[str] = Field(description="MinHash LSH band keys that find the copies.")
+    warnings: list[str] = Field(
+        description="What enrichment or indexing left out or changed, and why."
+    )
     ingested_at: datetime
     kafka: KafkaPosition | None = Field(description="Where it was read; none when offline.")
 
@@ -72,6 +75,7 @@ def build_document(
         deals=enriched.deals,
         story_id=story_id or article.document_id,
         story_bands=enriched.story_bands,
+        warnings=enriched.warnings,
         ingested_at=ingested_at,
         kafka=position,
     )

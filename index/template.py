@@ -75,6 +75,7 @@ def mappings(text_analyzer: str) -> dict[str, Any]:
             },
             "story_id": {"type": "keyword"},
             "story_bands": {"type": "keyword"},
+            "warnings": _KEYWORD,
             "ingested_at": {"type": "date"},
             "kafka": {
                 "properties": {

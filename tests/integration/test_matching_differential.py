@@ -190,6 +190,7 @@ def article(rng: random.Random, number: int) -> ArticleDocument:
         deals=deals,
         story_id=f"doc-{rng.randint(0, number)}",
         story_bands=[f"{band}:{rng.randint(0, 5):x}" for band in range(rng.randint(0, 3))],
+        warnings=[],
         ingested_at=moment(rng),
         kafka=rng.choice(
             [None, KafkaPosition(topic="articles", partition=rng.randint(0, 5), offset=number)]
