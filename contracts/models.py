@@ -1,8 +1,8 @@
 """The models the stages pass each other: plain, frozen pydantic models."""
 
 import re
-from datetime import datetime
-from typing import Annotated, Literal, Self
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -12,11 +12,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    WithJsonSchema,
     model_validator,
 )
 
 from contracts.identity import document_id
-from contracts.text import html_to_text, looks_like_html, normalise_whitespace
+from contracts.text import plain_text, scrub
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -35,11 +36,38 @@ def _rfc3339(value: object) -> object:
     return value
 
 
+def _in_utc_range(value: datetime) -> datetime:
+    # Python takes offsets up to ±23:59, which can push an instant out of the calendar.
+    try:
+        value.astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError("is outside the years 1 to 9999 once converted to UTC") from error
+    return value
+
+
 def _plain_text(value: str) -> str:
-    text = html_to_text(value) if looks_like_html(value) else normalise_whitespace(value)
+    text = plain_text(value)
     if not text:
         raise ValueError("is empty once markup and whitespace are removed")
     return text
+
+
+def _none_as_empty(value: object) -> object:
+    return "" if value is None else value
+
+
+_MAX_TITLE_CHARS = 2000
+
+
+def _optional_text(value: str) -> str:
+    # The limit is on the text: a short title wrapped in a long link is a short title.
+    text = plain_text(value)
+    if len(text) > _MAX_TITLE_CHARS:
+        raise ValueError(f"is longer than {_MAX_TITLE_CHARS} characters once markup is removed")
+    return text
+
+
+_STRING_FIELDS = ("id", "url", "title", "body", "source", "language")
 
 
 _MAX_URL_CHARS = 8192
@@ -61,14 +89,24 @@ def _http_url(value: str) -> str:
     return value
 
 
+_MAX_LANGUAGE_CHARS = 64
+
+
 def _language_tag(value: str) -> str:
     tag = value.strip().lower().replace("_", "-")
-    if not _LANGUAGE_TAG.match(tag):
+    if len(tag) > _MAX_LANGUAGE_CHARS or not _LANGUAGE_TAG.match(tag):
         raise ValueError("must be a BCP 47 language tag such as 'en' or 'pt-br'")
     return tag
 
 
 PlainText = Annotated[str, AfterValidator(_plain_text)]
+# Absent, null, or nothing once markup and whitespace are removed: the empty string.
+OptionalText = Annotated[
+    str,
+    BeforeValidator(_none_as_empty),
+    AfterValidator(_optional_text),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "null"}]}),
+]
 
 
 class Article(BaseModel):
@@ -95,11 +133,21 @@ class Article(BaseModel):
         description="The article's address. Either id or url.",
         json_schema_extra={"pattern": _URL_PATTERN, "maxLength": _MAX_URL_CHARS},
     )
-    title: PlainText = Field(min_length=1, max_length=2000)
-    body: PlainText = Field(
-        min_length=1, description="Plain text; HTML is accepted and reduced to text."
+    title: OptionalText = Field(
+        default="",
+        description="Optional (wire snippets and posts have none): absent, null or empty, the "
+        "article's title is empty, and its indexed document takes the body's first sentence "
+        "as title, with a warning saying so. HTML and feed markup are reduced to text, of at "
+        f"most {_MAX_TITLE_CHARS} characters.",
     )
-    published_at: Annotated[AwareDatetime, BeforeValidator(_rfc3339)] = Field(
+    body: PlainText = Field(
+        min_length=1,
+        description="Plain text; HTML and feed markup (RSS or Atom, CDATA sections, character "
+        "references, escaped HTML) are accepted and reduced to text.",
+    )
+    published_at: Annotated[
+        AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_in_utc_range)
+    ] = Field(
         description="RFC 3339 timestamp with an offset.",
         json_schema_extra={"format": "date-time"},
     )
@@ -107,9 +155,28 @@ class Article(BaseModel):
     language: Annotated[str, AfterValidator(_language_tag)] | None = Field(
         default=None,
         description="BCP 47 tag; guessed when absent.",
-        json_schema_extra={"pattern": "^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"},
+        json_schema_extra={
+            "pattern": "^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$",
+            "maxLength": _MAX_LANGUAGE_CHARS,
+        },
     )
     authors: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scrubbed(cls, data: Any) -> Any:
+        # Control characters and lone surrogates (valid JSON escapes) would fail every later
+        # encoder, Elasticsearch's and the logs' included: they are dropped or replaced here.
+        if not isinstance(data, dict):
+            return data
+        cleaned = dict(data)
+        for name in _STRING_FIELDS:
+            if isinstance(cleaned.get(name), str):
+                cleaned[name] = scrub(cleaned[name])
+        authors = cleaned.get("authors")
+        if isinstance(authors, list):
+            cleaned["authors"] = [scrub(a) if isinstance(a, str) else a for a in authors]
+        return cleaned
 
     @model_validator(mode="after")
     def _identified(self) -> Self:
@@ -154,7 +221,8 @@ class DeadLetter(BaseModel):
     key: bytes | None = Field(default=None, repr=False)
     value: bytes | None = Field(repr=False)
     stage: Literal["validation", "enrichment", "indexing"]
-    reason: str
+    # Headers are UTF-8: a reason quoting the input must not carry its lone surrogates.
+    reason: Annotated[str, AfterValidator(scrub)]
 
 
 class Entity(BaseModel):

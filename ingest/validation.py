@@ -27,6 +27,9 @@ def parse_article(value: bytes | None) -> Article:
         raise InvalidMessage(f"the value is not JSON: {error}") from error
     except RecursionError as error:
         raise InvalidMessage("the value is JSON nested too deeply to be an article") from error
+    except ValueError as error:
+        # Python refuses integers of more than 4300 digits (a guard against quadratic parsing).
+        raise InvalidMessage(f"the value holds JSON that cannot be read: {error}") from error
     if not isinstance(data, dict):
         raise InvalidMessage(f"the value must be a JSON object, got {type(data).__name__}")
     try:
@@ -48,26 +51,43 @@ def describe_validation_error(error: ValidationError) -> str:
 
 
 def decode_message(
-    position: KafkaPosition, key: bytes | None, value: bytes | None, timestamp_ms: int
+    position: KafkaPosition, key: bytes | None, value: bytes | None, timestamp_ms: int | None
 ) -> ReceivedArticle | DeadLetter:
-    """A received article, or the dead letter that says why the message is not one."""
+    """A received article, or the dead letter that says why the message is not one.
+
+    Never raises: whatever decoding or validating one message raises, that message is
+    dead-lettered with the reason, so no message can stop its partition."""
     try:
         article = parse_article(value)
-    except InvalidMessage as error:
-        return DeadLetter(
-            position=position, key=key, value=value, stage="validation", reason=str(error)
+        # The index needs the id: an article that cannot have one is refused here, not later.
+        article.document_id  # noqa: B018
+        return ReceivedArticle(
+            article=article,
+            position=position,
+            key=key,
+            value=value or b"",
+            published_to_kafka_at=kafka_timestamp(timestamp_ms),
         )
-    return ReceivedArticle(
-        article=article,
-        position=position,
-        key=key,
-        value=value or b"",
-        published_to_kafka_at=kafka_timestamp(timestamp_ms),
+    except InvalidMessage as error:
+        reason = str(error)
+    except Exception as error:  # noqa: BLE001 (the boundary of one message: nothing escapes it)
+        reason = unexpected_reason(error)
+    return DeadLetter(position=position, key=key, value=value, stage="validation", reason=reason)
+
+
+def unexpected_reason(error: BaseException) -> str:
+    """The reason for a failure no check foresaw: the exception's type and message, capped."""
+    reason = (
+        f"decoding the message raised {type(error).__name__}: {error}. This is a bug in "
+        "wirewatch's validation; the message is kept here for a report."
     )
+    return reason[:_MAX_REASON_CHARS]
 
 
-def kafka_timestamp(timestamp_ms: int) -> datetime:
-    """The message's timestamp; now, where a producer set one no calendar can hold."""
+def kafka_timestamp(timestamp_ms: int | None) -> datetime:
+    """The message's timestamp; now, where a producer set none or one no calendar can hold."""
+    if timestamp_ms is None:
+        return datetime.now(UTC)
     try:
         return datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
     except (ValueError, OverflowError, OSError):

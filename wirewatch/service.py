@@ -34,6 +34,11 @@ def rejected_letters(
     articles: Sequence[ReceivedArticle], rejections: Sequence[Rejection]
 ) -> list[DeadLetter]:
     """Dead letters for the documents Elasticsearch refused for good."""
+    for rejection in rejections:
+        # build_document fits every document to the mapping: a refusal means it does not.
+        log.error("Elasticsearch refused the document of a validated article: a bug in "
+                  "wirewatch, please report it with this reason", id=rejection.document_id,
+                  status=rejection.status, reason=rejection.reason)  # fmt: skip
     return [
         DeadLetter(
             position=articles[rejection.position].position,

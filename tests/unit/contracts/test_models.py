@@ -94,7 +94,7 @@ def test_bodies_without_text_are_refused(body: str) -> None:
         Article.model_validate(article_data(body=body))
 
 
-@pytest.mark.parametrize("missing", ["title", "body", "published_at", "source"])
+@pytest.mark.parametrize("missing", ["body", "published_at", "source"])
 def test_required_fields_are_required(missing: str) -> None:
     data = article_data()
     del data[missing]
@@ -140,3 +140,49 @@ def test_dead_letters_carry_the_tombstone_value() -> None:
 
     assert letter.value is None
     assert letter.key is None
+
+
+@pytest.mark.parametrize("title", [None, "", "   ", "<p> </p>", "\x00\x07"])
+def test_a_missing_or_empty_title_is_the_empty_string(title: str | None) -> None:
+    data = article_data(title=title)
+    data.setdefault("title", None)
+    assert Article.model_validate(data).title == ""
+
+
+def test_a_title_without_the_field_is_accepted() -> None:
+    data = article_data()
+    del data["title"]
+    assert Article.model_validate(data).title == ""
+
+
+def test_a_long_link_around_a_short_title_is_a_short_title() -> None:
+    title = f'<a href="https://example.com/{"x" * 3000}">Short headline</a>'
+    assert Article.model_validate(article_data(title=title)).title == "Short headline"
+
+
+def test_lone_surrogates_and_control_characters_are_cleaned_not_refused() -> None:
+    article = Article.model_validate(
+        article_data(id="wire-\ud800", title="Tal\x00ks", body="Bo\udfffdy", authors=["A\x07"])
+    )
+    assert (article.id, article.title, article.body) == ("wire-\ufffd", "Talks", "Bo\ufffddy")
+    assert article.authors == ["A"]
+
+
+def test_an_instant_outside_the_calendar_in_utc_is_refused() -> None:
+    with pytest.raises(ValidationError, match="years 1 to 9999"):
+        Article.model_validate(article_data(published_at="0001-01-01T00:00:00+23:59"))
+
+
+def test_overlong_language_tags_are_refused() -> None:
+    with pytest.raises(ValidationError, match="language"):
+        Article.model_validate(article_data(language="en" + "-abcdefgh" * 10))
+
+
+def test_dead_letter_reasons_never_carry_lone_surrogates() -> None:
+    letter = DeadLetter(
+        position=KafkaPosition(topic="t", partition=0, offset=1),
+        value=None,
+        stage="validation",
+        reason="bad \ud800 value",
+    )
+    assert letter.reason.encode() == "bad \ufffd value".encode()

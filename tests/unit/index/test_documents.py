@@ -3,8 +3,12 @@
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
-from contracts.models import Article, EnrichedArticle, Entity, KafkaPosition
+from hypothesis import given
+
+from contracts.models import ArmsDeal, Article, EnrichedArticle, Entity, KafkaPosition, Money
 from index.documents import ArticleDocument, build_document
+from index.template import mappings
+from tests.unit.hostile import DATES, POSITIONS, extreme_enriched, misfits
 from tests.unit.samples import article_data
 
 POSITION = KafkaPosition(topic="wirewatch.articles", partition=1, offset=7)
@@ -104,3 +108,75 @@ def test_source_fields_round_trip() -> None:
     )
 
     assert ArticleDocument.model_validate(document.source_fields()) == document
+
+
+# --- every document fits the mapping ----------------------------------------------------------
+
+
+@given(extreme_enriched(), POSITIONS, DATES)
+def test_fuzz_every_document_fits_the_mapping(
+    enriched: EnrichedArticle, position: KafkaPosition | None, ingested_at: datetime
+) -> None:
+    document = build_document(enriched, position, ingested_at)
+
+    source = document.source_fields()
+    assert misfits(source, mappings("standard")) == []
+    json.dumps(source, allow_nan=False).encode()
+    # What was changed is said, and no warning of the enrichment is lost.
+    assert len(document.warnings) >= len(enriched.warnings)
+    if any(d.quantity is not None and d.quantity >= 2**31 for d in enriched.deals):
+        assert any(w.startswith("deals.quantity") for w in document.warnings)
+
+
+def test_a_deal_quantity_beyond_the_integer_range_is_left_out_and_said() -> None:
+    deal = ArmsDeal(weapon="AK-103", quantity=3_000_000_000, sentence="s")
+    enriched = enriched_article().model_copy(update={"deals": [deal]})
+
+    document = build_document(enriched, POSITION, INGESTED_AT)
+
+    assert document.deals[0].quantity is None
+    assert document.deals[0].weapon == "AK-103"
+    assert any("3000000000" in w and w.startswith("deals.quantity") for w in document.warnings)
+
+
+def test_an_infinite_amount_is_left_out_and_said() -> None:
+    deal = ArmsDeal(value=Money(amount=float("inf"), currency="USD"), sentence="s")
+    enriched = enriched_article().model_copy(update={"deals": [deal]})
+
+    document = build_document(enriched, POSITION, INGESTED_AT)
+
+    assert document.deals[0].value is None
+    assert any(w.startswith("deals.value") for w in document.warnings)
+
+
+def test_a_keyword_over_the_term_limit_in_bytes_is_cut_at_a_character() -> None:
+    enriched = enriched_article().model_copy(update={"language": "𝕏" * 9000})
+
+    document = build_document(enriched, POSITION, INGESTED_AT)
+
+    assert len(document.language.encode()) <= 32_766
+    assert document.language == "𝕏" * (32_766 // 4)
+    assert any(w.startswith("language:") for w in document.warnings)
+
+
+def test_an_offset_elasticsearch_cannot_read_is_stored_in_utc() -> None:
+    enriched = enriched_article(published_at="2026-01-01T00:00:00+20:00")
+
+    document = build_document(enriched, POSITION, INGESTED_AT)
+
+    assert document.published_at == datetime(2025, 12, 31, 4, tzinfo=UTC)
+    assert document.published_at.utcoffset() == timedelta(0)
+    assert any(w.startswith("published_at") for w in document.warnings)
+
+
+def test_an_untitled_article_takes_its_first_sentence_and_says_so() -> None:
+    enriched = enriched_article(title=None, body="Tanks reached Caracas. More follows.")
+
+    document = build_document(enriched, POSITION, INGESTED_AT)
+
+    assert document.title == "Tanks reached Caracas."
+    assert any(w.startswith("title:") for w in document.warnings)
+
+
+def test_a_document_that_fits_carries_no_warnings() -> None:
+    assert build_document(enriched_article(), POSITION, INGESTED_AT).warnings == []

@@ -6,10 +6,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
 
-from contracts.models import DeadLetter, KafkaPosition, ReceivedArticle
+from contracts.models import DeadLetter, EnrichedArticle, KafkaPosition, ReceivedArticle
+from index.documents import build_document
+from index.template import mappings
 from ingest.errors import InvalidMessage
 from ingest.validation import decode_message, parse_article
+from tests.unit.hostile import MESSAGE_VALUES, article_messages, misfits
 from tests.unit.samples import article_data
 
 POSITION = KafkaPosition(topic="wirewatch.articles", partition=2, offset=41)
@@ -196,3 +200,68 @@ def test_a_timestamp_no_calendar_holds_falls_back_to_now() -> None:
                               value.encode(), 10**18)  # fmt: skip
     assert isinstance(received, ReceivedArticle)
     assert received.published_to_kafka_at.year == datetime.now(UTC).year
+
+
+# --- the boundary never lets an exception through -----------------------------------------
+
+
+def _check_total(value: bytes | None) -> None:
+    decoded = decode_message(POSITION, b"key", value, 1_700_000_000_000)
+    if isinstance(decoded, DeadLetter):
+        assert decoded.reason.strip()
+        assert decoded.stage == "validation"
+        assert decoded.value == value
+        decoded.reason.encode()
+        return
+    # What passes validation has an id and becomes a document the index takes.
+    assert decoded.article.document_id
+    enriched = EnrichedArticle(article=decoded.article, language="en")
+    document = build_document(enriched, POSITION, datetime(2026, 1, 1, tzinfo=UTC))
+    assert misfits(document.source_fields(), mappings("standard")) == []
+    json.dumps(document.source_fields(), allow_nan=False).encode()
+
+
+@given(MESSAGE_VALUES)
+def test_fuzz_any_message_value_is_an_article_or_a_dead_letter(value: bytes | None) -> None:
+    _check_total(value)
+
+
+@given(article_messages())
+def test_fuzz_article_shaped_json_with_hostile_fields(value: bytes) -> None:
+    _check_total(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        b'{"id": ' + b"1" * 5000 + b"}",
+        b'{"id": "x", "body": "b", "source": "s", "published_at": ' + b"9" * 4400 + b"}",
+        b'{"id": "x", "body": "b", "source": "s", "published_at": "2026-01-01T00:00:00Z", '
+        b'"extra": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+    ],
+    ids=["huge-integer", "huge-integer-field", "deep-extra"],
+)
+def test_json_python_will_not_read_is_dead_lettered(value: bytes) -> None:
+    letter = decode_message(POSITION, None, value, 0)
+    assert isinstance(letter, DeadLetter)
+    assert letter.reason
+
+
+def test_an_unforeseen_exception_is_dead_lettered_with_its_type(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def explode(value: bytes | None) -> None:
+        raise KeyError("surprise")
+
+    monkeypatch.setattr("ingest.validation.parse_article", explode)
+    letter = decode_message(POSITION, None, article_json(), 0)
+    assert isinstance(letter, DeadLetter)
+    assert "KeyError" in letter.reason
+    assert "surprise" in letter.reason
+
+
+def test_an_untitled_wire_snippet_is_received() -> None:
+    value = json.dumps(article_data(title=None)).encode()
+    received = decode_message(POSITION, None, value, None)
+    assert isinstance(received, ReceivedArticle)
+    assert received.article.title == ""

@@ -20,4 +20,10 @@ def test_schema_requires_the_fields_producers_must_send() -> None:
     schema = article_json_schema()
     required = schema["required"]
     assert isinstance(required, list)
-    assert set(required) == {"title", "body", "published_at", "source"}
+    assert set(required) == {"body", "published_at", "source"}
+
+
+def test_schema_says_the_title_is_optional_and_what_stands_in() -> None:
+    title = article_json_schema()["properties"]["title"]  # type: ignore[index]
+    assert {"type": "null"} in title["anyOf"]
+    assert "first sentence" in title["description"]
