@@ -86,8 +86,8 @@ async def test_invalid_message_is_dead_lettered_and_the_partition_keeps_flowing(
     settings: Settings, elasticsearch: AsyncElasticsearch
 ) -> None:
     not_json = b"{this is not json"
-    no_title = article_line(1, title="")
-    await produce(settings, [not_json, no_title, article_line(2)])
+    no_body = article_line(1, body="<p> </p>")
+    await produce(settings, [not_json, no_body, article_line(2)])
     async with running(settings):
         await eventually(lambda: count_documents(elasticsearch, settings, "id:article-2"),
                          what="the valid message after the invalid ones")  # fmt: skip
@@ -96,13 +96,13 @@ async def test_invalid_message_is_dead_lettered_and_the_partition_keeps_flowing(
     assert await committed_offsets(settings) == {0: 3}
     assert await count_documents(elasticsearch, settings) == 1
     letters = await read_topic(settings, settings.ingest.dead_letter_topic, 2)
-    assert [letter.value for letter in letters] == [not_json, no_title]
+    assert [letter.value for letter in letters] == [not_json, no_body]
     headers = [dict(letter.headers) for letter in letters]
     assert [h["wirewatch.original_offset"] for h in headers] == [b"0", b"1"]
     assert all(h["wirewatch.original_topic"] == settings.ingest.topic.encode() for h in headers)
     assert all(h["wirewatch.stage"] == b"validation" for h in headers)
     assert b"not JSON" in headers[0]["wirewatch.error"]
-    assert b"title" in headers[1]["wirewatch.error"]
+    assert b"body" in headers[1]["wirewatch.error"]
 
 
 async def test_a_closed_index_stops_the_service_without_dead_lettering_or_committing(
