@@ -2,6 +2,7 @@
 
 import json
 from datetime import datetime
+from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 from hypothesis import given, settings
@@ -71,7 +72,7 @@ def _poison() -> list[bytes]:
 
 def _hard_but_valid(number: int) -> bytes:
     """Valid articles that once were refused or broke a stage."""
-    shapes = [
+    shapes: list[dict[str, Any]] = [
         {"title": None},
         {
             "title": "",
