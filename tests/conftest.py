@@ -1,6 +1,7 @@
 """Hypothesis profiles: deterministic in CI, a long random session by hand.
 
-`HYPOTHESIS_PROFILE=fuzz pytest tests/unit -k fuzz` runs many more random examples.
+`HYPOTHESIS_PROFILE=fuzz HYPOTHESIS_MAX_EXAMPLES=5000 pytest tests/unit -k fuzz` runs many more
+random examples.
 """
 
 import os
@@ -18,7 +19,7 @@ settings.register_profile(
 )
 settings.register_profile(
     "fuzz",
-    max_examples=20_000,
+    max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "5000")),
     deadline=None,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
