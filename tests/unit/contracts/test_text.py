@@ -117,9 +117,8 @@ def test_fuzz_reduction_never_raises_and_leaves_no_unencodable_text(text: str) -
         reduced.encode()
 
 
-_WORD = st.text(alphabet="abcxyzÉé𝕏019.,!?'\"-&<>", min_size=1, max_size=8).filter(
-    lambda word: word.strip("<>&") == word and "<" not in word and "&" not in word
-)
+# Words never hold '<' or '&': those come in as markup or as the stray pieces below.
+_WORD = st.text(alphabet="abcxyzÉé𝕏019.,!?'\"-", min_size=1, max_size=8)
 _PLAIN_PIECES = st.one_of(
     _WORD, st.sampled_from([" ", "\n", " < ", "<3", "2<5", "<NATO>", "R&D", "Fish & Chips"])
 )
