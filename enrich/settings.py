@@ -20,7 +20,7 @@ class EnrichSettings(BaseModel):
         gt=0,
         description="Title and body are analysed (entities, topics, deals) up to this many "
         "characters; the rest is indexed but not analysed, and the document's warnings say so. "
-        "spaCy's time grows with it (about 10 ms per 1,000 characters).",
+        "spaCy's time per article grows with it.",
     )
     article_budget_ms: int = Field(
         default=2_000,
