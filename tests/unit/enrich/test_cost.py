@@ -134,3 +134,15 @@ def test_spacys_own_length_limit_is_not_a_failure(enricher: Enricher) -> None:
     result = enriched(huge.enrich([pathological_article("deals", 10_000)])[0])
 
     assert any("MAX_TEXT_CHARS" in warning for warning in result.warnings)
+
+
+def test_a_designation_glued_to_a_long_number_costs_no_backtracking(enricher: Enricher) -> None:
+    # The airliner pattern "b?7[0-8]7(-?\d{1,3}...)*" backtracked exponentially under Python's
+    # re on "737" and thirty digits glued to a designation (minutes); RE2 reads it once.
+    body = "Poland ordered 737" + "1" * 40 + "/F-16 jets from the United States. " * 20
+    article = pathological_article("deals", 100).model_copy(update={"body": body})
+
+    start = time.perf_counter()
+    enriched(enricher.enrich([article])[0])
+
+    assert time.perf_counter() - start < 30
