@@ -82,6 +82,12 @@ bench-match: install
 bench-enrich: install
 	$(BIN)/python -m benchmarks.enrichment_throughput
 
+## make bench-enrich-cost: enrichment time per KB of pathological articles at 10 to 200 KB
+## (flat: linear in the text). BENCH_ARGS="--sizes 10 50 --kinds deals run-on".
+.PHONY: bench-enrich-cost
+bench-enrich-cost: install
+	$(BIN)/python -m benchmarks.enrichment_cost $(BENCH_ARGS)
+
 ## make bench-alerts: produce-to-alert latency (p50, p99) at a steady load, on the servers of
 ## the WIREWATCH_* environment (default: the stack of `make run`). BENCH_ARGS="--rate 20 --seconds 30".
 .PHONY: bench-alerts

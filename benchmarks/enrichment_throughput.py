@@ -72,7 +72,7 @@ def main() -> None:
     texts = [analysed_text(article, max_chars) for article in articles]
 
     def enrich() -> None:
-        enricher.enrich(articles)
+        enricher.enrich_all(articles)
 
     def pipe() -> None:
         with bare.memory_zone():

@@ -123,7 +123,7 @@ def raw_articles() -> list[Article]:
 
 def documents(articles: list[Article]) -> list[dict[str, Any]]:
     """Each article enriched by the real pipeline, as the `_source` the service indexes."""
-    enriched = Enricher(EnrichSettings()).enrich(articles)
+    enriched = Enricher(EnrichSettings()).enrich_all(articles)
     return [
         build_document(
             one, KafkaPosition(topic="articles", partition=0, offset=n), NOW

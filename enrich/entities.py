@@ -18,7 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Protocol
 
+import re2
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span, Token
@@ -31,6 +33,7 @@ from enrich.gazetteer import (
     WEAPONS_PATH,
     CountryData,
     Family,
+    GazetteerError,
     Named,
     OrganizationData,
     WeaponData,
@@ -72,6 +75,8 @@ _INDEX_WINDOW = 2
 # said its MK30 drone"), may be, in tokens.
 _NEIGHBOUR_WINDOW = 2
 _MAKER_WINDOW = 3
+# Variants attached one after the other: "Buk-M1-2" has two, "F/A-18E/F" one.
+_MAX_VARIANTS = 4
 
 
 class Context(Enum):
@@ -123,13 +128,9 @@ class EntityRules:
         self.neighbours = frozenset(word.lower() for word in weapons.negatives.neighbours)
         self.makers = self.neighbours | {word.lower() for word in weapons.negatives.makers}
         self.descriptive = self.military | {word.lower() for word in weapons.cues.descriptive}
-        self.civil_aircraft = re.compile(
-            # Plurals too: "CRJ900s".
-            "(?:" + "|".join(f"(?:{p})" for p in weapons.negatives.civil_aircraft) + ")s?"
-            if weapons.negatives.civil_aircraft
-            else "(?!)",
-            re.IGNORECASE,
-        )
+        # RE2, not re: the patterns are data and the text is anyone's, and RE2 matches in time
+        # linear in the text whatever the pattern ("737" and thirty digits took re minutes).
+        self.civil_aircraft = _civil_aircraft(weapons.negatives.civil_aircraft)
         # Case-insensitive (LOWER) and as-written (ORTH) phrase matchers; a match's key is
         # "<label>\t<canonical>\t<context>".
         self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
@@ -197,6 +198,7 @@ class EntityRules:
                 self.numbered[(prefix, number.upper())] = family
 
     def __call__(self, doc: Doc) -> Doc:
+        words = _Words(doc)
         candidates: list[Candidate] = []
         # Designations first: where a name and a designation cover the same tokens, the
         # designation's own variant ("Su-35S") is kept rather than the name's family ("Su-35").
@@ -218,7 +220,7 @@ class EntityRules:
                         canonical += _normalised(doc[end:extended].text)
                         end = extended
                 candidates.append(Candidate(start, end, label, canonical, Context(context), listed))
-        candidates = [c for c in candidates if not self._is_civil_aircraft(doc, c)]
+        candidates = [c for c in candidates if not self._is_civil_aircraft(words, c)]
         candidates = _with_nicknames(doc, candidates)
         confirmed = [c for c in candidates if c.context is Context.NONE]
         confirmed += [c for c in candidates if c.context is not Context.NONE and self._fits(doc, c)]
@@ -227,19 +229,14 @@ class EntityRules:
         doc.ents = filter_spans([*spans, *doc.ents])
         return doc
 
-    def _is_civil_aircraft(self, doc: Doc, candidate: Candidate) -> bool:
+    def _is_civil_aircraft(self, words: "_Words", candidate: Candidate) -> bool:
         """Whether a WEAPON candidate names, or is part of a word that names, an airliner
         ("E2" in "E190-E2")."""
-        if candidate.label != WEAPON:
+        if candidate.label != WEAPON or self.civil_aircraft is None:
             return False
-        start, end = candidate.start, candidate.end
-        while start > 0 and not doc[start - 1].whitespace_ and not _ends_word(doc[start - 1]):
-            start -= 1
-        while end < len(doc) and not doc[end - 1].whitespace_ and not _ends_word(doc[end]):
-            end += 1
         return any(
-            self.civil_aircraft.fullmatch(_normalised(doc[a:b].text)) is not None
-            for a, b in {(candidate.start, candidate.end), (start, end)}
+            words.matches(self.civil_aircraft, a, b)
+            for a, b in {(candidate.start, candidate.end), words.around(candidate)}
         )
 
     def _weapon_name(self, span: Span, name: str) -> str:
@@ -383,6 +380,75 @@ def _with_nicknames(doc: Doc, candidates: list[Candidate]) -> list[Candidate]:
     return [c for c in joined if id(c) not in absorbed]
 
 
+class _Pattern(Protocol):
+    def fullmatch(self, text: str) -> object | None: ...
+
+
+def _civil_aircraft(patterns: list[str]) -> "_Pattern | None":
+    if not patterns:
+        return None
+    options = re2.Options()
+    options.case_sensitive = False
+    options.log_errors = False  # a bad pattern is reported as a GazetteerError
+    # Plurals too: "CRJ900s".
+    pattern = "(?:" + "|".join(f"(?:{p})" for p in patterns) + ")s?"
+    try:
+        compiled: _Pattern = re2.compile(pattern, options)
+    except re2.error as error:
+        raise GazetteerError(
+            f"a civil_aircraft pattern of the weapon gazetteer is not valid ({error}): write it "
+            "without look-arounds or back-references (RE2 syntax)."
+        ) from error
+    return compiled
+
+
+class _Words:
+    """The words of a doc as written (tokens joined without a space or a word-ending mark),
+    each found once: a run of designations glued together ("F-16/Su-35-M/...") is read once,
+    not once per designation in it."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self._starts: dict[int, int] = {}
+        self._ends: dict[int, int] = {}
+        self._matched: dict[tuple[int, int], bool] = {}
+
+    def around(self, candidate: Candidate) -> tuple[int, int]:
+        """The word the candidate's tokens are part of."""
+        return self._start(candidate.start), self._end(candidate.end)
+
+    def _start(self, start: int) -> int:
+        doc, path = self.doc, []
+        while start not in self._starts:
+            if start > 0 and not doc[start - 1].whitespace_ and not _ends_word(doc[start - 1]):
+                path.append(start)
+                start -= 1
+            else:
+                self._starts[start] = start
+        for i in path:
+            self._starts[i] = self._starts[start]
+        return self._starts[start]
+
+    def _end(self, end: int) -> int:
+        doc, path = self.doc, []
+        while end not in self._ends:
+            if end < len(doc) and not doc[end - 1].whitespace_ and not _ends_word(doc[end]):
+                path.append(end)
+                end += 1
+            else:
+                self._ends[end] = end
+        for i in path:
+            self._ends[i] = self._ends[end]
+        return self._ends[end]
+
+    def matches(self, pattern: "_Pattern", start: int, end: int) -> bool:
+        """Whether tokens start..end, as one normalised text, match the pattern in full."""
+        if (start, end) not in self._matched:
+            text = _normalised(self.doc[start:end].text)
+            self._matched[start, end] = pattern.fullmatch(text) is not None
+        return self._matched[start, end]
+
+
 def _ends_word(token: Token) -> bool:
     # Dashes and slashes join the parts of a designation; other punctuation ends it.
     return token.is_punct and token.text not in (*_DASHES, "/")
@@ -410,15 +476,20 @@ def _normalised(text: str) -> str:
 
 
 def _extend(doc: Doc, start: int, end: int) -> tuple[int, int]:
-    """Widens a designation over variant letters attached to it ("Iskander-M", "F/A-18")."""
+    """Widens a designation over variant letters attached to it ("Iskander-M", "F/A-18"), at
+    most _MAX_VARIANTS of them: past that it is a run of designations glued together, and
+    widening each over the whole run would cost the square of its length."""
+    variants = 0
     while (
-        end + 1 < len(doc)
+        variants < _MAX_VARIANTS
+        and end + 1 < len(doc)
         and not doc[end - 1].whitespace_
         and doc[end].text in ("/", *_DASHES)
         and not doc[end].whitespace_
         and _VARIANT.match(doc[end + 1].text)
     ):
         end += 2
+        variants += 1
     if end < len(doc) and not doc[end - 1].whitespace_ and _TAIL.match(doc[end].text):
         end += 1
     if (

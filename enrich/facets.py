@@ -68,15 +68,15 @@ def unique(names: Iterable[str]) -> list[str]:
 
 def merge_person_mentions(names: list[str]) -> list[str]:
     """Joins a surname-only mention ("Guaido") to the full name it abbreviates ("Juan Guaido")."""
-    full_names = [name for name in names if " " in name]
+    # Full names by surname, found once: an article naming thousands of people stays linear.
+    by_surname: dict[str, dict[str, str]] = {}
+    for full in names:
+        if " " in full:
+            by_surname.setdefault(full.split()[-1].casefold(), {})[full.casefold()] = full
     merged = []
     for name in names:
         if " " not in name:
-            fuller = {
-                full.casefold(): full
-                for full in full_names
-                if full.split()[-1].casefold() == name.casefold()
-            }
+            fuller = by_surname.get(name.casefold(), {})
             if len(fuller) == 1:
                 name = next(iter(fuller.values()))
         merged.append(name)
@@ -143,6 +143,8 @@ def country_code(name: str) -> str | None:
 def facets_of(mentions: Iterable[Mention], countries: CountryNames) -> Facets:
     """The facets of an article's mentions, each a list of canonical names in first-seen order."""
     persons, organizations, locations, weapons, codes = [], [], [], [], []
+    # A name's country is looked up once an article (a lookup reads all of pycountry's names).
+    code_of: dict[str, str | None] = {}
     for mention in mentions:
         name = mention.canonical or canonical_name(mention.text)
         if mention.label in PERSON_LABELS:
@@ -154,7 +156,11 @@ def facets_of(mentions: Iterable[Mention], countries: CountryNames) -> Facets:
         elif mention.label in PEOPLE_LABELS:
             codes.append(countries.code_of_people(name))
         if mention.label in LOCATION_LABELS:
-            code = countries.code(name) if mention.label in COUNTRY_LABELS else None
+            code = None
+            if mention.label in COUNTRY_LABELS:
+                if name not in code_of:
+                    code_of[name] = countries.code(name)
+                code = code_of[name]
             locations.append(countries.name(code) if code else name)
             codes.append(code)
     return Facets(

@@ -1,21 +1,25 @@
 """The enrichment pipeline: spaCy over title and body, then facets. Pure: no I/O after loading."""
 
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 import spacy
+from pydantic import BaseModel, ConfigDict
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from contracts.models import ArmsDeal, Article, EnrichedArticle, Entity, TopicMatch
 from enrich import facets
-from enrich.deals import DEAL_TOPIC, extract_deals
+from enrich.budget import Deadline
+from enrich.deals import DEAL_TOPIC, OutOfTime, extract_deals
 from enrich.entities import add_entity_rules, canonical_of, drop_headline_artefacts
 from enrich.errors import EnrichmentError
 from enrich.gazetteer import COUNTRIES_PATH, ORGANIZATIONS_PATH, WEAPONS_PATH
 from enrich.language import detect_language, is_english, load_identifier
 from enrich.settings import EnrichSettings
 from enrich.stories import story_bands
-from enrich.topics import DEFAULT_TOPICS_FILE, TopicTagger
+from enrich.topics import DEFAULT_TOPICS_FILE, TopicsOutOfTime, TopicTagger
 
 # Title and body are analysed as one text, so that the body's context helps the title.
 _SEPARATOR = "\n\n"
@@ -72,6 +76,7 @@ def build_enriched(
     topic_details: Sequence[TopicMatch] = (),
     topics: Sequence[str] = (),
     deals: Sequence[ArmsDeal] = (),
+    warnings: Sequence[str] = (),
 ) -> EnrichedArticle:
     """The enriched article from its entities and the facets `found` in it."""
     return EnrichedArticle(
@@ -88,7 +93,20 @@ def build_enriched(
         topics=list(topics),
         topic_details=list(topic_details),
         deals=list(deals),
+        warnings=list(warnings),
     )
+
+
+class EnrichmentFailure(BaseModel):
+    """An article enrichment failed on, and why: it is dead-lettered, the others go on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    article: Article
+    reason: str
+
+
+EnrichmentResult = EnrichedArticle | EnrichmentFailure
 
 
 class Enricher:
@@ -110,36 +128,122 @@ class Enricher:
             settings.topics_file or DEFAULT_TOPICS_FILE, self.nlp.vocab
         )
 
-    def enrich(self, articles: Sequence[Article]) -> list[EnrichedArticle]:
-        """Enriches each article, in order. English ones get entities; others only a language."""
+    def enrich(self, articles: Sequence[Article]) -> list[EnrichmentResult]:
+        """Enriches each article, in order: an EnrichedArticle, or an EnrichmentFailure for an
+        article that enrichment raised on (the others are enriched all the same). English
+        articles get entities, facets, topics and deals; others only a language."""
+        try:
+            return [*self._enrich(articles)]
+        except Exception as error:  # noqa: BLE001 - one article must not fail its batch
+            if len(articles) == 1:
+                return [EnrichmentFailure(article=articles[0], reason=_reason(error))]
+        # Redo the batch article by article, so that only the one that raises fails.
+        results: list[EnrichmentResult] = []
+        for article in articles:
+            try:
+                results.extend(self._enrich([article]))
+            except Exception as error:  # noqa: BLE001 - the boundary: any error is this article's
+                results.append(EnrichmentFailure(article=article, reason=_reason(error)))
+        return results
+
+    def enrich_all(self, articles: Sequence[Article]) -> list[EnrichedArticle]:
+        """Enriches every article, or raises EnrichmentError naming the first that failed:
+        for offline use (evaluation, benchmarks), where a failure is a bug to look at."""
+        enriched = []
+        for result in self.enrich(articles):
+            if isinstance(result, EnrichmentFailure):
+                raise EnrichmentError(
+                    f"cannot enrich article {result.article.document_id!r}: {result.reason}"
+                )
+            enriched.append(result)
+        return enriched
+
+    def _enrich(self, articles: Sequence[Article]) -> list[EnrichedArticle]:
         languages = [
             article.language or detect_language(article.title + _SEPARATOR + article.body)
             for article in articles
         ]
         english = [i for i, language in enumerate(languages) if is_english(language)]
         enriched: list[EnrichedArticle | None] = [None] * len(articles)
+        # spaCy refuses texts over nlp.max_length; cut them before, not fail on them.
+        max_chars = min(self.settings.max_text_chars, self.nlp.max_length)
         # Docs are freed at the end of the zone, so a long-running service does not grow.
         with self.nlp.memory_zone():
-            # spaCy refuses texts over nlp.max_length; cut them before, not fail on them.
-            max_chars = min(self.settings.max_text_chars, self.nlp.max_length)
             texts = (analysed_text(articles[i], max_chars) for i in english)
             docs = self.nlp.pipe(texts, batch_size=self.settings.pipe_batch_size)
             for i, doc in zip(english, docs, strict=True):
-                drop_headline_artefacts(doc, len(articles[i].title))
-                entities = entities_of(doc, len(articles[i].title))
-                found = facets.facets_of(mentions_of(doc), self.countries)
-                matches = self.topics.tag(doc, title_end=len(articles[i].title))
-                topics = self.topics.labels(matches)
-                enriched[i] = build_enriched(
-                    articles[i],
-                    languages[i],
-                    entities,
-                    found=found,
-                    topic_details=matches,
-                    topics=topics,
-                    deals=extract_deals(doc) if DEAL_TOPIC in topics else (),
-                )
+                enriched[i] = self._annotated(articles[i], languages[i], doc, max_chars)
         return [
             done if done is not None else build_enriched(articles[i], languages[i], [])
             for i, done in enumerate(enriched)
         ]
+
+    def _annotated(
+        self, article: Article, language: str, doc: Doc, max_chars: int
+    ) -> EnrichedArticle:
+        """The enriched article from its doc. Entities and facets always; topic cues and deals
+        within the article's time budget (counted from here: spaCy's own time is bounded by
+        `max_text_chars`)."""
+        deadline = Deadline(self.settings.article_budget_ms)
+        warnings = []
+        full_length = len(article.title) + len(_SEPARATOR) + len(article.body)
+        if full_length > max_chars:
+            warnings.append(
+                f"analysis: only the first {max_chars:,} of {full_length:,} characters were "
+                "analysed (entities, topics, deals); the rest is indexed but not analysed "
+                "(WIREWATCH_ENRICH__MAX_TEXT_CHARS)"
+            )
+        title_end = len(article.title)
+        drop_headline_artefacts(doc, title_end)
+        entities = entities_of(doc, title_end)
+        found = facets.facets_of(mentions_of(doc), self.countries)
+        matches: list[TopicMatch] = []
+        topics: list[str] = []
+        deals: list[ArmsDeal] = []
+        try:
+            matches = self.topics.tag(doc, title_end=title_end, deadline=deadline)
+        except TopicsOutOfTime:
+            warnings.append(
+                f"topics, deals: skipped, the article's budget of "
+                f"{self.settings.article_budget_ms:,} ms ran out while its topic cues were read "
+                "(WIREWATCH_ENRICH__ARTICLE_BUDGET_MS)"
+            )
+        else:
+            topics = self.topics.labels(matches)
+            if DEAL_TOPIC in topics and deadline.passed():
+                warnings.append(
+                    f"deals: skipped, the article's budget of "
+                    f"{self.settings.article_budget_ms:,} ms ran out while its topic cues were "
+                    "read (WIREWATCH_ENRICH__ARTICLE_BUDGET_MS)"
+                )
+            elif DEAL_TOPIC in topics:
+                try:
+                    deals = extract_deals(doc, self.countries, deadline)
+                except OutOfTime as stopped:
+                    deals = stopped.deals
+                    warnings.append(
+                        f"deals: those stated after character {stopped.at_char:,} of the "
+                        f"analysed text were not read, the article's budget of "
+                        f"{self.settings.article_budget_ms:,} ms ran out "
+                        "(WIREWATCH_ENRICH__ARTICLE_BUDGET_MS)"
+                    )
+        return build_enriched(
+            article,
+            language,
+            entities,
+            found=found,
+            topic_details=matches,
+            topics=topics,
+            deals=deals,
+            warnings=warnings,
+        )
+
+
+def _reason(error: BaseException) -> str:
+    """What an exception says and where it was raised, for a dead letter."""
+    frames = traceback.extract_tb(error.__traceback__)
+    place = ""
+    if frames:
+        last = frames[-1]
+        place = f" (at {Path(last.filename).name}:{last.lineno} in {last.name})"
+    return f"enrichment raised {type(error).__name__}: {error}{place}"

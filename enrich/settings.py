@@ -16,7 +16,17 @@ class EnrichSettings(BaseModel):
     )
     pipe_batch_size: int = Field(default=32, gt=0, description="Texts per nlp.pipe batch.")
     max_text_chars: int = Field(
-        default=100_000, gt=0, description="Longer bodies are analysed up to this length."
+        default=100_000,
+        gt=0,
+        description="Title and body are analysed (entities, topics, deals) up to this many "
+        "characters; the rest is indexed but not analysed, and the document's warnings say so. "
+        "spaCy's time per article grows with it.",
+    )
+    article_budget_ms: int = Field(
+        default=2_000,
+        gt=0,
+        description="Time one article may spend in the costly extractors after spaCy (topic "
+        "cues, deals); past it they are skipped for that article and its warnings say so.",
     )
     weapons_file: Path | None = Field(
         default=None,

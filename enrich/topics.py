@@ -8,6 +8,7 @@ work several times slower (each call costs per token and per pattern, whether a 
 start there or not), which mattered because tagging runs on every article.
 """
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -29,7 +30,9 @@ from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
 from contracts.models import TopicEvidence, TopicMatch
+from enrich.budget import Deadline
 from enrich.errors import EnrichmentError
+from enrich.quotes import quote
 
 DEFAULT_TOPICS_FILE = Path(__file__).resolve().parent / "data" / "topics.yaml"
 
@@ -39,6 +42,14 @@ _MAX_EVIDENCE_PER_CUE = 3
 
 class TaxonomyError(EnrichmentError):
     """The topic taxonomy file cannot be read or is not valid."""
+
+
+class TopicsOutOfTime(Exception):  # noqa: N818 - a signal, not an error
+    """The deadline passed while a doc's topic cues were read."""
+
+
+# Tokens read between two looks at the clock.
+_CLOCK_EVERY_TOKENS = 256
 
 
 def _words(value: object) -> object:
@@ -288,10 +299,21 @@ class _Arrays:
         self.sentence_of = [0] * len(doc)
         for number, sentence in enumerate(self.sentences):
             self.sentence_of[sentence.start : sentence.end] = [number] * len(sentence)
+        self._passes_in: dict[tuple[int, int], bool] = {}
 
     def sentence(self, i: int) -> Span:
         """The sentence of token i."""
         return self.sentences[self.sentence_of[i]]
+
+    def any_passes(self, test: "_Test", sentence: Span) -> bool:
+        """Whether a token of the sentence passes `test`; each sentence is read once per test,
+        however many cues ask (a run-on sentence is asked by every cue that matches in it)."""
+        key = (id(test), sentence.start)
+        if key not in self._passes_in:
+            self._passes_in[key] = any(
+                test.passes(self, i) for i in range(sentence.start, sentence.end)
+            )
+        return self._passes_in[key]
 
 
 @dataclass(frozen=True)
@@ -375,27 +397,30 @@ class TopicTagger:
         """A tagger for the topic file at `path`."""
         return cls(load_taxonomy(path), vocab)
 
-    def tag(self, doc: Doc, title_end: int | None = None) -> list[TopicMatch]:
+    def tag(
+        self, doc: Doc, title_end: int | None = None, deadline: Deadline | None = None
+    ) -> list[TopicMatch]:
         """Every topic with at least one matching cue, with its confidence and evidence,
         most confident first.
 
         `title_end` is the character offset where the title ends in `doc`: the title and the
         taxonomy's `lead_sentences` after it are the lead, where a story states what it is
         about; cues in later sentences count for less (see `Taxonomy.background_factor`). A
-        doc without a title is all lead."""
+        doc without a title is all lead. Costs time linear in the doc; raises TopicsOutOfTime
+        when `deadline` passes."""
         arrays = _Arrays(doc)
         lead_end = self._lead_end(arrays, title_end)
         evidence: dict[int, dict[int, TopicEvidence]] = defaultdict(dict)
         vetoed: dict[tuple[str, int], bool] = {}
-        for hit in self._hits(arrays):
+        for hit in self._hits(arrays, deadline):
             found = evidence[hit.cue]
             sentence = arrays.sentence(hit.tokens[0])
             if sentence.start in found or len(found) >= _MAX_EVIDENCE_PER_CUE:
                 continue
             context, unless = self._context[hit.cue]
-            if context is not None and not _any_passes(context, arrays, sentence):
+            if context is not None and not arrays.any_passes(context, sentence):
                 continue
-            if unless is not None and _any_passes(unless, arrays, sentence):
+            if unless is not None and arrays.any_passes(unless, sentence):
                 continue
             topic = self._cues[hit.cue][0]
             key = (topic, sentence.start)
@@ -405,7 +430,7 @@ class TopicTagger:
                 continue
             found[sentence.start] = TopicEvidence(
                 cue=self._cues[hit.cue][1].name,
-                sentence=" ".join(sentence.text.split()),
+                sentence=quote(sentence, hit.tokens[0]),
                 matched=[doc[i].text for i in sorted(set(hit.tokens))],
             )
         return self._score(evidence, lead_end)
@@ -424,8 +449,8 @@ class TopicTagger:
 
     def _vetoed(self, topic: str, arrays: "_Arrays", sentence: Span) -> bool:
         return any(
-            _any_passes(when, arrays, sentence)
-            and (unless is None or not _any_passes(unless, arrays, sentence))
+            arrays.any_passes(when, sentence)
+            and (unless is None or not arrays.any_passes(unless, sentence))
             for when, unless in self._vetoes[topic]
         )
 
@@ -433,10 +458,12 @@ class TopicTagger:
         """The topics of `matches` whose confidence reaches their threshold."""
         return [m.topic for m in matches if m.confidence >= self.taxonomy.threshold_of(m.topic)]
 
-    def _hits(self, doc: _Arrays) -> Iterator[_Hit]:
+    def _hits(self, doc: _Arrays, deadline: Deadline | None = None) -> Iterator[_Hit]:
         near: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
         named = self._inside_institution_names(doc)
         for i in range(len(doc.lemma)):
+            if deadline is not None and i % _CLOCK_EVERY_TOKENS == 0 and deadline.passed():
+                raise TopicsOutOfTime
             if i in named:
                 continue
             anchors = [
@@ -456,8 +483,9 @@ class TopicTagger:
                     end = _match_phrase(self._phrases[anchor.pattern], doc, i, 0)
                     if end is not None and end > i:
                         yield _Hit(anchor.cue, tuple(range(i, end)))
-                elif i not in near[anchor.cue][anchor.pattern]:
-                    near[anchor.cue][anchor.pattern].append(i)
+                elif not (seen := near[anchor.cue][anchor.pattern]) or seen[-1] != i:
+                    # Tokens come in order: a position is new unless it was the last added.
+                    seen.append(i)
         for index, positions in near.items():
             yield from self._near_hits(doc, index, positions)
 
@@ -470,13 +498,15 @@ class TopicTagger:
         for first in positions[0]:
             sentence = doc.sentence(first)
             chosen = [first]
+            low = max(first - window, sentence.start)
+            high = min(first + window, sentence.end - 1)
             for word in range(1, len(words)):
+                # Positions are in order: only those within the window are read.
+                around = positions[word]
                 nearby = [
                     i
-                    for i in positions[word]
-                    if abs(i - first) <= window
-                    and sentence.start <= i < sentence.end
-                    and i not in chosen
+                    for i in around[bisect_left(around, low) : bisect_right(around, high)]
+                    if i not in chosen
                 ]
                 if not nearby:
                     break
@@ -533,10 +563,6 @@ class TopicTagger:
                 )
             )
         return sorted(matches, key=lambda match: (-match.confidence, match.topic))
-
-
-def _any_passes(test: _Test, doc: _Arrays, sentence: Span) -> bool:
-    return any(test.passes(doc, i) for i in range(sentence.start, sentence.end))
 
 
 def _match_tree(node: _Test, doc: _Arrays, i: int) -> tuple[int, ...] | None:

@@ -149,7 +149,7 @@ def enrich(
     ] = None,
 ) -> None:
     """Enrich articles offline: article JSON lines in, the documents to index out."""
-    from enrich import Enricher
+    from enrich import Enricher, EnrichmentFailure
     from index import build_document
     from ingest import InvalidMessage, parse_article
 
@@ -170,9 +170,14 @@ def enrich(
         except InvalidMessage as error:
             typer.secho(f"line {number}: {error}", fg=typer.colors.RED, err=True)
     enriched_at = datetime.now(UTC)
+    failed = 0
     for enriched in enricher.enrich(articles):
+        if isinstance(enriched, EnrichmentFailure):
+            failed += 1
+            typer.secho(f"{enriched.article.document_id}: {enriched.reason}", fg="red", err=True)
+            continue
         typer.echo(build_document(enriched, None, enriched_at).model_dump_json())
-    if len(articles) < sum(1 for line in lines if line.strip()):
+    if failed or len(articles) < sum(1 for line in lines if line.strip()):
         raise typer.Exit(code=1)
 
 
@@ -210,7 +215,10 @@ def eval_command(
         enricher = Enricher(settings.enrich)
     except WirewatchError as error:
         raise _fail(error) from error
-    enriched = enricher.enrich([snippet_article(example) for example in examples])
+    try:
+        enriched = enricher.enrich_all([snippet_article(example) for example in examples])
+    except WirewatchError as error:
+        raise _fail(error) from error
     report = evaluate(examples, [Prediction.of(article) for article in enriched])
     typer.echo(format_report(report))
 

@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from contracts.errors import WirewatchError
 from contracts.models import DeadLetter, ReceivedArticle
-from enrich import Enricher
+from enrich import Enricher, EnrichmentFailure, EnrichmentResult
 from index import ArticleIndex, ElasticsearchClient, Rejection, build_document
 from index.alerts import AlertStore
 from index.rules import RuleStore
@@ -54,6 +54,23 @@ def rejected_letters(
     ]
 
 
+def enrichment_letters(
+    articles: Sequence[ReceivedArticle], results: Sequence[EnrichmentResult]
+) -> list[DeadLetter]:
+    """Dead letters for the articles enrichment failed on."""
+    return [
+        DeadLetter(
+            position=item.position,
+            key=item.key,
+            value=item.value,
+            stage="enrichment",
+            reason=f"cannot enrich article {item.article.document_id!r}: {result.reason}",
+        )
+        for item, result in zip(articles, results, strict=True)
+        if isinstance(result, EnrichmentFailure)
+    ]
+
+
 class BatchProcessor:
     """Takes one batch through enrich and index, dead-letters the refused, then commits."""
 
@@ -77,11 +94,18 @@ class BatchProcessor:
     async def process(self, batch: IncomingBatch) -> None:
         """Indexes or dead-letters every message of the batch, then commits its offsets."""
         started = time.perf_counter()
-        received = batch.articles
         # spaCy holds the CPU; off the event loop, Kafka heartbeats keep flowing meanwhile.
-        enriched = await asyncio.to_thread(
-            self.enricher.enrich, [item.article for item in received]
+        results = await asyncio.to_thread(
+            self.enricher.enrich, [item.article for item in batch.articles]
         )
+        # An article enrichment failed on is dead-lettered; the others go on.
+        received = [
+            item
+            for item, result in zip(batch.articles, results, strict=True)
+            if not isinstance(result, EnrichmentFailure)
+        ]
+        enriched = [result for result in results if not isinstance(result, EnrichmentFailure)]
+        failed = enrichment_letters(batch.articles, results)
         stories = await self.index.stories.resolve(
             [(article.article.document_id, article.story_bands) for article in enriched]
         )
@@ -109,7 +133,7 @@ class BatchProcessor:
                 if document.id in written.created and last[document.id] is document
             ]
             await self.alerting.on_indexed(new)
-        letters = [*batch.dead_letters, *rejected_letters(received, rejections)]
+        letters = [*batch.dead_letters, *failed, *rejected_letters(received, rejections)]
         await self.dead_letters.publish(letters)
         await self.consumer.commit(batch)
 

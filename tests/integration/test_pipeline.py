@@ -10,7 +10,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 from elasticsearch import AsyncElasticsearch
+from spacy.tokens import Doc
 
+from enrich.entities import drop_headline_artefacts
 from index import IndexingError
 from tests.integration.support import (
     article_line,
@@ -217,3 +219,30 @@ async def test_copies_of_one_story_share_a_story_id_across_batches_and_restarts(
     stories = {hit["_id"]: hit["_source"]["story_id"] for hit in response["hits"]["hits"]}
     first = "havanatimes-russia-venezuela-defense-industry-talks"
     assert stories == {first: first, "rerun-elsewhere": first, "article-1": "article-1"}
+
+
+async def test_an_article_enrichment_raises_on_is_dead_lettered_and_its_batch_goes_on(
+    settings: Settings, elasticsearch: AsyncElasticsearch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fault in one article's enrichment (as a component bug on odd text would raise),
+    # injected into the real pipeline; the other articles of the batch are enriched as usual.
+    def failing(doc: Doc, title_end: int) -> None:
+        if "Tripwire" in doc.text:
+            raise ValueError("cannot read this text")
+        drop_headline_artefacts(doc, title_end)
+
+    monkeypatch.setattr("enrich.pipeline.drop_headline_artefacts", failing)
+    poison = article_line(2, body="Defence minister Tripwire met Nicolas Maduro in Caracas.")
+    await produce(settings, [article_line(1), poison, article_line(3)])
+    async with running(settings):
+        await eventually(lambda: committed_offsets(settings), what="a commit")
+
+    assert await committed_offsets(settings) == {0: 3}
+    assert await count_documents(elasticsearch, settings, "id:article-1 OR id:article-3") == 2
+    assert await count_documents(elasticsearch, settings) == 2
+    (letter,) = await read_topic(settings, settings.ingest.dead_letter_topic, 1)
+    assert letter.value == poison
+    headers = dict(letter.headers)
+    assert headers["wirewatch.stage"] == b"enrichment"
+    assert headers["wirewatch.original_offset"] == b"1"
+    assert b"ValueError: cannot read this text" in headers["wirewatch.error"]

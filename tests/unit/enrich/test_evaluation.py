@@ -119,7 +119,7 @@ def test_the_development_set_is_large_and_varied_enough() -> None:
 @pytest.fixture(scope="module")
 def dev_report() -> Report:
     examples = parse_examples(DEV_SET.read_text(encoding="utf-8").splitlines())
-    enriched = Enricher(EnrichSettings()).enrich([snippet_article(e) for e in examples])
+    enriched = Enricher(EnrichSettings()).enrich_all([snippet_article(e) for e in examples])
     return evaluate(examples, [Prediction.of(article) for article in enriched])
 
 

@@ -37,7 +37,7 @@ def article(id_: str, title: str, body: str, language: str | None = None) -> Art
 
 
 def test_the_seed_article_names_its_people(enricher: Enricher, seed: Article) -> None:
-    (enriched,) = enricher.enrich([seed])
+    (enriched,) = enricher.enrich_all([seed])
 
     assert enriched.language == "en"
     assert "Vladimir Putin" in enriched.persons
@@ -46,7 +46,7 @@ def test_the_seed_article_names_its_people(enricher: Enricher, seed: Article) ->
 
 
 def test_the_seed_article_names_its_weapons(enricher: Enricher, seed: Article) -> None:
-    (enriched,) = enricher.enrich([seed])
+    (enriched,) = enricher.enrich_all([seed])
 
     assert enriched.weapons == ["AK-103", "An-124", "Il-62", "Tu-160"]
     weapons = [(e.text, e.field) for e in enriched.entities if e.label == "WEAPON"]
@@ -58,7 +58,7 @@ def test_the_seed_article_is_tagged_with_its_three_topics_and_their_evidence(
 ) -> None:
     # The acceptance check. The exercise and the contracts are reported facts of the
     # story, in later paragraphs: topics a story reports anywhere count, not only its lead.
-    (enriched,) = enricher.enrich([seed])
+    (enriched,) = enricher.enrich_all([seed])
     assert {"arms_deal", "military_exercise", "defense_cooperation"} <= set(enriched.topics)
     details = {match.topic: match for match in enriched.topic_details}
     for topic in ("arms_deal", "military_exercise", "defense_cooperation"):
@@ -69,7 +69,7 @@ def test_the_seed_article_is_tagged_with_its_three_topics_and_their_evidence(
 def test_the_arms_maker_and_the_broadcaster_are_organisations(
     enricher: Enricher, seed: Article
 ) -> None:
-    (enriched,) = enricher.enrich([seed])
+    (enriched,) = enricher.enrich_all([seed])
 
     assert {"Kalashnikov", "NTN24", "RIA Novosti"} <= set(enriched.organizations)
     assert "Kalashnikov" not in enriched.persons
@@ -77,28 +77,28 @@ def test_the_arms_maker_and_the_broadcaster_are_organisations(
 
 
 def test_the_seed_article_names_its_countries(enricher: Enricher, seed: Article) -> None:
-    (enriched,) = enricher.enrich([seed])
+    (enriched,) = enricher.enrich_all([seed])
 
     assert {"RU", "VE", "US", "CN"} <= set(enriched.countries)
     assert "United States" in enriched.locations
 
 
 def test_each_person_is_named_once(enricher: Enricher, seed: Article) -> None:
-    (enriched,) = enricher.enrich([seed])
+    (enriched,) = enricher.enrich_all([seed])
 
     assert [name for name in enriched.persons if "Maduro" in name] == ["Nicolas Maduro"]
     assert [name for name in enriched.persons if "Guaido" in name] == ["Juan Guaido"]
 
 
 def test_surname_mentions_merge_into_full_names(enricher: Enricher, seed: Article) -> None:
-    (enriched,) = enricher.enrich([seed])
+    (enriched,) = enricher.enrich_all([seed])
 
     assert "Juan Guaido" in enriched.persons
     assert "Guaido" not in enriched.persons
 
 
 def test_entity_offsets_point_into_their_field(enricher: Enricher, seed: Article) -> None:
-    (enriched,) = enricher.enrich([seed])
+    (enriched,) = enricher.enrich_all([seed])
 
     fields = {entity.field for entity in enriched.entities}
     assert fields == {"title", "body"}
@@ -109,7 +109,7 @@ def test_entity_offsets_point_into_their_field(enricher: Enricher, seed: Article
 
 
 def test_title_entities_are_found(enricher: Enricher, seed: Article) -> None:
-    (enriched,) = enricher.enrich([seed])
+    (enriched,) = enricher.enrich_all([seed])
 
     in_title = {(e.text, e.start, e.end) for e in enriched.entities if e.field == "title"}
     assert ("Venezuela", 30, 39) in in_title
@@ -123,7 +123,7 @@ def test_non_english_articles_get_no_entities(enricher: Enricher) -> None:
         language="es",
     )
 
-    (enriched,) = enricher.enrich([spanish])
+    (enriched,) = enricher.enrich_all([spanish])
 
     assert enriched.language == "es"
     assert enriched.entities == []
@@ -141,7 +141,7 @@ def test_a_regional_english_tag_is_english(enricher: Enricher) -> None:
         language="en-GB",
     )
 
-    (enriched,) = enricher.enrich([british])
+    (enriched,) = enricher.enrich_all([british])
 
     assert enriched.language == "en-gb"
     assert "Vladimir Putin" in enriched.persons
@@ -155,7 +155,7 @@ def test_an_article_without_a_language_gets_one_guessed(enricher: Enricher) -> N
         "um über die Zusammenarbeit in der Rüstungsindustrie zu sprechen.",
     )
 
-    (enriched,) = enricher.enrich([german])
+    (enriched,) = enricher.enrich_all([german])
 
     assert enriched.language == "de"
     assert enriched.entities == []
@@ -170,7 +170,7 @@ def test_a_mixed_batch_comes_back_in_input_order(enricher: Enricher, seed: Artic
         article("en-1", "Putin speaks", "Vladimir Putin spoke in Moscow on Monday.", "en"),
     ]
 
-    enriched = enricher.enrich(batch)
+    enriched = enricher.enrich_all(batch)
 
     assert [item.article for item in enriched] == batch
     assert [item.language for item in enriched] == ["es", "en", "de", "en"]
@@ -181,14 +181,14 @@ def test_a_mixed_batch_comes_back_in_input_order(enricher: Enricher, seed: Artic
 
 
 def test_an_empty_batch_gives_nothing(enricher: Enricher) -> None:
-    assert enricher.enrich([]) == []
+    assert enricher.enrich_all([]) == []
 
 
 def test_long_bodies_are_cut_and_offsets_stay_in_range(enricher: Enricher, seed: Article) -> None:
     cut = copy.copy(enricher)  # shares the loaded pipeline
     cut.settings = EnrichSettings(max_text_chars=300)
 
-    (enriched,) = cut.enrich([seed])
+    (enriched,) = cut.enrich_all([seed])
 
     assert analysed_text(seed, 300) == (seed.title + "\n\n" + seed.body)[:300]
     for entity in enriched.entities:
