@@ -135,8 +135,8 @@ class BatchProcessor:
         alerting: Alerting | None = None,
         *,
         stop: asyncio.Event | None = None,
-        chunk_max_records: int = 32,
-        chunk_max_bytes: int = 262_144,
+        chunk_max_records: int = 16,
+        chunk_max_bytes: int = 65_536,
     ) -> None:
         self.consumer = consumer
         self.dead_letters = dead_letters

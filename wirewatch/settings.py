@@ -36,10 +36,10 @@ class ServiceSettings(BaseModel):
         "enriched stops at the next chunk and is redelivered.",
     )
     enrich_chunk_max_records: int = Field(
-        default=32, gt=0, description="Articles enriched at once: a stop is heard between chunks."
+        default=16, gt=0, description="Articles enriched at once: a stop is heard between chunks."
     )
     enrich_chunk_max_bytes: int = Field(
-        default=262_144, gt=0, description="Message bytes enriched at once (a longer one alone)."
+        default=65_536, gt=0, description="Message bytes enriched at once (a longer one alone)."
     )
 
 
