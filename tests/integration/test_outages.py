@@ -185,3 +185,34 @@ async def _start(env: dict[str, str], log_path: Path) -> asyncio.subprocess.Proc
             sys.executable, "-m", "wirewatch", "run", env=env,
             stdout=asyncio.subprocess.DEVNULL, stderr=log_file,
         )  # fmt: skip
+
+
+async def test_a_member_joining_during_a_long_batch_leaves_no_record_written_twice(
+    base_settings: Settings, elasticsearch: AsyncElasticsearch
+) -> None:
+    settings = isolated(base_settings, partitions=2)
+    settings = settings.model_copy(
+        update={"ingest": settings.ingest.model_copy(update={"max_batch_records": 500})}
+    )
+    count = 30
+    body = " ".join(
+        f"Defence ministers of Russia and Venezuela met in Caracas, round {n}." for n in range(200)
+    )
+    await produce(settings, [article_line(n, body=body) for n in range(count)])
+    writes: dict[str, int] = {}
+    try:
+        async with connect(settings.index) as client:
+            first = AwayElasticsearch(_transport=client.transport, writes=writes)
+            second = AwayElasticsearch(_transport=client.transport, writes=writes)
+            async with running(settings, elasticsearch=first):
+                await asyncio.sleep(3)  # the first member has the whole stream in one batch
+                assert await committed_offsets(settings) == {}
+                async with running(settings, elasticsearch=second):
+                    await eventually(
+                        lambda: _committed(settings, count), timeout_s=240, what="everything"
+                    )
+        assert await count_documents(elasticsearch, settings) == count
+        assert {doc_id: n for doc_id, n in writes.items() if n != 1} == {}
+        assert len(writes) == count
+    finally:
+        await drop_index(settings)
