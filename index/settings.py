@@ -38,8 +38,9 @@ class IndexSettings(BaseModel):
     retry_deadline_s: float = Field(
         default=120.0,
         gt=0,
-        description="How long a batch is retried on 429/5xx/connection errors before the "
-        "service stops without committing.",
+        description="How long a write is retried on 429/5xx/connection errors before it "
+        "counts as an outage: the service then holds the batch, reports not-ready and goes on "
+        "retrying it until Elasticsearch accepts it, committing nothing meanwhile.",
     )
 
 

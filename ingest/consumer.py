@@ -2,8 +2,8 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, TypeVar
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -21,6 +21,10 @@ from ingest.validation import decode_message
 log = structlog.get_logger(__name__)
 
 _STOP_TIMEOUT_S = 10.0
+_COMMIT_BACKOFF_S = 0.2
+_COMMIT_MAX_BACKOFF_S = 5.0
+
+T = TypeVar("T")
 
 
 class IncomingBatch(BaseModel):
@@ -42,17 +46,32 @@ class IncomingBatch(BaseModel):
         return len(self.articles) + len(self.dead_letters)
 
 
-class _WaitForBatchOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Lets the batch in hand finish and commit before its partitions move elsewhere."""
+class _LeaveRevokedToNewOwner(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On revocation: lets a batch being written commit (for up to `wait_s`), and marks the
+    revoked partitions lost to a batch still being enriched, which then leaves their records
+    to the new owner. Never blocks past the rebalance timeout, so the member stays in the group.
+    """
 
-    def __init__(self, in_flight: asyncio.Lock) -> None:
-        self._in_flight = in_flight
+    def __init__(self, consumer: "ArticleConsumer", wait_s: float) -> None:
+        self._consumer = consumer
+        self._wait_s = wait_s
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         if not revoked:
             return
-        async with self._in_flight:
-            log.info("partitions revoked", partitions=sorted(str(tp) for tp in revoked))
+        claimed = self._consumer._claimed
+        if claimed.locked():
+            try:
+                async with asyncio.timeout(self._wait_s):
+                    await claimed.acquire()
+                    claimed.release()
+            except TimeoutError:
+                log.warning("the batch being written did not commit before the rebalance; "
+                            "its revoked partitions' offsets will not be committed",
+                            partitions=sorted(str(tp) for tp in revoked),
+                            waited_s=self._wait_s)  # fmt: skip
+        self._consumer._lost |= revoked
+        log.info("partitions revoked", partitions=sorted(str(tp) for tp in revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("partitions assigned", partitions=sorted(str(tp) for tp in assigned))
@@ -61,22 +80,31 @@ class _WaitForBatchOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 class ArticleConsumer(AsyncResource):
     """A consumer-group member reading the articles topic in batches, auto-commit off.
 
-    Use `batch()` as an async context manager: while it is open a rebalance waits, so the
-    batch can be finished and committed before its partitions are revoked.
+    Use `batch()` as an async context manager. While it is open, fetching is paused and the
+    member keeps polling (fetching nothing), so a batch may take longer than the poll
+    interval. Before writing anything, `claim()` the batch: it keeps only the partitions
+    still assigned, and from then until the batch closes a revocation waits for its commit.
     """
 
     def __init__(self, kafka: KafkaSettings, ingest: IngestSettings) -> None:
         self._kafka = kafka
         self._ingest = ingest
-        self._in_flight = asyncio.Lock()
+        # Held from `claim()` until the batch closes: its writes and commit are under way.
+        self._claimed = asyncio.Lock()
+        # Partitions revoked since the batch in hand was fetched: its records of them are
+        # another member's now.
+        self._lost: set[TopicPartition] = set()
         self._consumer = AIOKafkaConsumer(
             **client_options(kafka),
             group_id=ingest.group_id,
+            group_instance_id=ingest.instance_id(),
             enable_auto_commit=False,
             auto_offset_reset=ingest.auto_offset_reset,
             max_partition_fetch_bytes=ingest.max_partition_fetch_bytes,
             session_timeout_ms=ingest.session_timeout_ms,
+            heartbeat_interval_ms=ingest.heartbeat_interval_ms,
             max_poll_interval_ms=ingest.max_poll_interval_ms,
+            rebalance_timeout_ms=ingest.rebalance_timeout_ms,
             isolation_level="read_committed",
         )
 
@@ -102,7 +130,8 @@ class ArticleConsumer(AsyncResource):
             ) from error
         try:
             self._consumer.subscribe(
-                [self._ingest.topic], listener=_WaitForBatchOnRevoke(self._in_flight)
+                [self._ingest.topic],
+                listener=_LeaveRevokedToNewOwner(self, self._ingest.rebalance_timeout_ms / 2000),
             )
         except BaseException:
             await self._consumer.stop()
@@ -115,15 +144,21 @@ class ArticleConsumer(AsyncResource):
             await asyncio.wait_for(self._consumer.stop(), timeout=_STOP_TIMEOUT_S)
         except TimeoutError:
             log.warning("consumer did not leave the group in time", timeout_s=_STOP_TIMEOUT_S)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
+            # aiokafka's fetcher, closing while it waits to reconnect to a broker that is
+            # gone, re-raises the cancellation of its own task: the consumer is closed anyway.
+            log.info("consumer closed while Kafka was unreachable")
 
     @contextlib.asynccontextmanager
     async def batch(self, stop: asyncio.Event | None = None) -> AsyncIterator[IncomingBatch]:
-        """Fetches the next batch (possibly empty) and holds off rebalances until it closes.
+        """Fetches the next batch (possibly empty) and keeps the member polling until it closes.
 
         Setting `stop` ends the wait for records at once, with an empty batch.
         """
-        # The fetch itself must not hold the lock: getmany waits for an assignment, and the
-        # assignment waits for the revocation listener, which waits for the lock.
+        self._lost.clear()
         try:
             records = await self._fetch(stop)
         except KafkaError as error:
@@ -131,11 +166,104 @@ class ArticleConsumer(AsyncResource):
                 f"fetching from {self._ingest.topic!r} failed: {error!r}",
                 retriable=error.retriable,
             ) from error
-        async with self._in_flight:
-            # Partitions revoked while we waited for the lock now belong to another member,
-            # which reads them from the last commit.
-            assigned = self._consumer.assignment()
-            yield self._decode({tp: rs for tp, rs in records.items() if tp in assigned})
+        batch = self._decode(self._keep_owned(records))
+        if not batch.size:
+            yield batch
+            return
+        # Fetch nothing more until this batch is done, but go on polling: aiokafka counts a
+        # member that has not polled for max_poll_interval_ms as dead and leaves the group.
+        self._consumer.pause(*self._consumer.assignment())
+        polling = asyncio.create_task(self._keep_polling())
+        try:
+            yield batch
+        finally:
+            polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await polling
+            self.unclaim()
+            self._consumer.resume(*self._consumer.assignment())
+
+    async def claim(
+        self, batch: IncomingBatch, results: Sequence[T]
+    ) -> tuple[IncomingBatch, list[T]]:
+        """The part of the batch on partitions still ours, with its per-article `results`.
+
+        Call it after the slow work and before the first write: from then until the batch
+        closes, a rebalance waits (up to half the rebalance timeout) for the commit. The
+        records of partitions revoked meanwhile are dropped: their new owner reads them from
+        the last commit, so no two members write them.
+        """
+        if not self._claimed.locked():
+            await self._claimed.acquire()
+        owned = self._owned_partitions()
+        kept = [
+            (article, result)
+            for article, result in zip(batch.articles, results, strict=True)
+            if _partition(article.position) in owned
+        ]
+        positions = [item.position for item in batch.articles] + [
+            letter.position for letter in batch.dead_letters
+        ]
+        dropped = {_partition(position) for position in positions} - owned
+        if not dropped:
+            return batch, list(results)
+        log.info(
+            "leaving the records of revoked partitions to their new owner",
+            partitions=sorted(f"{topic}-{partition}" for topic, partition in dropped),
+        )
+        return (
+            IncomingBatch(
+                articles=[article for article, _ in kept],
+                dead_letters=[
+                    letter for letter in batch.dead_letters if _partition(letter.position) in owned
+                ],
+                next_offsets={
+                    key: offset for key, offset in batch.next_offsets.items() if key in owned
+                },
+                lag={key: lag for key, lag in batch.lag.items() if key in owned},
+            ),
+            [result for _, result in kept],
+        )
+
+    def unclaim(self) -> None:
+        """Lets revocations go ahead again: the claimed batch failed and nothing of it is
+        committed; `claim()` it again before the next attempt writes."""
+        if self._claimed.locked():
+            self._claimed.release()
+
+    def _owned_partitions(self) -> set[tuple[str, int]]:
+        return {
+            (tp.topic, tp.partition) for tp in self._consumer.assignment() if tp not in self._lost
+        }
+
+    def _keep_owned(
+        self, records: dict[TopicPartition, list[Any]]
+    ) -> dict[TopicPartition, list[Any]]:
+        """The records of partitions still ours; a partition revoked during the fetch and
+        assigned again is read again from its first record fetched."""
+        assigned = self._consumer.assignment()
+        kept = {}
+        for tp, messages in records.items():
+            if tp in assigned and tp not in self._lost:
+                kept[tp] = messages
+            elif tp in assigned and messages:
+                self._consumer.seek(tp, messages[0].offset)
+        return kept
+
+    async def _keep_polling(self) -> None:
+        """Polls (fetching nothing) while a batch is worked on, so the member stays alive."""
+        interval_s = min(5.0, self._ingest.max_poll_interval_ms / 4000)
+        while True:
+            await asyncio.sleep(interval_s)
+            # Partitions assigned by a rebalance meanwhile start unpaused.
+            self._consumer.pause(*self._consumer.assignment())
+            try:
+                records = await asyncio.wait_for(self._consumer.getmany(timeout_ms=0), interval_s)
+            except (KafkaError, TimeoutError):
+                continue  # the next fetch of the service loop reports a lasting failure
+            for tp, messages in records.items():
+                if messages:  # fetched before the pause took effect: read it again later
+                    self._consumer.seek(tp, messages[0].offset)
 
     async def _fetch(self, stop: asyncio.Event | None) -> dict[TopicPartition, list[Any]]:
         fetch = asyncio.ensure_future(
@@ -163,21 +291,34 @@ class ArticleConsumer(AsyncResource):
         """Commits the offsets after the batch; call once all of it is indexed or dead-lettered."""
         if not batch.next_offsets:
             return
-        assigned = self._consumer.assignment()
-        offsets = {
-            TopicPartition(topic, partition): offset
-            for (topic, partition), offset in batch.next_offsets.items()
-            if TopicPartition(topic, partition) in assigned
-        }
-        try:
-            await self._consumer.commit(offsets)
-        except KafkaError as error:
-            raise IngestError(
-                f"could not commit offsets {batch.next_offsets} for group "
-                f"{self._ingest.group_id!r}: {error!r}. The batch will be redelivered and "
-                "overwrite the same documents.",
-                retriable=error.retriable,
-            ) from error
+        backoff_s = _COMMIT_BACKOFF_S
+        while True:
+            owned = self._owned_partitions()
+            offsets = {
+                TopicPartition(topic, partition): offset
+                for (topic, partition), offset in batch.next_offsets.items()
+                if (topic, partition) in owned
+            }
+            if not offsets:
+                return
+            try:
+                await self._consumer.commit(offsets)
+            except KafkaError as error:
+                if not error.retriable:
+                    raise IngestError(
+                        f"could not commit offsets {batch.next_offsets} for group "
+                        f"{self._ingest.group_id!r}: {error!r}. The batch will be redelivered "
+                        "and overwrite the same documents.",
+                        retriable=False,
+                    ) from error
+                # The broker is away or the group is moving: what is indexed stays indexed,
+                # so wait for the broker rather than redo the batch.
+                if backoff_s == _COMMIT_BACKOFF_S:  # once per commit: the outage logs itself
+                    log.warning("commit failed; will retry", error=repr(error))
+                await asyncio.sleep(backoff_s)
+                backoff_s = min(backoff_s * 2, _COMMIT_MAX_BACKOFF_S)
+            else:
+                return
 
     def assigned(self) -> set[tuple[str, int]]:
         """The (topic, partition) pairs this member reads now."""
@@ -228,3 +369,7 @@ class ArticleConsumer(AsyncResource):
             if end is not None:
                 lag[(topic, partition)] = max(0, end - position)
         return lag
+
+
+def _partition(position: KafkaPosition) -> tuple[str, int]:
+    return (position.topic, position.partition)

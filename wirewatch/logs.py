@@ -2,6 +2,7 @@
 
 import logging
 import sys
+import time
 from typing import Literal
 
 import structlog
@@ -40,6 +41,7 @@ def configure_logging(
             ],
         )
     )
+    handler.addFilter(kafka_outage)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -54,3 +56,51 @@ def _keep(
     logger: structlog.types.WrappedLogger, name: str, event: structlog.types.EventDict
 ) -> structlog.types.EventDict:
     return event
+
+
+class KafkaOutage(logging.Filter):
+    """One line per Kafka outage instead of one per reconnect attempt (every 100 ms or so).
+
+    The Kafka client's first error starts an outage and is logged, marked as such; its
+    warnings and errors after it are counted, not logged, until `over()` is called by
+    whoever sees the broker answer again, which logs the end once.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._since: float | None = None
+        self._held_back = 0
+
+    @property
+    def ongoing(self) -> bool:
+        return self._since is not None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("aiokafka") or record.levelno < logging.WARNING:
+            return True
+        if self._since is not None:
+            self._held_back += 1
+            return False
+        if record.levelno < logging.ERROR:
+            return True
+        self._since = time.monotonic()
+        self._held_back = 0
+        record.msg = (
+            f"Kafka client error: {record.getMessage()} (its further errors are held back "
+            "until the broker answers again)"
+        )
+        record.args = ()
+        return True
+
+    def over(self) -> None:
+        """Ends the outage, if one is ongoing, and says how long it lasted."""
+        if self._since is None:
+            return
+        lasted_s = time.monotonic() - self._since
+        self._since = None
+        structlog.get_logger(__name__).warning(
+            "Kafka answers again", outage_s=round(lasted_s, 1), errors_held_back=self._held_back
+        )
+
+
+kafka_outage = KafkaOutage()

@@ -3,10 +3,10 @@
 import asyncio
 import contextlib
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from prometheus_client import CollectorRegistry
@@ -20,14 +20,87 @@ from index.rules import RuleStore
 from ingest import ArticleConsumer, DeadLetterPublisher, IncomingBatch
 from wirewatch.alerting import Alerting
 from wirewatch.http import HealthServer, alert_routes
+from wirewatch.logs import kafka_outage
 from wirewatch.metrics import ServiceMetrics
 from wirewatch.settings import Settings
 
 log = structlog.get_logger(__name__)
 
+_OUTAGE_PROBE_INTERVAL_S = 2.0
+
+A = TypeVar("A")
+R = TypeVar("R")
+
 
 class ShutdownTimeoutError(WirewatchError):
     """The batch in hand did not finish within the shutdown timeout; nothing was committed."""
+
+
+class StopRequestedError(Exception):
+    """The batch in hand was given up before anything of it was written: stop was set."""
+
+
+class PipelineState:
+    """Whether the service loop moves, or holds a batch through an outage (and why).
+
+    Readiness reads it: a held pipeline is not ready, though the process is alive.
+    """
+
+    def __init__(self) -> None:
+        self.held_reason: str | None = None
+        self._held_since = 0.0
+
+    def hold(self, reason: str) -> bool:
+        """Records an outage; True when this starts one (the moment to say so once)."""
+        starts = self.held_reason is None
+        if starts:
+            self._held_since = time.monotonic()
+        self.held_reason = reason
+        return starts
+
+    def release(self) -> float | None:
+        """Ends an outage; returns how long it lasted, or None if there was none."""
+        if self.held_reason is None:
+            return None
+        self.held_reason = None
+        return time.monotonic() - self._held_since
+
+    async def check(self) -> None:
+        """Raises while a batch is held, for the readiness probe."""
+        if self.held_reason is not None:
+            raise WirewatchError(
+                f"holding a batch until the outage ends (consumption paused): {self.held_reason}",
+                retriable=True,
+            )
+
+
+def enrichment_chunks(
+    articles: Sequence[ReceivedArticle], max_records: int, max_bytes: int
+) -> list[list[ReceivedArticle]]:
+    """Consecutive runs of the articles, each at most `max_records` long and `max_bytes` of
+    messages (a longer message alone), so that a stop is heard between two of them."""
+    chunks: list[list[ReceivedArticle]] = []
+    size = 0
+    for article in articles:
+        if not chunks or len(chunks[-1]) >= max_records or size + len(article.value) > max_bytes:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(article)
+        size += len(article.value)
+    return chunks
+
+
+async def map_in_chunks(
+    work: Callable[[list[A]], list[R]], chunks: Sequence[list[A]], stop: asyncio.Event | None
+) -> list[R]:
+    """`work` over each chunk in a thread, in order; raises StopRequestedError between two
+    chunks once `stop` is set (a running thread cannot be cancelled, a chunk ends soon)."""
+    results: list[R] = []
+    for chunk in chunks:
+        if stop is not None and stop.is_set():
+            raise StopRequestedError
+        results.extend(await asyncio.to_thread(work, chunk))
+    return results
 
 
 def rejected_letters(
@@ -82,6 +155,10 @@ class BatchProcessor:
         index: ArticleIndex,
         metrics: ServiceMetrics,
         alerting: Alerting | None = None,
+        *,
+        stop: asyncio.Event | None = None,
+        chunk_max_records: int = 16,
+        chunk_max_bytes: int = 65_536,
     ) -> None:
         self.consumer = consumer
         self.dead_letters = dead_letters
@@ -89,15 +166,31 @@ class BatchProcessor:
         self.index = index
         self.metrics = metrics
         self.alerting = alerting
+        self.stop = stop
+        self.chunk_max_records = chunk_max_records
+        self.chunk_max_bytes = chunk_max_bytes
         self._lagging: set[tuple[str, int]] = set()
 
     async def process(self, batch: IncomingBatch) -> None:
-        """Indexes or dead-letters every message of the batch, then commits its offsets."""
+        """Indexes or dead-letters every message of the batch, then commits its offsets.
+
+        Raises StopRequestedError, having written nothing, if `stop` is set while enriching.
+        """
         started = time.perf_counter()
-        # spaCy holds the CPU; off the event loop, Kafka heartbeats keep flowing meanwhile.
-        results = await asyncio.to_thread(
-            self.enricher.enrich, [item.article for item in batch.articles]
+        # spaCy holds the CPU: off the event loop, in chunks, so heartbeats flow meanwhile
+        # and a stop is heard within one chunk.
+        results = await map_in_chunks(
+            self.enricher.enrich,
+            [
+                [item.article for item in chunk]
+                for chunk in enrichment_chunks(
+                    batch.articles, self.chunk_max_records, self.chunk_max_bytes
+                )
+            ],
+            self.stop,
         )
+        # Partitions revoked while enriching are their new owner's: only the rest is written.
+        batch, results = await self.consumer.claim(batch, results)
         # An article enrichment failed on is dead-lettered; the others go on.
         received = [
             item
@@ -182,6 +275,16 @@ def _per_partition_counts(batch: IncomingBatch) -> dict[tuple[str, int], int]:
     return counts
 
 
+async def _watch_kafka_outage(consumer: ArticleConsumer) -> None:
+    """Ends the logged Kafka outage once the broker answers again (see KafkaOutage)."""
+    while True:
+        await asyncio.sleep(_OUTAGE_PROBE_INTERVAL_S)
+        if kafka_outage.ongoing:
+            with contextlib.suppress(WirewatchError):
+                await consumer.ping()
+                kafka_outage.over()
+
+
 class Service:
     """The long-running consumer: call `run(stop)` and set `stop` to shut it down cleanly.
 
@@ -202,6 +305,7 @@ class Service:
         self.metrics = ServiceMetrics(self.registry)
         self._elasticsearch = elasticsearch
         self.ready = asyncio.Event()
+        self.pipeline = PipelineState()
         self.http_port: int | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -230,7 +334,11 @@ class Service:
                     settings.service.http_host,
                     settings.service.http_port,
                     self.registry,
-                    {"kafka": consumer.ping, "elasticsearch": index.ping},
+                    {
+                        "kafka": consumer.ping,
+                        "elasticsearch": index.ping,
+                        "pipeline": self.pipeline.check,
+                    },
                     alert_routes(
                         RuleStore(index.client, settings.alerts, settings.index.text_analyzer),
                         AlertStore(index.client, settings.alerts, settings.index),
@@ -238,17 +346,53 @@ class Service:
                 )
             )
             processor = BatchProcessor(
-                consumer, dead_letters, enricher, index, self.metrics, alerting
-            )
+                consumer, dead_letters, enricher, index, self.metrics, alerting,
+                stop=stop,
+                chunk_max_records=settings.service.enrich_chunk_max_records,
+                chunk_max_bytes=settings.service.enrich_chunk_max_bytes,
+            )  # fmt: skip
             self.http_port = http.bound_port
             self.ready.set()
             log.info("consuming", topic=settings.ingest.topic, group=settings.ingest.group_id)
+            watch = asyncio.create_task(_watch_kafka_outage(consumer))
+            resources.callback(watch.cancel)
             while not stop.is_set():
                 async with consumer.batch(stop) as batch:
                     if batch.size:
-                        await self._finish(processor.process(batch), stop)
-            log.info("stopping: the last batch is committed; closing clients")
+                        await self._finish(self._until_done(processor, consumer, batch), stop)
+            log.info("stopping: the last batch is committed or left for redelivery; "
+                     "closing clients")  # fmt: skip
         log.info("stopped")
+
+    async def _until_done(
+        self, processor: BatchProcessor, consumer: ArticleConsumer, batch: IncomingBatch
+    ) -> None:
+        """Processes the batch, holding it through outages: a retriable failure (Elasticsearch
+        away past the retry deadline, Kafka away) pauses consumption and retries the batch
+        whole, with capped backoff, until it goes through. Nothing is committed meanwhile."""
+        backoff_s = self.settings.index.retry_initial_backoff_ms / 1000
+        max_backoff_s = self.settings.index.retry_max_backoff_ms / 1000
+        while True:
+            try:
+                await processor.process(batch)
+            except WirewatchError as error:
+                if not error.retriable:
+                    raise
+                reason = str(error)
+            else:
+                held_s = self.pipeline.release()
+                if held_s is not None:
+                    log.warning("outage over: the held batch went through; consuming again",
+                                held_s=round(held_s, 1))  # fmt: skip
+                return
+            # Nothing of the batch is committed: a revocation meanwhile may take it.
+            consumer.unclaim()
+            if self.pipeline.hold(reason):
+                log.error("outage: holding the batch and retrying it until it goes through; "
+                          "consumption is paused, nothing is committed",
+                          error=reason, records=batch.size)  # fmt: skip
+            await asyncio.sleep(backoff_s)
+            backoff_s = min(max(backoff_s * 2, 0.1), max_backoff_s)
 
     async def _finish(self, work: Coroutine[Any, Any, None], stop: asyncio.Event) -> None:
         """Runs the batch to its end; once `stop` is set it gets the shutdown timeout, no more."""
@@ -256,6 +400,13 @@ class Service:
         stopping = asyncio.create_task(stop.wait())
         try:
             await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not task.done() and self.pipeline.held_reason is not None:
+                # Held through an outage: nothing of it is committed; it is redelivered.
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                log.warning("stopped holding the batch in hand; it will be redelivered")
+                return
             if not task.done():
                 timeout = self.settings.service.shutdown_timeout_s
                 await asyncio.wait({task}, timeout=timeout)
@@ -269,7 +420,10 @@ class Service:
                         "already on the wire it will be redelivered, overwriting the same "
                         "documents."
                     )
-            task.result()
+            try:
+                task.result()
+            except StopRequestedError:
+                log.info("stopped enriching the batch in hand; it will be redelivered")
         finally:
             stopping.cancel()
             if not task.done():

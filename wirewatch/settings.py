@@ -30,7 +30,16 @@ class ServiceSettings(BaseModel):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     shutdown_timeout_s: float = Field(
-        default=30.0, gt=0, description="Time the batch in hand gets to finish on SIGTERM."
+        default=30.0,
+        gt=0,
+        description="Time the batch being written gets to finish on SIGTERM; one still being "
+        "enriched stops at the next chunk and is redelivered.",
+    )
+    enrich_chunk_max_records: int = Field(
+        default=16, gt=0, description="Articles enriched at once: a stop is heard between chunks."
+    )
+    enrich_chunk_max_bytes: int = Field(
+        default=65_536, gt=0, description="Message bytes enriched at once (a longer one alone)."
     )
 
 
