@@ -159,7 +159,10 @@ async def test_metrics_and_probes_report_the_pipeline(
                 assert health.status == 200
             async with session.get(f"{base}/readyz") as ready:
                 assert ready.status == 200
-                assert (await ready.json())["checked"] == ["elasticsearch", "kafka"]
+                assert (await ready.json())["dependencies"] == {
+                    "elasticsearch": {"status": "up"},
+                    "kafka": {"status": "up"},
+                }
             async with session.get(f"{base}/metrics") as metrics:
                 exposition = await metrics.text()
     samples = {
