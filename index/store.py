@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from elastic_transport import TransportError
+from elastic_transport import ConnectionTimeout, TransportError
 from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError
 from elasticsearch.helpers import async_streaming_bulk
 from pydantic import BaseModel, ConfigDict, Field
@@ -121,7 +121,7 @@ class ArticleIndex(AsyncResource):
                 health = await self.client.options(
                     request_timeout=limit, max_retries=0
                 ).cluster.health()
-        except TimeoutError as error:
+        except (TimeoutError, ConnectionTimeout) as error:
             raise IndexingError(
                 f"Elasticsearch did not answer within {limit:g} s", retriable=True
             ) from error
