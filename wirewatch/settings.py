@@ -104,9 +104,9 @@ class Settings(BaseSettings):
         # (and have the pod restarted) while one is still legitimately under way.
         if self.service.stall_timeout_s <= self.index.retry_deadline_s:
             raise ValueError(
-                f"service.stall_timeout_s ({self.service.stall_timeout_s:g}) must exceed "
-                f"index.retry_deadline_s ({self.index.retry_deadline_s:g}): a batch may "
-                "retry its write that long"
+                f"WIREWATCH_SERVICE__STALL_TIMEOUT_S ({self.service.stall_timeout_s:g}) must "
+                f"exceed WIREWATCH_INDEX__RETRY_DEADLINE_S ({self.index.retry_deadline_s:g}): "
+                "a batch may retry its write that long"
             )
         return self
 
