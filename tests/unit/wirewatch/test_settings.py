@@ -71,7 +71,7 @@ def test_the_stall_timeout_must_outlast_a_write_retried_to_its_deadline(
     monkeypatch.setenv("WIREWATCH_INDEX__RETRY_DEADLINE_S", "300")
     monkeypatch.setenv("WIREWATCH_SERVICE__STALL_TIMEOUT_S", "300")
 
-    with pytest.raises(ValueError, match="stall_timeout_s"):
+    with pytest.raises(ValueError, match="STALL_TIMEOUT_S"):
         Settings()
 
 
