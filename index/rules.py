@@ -26,6 +26,7 @@ from pydantic import (
 
 from contracts.errors import WirewatchError
 from contracts.lifecycle import AsyncResource
+from index.client import is_retriable
 from index.errors import IndexingError
 from index.matching import CompiledQuery, RuleMatcher, catalog, compile_query
 from index.settings import AlertSettings
@@ -171,7 +172,7 @@ async def ensure_index(client: AsyncElasticsearch, name: str, mappings: dict[str
         raise IndexingError(
             f"could not set up index {name!r}: {error}. Is Elasticsearch running and are the "
             "credentials allowed to create indices?",
-            retriable=isinstance(error, TransportError),
+            retriable=is_retriable(error),
         ) from error
 
 

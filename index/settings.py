@@ -25,7 +25,19 @@ class IndexSettings(BaseModel):
     )
     number_of_shards: int = Field(default=1, gt=0)
     number_of_replicas: int = Field(default=0, ge=0)
-    request_timeout_s: float = Field(default=30.0, gt=0)
+    request_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Limit of one request to Elasticsearch, connecting to answer; it holds "
+        "when the server hangs.",
+    )
+    max_retries: int = Field(
+        default=1,
+        ge=0,
+        description="Times the client tries a request again (on another node if there is "
+        "one) after a refused connection, a timeout, 429 or 502-504: one call lasts at most "
+        "request_timeout_s x (1 + max_retries).",
+    )
     bulk_max_bytes: int = Field(default=10_485_760, gt=0, description="Bytes per bulk request.")
     retry_initial_backoff_ms: int = Field(default=200, ge=0)
     retry_max_backoff_ms: int = Field(default=10_000, ge=0)
@@ -42,6 +54,11 @@ class IndexSettings(BaseModel):
         "counts as an outage: the service then holds the batch, reports not-ready and goes on "
         "retrying it until Elasticsearch accepts it, committing nothing meanwhile.",
     )
+
+    @property
+    def call_deadline_s(self) -> float:
+        """The longest one Elasticsearch call lasts, its client-side retries included."""
+        return self.request_timeout_s * (1 + self.max_retries)
 
 
 class AlertSettings(BaseModel):

@@ -1,11 +1,12 @@
 """The articles index: setup, bulk writes with retries, search."""
 
+import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 import structlog
-from elastic_transport import TransportError
+from elastic_transport import ConnectionTimeout, TransportError
 from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError
 from elasticsearch.helpers import async_streaming_bulk
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,7 +14,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 
 from contracts.lifecycle import AsyncResource
 from index.bulk import ItemFate, Rejection, bulk_fate, describe_item_error, item_result
-from index.client import connect
+from index.client import connect, is_retriable
 from index.documents import ArticleDocument
 from index.errors import IndexingError, QueryError
 from index.settings import IndexSettings
@@ -106,13 +107,24 @@ class ArticleIndex(AsyncResource):
             raise IndexingError(
                 f"could not set up the index template and alias {self.alias!r} at "
                 f"{self.settings.elasticsearch_url}: {error}",
-                retriable=isinstance(error, TransportError),
+                retriable=is_retriable(error),
             ) from error
 
-    async def ping(self) -> None:
-        """Raises IndexingError unless the cluster reports itself at least yellow."""
+    async def ping(self, timeout_s: float | None = None) -> None:
+        """Raises IndexingError unless the cluster answers within `timeout_s` (default: the
+        request timeout), in one try, and reports itself at least yellow."""
+        limit = timeout_s if timeout_s is not None else self.settings.request_timeout_s
         try:
-            health = await self.client.cluster.health(timeout="2s")
+            # The transport's timeout ends a hung request; the asyncio one also bounds what
+            # surrounds it (waiting for a pooled connection, reading the answer).
+            async with asyncio.timeout(limit):
+                health = await self.client.options(
+                    request_timeout=limit, max_retries=0
+                ).cluster.health()
+        except (TimeoutError, ConnectionTimeout) as error:
+            raise IndexingError(
+                f"Elasticsearch did not answer within {limit:g} s", retriable=True
+            ) from error
         except (ApiError, TransportError) as error:
             raise IndexingError(
                 f"Elasticsearch does not answer: {error}", retriable=True
@@ -124,7 +136,8 @@ class ArticleIndex(AsyncResource):
         """Writes the documents, each under its own `_id` (a rewrite overwrites).
 
         Retries 429, 5xx and connection failures with capped exponential backoff until the
-        retry deadline, then raises a retriable IndexingError. Returns the documents refused
+        retry deadline, then raises a retriable IndexingError; an attempt still waiting on a
+        hung server is cut at the deadline too. Returns the documents refused
         for good (other 4xx), with the reason Elasticsearch gave, and the ids it created.
 
         A document created by an attempt whose answer was lost (a dropped connection) counts
@@ -146,14 +159,23 @@ class ArticleIndex(AsyncResource):
             reraise=True,
         )
         try:
-            async for attempt in retrying:
-                with attempt:
-                    pending, refused, fresh = await self._send(documents, pending)
-                    rejections.extend(refused)
-                    created |= fresh
-                    if pending:
-                        # tenacity's idiom: raising inside the attempt asks for another one.
-                        raise _StillPending(f"{len(pending)} document(s) still pending")  # noqa: TRY301
+            # tenacity stops only between attempts; this also ends one in flight.
+            async with asyncio.timeout(self.settings.retry_deadline_s):
+                async for attempt in retrying:
+                    with attempt:
+                        pending, refused, fresh = await self._send(documents, pending)
+                        rejections.extend(refused)
+                        created |= fresh
+                        if pending:
+                            # tenacity's idiom: raising inside the attempt asks for another.
+                            raise _StillPending(f"{len(pending)} document(s) still pending")  # noqa: TRY301
+        except TimeoutError as error:
+            raise IndexingError(
+                f"Elasticsearch did not answer the writes of {len(pending)} document(s) "
+                f"within {self.settings.retry_deadline_s:g} s "
+                "(WIREWATCH_INDEX__RETRY_DEADLINE_S). Check the cluster's health and load.",
+                retriable=True,
+            ) from error
         except _StillPending as error:
             raise IndexingError(
                 f"Elasticsearch did not accept {len(pending)} document(s) within "

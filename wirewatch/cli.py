@@ -44,8 +44,11 @@ def _settings() -> Settings:
         typer.secho(
             "wirewatch: invalid settings in the environment:\n"
             + "\n".join(
+                # A rule across settings has no single variable: its message names them.
                 f"  WIREWATCH_{'__'.join(str(part) for part in detail['loc']).upper()}: "
                 f"{detail['msg']}"
+                if detail["loc"]
+                else f"  {detail['msg']}"
                 for detail in error.errors(include_url=False)
             ),
             fg=typer.colors.RED,

@@ -11,16 +11,16 @@ from contracts.lifecycle import AsyncResource
 from index.alerts import AlertStore
 from index.errors import QueryError
 from index.rules import InvalidRuleError, RuleNotFoundError, RuleStore, parse_draft
+from wirewatch.health import Readiness, SinkWatch
 
 log = structlog.get_logger(__name__)
 
-Check = Callable[[], Awaitable[None]]
-
 
 class HealthServer(AsyncResource):
-    """Serves metrics and probes. Readiness asks each dependency's `check` to answer.
+    """Serves metrics and probes: /readyz from `readiness`, /healthz from `sink`.
 
-    `routes` adds endpoints of its own (the rules API) on the same port.
+    `routes` adds endpoints of its own (the rules API) on the same port. It is started
+    before the dependencies, so that the probes answer while start-up waits for them.
     """
 
     def __init__(
@@ -28,13 +28,15 @@ class HealthServer(AsyncResource):
         host: str,
         port: int,
         registry: CollectorRegistry,
-        checks: dict[str, Check],
+        readiness: Readiness,
+        sink: SinkWatch | None = None,
         routes: Sequence[web.RouteDef] = (),
     ) -> None:
         self.host = host
         self.port = port
         self._registry = registry
-        self._checks = checks
+        self._readiness = readiness
+        self._sink = sink
         app = web.Application()
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/healthz", self._healthz)
@@ -69,18 +71,20 @@ class HealthServer(AsyncResource):
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def _healthz(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        """200 while alive, 503 when the sink is stalled; the body says how the sink is."""
+        if self._sink is None:
+            return web.json_response({"status": "ok"})
+        sink = self._sink.state()
+        stalled = sink.status == "stalled"
+        return web.json_response(
+            {"status": "stalled" if stalled else "ok", "sink": sink.model_dump()},
+            status=503 if stalled else 200,
+        )
 
     async def _readyz(self, request: web.Request) -> web.Response:
-        failures = {}
-        for name, check in self._checks.items():
-            try:
-                await check()
-            except WirewatchError as error:
-                failures[name] = str(error)
-        if failures:
-            return web.json_response({"status": "unavailable", "failures": failures}, status=503)
-        return web.json_response({"status": "ready", "checked": sorted(self._checks)})
+        """200 when started and every dependency answers in time, else 503 naming those down."""
+        report = await self._readiness.report()
+        return web.json_response(report.body(), status=200 if report.ready else 503)
 
 
 def alert_routes(rules: RuleStore, alerts: AlertStore) -> list[web.RouteDef]:

@@ -66,3 +66,20 @@ class ServiceMetrics:
         self.alert_rules = Gauge(
             "wirewatch_alert_rules", "Enabled alert rules the service matches.", registry=registry
         )
+        self.dependency_up = Gauge(
+            "wirewatch_dependency_up",
+            "1 when the dependency answered the last readiness probe or start-up attempt, else 0.",
+            ["dependency"],
+            registry=registry,
+        )
+        self.sink_batch_age_seconds = Gauge(
+            "wirewatch_sink_batch_age_seconds",
+            "How long the attempt at the batch in hand has lasted (0 without one).",
+            registry=registry,
+        )
+        self.sink_stalled = Gauge(
+            "wirewatch_sink_stalled",
+            "1 while the batch in hand has outlasted WIREWATCH_SERVICE__STALL_TIMEOUT_S "
+            "(/healthz then fails).",
+            registry=registry,
+        )

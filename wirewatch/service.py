@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -19,6 +19,7 @@ from index.alerts import AlertStore
 from index.rules import RuleStore
 from ingest import ArticleConsumer, DeadLetterPublisher, IncomingBatch
 from wirewatch.alerting import Alerting
+from wirewatch.health import Readiness, SinkWatch, wait_for
 from wirewatch.http import HealthServer, alert_routes
 from wirewatch.logs import kafka_outage
 from wirewatch.metrics import ServiceMetrics
@@ -307,51 +308,83 @@ class Service:
         self.ready = asyncio.Event()
         self.pipeline = PipelineState()
         self.http_port: int | None = None
+        self.readiness = Readiness(
+            settings.service.probe_timeout_ms / 1000,
+            on_probe=lambda name, up: self.metrics.dependency_up.labels(name).set(int(up)),
+        )
+        self.sink = SinkWatch(settings.service.stall_timeout_s)
+        self.metrics.sink_batch_age_seconds.set_function(self.sink.batch_age_s)
+        self.metrics.sink_stalled.set_function(lambda: int(self.sink.stalled()))
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consumes until `stop` is set; raises the error that ended it otherwise."""
+        """Consumes until `stop` is set; raises the error that ended it otherwise.
+
+        The probes answer from the start: while Elasticsearch cannot be set up, start-up
+        waits for it (not ready, saying why), and a stop meanwhile ends the wait cleanly.
+        """
         settings = self.settings
         log.info("starting", settings=settings.masked())
         async with AsyncExitStack() as resources:
             index = await resources.enter_async_context(
                 ArticleIndex(settings.index, client=self._elasticsearch)
             )
-            await index.setup()
+            rule_store = RuleStore(index.client, settings.alerts, settings.index.text_analyzer)
+            alert_store = AlertStore(index.client, settings.alerts, settings.index)
+            http = await resources.enter_async_context(
+                HealthServer(
+                    settings.service.http_host,
+                    settings.service.http_port,
+                    self.registry,
+                    self.readiness,
+                    self.sink,
+                    alert_routes(rule_store, alert_store),
+                )
+            )
+            self.http_port = http.bound_port
+            probe_timeout_s = settings.service.probe_timeout_ms / 1000
+            self.readiness.add("elasticsearch", lambda: index.ping(probe_timeout_s))
+
+            async def set_up_elasticsearch() -> None:
+                await index.setup()
+                if settings.alerts.enabled:
+                    await rule_store.setup()
+                    await alert_store.setup()
+
+            self.readiness.step("setting up the Elasticsearch index")
+            if not await wait_for(
+                "elasticsearch",
+                set_up_elasticsearch,
+                stop=stop,
+                readiness=self.readiness,
+                initial_backoff_s=settings.service.startup_initial_backoff_ms / 1000,
+                max_backoff_s=settings.service.startup_max_backoff_ms / 1000,
+            ):
+                log.info("stopped while waiting for Elasticsearch")
+                return
             alerting = None
             if settings.alerts.enabled:
+                self.readiness.step("loading the alert rules")
                 alerting = await resources.enter_async_context(
                     Alerting(settings, index.client, self.metrics)
                 )
+            self.readiness.step("loading the enrichment model")
             enricher = await asyncio.to_thread(Enricher, settings.enrich)
+            self.readiness.step("connecting to Kafka")
             dead_letters = await resources.enter_async_context(
                 DeadLetterPublisher(settings.kafka, settings.ingest)
             )
             consumer = await resources.enter_async_context(
                 ArticleConsumer(settings.kafka, settings.ingest)
             )
-            http = await resources.enter_async_context(
-                HealthServer(
-                    settings.service.http_host,
-                    settings.service.http_port,
-                    self.registry,
-                    {
-                        "kafka": consumer.ping,
-                        "elasticsearch": index.ping,
-                        "pipeline": self.pipeline.check,
-                    },
-                    alert_routes(
-                        RuleStore(index.client, settings.alerts, settings.index.text_analyzer),
-                        AlertStore(index.client, settings.alerts, settings.index),
-                    ),
-                )
-            )
+            self.readiness.add("kafka", consumer.ping)
+            self.readiness.add("pipeline", self.pipeline.check)
             processor = BatchProcessor(
                 consumer, dead_letters, enricher, index, self.metrics, alerting,
                 stop=stop,
                 chunk_max_records=settings.service.enrich_chunk_max_records,
                 chunk_max_bytes=settings.service.enrich_chunk_max_bytes,
             )  # fmt: skip
-            self.http_port = http.bound_port
+            self.readiness.started()
             self.ready.set()
             log.info("consuming", topic=settings.ingest.topic, group=settings.ingest.group_id)
             watch = asyncio.create_task(_watch_kafka_outage(consumer))
@@ -374,7 +407,8 @@ class Service:
         max_backoff_s = self.settings.index.retry_max_backoff_ms / 1000
         while True:
             try:
-                await processor.process(batch)
+                # Each attempt is watched alone: a pause between attempts is no stall.
+                await self._watched(batch, processor.process(batch))
             except WirewatchError as error:
                 if not error.retriable:
                     raise
@@ -393,6 +427,16 @@ class Service:
                           error=reason, records=batch.size)  # fmt: skip
             await asyncio.sleep(backoff_s)
             backoff_s = min(max(backoff_s * 2, 0.1), max_backoff_s)
+
+    async def _watched(self, batch: IncomingBatch, attempt: Awaitable[None]) -> None:
+        """Runs one attempt at the batch under the stall watch that /healthz reports."""
+        self.sink.took(batch.size)
+        done = False
+        try:
+            await attempt
+            done = True
+        finally:
+            self.sink.settled(done=done)
 
     async def _finish(self, work: Coroutine[Any, Any, None], stop: asyncio.Event) -> None:
         """Runs the batch to its end; once `stop` is set it gets the shutdown timeout, no more."""

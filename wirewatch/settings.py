@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from enrich.settings import EnrichSettings
@@ -40,6 +40,27 @@ class ServiceSettings(BaseModel):
     )
     enrich_chunk_max_bytes: int = Field(
         default=65_536, gt=0, description="Message bytes enriched at once (a longer one alone)."
+    )
+    probe_timeout_ms: int = Field(
+        default=2000,
+        gt=0,
+        description="Time each dependency gets to answer /readyz (all are probed at once); "
+        "keep it below the probe's own timeout.",
+    )
+    stall_timeout_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="/healthz fails once one attempt at a batch has lasted this long (a "
+        "wedged loop); above WIREWATCH_INDEX__RETRY_DEADLINE_S plus a batch's enrichment.",
+    )
+    startup_initial_backoff_ms: int = Field(
+        default=500,
+        gt=0,
+        description="Wait after the first failed try to reach Elasticsearch at start; "
+        "doubles each try.",
+    )
+    startup_max_backoff_ms: int = Field(
+        default=30_000, gt=0, description="Longest wait between two tries at start."
     )
 
 
@@ -85,6 +106,18 @@ class Settings(BaseSettings):
     alerts: AlertSettings = AlertSettings()
     service: ServiceSettings = ServiceSettings()
     stack: StackSettings = StackSettings()
+
+    @model_validator(mode="after")
+    def _stall_outlasts_a_write(self) -> "Settings":
+        # A write retried up to its deadline is not a wedged loop: /healthz must not fail
+        # (and have the pod restarted) while one is still legitimately under way.
+        if self.service.stall_timeout_s <= self.index.retry_deadline_s:
+            raise ValueError(
+                f"WIREWATCH_SERVICE__STALL_TIMEOUT_S ({self.service.stall_timeout_s:g}) must "
+                f"exceed WIREWATCH_INDEX__RETRY_DEADLINE_S ({self.index.retry_deadline_s:g}): "
+                "a batch may retry its write that long"
+            )
+        return self
 
     def masked(self) -> dict[str, Any]:
         """The settings as JSON-able data, secrets shown as '**********'.

@@ -161,7 +161,11 @@ async def test_metrics_and_probes_report_the_pipeline(
                 assert health.status == 200
             async with session.get(f"{base}/readyz") as ready:
                 assert ready.status == 200
-                assert (await ready.json())["checked"] == ["elasticsearch", "kafka", "pipeline"]
+                assert (await ready.json())["dependencies"] == {
+                    "elasticsearch": {"status": "up"},
+                    "kafka": {"status": "up"},
+                    "pipeline": {"status": "up"},
+                }
             async with session.get(f"{base}/metrics") as metrics:
                 exposition = await metrics.text()
     samples = {

@@ -63,3 +63,21 @@ def test_masked_is_json() -> None:
     masked = Settings().masked()
 
     assert json.loads(json.dumps(masked)) == masked
+
+
+def test_the_stall_timeout_must_outlast_a_write_retried_to_its_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WIREWATCH_INDEX__RETRY_DEADLINE_S", "300")
+    monkeypatch.setenv("WIREWATCH_SERVICE__STALL_TIMEOUT_S", "300")
+
+    with pytest.raises(ValueError, match="STALL_TIMEOUT_S"):
+        Settings()
+
+
+def test_one_elasticsearch_call_is_bounded_by_its_timeout_and_retries() -> None:
+    settings = Settings()
+
+    assert settings.index.call_deadline_s == settings.index.request_timeout_s * (
+        1 + settings.index.max_retries
+    )
