@@ -275,7 +275,9 @@ class Phrase(Query):
         found = document.positions(self.field)
         lists = [found[token] for token in self.tokens]
         if self.slop == 0:
-            later = [set(positions) for positions in lists[1:]]
+            # One set per distinct word: a phrase may repeat a word hundreds of times.
+            sets = {token: set(found[token]) for token in set(self.tokens[1:])}
+            later = [sets[token] for token in self.tokens[1:]]
             # Each start costs up to the phrase's length: look at the deadline now and then.
             for count, start in enumerate(lists[0]):
                 if not count & _CHECK_EVERY:
