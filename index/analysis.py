@@ -18,7 +18,7 @@ POSITION_INCREMENT_GAP = 100
 MAX_TOKEN_LENGTH = 255
 
 # UAX#29 WB4: a character followed by Extend/Format/ZWJ characters behaves as that character.
-_X = r"[\p{WB=Extend}\p{WB=Format}\p{WB=ZWJ}]*"
+_X = r"[\p{WB=Extend}\p{WB=Format}\p{WB=ZWJ}]*+"
 _LETTER = rf"[\p{{WB=ALetter}}\p{{WB=Hebrew_Letter}}]{_X}"
 _HEBREW = rf"\p{{WB=Hebrew_Letter}}{_X}"
 _NUMERIC = rf"\p{{WB=Numeric}}{_X}"
@@ -43,7 +43,14 @@ _CORE = (
     rf"|(?:{_NUMERIC}(?:(?:(?:{_EXTEND_NUM_LET})*|{_MID_NUMERIC}){_NUMERIC})*"
     rf"|{_LETTERS})+)"
 )
-_WORD = rf"(?:{_EXTEND_NUM_LET})*{_CORE}(?:(?:{_EXTEND_NUM_LET})+{_CORE})*(?:{_EXTEND_NUM_LET})*"
+# A word's leading ExtendNumLet characters (`__init`) are not in the expression: tried at every
+# position of a long run of them that no word follows, they made the search quadratic (cubic
+# with marks between). `_words` adds them back, scanning backwards from the word found.
+# The joins and the end, `(?:ENL+ CORE)* ENL*`, as runs of ExtendNumLet taken whole: given back
+# one by one, each retried before a core, they made a long run quadratic.
+_WORD = rf"{_CORE}(?:(?>(?:{_EXTEND_NUM_LET})+)(?:{_CORE})?)*"
+_ENL_OR_X = regex.compile(r"[\p{WB=ExtendNumLet}\p{WB=Extend}\p{WB=Format}\p{WB=ZWJ}]")
+_ENL = regex.compile(r"\p{WB=ExtendNumLet}")
 # UTS#51 emoji sequences, which Lucene keeps as tokens of their own. U+2605 (black star) is
 # pictographic in the Unicode data Lucene's tokenizer was generated from, not in today's.
 # Emoji shown as such by default take Extend and Format characters after them, the others
@@ -63,12 +70,13 @@ _COMPLEX = rf"(?:\p{{LB=SA}}{_X})+"
 _IDEOGRAPH = rf"[\p{{Script=Han}}\p{{Script=Hiragana}}]{_X}"
 
 _TOKEN = regex.compile(rf"{_EMOJI}|{_WORD}|{_COMPLEX}|{_IDEOGRAPH}", regex.VERSION1)
+_WORD_ONLY = regex.compile(_WORD, regex.VERSION1)
 
 # The same grammar restricted to ASCII, where the Word_Break classes are plain character sets
 # (':' MidLetter, '.' MidNumLet, "'" Single_Quote, ',' and ';' MidNum, '_' ExtendNumLet):
 # the standard library's engine runs it several times faster.
 _ASCII_CORE = r"(?:[0-9](?:(?:_*|[,;.'])[0-9])*|[A-Za-z](?:(?:_*|[:.'])[A-Za-z])*)+"
-_ASCII_TOKEN = re.compile(rf"_*{_ASCII_CORE}(?:_+{_ASCII_CORE})*_*")
+_ASCII_TOKEN = re.compile(rf"{_ASCII_CORE}(?:_+{_ASCII_CORE})*_*")
 _CACHE_LIMIT = 100_000
 _chunk_cache: dict[str, tuple[str, ...]] = {}
 
@@ -96,13 +104,51 @@ def _pieces(token: str) -> Iterable[str]:
         yield token[start : start + MAX_TOKEN_LENGTH]
 
 
+def _ascii_words(chunk: str) -> list[str]:
+    words: list[str] = []
+    done = 0
+    for match in _ASCII_TOKEN.finditer(chunk):
+        start, end = match.span()
+        # The underscores before a word belong to it (they never end the word before).
+        lead = start
+        while lead > done and chunk[lead - 1] == "_":
+            lead -= 1
+        words.append(chunk[lead:end])
+        done = end
+    return words
+
+
+def _words(chunk: str) -> list[str]:
+    """The tokens of a chunk, as the full grammar (with leading ExtendNumLets) finds them, in
+    one pass: linear in the chunk."""
+    words: list[str] = []
+    done = 0
+    while True:
+        match = _TOKEN.search(chunk, done)
+        if match is None:
+            return words
+        start, end = match.span()
+        # The run of ExtendNumLet (each with its Extend/Format marks) just before: a word
+        # found at `start` starts there instead. Marks at the run's start attach to the
+        # character before it, so the run starts at its first ExtendNumLet.
+        lead = start
+        while lead > done and _ENL_OR_X.match(chunk, lead - 1):
+            lead -= 1
+        while lead < start and not _ENL.match(chunk, lead):
+            lead += 1
+        if lead < start:
+            word = _WORD_ONLY.match(chunk, start)
+            if word is not None:
+                start, end = lead, word.end()
+        words.append(chunk[start:end])
+        done = end
+
+
 def _chunk_tokens(chunk: str) -> tuple[str, ...]:
     if chunk.isascii():
-        found = [chunk] if chunk.isalnum() else _ASCII_TOKEN.findall(chunk)
+        found = [chunk] if chunk.isalnum() else _ascii_words(chunk)
         return tuple(piece.lower() for token in found for piece in _pieces(token))
-    return tuple(
-        lowercase(piece) for match in _TOKEN.finditer(chunk) for piece in _pieces(match.group())
-    )
+    return tuple(lowercase(piece) for token in _words(chunk) for piece in _pieces(token))
 
 
 def analyze(text: str) -> list[str]:

@@ -2,8 +2,8 @@
 
 import itertools
 import math
-import re
 import struct
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -12,6 +12,7 @@ from typing import Any
 from index.analysis import analyze, token_positions
 from index.dates import parse_date
 from index.errors import IndexingError
+from index.wildcard import Wildcard
 
 
 class Kind(Enum):
@@ -94,8 +95,9 @@ class Catalog:
         if "*" not in pattern:
             known = self.fields.get(pattern)
             return [known] if known is not None else []
-        regex = re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
-        return [known for name, known in self.fields.items() if regex.fullmatch(name)]
+        # Only `*` is a wildcard in a field name; matched without backtracking.
+        wildcard = Wildcard.of(pattern, operators="*")
+        return [known for name, known in self.fields.items() if wildcard.matches(name)]
 
     def under(self, name: str) -> list[Field]:
         """The fields inside the object field `name` (none if it is not an object)."""
@@ -151,6 +153,10 @@ def float32(value: float) -> float:
         return math.copysign(math.inf, value)
 
 
+class OverBudgetError(Exception):
+    """A query's evaluation ran past its document's deadline (`Document.deadline`)."""
+
+
 class Document:
     """A `_source` as the index sees it, each field's indexed form computed once on demand."""
 
@@ -170,6 +176,14 @@ class Document:
         self._now_millis: int | None = None
         self.memo: dict[tuple[Any, ...], bool] = {}
         """Answers of sub-queries that many rules share, for this document."""
+        self.deadline = math.inf
+        """The `time.perf_counter()` after which evaluation stops: the loops over a document's
+        values (terms a wildcard is tried on, phrase positions) call `check_deadline`."""
+
+    def check_deadline(self) -> None:
+        """Raises OverBudgetError if the document's deadline has passed."""
+        if time.perf_counter() > self.deadline:
+            raise OverBudgetError
 
     def now_millis(self, clock: Callable[[], float]) -> int:
         """`now` for date math on this document: read from `clock` once, then kept."""

@@ -5,9 +5,10 @@ UnsupportedQueryError); `RuleMatcher` finds the rules an indexed document matche
 only the rules whose required terms the document has (presearch).
 """
 
-from index.errors import UnsupportedQueryError
+from index.errors import QueryLimitError, UnsupportedQueryError
 from index.fields import Catalog, UnsupportedMappingError
-from index.presearch import RuleMatcher
+from index.limits import DEFAULT_LIMITS, QueryLimits
+from index.presearch import Evaluation, RuleMatcher
 from index.query import CompiledQuery, compile_query
 from index.template import mappings
 
@@ -21,8 +22,12 @@ def catalog(text_analyzer: str = "standard") -> Catalog:
 
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "Catalog",
     "CompiledQuery",
+    "Evaluation",
+    "QueryLimitError",
+    "QueryLimits",
     "RuleMatcher",
     "UnsupportedMappingError",
     "UnsupportedQueryError",

@@ -7,12 +7,29 @@ required prefix (`countries:V* AND NOT topics:x`) are indexed under it; the othe
 negations, ranges, leading wildcards) are evaluated for every document.
 """
 
+import math
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from index.fields import Catalog, Document, Kind
+from index.fields import Catalog, Document, Kind, OverBudgetError
 from index.query import CompiledQuery, Key
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The rules a document matched, and whether its budget ran out before all were tried."""
+
+    ids: list[str]
+    """The ids of the rules it matched (of those evaluated), in the order rules were given."""
+    over_budget_rule: str | None = None
+    """The rule being evaluated when the budget ran out; None if every candidate was."""
+    skipped: int = 0
+    """Candidate rules left unevaluated after it."""
+    elapsed_s: float = 0.0
+    """Seconds spent evaluating rules, when the budget ran out."""
 
 
 class RuleMatcher:
@@ -56,10 +73,15 @@ class RuleMatcher:
             self._needed.append(_by_field(needed - best if len(best) == 1 else needed))
             for name, term in best:
                 self._by_field.setdefault(name, {}).setdefault(term, []).append(index)
+        # Shortest first: a term is looked up under the lengths it has, no more, so that
+        # finding candidates stays linear in the document's size.
         self._prefix_lengths = {
-            name: tuple({len(prefix) for prefix in by_prefix})
+            name: tuple(sorted({len(prefix) for prefix in by_prefix}))
             for name, by_prefix in self._by_prefix.items()
         }
+        # Rules that were being evaluated when an article's budget ran out: evaluated after
+        # the others from then on, so that one costly rule cannot starve every rule after it.
+        self._slow: set[int] = set()
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -78,6 +100,8 @@ class RuleMatcher:
             lengths = self._prefix_lengths[name]
             for term in document.terms_of(name):
                 for length in lengths:
+                    if length > len(term):
+                        break
                     hits = by_prefix.get(term[:length])
                     if hits is not None:
                         found.update(hits)
@@ -98,11 +122,42 @@ class RuleMatcher:
 
     def match(self, source: Mapping[str, Any]) -> list[str]:
         """The ids of the rules whose query matches the document with this `_source`."""
+        return self.evaluate(source).ids
+
+    def evaluate(self, source: Mapping[str, Any], budget_s: float = math.inf) -> Evaluation:
+        """The rules the document with this `_source` matches, evaluating them for at most
+        `budget_s` seconds (finding the candidates, linear in the document, not counted):
+        past it, the rule being evaluated is stopped, the rest skipped, and the evaluation
+        says so."""
         if self._catalog is None:
-            return []
+            return Evaluation([])
         document = Document(source, self._catalog)
+        candidates = self.candidates(document)
+        slow = self._slow
+        if slow:
+            candidates.sort(key=slow.__contains__)
+        started = time.perf_counter()
+        document.deadline = started + budget_s
         ids, tests = self._ids, self._tests
-        return [ids[index] for index in self.candidates(document) if tests[index](document)]
+        matched: list[int] = []
+        for position, index in enumerate(candidates):
+            try:
+                found: bool | None = tests[index](document)
+            except OverBudgetError:
+                found = None
+            if found:
+                matched.append(index)
+            if found is None or time.perf_counter() > document.deadline:
+                slow.add(index)
+                matched.sort()
+                return Evaluation(
+                    [ids[found] for found in matched],
+                    over_budget_rule=ids[index],
+                    skipped=len(candidates) - position - 1,
+                    elapsed_s=time.perf_counter() - started,
+                )
+        matched.sort()
+        return Evaluation([ids[found] for found in matched])
 
 
 def _by_field(keys: frozenset[Key]) -> tuple[tuple[str, frozenset[str]], ...]:

@@ -14,6 +14,7 @@ read the text differently.
 import functools
 import math
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -28,7 +29,9 @@ from index.analysis import analyze, lowercase
 from index.dates import is_date_math, now_offset, parse_bound
 from index.errors import UnsupportedQueryError
 from index.fields import Catalog, Document, Field, Kind, float32
+from index.limits import DEFAULT_LIMITS, QueryLimits, check_text, check_tree
 from index.template import mappings
+from index.wildcard import Wildcard
 
 # A (field name, indexed term) pair: what presearch indexes rules by.
 Key = tuple[str, str]
@@ -39,9 +42,12 @@ _EXISTS_FIELD = "_exists_"
 # Lucene's query parser separates terms on these only; Python's \s, which luqum uses, on more.
 _LUCENE_WHITESPACE = frozenset(" \t\n\r\u3000")
 # Java's Double.parseDouble, as Elasticsearch reads a number in a query.
-_JAVA_NUMBER = re.compile(r"[+-]?(NaN|Infinity|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)[fFdD]?")
+# Written so that no two ways read one text (`\d+\.?\d*` would backtrack quadratically).
+_JAVA_NUMBER = re.compile(r"[+-]?(NaN|Infinity|(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?)[fFdD]?")
 # From this many fields on, a disjunction of terms first tests all of a document's terms.
 _MANY_FIELDS = 4
+# Loops over a document's values look at its deadline once per this many (plus one) values.
+_CHECK_EVERY = 255
 _INTEGER_LIMITS = {Kind.INTEGER: (-(2**31), 2**31 - 1), Kind.LONG: (-(2**63), 2**63 - 1)}
 
 
@@ -269,11 +275,16 @@ class Phrase(Query):
         found = document.positions(self.field)
         lists = [found[token] for token in self.tokens]
         if self.slop == 0:
-            later = [set(positions) for positions in lists[1:]]
-            return any(
-                all(start + offset + 1 in positions for offset, positions in enumerate(later))
-                for start in lists[0]
-            )
+            # One set per distinct word: a phrase may repeat a word hundreds of times.
+            sets = {token: set(found[token]) for token in set(self.tokens[1:])}
+            later = [sets[token] for token in self.tokens[1:]]
+            # Each start costs up to the phrase's length: look at the deadline now and then.
+            for count, start in enumerate(lists[0]):
+                if not count & _CHECK_EVERY:
+                    document.check_deadline()
+                if all(start + offset + 1 in positions for offset, positions in enumerate(later)):
+                    return True
+            return False
         return _smallest_window(lists) <= self.slop
 
     def required(self) -> frozenset[Key] | None:
@@ -357,7 +368,9 @@ def _within_any(
     include_lower, include_upper = bounds.include_lower, bounds.include_upper
 
     def matches(document: Document) -> bool:
-        for value in values_of(document):
+        for count, value in enumerate(values_of(document)):
+            if not count & _CHECK_EVERY:
+                document.check_deadline()
             if lower is not None and (value < lower or (value == lower and not include_lower)):
                 continue
             if upper is None or not (value > upper or (value == upper and not include_upper)):
@@ -466,15 +479,23 @@ class Pattern(Query):
     """A prefix or wildcard pattern over the indexed terms of a text or keyword field."""
 
     field: Field
-    regex: re.Pattern[str]
+    wildcard: Wildcard
     prefix: str = ""
     """The literal start every matching term has (empty if the pattern starts with a wildcard)."""
 
     def matches(self, document: Document) -> bool:
-        return any(self.regex.fullmatch(term) for term in document.terms(self.field))
+        test = self.wildcard.matches
+        for count, term in enumerate(document.terms(self.field)):
+            # A field may hold a hundred thousand distinct terms: the deadline is looked at
+            # every so often, so that one rule cannot take more than its article's budget.
+            if not count & _CHECK_EVERY:
+                document.check_deadline()
+            if test(term):
+                return True
+        return False
 
     def predicate(self) -> Callable[[Document], bool]:
-        return _shared(("pattern", self.field.name, self.regex.pattern), self.matches)
+        return _shared(("pattern", self.field.name, self.wildcard.key), self.matches)
 
     def required_prefixes(self) -> frozenset[Key] | None:
         return frozenset({(self.field.name, self.prefix)}) if self.prefix else None
@@ -844,22 +865,18 @@ class _Compiler:
     ) -> Query | None:
         if known.kind not in (Kind.TEXT, Kind.KEYWORD):
             return MatchNone()
-        parts: list[str] = []
         literal: list[str] = []
+        pattern: list[tuple[str, bool]] = []
         for char, escaped in chars:
             if known.kind is Kind.TEXT:
                 char = lowercase(char)
-            if not escaped and char == "*":
-                parts.append(".*")
-            elif not escaped and char == "?":
-                parts.append(".")
-            else:
-                parts.append(re.escape(char))
-                if len(literal) == len(parts) - 1:
-                    literal.append(char)
+            operator = not escaped and char in "*?"
+            pattern.append((char, operator))
+            if not operator and len(literal) == len(pattern) - 1:
+                literal.append(char)
         if prefix:
-            parts.append(".*")
-        return Pattern(known, re.compile("".join(parts), re.DOTALL), "".join(literal))
+            pattern.append(("*", True))
+        return Pattern(known, Wildcard.parse(pattern), "".join(literal))
 
     def term(
         self, known: Field, text: str, node: tree.Item, *, quoted: bool, slop: int = 0
@@ -1039,7 +1056,17 @@ def _escape_single_quotes(query: str) -> str:
     return "".join(out)
 
 
+# luqum's parser and lexer keep the text being read in themselves: one parse at a time
+# (rules are compiled in worker threads, for the API and for reloads).
+_PARSING = threading.Lock()
+
+
 def _parse(query: str) -> tree.Item:
+    with _PARSING:
+        return _parse_alone(query)
+
+
+def _parse_alone(query: str) -> tree.Item:
     try:
         return parser.parse(query)
     except IllegalCharacterError as error:
@@ -1056,29 +1083,36 @@ def _parse(query: str) -> tree.Item:
 
 
 def compile_query(
-    query: str, *, catalog: Catalog | None = None, clock: Clock = time.time
+    query: str,
+    *,
+    catalog: Catalog | None = None,
+    clock: Clock = time.time,
+    limits: QueryLimits = DEFAULT_LIMITS,
 ) -> CompiledQuery:
     """Compile a Lucene query string into a matcher with query_string's semantics.
 
     `catalog` is the index mapping's fields (default: wirewatch's template with the standard
     analyzer); `clock` gives the time in epoch seconds for date math with `now`.
     Raises UnsupportedQueryError, naming the construct and its position, for a query that
-    cannot be parsed or whose matching would differ from Elasticsearch's."""
+    cannot be parsed or whose matching would differ from Elasticsearch's, and its subclass
+    QueryLimitError, naming the limit and its setting, for one beyond `limits`."""
     if catalog is None and clock is time.time:
-        return _compile_default(query)
-    return _compile(query, catalog or _DEFAULT_CATALOG, clock)
+        return _compile_default(query, limits)
+    return _compile(query, catalog or _DEFAULT_CATALOG, clock, limits)
 
 
 @functools.lru_cache(maxsize=65_536)
-def _compile_default(query: str) -> CompiledQuery:
+def _compile_default(query: str, limits: QueryLimits) -> CompiledQuery:
     # Compiled queries hold no per-document state, so reloading a rule set reuses them.
-    return _compile(query, _DEFAULT_CATALOG, time.time)
+    return _compile(query, _DEFAULT_CATALOG, time.time, limits)
 
 
-def _compile(query: str, catalog: Catalog, clock: Clock) -> CompiledQuery:
+def _compile(query: str, catalog: Catalog, clock: Clock, limits: QueryLimits) -> CompiledQuery:
     if not query.strip():
         raise UnsupportedQueryError("the query is empty")
+    check_text(query, limits)
     _check_whitespace(query)
     parsed = _parse(query)
+    check_tree(parsed, limits)
     root = _Compiler(catalog, clock).query(parsed, _ALL_FIELDS)
     return CompiledQuery(query, root if root is not None else MatchNone(), catalog)

@@ -6,8 +6,9 @@ running service matches against: the enabled rules, reloaded when the index chan
 
 import asyncio
 import contextlib
+import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -188,6 +189,7 @@ class RuleStore:
         self.catalog = catalog(text_analyzer)
         self.index = settings.rules_index
         self.max_rules = settings.max_rules
+        self.limits = settings.query_limits()
         # The total last warned about: a running service reads the rules every second.
         self._warned_total: int | None = None
 
@@ -199,9 +201,11 @@ class RuleStore:
         """Saves a new rule and returns it with its id; visible to searches when this returns.
 
         Raises the matcher's UnsupportedQueryError, which says what is unsupported, for a
-        query that in-process matching cannot evaluate exactly as Elasticsearch would.
+        query that in-process matching cannot evaluate exactly as Elasticsearch would, or
+        whose cost is beyond the settings' limits (QueryLimitError names the limit).
         """
-        compile_query(draft.query, catalog=self.catalog)
+        # Compiling a long query takes a while: off the event loop, as reloads are.
+        await asyncio.to_thread(self.compile, draft.query)
         rule = Rule(id=uuid.uuid4().hex[:16], created_at=datetime.now(UTC), **draft.model_dump())
         await self.setup()
         try:
@@ -212,6 +216,11 @@ class RuleStore:
             raise self._failed("save rule", error) from error
         log.info("rule added", rule_id=rule.id, name=rule.name, query=rule.query)
         return rule
+
+    def compile(self, query: str) -> CompiledQuery:
+        """The query compiled for the articles index, within the rule limits; raises
+        UnsupportedQueryError (QueryLimitError for a limit) if it cannot be matched."""
+        return compile_query(query, catalog=self.catalog, limits=self.limits)
 
     async def get(self, rule_id: str) -> Rule:
         """The rule with this id; raises RuleNotFoundError if there is none."""
@@ -323,15 +332,22 @@ class RuleBook(AsyncResource):
         store: RuleStore,
         settings: AlertSettings,
         on_reload: Callable[[int], None] | None = None,
+        on_over_budget: Callable[[str], None] | None = None,
     ) -> None:
+        """`on_over_budget` is told of each article whose matching ran out of time, with the
+        budget that did: "article" or "batch"."""
         self.store = store
         self._interval_s = settings.rules_refresh_interval_ms / 1000
+        self._article_budget_s = settings.match_budget_per_article_ms / 1000
+        self._batch_budget_s = settings.match_budget_per_batch_ms / 1000
         self._on_reload = on_reload
+        self._on_over_budget = on_over_budget
         self._versions: dict[str, tuple[int, int]] = {}
         self._fingerprint: dict[str, tuple[int, int]] | None = None
         self._compiled: dict[str, CompiledQuery] = {}
-        self._rules: dict[str, Rule] = {}
-        self._matcher = RuleMatcher([])
+        # The rules and their matcher, swapped together: a batch matched in a worker thread
+        # reads both at once and never sees half a reload.
+        self._current: tuple[dict[str, Rule], RuleMatcher] = ({}, RuleMatcher([]))
         self._task: asyncio.Task[None] | None = None
 
     async def _open(self) -> None:
@@ -348,11 +364,51 @@ class RuleBook(AsyncResource):
     @property
     def rules(self) -> Mapping[str, Rule]:
         """The enabled rules by id, as of the last reload."""
-        return self._rules
+        return self._current[0]
 
-    def match(self, source: dict[str, Any]) -> list[Rule]:
-        """The enabled rules a document's `_source` matches."""
-        return [self._rules[rule_id] for rule_id in self._matcher.match(source)]
+    def match(self, source: Mapping[str, Any]) -> list[Rule]:
+        """The enabled rules a document's `_source` matches (no time budget)."""
+        rules, matcher = self._current
+        return [rules[rule_id] for rule_id in matcher.match(source)]
+
+    def match_batch(self, sources: Sequence[Mapping[str, Any]]) -> list[list[Rule]]:
+        """The enabled rules each `_source` matches, within the time budgets: per article
+        (`match_budget_per_article_ms`: past it, its remaining rules are skipped) and per
+        batch (`match_budget_per_batch_ms`: past it, the remaining articles are not matched).
+        Each overrun is logged, naming the article and the rule, and reported to
+        `on_over_budget`. CPU-bound: call it in a worker thread."""
+        rules, matcher = self._current
+        found: list[list[Rule]] = []
+        deadline = time.perf_counter() + self._batch_budget_s
+        for position, source in enumerate(sources):
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                unmatched = [str(rest.get("id")) for rest in sources[position:]]
+                log.warning("alert matching over budget: the batch's remaining articles are "
+                            "not matched", articles=unmatched,
+                            budget_ms=self._batch_budget_s * 1000,
+                            setting="WIREWATCH_ALERTS__MATCH_BUDGET_PER_BATCH_MS")  # fmt: skip
+                for _ in unmatched:
+                    self._over_budget("batch")
+                found.extend([] for _ in unmatched)
+                break
+            budget = "article" if self._article_budget_s <= left else "batch"
+            setting = f"WIREWATCH_ALERTS__MATCH_BUDGET_PER_{budget.upper()}_MS"
+            evaluation = matcher.evaluate(source, min(self._article_budget_s, left))
+            found.append([rules[rule_id] for rule_id in evaluation.ids])
+            running = evaluation.over_budget_rule
+            if running is not None:
+                log.warning("alert matching over budget: the article's remaining rules are "
+                            "skipped", article_id=source.get("id"), rule_id=running,
+                            rule=rules[running].name, skipped_rules=evaluation.skipped,
+                            elapsed_ms=round(evaluation.elapsed_s * 1000, 1),
+                            setting=setting)  # fmt: skip
+                self._over_budget(budget)
+        return found
+
+    def _over_budget(self, budget: str) -> None:
+        if self._on_over_budget is not None:
+            self._on_over_budget(budget)
 
     async def reload(self) -> bool:
         """Reads the enabled rules and swaps in a new matcher if any changed; says whether."""
@@ -364,15 +420,14 @@ class RuleBook(AsyncResource):
         # Compiling thousands of rules takes seconds: off the event loop, so that probes,
         # deliveries and Kafka heartbeats go on meanwhile. The old matcher serves until then.
         compiled, matcher = await asyncio.to_thread(self._compile, current)
-        self._matcher = matcher
-        self._rules = {rule.id: rule for rule, _ in current if rule.id in compiled}
+        self._current = ({rule.id: rule for rule, _ in current if rule.id in compiled}, matcher)
         self._compiled, self._versions = compiled, versions
         # The fingerprint read first: a change made since is seen by the next reload, and
         # rules skipped as invalid do not make every reload a full one.
         self._fingerprint = fingerprint
-        log.info("rules loaded", enabled=len(self._rules))
+        log.info("rules loaded", enabled=len(self.rules))
         if self._on_reload is not None:
-            self._on_reload(len(self._rules))
+            self._on_reload(len(self.rules))
         return True
 
     def _compile(
@@ -384,7 +439,7 @@ class RuleBook(AsyncResource):
                 compiled[rule.id] = self._compiled[rule.id]
                 continue
             try:
-                compiled[rule.id] = compile_query(rule.query, catalog=self.store.catalog)
+                compiled[rule.id] = self.store.compile(rule.query)
             except WirewatchError as error:
                 # Saved before the matcher changed, or written to the index by hand.
                 log.warning("rule skipped: its query cannot be matched", rule_id=rule.id,
@@ -398,7 +453,7 @@ class RuleBook(AsyncResource):
                 await self.reload()
             except IndexingError as error:
                 log.warning("rules reload failed; keeping the last good rules",
-                            error=str(error), rules=len(self._rules))  # fmt: skip
+                            error=str(error), rules=len(self.rules))  # fmt: skip
             except Exception:
                 # Whatever went wrong, rule changes must keep arriving once it is fixed.
                 log.exception("rules reload crashed; keeping the last good rules")

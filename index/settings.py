@@ -2,6 +2,8 @@
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from index.limits import QueryLimits
+
 
 class IndexSettings(BaseModel):
     """Where and how documents are written."""
@@ -121,3 +123,58 @@ class AlertSettings(BaseModel):
         "it over, so that an instance still delivering it is not doubled; also how long one "
         "replica's claim on an alert keeps the others from delivering it too.",
     )
+    max_query_chars: int = Field(
+        default=10_000,
+        gt=0,
+        le=10_000,
+        description="Longest rule query accepted, in characters (the rules index keeps no longer).",
+    )
+    max_query_depth: int = Field(
+        default=32,
+        gt=0,
+        le=100,
+        description="Deepest nesting of a rule query accepted: each group in parentheses, "
+        "operator, NOT/+/-, boost and field name is a level.",
+    )
+    max_query_clauses: int = Field(
+        default=1024,
+        gt=0,
+        le=10_000,
+        description="Most terms, phrases and range bounds in one rule query.",
+    )
+    max_query_wildcards: int = Field(
+        default=32,
+        ge=0,
+        le=1024,
+        description="Most wildcard and prefix terms (`x*`, `*x?y`) in one rule query.",
+    )
+    max_wildcard_chars: int = Field(
+        default=1000,
+        gt=0,
+        le=10_000,
+        description="Longest wildcard or prefix term accepted, in characters.",
+    )
+    match_budget_per_article_ms: float = Field(
+        default=250.0,
+        gt=0,
+        description="Time the rules may take on one article; past it the rule being "
+        "evaluated is stopped and the article's remaining rules are skipped (logged, counted "
+        "in wirewatch_alert_matching_over_budget); that rule then goes after the others.",
+    )
+    match_budget_per_batch_ms: float = Field(
+        default=10_000.0,
+        gt=0,
+        description="Time matching may take on one batch; past it the batch's remaining "
+        "articles are not matched (logged and counted), so the batch is committed.",
+    )
+
+    def query_limits(self) -> QueryLimits:
+        """The bounds a rule query must keep, as the matcher takes them."""
+        return QueryLimits(
+            max_query_chars=self.max_query_chars,
+            max_query_depth=self.max_query_depth,
+            max_query_clauses=self.max_query_clauses,
+            max_query_wildcards=self.max_query_wildcards,
+            max_wildcard_chars=self.max_wildcard_chars,
+            settings_prefix="WIREWATCH_ALERTS__",
+        )

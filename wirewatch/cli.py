@@ -392,8 +392,13 @@ def rules_test(
     from index.documents import ArticleDocument
     from index.matching import catalog, compile_query
 
+    settings = _settings()
     try:
-        compiled = compile_query(query, catalog=catalog(_settings().index.text_analyzer))
+        compiled = compile_query(
+            query,
+            catalog=catalog(settings.index.text_analyzer),
+            limits=settings.alerts.query_limits(),
+        )
     except WirewatchError as error:
         raise _fail(error) from error
     invalid = 0

@@ -83,3 +83,10 @@ class ServiceMetrics:
             "(/healthz then fails).",
             registry=registry,
         )
+        self.alert_matching_over_budget = Counter(
+            "wirewatch_alert_matching_over_budget",
+            "Articles whose rule matching ran out of time, by the budget that did: 'article' "
+            "(its remaining rules skipped) or 'batch' (the article not matched).",
+            ["budget"],
+            registry=registry,
+        )
