@@ -49,6 +49,9 @@ class Delivery(BaseModel):
     target: str = Field(description="The topic, or the webhook URL masked.")
     state: DeliveryState = "pending"
     attempts: int = Field(default=0, ge=0)
+    rounds: int = Field(
+        default=0, ge=0, description="Rounds of tries that failed and left it for a later one."
+    )
     last_error: str | None = None
     updated_at: datetime | None = None
 
@@ -64,6 +67,18 @@ class Delivery(BaseModel):
                 "state": "delivered",
                 "attempts": attempts,
                 "last_error": None,
+                "updated_at": at,
+            }
+        )
+
+    def deferred(self, attempts: int, error: str, at: datetime) -> Self:
+        """This delivery after a round of tries failed with `error`, left pending for a
+        recovery pass to try again."""
+        return self.model_copy(
+            update={
+                "attempts": attempts,
+                "rounds": self.rounds + 1,
+                "last_error": error[:1000],
                 "updated_at": at,
             }
         )
@@ -100,6 +115,11 @@ class Alert(BaseModel):
         default=None, description="When the article arrived in Kafka; none when offline."
     )
     deliveries: list[Delivery] = Field(default_factory=list)
+    retry_at: datetime | None = Field(
+        default=None,
+        description="When a recovery pass may try its deferred deliveries again; none while "
+        "none waits.",
+    )
 
     @property
     def pending(self) -> list[Delivery]:
@@ -132,11 +152,21 @@ class Alert(BaseModel):
         )
 
     def held_after(self, moment: datetime) -> bool:
-        """Whether an instance took on a pending delivery of this alert after `moment`."""
+        """Whether an instance took on a pending delivery of this alert after `moment`.
+
+        Deliveries deferred to `retry_at` are held by no one: the round that deferred them
+        stamped them before that time, a claim taking them on stamps them after it.
+        """
         return any(
-            delivery.updated_at is not None and delivery.updated_at > moment
+            delivery.updated_at is not None
+            and delivery.updated_at > moment
+            and (self.retry_at is None or delivery.updated_at >= self.retry_at)
             for delivery in self.pending
         )
+
+    def waiting(self, now: datetime) -> bool:
+        """Whether its deferred deliveries are not due before a later time than `now`."""
+        return self.retry_at is not None and self.retry_at > now
 
     def summary(self) -> dict[str, Any]:
         """The alert as JSON-able data: its `_source`, and what `wirewatch alerts --json` prints."""
@@ -198,12 +228,14 @@ def alerts_mappings() -> dict[str, Any]:
             "published_at": {"type": "date"},
             "matched_at": {"type": "date"},
             "article_received_at": {"type": "date"},
+            "retry_at": {"type": "date"},
             "deliveries": {
                 "properties": {
                     "destination": {"type": "keyword"},
                     "target": _KEYWORD,
                     "state": {"type": "keyword"},
                     "attempts": {"type": "integer"},
+                    "rounds": {"type": "integer"},
                     "last_error": {"type": "text"},
                     "updated_at": {"type": "date"},
                 }
@@ -308,17 +340,44 @@ class AlertStore:
                           error=describe_item_error(result.get("error")))  # fmt: skip
         return created, retry
 
+    async def withdraw(self, alerts: Sequence[Alert]) -> list[str]:
+        """Deletes those of the alerts stored for the same article as given and not yet
+        tried anywhere: alerts recorded for an article the index then refused. Returns the
+        ids deleted; an alert another copy of the story owns, or one already sent, stays."""
+        withdrawn: list[str] = []
+        for alert in alerts:
+            try:
+                found = await self.client.options(ignore_status=404).get(
+                    index=self.index, id=alert.id
+                )
+                if not found.body.get("found"):
+                    continue
+                stored = Alert.model_validate(found["_source"])
+                if stored.article_id != alert.article_id or any(
+                    delivery.attempts for delivery in stored.deliveries
+                ):
+                    continue
+                await self.client.options(ignore_status=(404, 409)).delete(
+                    index=self.index,
+                    id=alert.id,
+                    if_seq_no=found["_seq_no"],
+                    if_primary_term=found["_primary_term"],
+                )
+            except (ApiError, TransportError) as error:
+                raise IndexingError(
+                    f"could not withdraw alert {alert.id!r} from {self.index!r}: {error}",
+                    retriable=isinstance(error, TransportError),
+                ) from error
+            withdrawn.append(alert.id)
+        return withdrawn
+
     async def save_deliveries(self, alert: Alert) -> None:
-        """Records the state of the alert's deliveries."""
+        """Records the state of the alert's deliveries and when the deferred ones are due."""
         try:
             await self.client.update(
                 index=self.index,
                 id=alert.id,
-                doc={
-                    "deliveries": [
-                        delivery.model_dump(mode="json") for delivery in alert.deliveries
-                    ]
-                },
+                doc=alert.model_dump(mode="json", include={"deliveries", "retry_at"}),
                 retry_on_conflict=3,
             )
         except (ApiError, TransportError) as error:
@@ -330,7 +389,8 @@ class AlertStore:
 
     async def claim(self, alert_id: str, *, now: datetime, lease_s: float) -> Alert | None:
         """Takes over the alert's pending deliveries for `lease_s` seconds; returns the alert as
-        now stored, or None when nothing is left to deliver or another instance holds them.
+        now stored, or None when nothing is left to deliver, another instance holds them, or
+        they are deferred to a later time.
 
         The claim stamps the pending deliveries' `updated_at` with a compare-and-set on the
         alert's sequence number, so of instances claiming at once exactly one wins, and the
@@ -348,7 +408,11 @@ class AlertStore:
         if not response.body.get("found"):
             return None
         alert = Alert.model_validate(response["_source"])
-        if not alert.pending or alert.held_after(now - timedelta(seconds=lease_s)):
+        if (
+            not alert.pending
+            or alert.waiting(now)
+            or alert.held_after(now - timedelta(seconds=lease_s))
+        ):
             return None
         claimed = alert.held(now)
         try:
@@ -376,13 +440,23 @@ class AlertStore:
         """The latest alerts, newest first (none if the index does not exist yet)."""
         return await self._search({"match_all": {}}, size)
 
-    async def pending(self, matched_before: datetime, size: int = 100) -> list[Alert]:
-        """Alerts matched before `matched_before` with a delivery still pending, oldest first."""
+    async def pending(
+        self, matched_before: datetime, now: datetime, size: int = 100
+    ) -> list[Alert]:
+        """Alerts with a delivery still pending, oldest first: those matched before
+        `matched_before` and never deferred, and those whose deferred deliveries are due."""
+        fresh = {
+            "bool": {
+                "must_not": {"exists": {"field": "retry_at"}},
+                "filter": {"range": {"matched_at": {"lt": matched_before.isoformat()}}},
+            }
+        }
+        due = {"range": {"retry_at": {"lte": now.isoformat()}}}
         query = {
             "bool": {
                 "filter": [
                     {"term": {"deliveries.state": "pending"}},
-                    {"range": {"matched_at": {"lt": matched_before.isoformat()}}},
+                    {"bool": {"should": [fresh, due], "minimum_should_match": 1}},
                 ]
             }
         }

@@ -154,9 +154,11 @@ def rules_mappings() -> dict[str, Any]:
 
 
 async def ensure_index(client: AsyncElasticsearch, name: str, mappings: dict[str, Any]) -> None:
-    """Creates index `name` with `mappings` unless it exists (another instance may race us)."""
+    """Creates index `name` with `mappings` unless it exists (another instance may race us);
+    an existing one gets the fields added to `mappings` since it was created."""
     try:
         if await client.indices.exists(index=name):
+            await client.indices.put_mapping(index=name, **mappings)
             return
         # Small indices: one shard, and a replica only where a second node can hold it, so a
         # single-node cluster stays green.

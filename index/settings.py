@@ -46,8 +46,13 @@ class IndexSettings(BaseModel):
     story_window_h: float = Field(
         default=72.0,
         gt=0,
-        description="How far back (by ingestion time) a new article looks for earlier copies "
-        "of its story to share their story_id.",
+        description="How long a story takes in copies after its first one is seen: a later "
+        "near-duplicate starts a story of its own.",
+    )
+    stories_index: str = Field(
+        default="wirewatch-stories",
+        description="Index that decides story ids: one create-only document per band key, so "
+        "replicas handling copies of one story at once agree on its id.",
     )
     retry_deadline_s: float = Field(
         default=120.0,
@@ -115,6 +120,19 @@ class AlertSettings(BaseModel):
         gt=0,
         description="How often alerts still pending delivery (a full queue, a crash) are "
         "picked up again.",
+    )
+    delivery_retry_max_backoff_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="Longest wait between two recovery rounds of a delivery that keeps failing "
+        "(the wait doubles from recovery_interval_s).",
+    )
+    delivery_retry_max_age_s: float = Field(
+        default=21_600.0,
+        ge=0,
+        description="How long after its match an alert's failing delivery (webhook or Kafka "
+        "down) is still retried by recovery passes before it is marked failed for good; 0: no "
+        "retry beyond the first webhook_max_attempts tries.",
     )
     recovery_grace_s: float = Field(
         default=60.0,

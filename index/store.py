@@ -2,15 +2,20 @@
 
 import asyncio
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 import structlog
 from elastic_transport import ConnectionTimeout, TransportError
 from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError
 from elasticsearch.helpers import async_streaming_bulk
-from pydantic import BaseModel, ConfigDict, Field
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+from pydantic import BaseModel, ConfigDict
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    retry_if_exception_type,
+    stop_after_delay,
+    wait_exponential,
+)
 
 from contracts.lifecycle import AsyncResource
 from index.bulk import ItemFate, Rejection, bulk_fate, describe_item_error, item_result
@@ -18,7 +23,7 @@ from index.client import connect, is_retriable
 from index.documents import ArticleDocument
 from index.errors import IndexingError, QueryError
 from index.settings import IndexSettings
-from index.stories import StoryResolver
+from index.stories import TRANSIENT_READ_ERRORS, StoryResolver
 from index.template import first_index_name, index_template
 
 log = structlog.get_logger(__name__)
@@ -48,15 +53,11 @@ class SearchResult(BaseModel):
 
 
 class WriteResult(BaseModel):
-    """What a bulk write did: the documents refused for good, and those it created."""
+    """What a bulk write did: the documents refused for good."""
 
     model_config = ConfigDict(frozen=True)
 
     rejections: list[Rejection]
-    created: set[str] = Field(
-        description="Ids written for the first time (not overwriting an existing document): "
-        "alerts go to new stories only."
-    )
 
 
 class ArticleIndex(AsyncResource):
@@ -71,9 +72,7 @@ class ArticleIndex(AsyncResource):
         self.alias = settings.alias
         self.client = client if client is not None else connect(settings)
         self._owns_client = client is None
-        self.stories = StoryResolver(
-            self.client, self.alias, timedelta(hours=settings.story_window_h)
-        )
+        self.stories = StoryResolver(self.client, settings)
 
     async def _close(self) -> None:
         if self._owns_client:
@@ -83,8 +82,10 @@ class ArticleIndex(AsyncResource):
         """Puts the index template and creates the write alias if missing.
 
         On an existing index the mapping is updated in place; Elasticsearch accepts added
-        fields, and refuses changed ones with an error that says which.
+        fields, and refuses changed ones with an error that says which. The stories index
+        is created too.
         """
+        await self.stories.setup()
         template = index_template(self.settings)
         try:
             await self.client.indices.put_index_template(name=self.alias, **template)
@@ -132,23 +133,84 @@ class ArticleIndex(AsyncResource):
         if health["status"] == "red":
             raise IndexingError("Elasticsearch cluster health is red", retriable=True)
 
+    async def stored(self, ids: Sequence[str]) -> set[str]:
+        """Those of `ids` the write index holds already, read in real time (a document
+        written a moment ago counts, refresh or not).
+
+        A rewrite lands in the write index, so that is the one asked: after a rollover, an
+        article indexed before it counts as not stored. Connection failures, 429 and 5xx are
+        retried until the retry deadline, then raise a retriable IndexingError.
+        """
+        if not ids:
+            return set()
+        retrying = AsyncRetrying(
+            stop=stop_after_delay(self.settings.retry_deadline_s),
+            wait=wait_exponential(
+                multiplier=self.settings.retry_initial_backoff_ms / 1000,
+                max=self.settings.retry_max_backoff_ms / 1000,
+            ),
+            retry=retry_if_exception(
+                lambda error: isinstance(error, IndexingError) and error.retriable
+            ),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._stored(ids)
+        raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
+
+    async def _stored(self, ids: Sequence[str]) -> set[str]:
+        try:
+            aliases = await self.client.options(ignore_status=404).indices.get_alias(
+                name=self.alias
+            )
+            if aliases.meta.status == 404:
+                return set()
+            write_index = next(
+                (
+                    index
+                    for index, entry in aliases.body.items()
+                    if entry["aliases"][self.alias].get("is_write_index") or len(aliases.body) == 1
+                ),
+                None,
+            )
+            if write_index is None:
+                return set()
+            response = await self.client.mget(index=write_index, ids=list(ids), source=False)
+        except (ApiError, TransportError) as error:
+            raise IndexingError(
+                f"could not read which documents {self.alias!r} holds already: {error}",
+                retriable=isinstance(error, TransportError)
+                or error.meta.status == 429
+                or error.meta.status >= 500,
+            ) from error
+        found: set[str] = set()
+        for hit in response["docs"]:
+            if "error" in hit:
+                kind = hit["error"].get("type") if isinstance(hit["error"], dict) else None
+                raise IndexingError(
+                    f"could not read document {hit['_id']!r} from {write_index!r}: "
+                    f"{describe_item_error(hit['error'])}. Nothing was committed; check that "
+                    "the index is open and the credentials may read it.",
+                    retriable=kind in TRANSIENT_READ_ERRORS,
+                )
+            if hit.get("found"):
+                found.add(hit["_id"])
+        return found
+
     async def write(self, documents: Sequence[ArticleDocument]) -> WriteResult:
         """Writes the documents, each under its own `_id` (a rewrite overwrites).
 
         Retries 429, 5xx and connection failures with capped exponential backoff until the
         retry deadline, then raises a retriable IndexingError; an attempt still waiting on a
-        hung server is cut at the deadline too. Returns the documents refused
-        for good (other 4xx), with the reason Elasticsearch gave, and the ids it created.
-
-        A document created by an attempt whose answer was lost (a dropped connection) counts
-        as overwritten when the retry writes it again: it is indexed but not reported created.
+        hung server is cut at the deadline too. Returns the documents refused for good (other
+        4xx), with the reason Elasticsearch gave.
         """
         # Of several copies of one document in a batch only the last is written: retrying an
         # earlier copy after the last one succeeded would let the older version win.
         last_copy = {document.id: position for position, document in enumerate(documents)}
         pending = sorted(last_copy.values())
         rejections: list[Rejection] = []
-        created: set[str] = set()
         retrying = AsyncRetrying(
             stop=stop_after_delay(self.settings.retry_deadline_s),
             wait=wait_exponential(
@@ -163,9 +225,8 @@ class ArticleIndex(AsyncResource):
             async with asyncio.timeout(self.settings.retry_deadline_s):
                 async for attempt in retrying:
                     with attempt:
-                        pending, refused, fresh = await self._send(documents, pending)
+                        pending, refused = await self._send(documents, pending)
                         rejections.extend(refused)
-                        created |= fresh
                         if pending:
                             # tenacity's idiom: raising inside the attempt asks for another.
                             raise _StillPending(f"{len(pending)} document(s) still pending")  # noqa: TRY301
@@ -183,16 +244,12 @@ class ArticleIndex(AsyncResource):
                 f"{error}. Check the cluster's health and load.",
                 retriable=True,
             ) from error
-        return WriteResult(
-            rejections=sorted(rejections, key=lambda rejection: rejection.position),
-            created=created,
-        )
+        return WriteResult(rejections=sorted(rejections, key=lambda rejection: rejection.position))
 
     async def _send(
         self, documents: Sequence[ArticleDocument], pending: list[int]
-    ) -> tuple[list[int], list[Rejection], set[str]]:
-        """One bulk pass over the pending documents: those to retry, those refused, and the
-        ids of those created."""
+    ) -> tuple[list[int], list[Rejection]]:
+        """One bulk pass over the pending documents: those to retry, and those refused."""
         actions = (
             {
                 "_op_type": "index",
@@ -204,7 +261,6 @@ class ArticleIndex(AsyncResource):
         )
         retry: list[int] = []
         refused: list[Rejection] = []
-        created: set[str] = set()
         answered = 0
         try:
             async for ok, info in async_streaming_bulk(
@@ -228,9 +284,7 @@ class ArticleIndex(AsyncResource):
                         "article: check the credentials, the alias and whether the index is "
                         "closed or blocked. Nothing was committed; restart once it is fixed."
                     )
-                if outcome is ItemFate.DONE and status == 201:
-                    created.add(documents[position].id)
-                elif outcome is ItemFate.RETRY:
+                if outcome is ItemFate.RETRY:
                     retry.append(position)
                     log.warning("document write will be retried", id=documents[position].id,
                                 status=status, error=describe_item_error(error))  # fmt: skip
@@ -246,7 +300,7 @@ class ArticleIndex(AsyncResource):
         except TransportError as error:
             log.warning("bulk request failed; will retry", error=str(error))
         retry.extend(pending[answered:])
-        return retry, refused, created
+        return retry, refused
 
     async def search(self, query: str, *, size: int = 10) -> SearchResult:
         """Articles matching a Lucene query string (the syntax of Kibana's Lucene search bar)."""

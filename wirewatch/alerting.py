@@ -11,6 +11,7 @@ import contextlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -105,12 +106,30 @@ async def post_webhook(session: aiohttp.ClientSession, url: str, body: dict[str,
         raise DeliveryError(f"webhook {shown} failed: {reason}", retriable=True) from None
 
 
+def next_round(alert: Alert, now: datetime, settings: AlertSettings) -> datetime | None:
+    """When the deferred deliveries of the alert are due (none if nothing is pending): the
+    recovery interval after the first failed round, doubling with each further one, capped
+    at `delivery_retry_max_backoff_s`."""
+    if not alert.pending:
+        return None
+    rounds = min(delivery.rounds for delivery in alert.pending)
+    # Past 64 doublings any interval is beyond any cap; the bound keeps the float finite.
+    wait_s = min(
+        settings.recovery_interval_s * 2.0 ** max(0, min(rounds, 64) - 1),
+        settings.delivery_retry_max_backoff_s,
+    )
+    return now + timedelta(seconds=wait_s)
+
+
 class Deliverer(AsyncResource):
     """Delivers alerts to Kafka and to their rule's webhooks from background workers.
 
     `offer` never waits: an alert the full queue cannot take stays pending in the alerts
     index. Each delivery is tried up to `webhook_max_attempts` times with capped exponential
-    backoff; its outcome is recorded in the alert. Delivery is at least once: a crash
+    backoff; its outcome is recorded in the alert. A round that fails with an error worth
+    trying again (a webhook or Kafka down) leaves the delivery pending, due at `retry_at`
+    for a recovery pass, with a longer wait after each round, until the alert is
+    `delivery_retry_max_age_s` old; then it is failed for good. Delivery is at least once: a crash
     between sending and recording sends again, with the same alert id. An alert older than
     `recovery_grace_s` is claimed in the alerts index first, so that replicas recovering it
     at the same time deliver it once.
@@ -174,14 +193,16 @@ class Deliverer(AsyncResource):
             self._queued.add(alert.id)
 
     async def recover(self) -> int:
-        """Queues alerts left pending longer than the grace period; returns how many."""
+        """Queues alerts left pending longer than the grace period, and those whose deferred
+        deliveries are due; returns how many."""
         room = self._queue.maxsize - self._queue.qsize()
         if room <= 0:
             return 0
-        cutoff = datetime.now(UTC) - timedelta(seconds=self.settings.recovery_grace_s)
+        now = datetime.now(UTC)
+        cutoff = now - timedelta(seconds=self.settings.recovery_grace_s)
         pending = [
             alert
-            for alert in await self.store.pending(cutoff, size=room)
+            for alert in await self.store.pending(cutoff, now, size=room)
             if alert.id not in self._queued
         ]
         if pending:
@@ -227,15 +248,20 @@ class Deliverer(AsyncResource):
 
     async def deliver(self, alert: Alert) -> Alert:
         """Tries each pending delivery of the alert, recording each outcome as it settles;
-        returns the alert."""
+        returns the alert. Deliveries that failed but may still succeed later are deferred
+        to a recovery pass (`retry_at`)."""
         rule = await self._rule(alert.rule_id)
-        for delivery in alert.pending:
+        pending = alert.pending
+        for number, delivery in enumerate(pending, start=1):
             alert = alert.with_delivery(await self._deliver_one(alert, delivery, rule))
             # Recorded one by one: a stop or crash while a slow webhook is still being tried
             # must not send again what already got through (the Kafka message first of all).
             # Each record renews the lease on what is left, so that a long delivery is not
             # taken over by another replica's recovery pass.
-            alert = alert.held(datetime.now(UTC))
+            now = datetime.now(UTC)
+            alert = alert.held(now)
+            if number == len(pending):
+                alert = alert.model_copy(update={"retry_at": next_round(alert, now, self.settings)})
             try:
                 await self.store.save_deliveries(alert)
             except WirewatchError as error:
@@ -298,11 +324,19 @@ class Deliverer(AsyncResource):
                     attempts += 1
                     await send()
         except WirewatchError as error:
+            now = datetime.now(UTC)
+            age = now - alert.matched_at
+            if error.retriable and age < timedelta(seconds=self.settings.delivery_retry_max_age_s):
+                log.warning("alert delivery failed; a recovery pass will try again",
+                            alert_id=alert.id, rule_id=alert.rule_id,
+                            destination=delivery.destination, target=delivery.target,
+                            attempts=attempts, error=str(error))  # fmt: skip
+                return delivery.deferred(attempts, str(error), now)
             self.metrics.alert_deliveries_failed.labels(destination=delivery.kind).inc()
             log.warning("alert delivery failed", alert_id=alert.id, rule_id=alert.rule_id,
                         destination=delivery.destination, target=delivery.target,
                         attempts=attempts, error=str(error))  # fmt: skip
-            return delivery.gave_up(attempts, str(error), datetime.now(UTC))
+            return delivery.gave_up(attempts, str(error), now)
         return delivery.succeeded(attempts, datetime.now(UTC))
 
 
@@ -337,36 +371,87 @@ class Alerting(AsyncResource):
     async def _close(self) -> None:
         await self._resources.aclose()
 
-    async def on_indexed(
-        self, indexed: Sequence[tuple[ReceivedArticle, ArticleDocument]]
-    ) -> list[Alert]:
-        """Matches newly indexed articles, records their alerts once, queues the new ones.
+    async def record(
+        self, new: Sequence[tuple[ReceivedArticle, ArticleDocument]]
+    ) -> "RecordedAlerts":
+        """Matches the batch's new articles and records their alerts, pending and not yet
+        offered for delivery: called before the articles are written, so that a crash
+        between the write and the record cannot lose them (the redelivered articles are
+        still new, their alerts' creates answer 409).
 
-        Returns the alerts created now; a (rule, story) that alerted before is skipped.
+        A (rule, story) that alerted before is skipped.
         """
         # Off the event loop, within time budgets: Kafka heartbeats, probes and the commit
         # never wait on a rule.
         matched = await asyncio.to_thread(
-            self.rules.match_batch, [document.source_fields() for _, document in indexed]
+            self.rules.match_batch, [document.source_fields() for _, document in new]
         )
         matched_at = datetime.now(UTC)
         candidates = [
             new_alert(rule, document, matched_at=matched_at,
                       received_at=item.published_to_kafka_at, topic=self.publisher.topic)
-            for (item, document), rules in zip(indexed, matched, strict=True)
+            for (item, document), rules in zip(new, matched, strict=True)
             for rule in rules
         ]  # fmt: skip
         if not candidates:
-            return []
-        created = await self.store.create_many(candidates)
-        created_at = datetime.now(UTC)
+            return RecordedAlerts(candidates=[], created=[])
+        return RecordedAlerts(
+            candidates=candidates, created=await self.store.create_many(candidates)
+        )
+
+    async def release(self, recorded: "RecordedAlerts", refused: set[str]) -> list[Alert]:
+        """Offers the recorded alerts for delivery once their articles are written; returns
+        them. An alert recorded for an article the index refused is withdrawn, and recorded
+        again for another copy of its story that the batch indexed, if one matched.
+        """
+        created = recorded.created
+        # Candidates, not only those created now: a crashed attempt may have recorded them.
+        dropped = [alert for alert in recorded.candidates if alert.article_id in refused]
+        if dropped:
+            withdrawn = set(await self.store.withdraw(dropped))
+            replacements = [
+                alert
+                for alert in recorded.candidates
+                if alert.id in withdrawn and alert.article_id not in refused
+            ]
+            created = [alert for alert in created if alert.id not in withdrawn]
+            created += await self.store.create_many(replacements)
+        released_at = datetime.now(UTC)
         for alert in created:
             self.metrics.alerts_fired.inc()
             if alert.article_received_at is not None:
-                latency = (created_at - alert.article_received_at).total_seconds()
+                latency = (released_at - alert.article_received_at).total_seconds()
                 self.metrics.alert_latency_seconds.observe(max(0.0, latency))
             log.info("alert", alert_id=alert.id, rule_id=alert.rule_id, rule=alert.rule_name,
                      article_id=alert.article_id, story_id=alert.story_id,
                      title=alert.title)  # fmt: skip
         self.deliverer.offer(created)
         return created
+
+
+@dataclass(frozen=True)
+class RecordedAlerts:
+    """A batch's alerts before its write: every candidate (rule, article) matched, and the
+    alerts created for them (a (rule, story) already alerted on is not)."""
+
+    candidates: list[Alert]
+    created: list[Alert]
+
+
+def new_articles(
+    received: Sequence[ReceivedArticle],
+    documents: Sequence[ArticleDocument],
+    stored: set[str],
+) -> list[tuple[ReceivedArticle, ArticleDocument]]:
+    """The articles of a batch that alert: those the index did not hold before the batch,
+    and of several copies of one in the batch only the last (the one written).
+
+    A redelivered, replayed or re-published article is stored already: it stays silent,
+    however its write is answered, so a rule added since never alerts on an old story.
+    """
+    last = {document.id: position for position, document in enumerate(documents)}
+    return [
+        (item, document)
+        for position, (item, document) in enumerate(zip(received, documents, strict=True))
+        if document.id not in stored and last[document.id] == position
+    ]

@@ -18,7 +18,7 @@ from index import ArticleIndex, ElasticsearchClient, Rejection, build_document
 from index.alerts import AlertStore
 from index.rules import RuleStore
 from ingest import ArticleConsumer, DeadLetterPublisher, IncomingBatch
-from wirewatch.alerting import Alerting
+from wirewatch.alerting import Alerting, new_articles
 from wirewatch.health import Readiness, SinkWatch, wait_for
 from wirewatch.http import HealthServer, alert_routes
 from wirewatch.logs import kafka_outage
@@ -210,23 +210,19 @@ class BatchProcessor:
             )
             for article, item in zip(enriched, received, strict=True)
         ]
+        recorded = None
+        if self.alerting is not None:
+            # Newness is decided before the write, by what the index holds, so neither the
+            # answer to a retried bulk request nor a crash after the write changes it; the
+            # alerts are recorded before the write too, and their ids derive from (rule,
+            # story): a redelivery finds them recorded and records nothing twice.
+            stored = await self.index.stored([document.id for document in documents])
+            recorded = await self.alerting.record(new_articles(received, documents, stored))
         written = await self.index.write(documents)
         rejections = written.rejections
-        if self.alerting is not None:
-            # Only documents this write created are new stories: a redelivery or a replay
-            # overwrites. Alerts are recorded before the commit and their ids are derived from
-            # (rule, story), so a crash after this records nothing twice. The window this
-            # leaves: a crash between the write and the alerts' record loses those alerts,
-            # as the redelivered copy overwrites and is no longer new.
-            # Of several copies of one document only the last is written: the others must
-            # not alert on content the index does not hold.
-            last = {document.id: document for document in documents}
-            new = [
-                (item, document)
-                for item, document in zip(received, documents, strict=True)
-                if document.id in written.created and last[document.id] is document
-            ]
-            await self.alerting.on_indexed(new)
+        if self.alerting is not None and recorded is not None:
+            refused = {rejection.document_id for rejection in rejections}
+            await self.alerting.release(recorded, refused)
         letters = [*batch.dead_letters, *failed, *rejected_letters(received, rejections)]
         await self.dead_letters.publish(letters)
         await self.consumer.commit(batch)

@@ -55,7 +55,11 @@ def isolated(base: Settings, *, partitions: int = 1) -> Settings:
                 }
             ),
             "index": base.index.model_copy(
-                update={"alias": f"test-articles-{suffix}", "retry_initial_backoff_ms": 0}
+                update={
+                    "alias": f"test-articles-{suffix}",
+                    "stories_index": f"test-stories-{suffix}",
+                    "retry_initial_backoff_ms": 0,
+                }
             ),
             "service": base.service.model_copy(update={"http_port": 0}),
         }
@@ -66,6 +70,7 @@ async def drop_index(settings: Settings) -> None:
     """Deletes the test's indices and index template."""
     async with connect(settings.index) as client:
         await client.options(ignore_status=404).indices.delete(index=f"{settings.index.alias}-*")
+        await client.options(ignore_status=404).indices.delete(index=settings.index.stories_index)
         await client.options(ignore_status=404).indices.delete_index_template(
             name=settings.index.alias
         )

@@ -235,7 +235,12 @@ async def test_failing_and_slow_webhooks_never_stall_ingestion_and_record_failur
     settings = alerting.model_copy(
         update={
             "alerts": alerting.alerts.model_copy(
-                update={"delivery_workers": 1, "webhook_timeout_s": 120}
+                # No recovery rounds: the broken webhook's deliveries fail after one round.
+                update={
+                    "delivery_workers": 1,
+                    "webhook_timeout_s": 120,
+                    "delivery_retry_max_age_s": 0,
+                }
             )
         }
     )

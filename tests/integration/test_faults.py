@@ -54,7 +54,9 @@ class FaultyElasticsearch(AsyncElasticsearch):
         injected: dict[int, dict[str, Any]] = {}
         forwarded: list[Any] = []
         for position, (action, source) in enumerate(pairs):
-            doc_id = action["index"]["_id"]
+            # Any operation: the stories index gets creates of band claims through it too.
+            (target,) = action.values()
+            doc_id = target["_id"]
             answers = self.faults.get(doc_id, [])
             attempt = self.attempts.get(doc_id, 0)
             self.attempts[doc_id] = attempt + 1

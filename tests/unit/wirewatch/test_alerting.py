@@ -1,11 +1,15 @@
-"""The webhook body is Slack-compatible and carries the alert; settings read from the env."""
+"""The webhook body is Slack-compatible and carries the alert; settings read from the env;
+which articles are new; when deferred deliveries are tried again."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from contracts.models import Article, EnrichedArticle, KafkaPosition, ReceivedArticle
 from index.alerts import Alert, Delivery
-from wirewatch.alerting import slack_body
+from index.documents import ArticleDocument, build_document
+from index.settings import AlertSettings
+from wirewatch.alerting import new_articles, next_round, slack_body
 from wirewatch.settings import Settings
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -73,3 +77,74 @@ def test_alert_settings_refuse_nonsense(monkeypatch: pytest.MonkeyPatch) -> None
 
     with pytest.raises(ValueError, match="delivery_workers"):
         Settings()
+
+
+def received(
+    article_id: str, offset: int, title: str = "Talks"
+) -> tuple[ReceivedArticle, ArticleDocument]:
+    article = Article.model_validate(
+        {"id": article_id, "title": title, "body": "Talks were held.",
+         "published_at": "2026-11-27T10:00:00Z", "source": "Test Wire"}
+    )  # fmt: skip
+    position = KafkaPosition(topic="articles", partition=0, offset=offset)
+    item = ReceivedArticle(article=article, position=position, value=b"{}",
+                           published_to_kafka_at=NOW)  # fmt: skip
+    document = build_document(EnrichedArticle(article=article, language="en"), position, NOW)
+    return item, document
+
+
+def test_only_articles_the_index_did_not_hold_before_the_batch_are_new() -> None:
+    batch = [received("old", 0), received("new", 1)]
+    items, documents = zip(*batch, strict=True)
+
+    new = new_articles(items, documents, stored={"old"})
+
+    assert [document.id for _, document in new] == ["new"]
+
+
+def test_of_two_copies_of_one_article_in_a_batch_only_the_last_written_is_new() -> None:
+    batch = [received("a", 0, "First version"), received("a", 1, "Second version")]
+    items, documents = zip(*batch, strict=True)
+
+    ((item, document),) = new_articles(items, documents, stored=set())
+
+    assert (item.position.offset, document.title) == (1, "Second version")
+
+
+def deferred_alert(rounds: int, at: datetime) -> Alert:
+    hook = Delivery(destination="webhook:0", target="t", rounds=rounds, updated_at=at)
+    return alert(deliveries=[Delivery(destination="kafka", target="t", state="delivered"), hook])
+
+
+def test_a_deferred_delivery_waits_twice_as_long_each_round_up_to_the_cap() -> None:
+    settings = AlertSettings(recovery_interval_s=30, delivery_retry_max_backoff_s=600)
+
+    waits = [
+        (next_round(deferred_alert(rounds, NOW), NOW, settings) or NOW) - NOW
+        for rounds in (1, 2, 3, 5, 6, 1000)
+    ]
+
+    assert [wait.total_seconds() for wait in waits] == [30, 60, 120, 480, 600, 600]
+    settled = alert(deliveries=[Delivery(destination="kafka", target="t", state="delivered")])
+    assert next_round(settled, NOW, settings) is None
+
+
+def test_a_deferred_alert_is_held_by_no_one_until_a_claim_takes_it_on() -> None:
+    waiting = deferred_alert(1, NOW).model_copy(update={"retry_at": NOW + timedelta(seconds=30)})
+    lease_start = NOW - timedelta(seconds=60)
+
+    assert waiting.waiting(NOW)
+    assert not waiting.held_after(lease_start)
+    due = NOW + timedelta(seconds=31)
+    assert not waiting.waiting(due)
+    assert waiting.held(due).held_after(lease_start), "a claim stamps it after retry_at"
+
+
+def test_a_failed_round_leaves_the_delivery_pending_with_its_error() -> None:
+    delivery = Delivery(destination="webhook:0", target="t", attempts=3, rounds=1)
+
+    later = delivery.deferred(6, "webhook http://h/… failed: refused", NOW)
+
+    assert (later.state, later.attempts, later.rounds) == ("pending", 6, 2)
+    assert later.last_error == "webhook http://h/… failed: refused"
+    assert later.updated_at == NOW
