@@ -1,6 +1,7 @@
 """Turning raw Kafka messages into articles or dead letters (pure, no I/O)."""
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -48,20 +49,32 @@ def describe_validation_error(error: ValidationError) -> str:
 
 
 def decode_message(
-    position: KafkaPosition, key: bytes | None, value: bytes | None, timestamp_ms: int
+    position: KafkaPosition,
+    key: bytes | None,
+    value: bytes | None,
+    timestamp_ms: int,
+    headers: Sequence[tuple[str, bytes | None]] = (),
 ) -> ReceivedArticle | DeadLetter:
     """A received article, or the dead letter that says why the message is not one."""
+    # Kafka allows a header without a value; it travels on as an empty one.
+    kept = tuple((name, content or b"") for name, content in headers)
     try:
         article = parse_article(value)
     except InvalidMessage as error:
         return DeadLetter(
-            position=position, key=key, value=value, stage="validation", reason=str(error)
+            position=position,
+            key=key,
+            value=value,
+            headers=kept,
+            stage="validation",
+            reason=str(error),
         )
     return ReceivedArticle(
         article=article,
         position=position,
         key=key,
         value=value or b"",
+        headers=kept,
         published_to_kafka_at=kafka_timestamp(timestamp_ms),
     )
 
