@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -190,13 +191,10 @@ async def read_dead_letters(
     """
     consumer = AIOKafkaConsumer(**client_options(kafka), group_id=None, enable_auto_commit=False)
     try:
-        await consumer.start()
-        if topic not in await consumer.topics():
+        partitions = [TopicPartition(topic, number) for number in await _partitions(kafka, topic)]
+        if not partitions:
             return
-        partitions = [
-            TopicPartition(topic, partition)
-            for partition in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
+        await consumer.start()
         consumer.assign(partitions)
         ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
         starts = await _start_offsets(consumer, partitions, ends, since)
@@ -239,6 +237,22 @@ async def read_dead_letters(
         ) from error
     finally:
         await consumer.stop()
+
+
+async def _partitions(kafka: KafkaSettings, topic: str) -> list[int]:
+    """The partitions of `topic`; none if it does not exist (asked without creating it)."""
+    admin = AIOKafkaAdminClient(**client_options(kafka))
+    try:
+        await admin.start()
+        described = await admin.describe_topics()
+    finally:
+        await admin.close()
+    return sorted(
+        partition["partition"]
+        for found in described
+        if found["topic"] == topic
+        for partition in found["partitions"]
+    )
 
 
 async def _start_offsets(
