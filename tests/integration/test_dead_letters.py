@@ -14,7 +14,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from elasticsearch import AsyncElasticsearch
 
 from contracts.models import KafkaPosition
+from index.alerts import AlertStore
 from index.breaker import RefusalBreakerError
+from index.rules import RuleStore, parse_draft
 from index.template import first_index_name, mappings
 from ingest.connection import client_options
 from ingest.replay import LetterFilter, StoredLetter
@@ -248,3 +250,50 @@ async def test_a_few_refusals_in_a_batch_are_dead_lettered_not_a_stop(
 
     assert len(await letters(settings, stage="indexing")) == 2
     assert await count_documents(elasticsearch, settings) == 10
+
+
+async def test_a_replayed_article_alerts_once_however_often_it_is_replayed(
+    settings: Settings, elasticsearch: AsyncElasticsearch
+) -> None:
+    suffix = settings.index.alias.removeprefix("test-articles-")
+    settings = settings.model_copy(
+        update={
+            "alerts": settings.alerts.model_copy(
+                update={
+                    "rules_index": f"test-rules-{suffix}",
+                    "alerts_index": f"test-alerts-{suffix}",
+                    "alerts_topic": f"test.alerts.{suffix}",
+                    "rules_refresh_interval_ms": 200,
+                }
+            ),
+        }
+    )
+    try:
+        rule = await RuleStore(elasticsearch, settings.alerts).add(
+            parse_draft({"name": "flaky one", "query": "id:flaky-1", "webhooks": []})
+        )
+        await break_index(elasticsearch, settings, "authors")
+        await produce(settings, [flaky(1)])
+        async with running(settings):
+            await eventually(lambda: committed_is(settings, 1), what="the refusal")
+        await fix_index(elasticsearch, settings)
+
+        # Replayed twice before the service reads either copy, then once more on purpose.
+        for _ in range(2):
+            assert [o.action for o in await replayed(settings)] == ["resend"]
+        async with running(settings):
+            await eventually(lambda: committed_is(settings, 3), what="both copies")
+            forced = await replayed(settings, include_indexed=True)
+            assert [o.action for o in forced] == ["resend"]
+            await eventually(lambda: committed_is(settings, 4), what="the forced copy")
+            await asyncio.sleep(1)  # time for a wrong second alert to show
+
+        assert await count_documents(elasticsearch, settings, "id:flaky-1") == 1
+        await elasticsearch.indices.refresh(index=settings.alerts.alerts_index)
+        alerts = await AlertStore(elasticsearch, settings.alerts, settings.index).recent(10)
+        assert [(alert.rule_id, alert.article_id) for alert in alerts] == [(rule.id, "flaky-1")]
+    finally:
+        await elasticsearch.options(ignore_status=404).indices.delete(
+            index=[settings.alerts.rules_index, settings.alerts.alerts_index],
+            ignore_unavailable=True,
+        )
