@@ -9,13 +9,11 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from elasticsearch import AsyncElasticsearch
 
 from contracts.models import KafkaPosition
 from index.alerts import AlertStore
-from index.breaker import RefusalBreakerError
 from index.rules import RuleStore, parse_draft
 from index.template import first_index_name, mappings
 from ingest.connection import client_options
@@ -30,7 +28,6 @@ from tests.integration.support import (
     running,
 )
 from wirewatch.dlq import ReplayOutcome, list_letters, replay
-from wirewatch.service import Service
 from wirewatch.settings import Settings
 
 
@@ -95,6 +92,9 @@ def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         "WIREWATCH_INDEX__ALIAS": settings.index.alias,
         "WIREWATCH_INGEST__TOPIC": settings.ingest.topic,
         "WIREWATCH_INGEST__DEAD_LETTER_TOPIC": settings.ingest.dead_letter_topic,
+        "WIREWATCH_INGEST__GROUP_ID": settings.ingest.group_id,
+        "WIREWATCH_SERVICE__HTTP_PORT": "0",
+        "WIREWATCH_ALERTS__ENABLED": "false",
     }
     return subprocess.run(
         [sys.executable, "-m", "wirewatch", *args],
@@ -223,10 +223,12 @@ async def test_most_of_a_batch_refused_for_one_reason_stops_the_service_without_
     await break_index(elasticsearch, settings, "title")
     await produce(settings, [article_line(n) for n in range(10)])
 
-    with pytest.raises(RefusalBreakerError, match=r"title\.when") as stopped:
-        await asyncio.wait_for(Service(settings).run(asyncio.Event()), timeout=120)
+    stopped = await asyncio.to_thread(cli, settings, "run")
 
-    assert "refused 10 of the 10 document(s)" in str(stopped.value)
+    assert stopped.returncode == 1
+    assert "refused 10 of the 10 document(s) of a batch for one reason" in stopped.stderr
+    assert "document_parsing_exception on field [title.when]" in stopped.stderr
+    assert "Traceback" not in stopped.stderr
     assert await read_topic(settings, settings.ingest.dead_letter_topic, 1, wait_s=3) == []
     assert await committed_offsets(settings) == {}
 
