@@ -145,10 +145,8 @@ async def replay(
             chosen = [letter for letter in chunk if letter_filter.matches(letter)]
             if not chosen:
                 continue
-            ids = {letter.document_id for letter in chosen} - {None}
-            indexed = await indexed_positions(
-                client, settings.index.alias, [id_ for id_ in ids if id_ is not None]
-            )
+            ids = {letter.document_id for letter in chosen if letter.document_id is not None}
+            indexed = await indexed_positions(client, settings.index.alias, ids)
             verdicts = [
                 (
                     letter,
@@ -161,10 +159,10 @@ async def replay(
                 for letter in chosen
             ]
             resend = [letter for letter, action, _ in verdicts if action == "resend"]
-            sent: list[KafkaPosition] = []
+            destinations: dict[KafkaPosition, KafkaPosition] = {}
             if republisher is not None and resend:
                 sent = await republisher.send(resend, datetime.now(UTC))
-            destinations = dict(zip((letter.position for letter in resend), sent, strict=False))
+                destinations = dict(zip((letter.position for letter in resend), sent, strict=True))
             for letter, action, why in verdicts:
                 yield ReplayOutcome(
                     letter=letter,
