@@ -209,6 +209,9 @@ class ReceivedArticle(BaseModel):
     position: KafkaPosition
     key: bytes | None = Field(default=None, repr=False)
     value: bytes = Field(repr=False)
+    headers: tuple[tuple[str, bytes], ...] = Field(
+        default=(), repr=False, description="The message's headers, kept for its dead letter."
+    )
     published_to_kafka_at: datetime
 
 
@@ -220,6 +223,11 @@ class DeadLetter(BaseModel):
     position: KafkaPosition
     key: bytes | None = Field(default=None, repr=False)
     value: bytes | None = Field(repr=False)
+    headers: tuple[tuple[str, bytes], ...] = Field(
+        default=(),
+        repr=False,
+        description="The original message's headers: a replay's provenance stays with it.",
+    )
     stage: Literal["validation", "enrichment", "indexing"]
     # Headers are UTF-8: a reason quoting the input must not carry its lone surrogates.
     reason: Annotated[str, AfterValidator(scrub)]

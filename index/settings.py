@@ -61,6 +61,20 @@ class IndexSettings(BaseModel):
         "counts as an outage: the service then holds the batch, reports not-ready and goes on "
         "retrying it until Elasticsearch accepts it, committing nothing meanwhile.",
     )
+    breaker_min_refused: int = Field(
+        default=5,
+        ge=1,
+        description="Refusals of a batch for one reason (error type and field) that stop the "
+        "service, when they are also more than breaker_refused_fraction of it: a problem of "
+        "the index, not of the articles. Fewer are dead-lettered.",
+    )
+    breaker_refused_fraction: float = Field(
+        default=0.5,
+        ge=0,
+        lt=1,
+        description="Share of a batch's documents that, refused for one reason, stops the "
+        "service instead of dead-lettering them.",
+    )
 
     @property
     def call_deadline_s(self) -> float:

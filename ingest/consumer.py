@@ -347,6 +347,7 @@ class ArticleConsumer(AsyncResource):
                     message.key,
                     message.value,
                     message.timestamp,
+                    message.headers,
                 )
                 if isinstance(decoded, DeadLetter):
                     dead_letters.append(decoded)

@@ -13,18 +13,42 @@ from ingest.errors import IngestError
 from ingest.settings import IngestSettings, KafkaSettings
 
 HEADER_PREFIX = "wirewatch."
+ERROR_HEADER = f"{HEADER_PREFIX}error"
+STAGE_HEADER = f"{HEADER_PREFIX}stage"
+ORIGINAL_TOPIC_HEADER = f"{HEADER_PREFIX}original_topic"
+ORIGINAL_PARTITION_HEADER = f"{HEADER_PREFIX}original_partition"
+ORIGINAL_OFFSET_HEADER = f"{HEADER_PREFIX}original_offset"
+VALUE_DROPPED_HEADER = f"{HEADER_PREFIX}value_dropped"
+# The headers that describe one failure: a message that fails again gets new ones in their
+# place. Its other headers (the producer's own, a replay's provenance) travel on unchanged.
+FAILURE_HEADERS = frozenset(
+    {
+        ERROR_HEADER,
+        STAGE_HEADER,
+        ORIGINAL_TOPIC_HEADER,
+        ORIGINAL_PARTITION_HEADER,
+        ORIGINAL_OFFSET_HEADER,
+        VALUE_DROPPED_HEADER,
+    }
+)
 _HEADROOM_BYTES = 64 * 1024
 
 
 def dead_letter_headers(letter: DeadLetter) -> list[tuple[str, bytes]]:
-    """The headers that say why, and where from, a dead letter came."""
+    """The headers that say why, and where from, a dead letter came.
+
+    The original message's headers come first, less those of an earlier failure (a replayed
+    message failing again): so a replay's `wirewatch.replayed_*` provenance stays.
+    """
     position = letter.position
+    kept = [(name, value) for name, value in letter.headers if name not in FAILURE_HEADERS]
     return [
-        (f"{HEADER_PREFIX}error", letter.reason.encode()),
-        (f"{HEADER_PREFIX}stage", letter.stage.encode()),
-        (f"{HEADER_PREFIX}original_topic", position.topic.encode()),
-        (f"{HEADER_PREFIX}original_partition", str(position.partition).encode()),
-        (f"{HEADER_PREFIX}original_offset", str(position.offset).encode()),
+        *kept,
+        (ERROR_HEADER, letter.reason.encode()),
+        (STAGE_HEADER, letter.stage.encode()),
+        (ORIGINAL_TOPIC_HEADER, position.topic.encode()),
+        (ORIGINAL_PARTITION_HEADER, str(position.partition).encode()),
+        (ORIGINAL_OFFSET_HEADER, str(position.offset).encode()),
     ]
 
 
@@ -81,9 +105,7 @@ class DeadLetterPublisher(AsyncResource):
     async def _send(self, letter: DeadLetter, *, drop_value: bool = False) -> "asyncio.Future[Any]":
         headers = dead_letter_headers(letter)
         if drop_value:
-            headers.append(
-                (f"{HEADER_PREFIX}value_dropped", b"too large for the dead-letter topic")
-            )
+            headers.append((VALUE_DROPPED_HEADER, b"too large for the dead-letter topic"))
         try:
             future: asyncio.Future[Any] = await self._producer.send(
                 self.topic,

@@ -1,6 +1,7 @@
 """Turning raw Kafka messages into articles or dead letters (pure, no I/O)."""
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -51,12 +52,18 @@ def describe_validation_error(error: ValidationError) -> str:
 
 
 def decode_message(
-    position: KafkaPosition, key: bytes | None, value: bytes | None, timestamp_ms: int | None
+    position: KafkaPosition,
+    key: bytes | None,
+    value: bytes | None,
+    timestamp_ms: int | None,
+    headers: Sequence[tuple[str, bytes | None]] = (),
 ) -> ReceivedArticle | DeadLetter:
     """A received article, or the dead letter that says why the message is not one.
 
     Never raises: whatever decoding or validating one message raises, that message is
     dead-lettered with the reason, so no message can stop its partition."""
+    # Kafka allows a header without a value; it travels on as an empty one.
+    kept = tuple((name, content or b"") for name, content in headers)
     try:
         article = parse_article(value)
         # The index needs the id: an article that cannot have one is refused here, not later.
@@ -66,13 +73,16 @@ def decode_message(
             position=position,
             key=key,
             value=value or b"",
+            headers=kept,
             published_to_kafka_at=kafka_timestamp(timestamp_ms),
         )
     except InvalidMessage as error:
         reason = str(error)
     except Exception as error:  # noqa: BLE001 (the boundary of one message: nothing escapes it)
         reason = unexpected_reason(error)
-    return DeadLetter(position=position, key=key, value=value, stage="validation", reason=reason)
+    return DeadLetter(
+        position=position, key=key, value=value, headers=kept, stage="validation", reason=reason
+    )
 
 
 def unexpected_reason(error: BaseException) -> str:

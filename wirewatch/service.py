@@ -16,6 +16,7 @@ from contracts.models import DeadLetter, ReceivedArticle
 from enrich import Enricher, EnrichmentFailure, EnrichmentResult
 from index import ArticleIndex, ElasticsearchClient, Rejection, build_document
 from index.alerts import AlertStore
+from index.breaker import check_refusals
 from index.rules import RuleStore
 from ingest import ArticleConsumer, DeadLetterPublisher, IncomingBatch
 from wirewatch.alerting import Alerting, new_articles
@@ -118,6 +119,7 @@ def rejected_letters(
             position=articles[rejection.position].position,
             key=articles[rejection.position].key,
             value=articles[rejection.position].value,
+            headers=articles[rejection.position].headers,
             stage="indexing",
             reason=(
                 f"Elasticsearch refused document {rejection.document_id!r} "
@@ -137,6 +139,7 @@ def enrichment_letters(
             position=item.position,
             key=item.key,
             value=item.value,
+            headers=item.headers,
             stage="enrichment",
             reason=f"cannot enrich article {item.article.document_id!r}: {result.reason}",
         )
@@ -223,6 +226,14 @@ class BatchProcessor:
         if self.alerting is not None and recorded is not None:
             refused = {rejection.document_id for rejection in rejections}
             await self.alerting.release(recorded, refused)
+        # Most of the batch refused for one reason is the index's problem: stop before any
+        # of it is dead-lettered or committed, so it is redelivered once the index is fixed.
+        check_refusals(
+            rejections,
+            len({document.id for document in documents}),
+            min_refused=self.index.settings.breaker_min_refused,
+            refused_fraction=self.index.settings.breaker_refused_fraction,
+        )
         letters = [*batch.dead_letters, *failed, *rejected_letters(received, rejections)]
         await self.dead_letters.publish(letters)
         await self.consumer.commit(batch)
