@@ -3,7 +3,7 @@
 from collections import Counter
 
 from tests.chaos.corpus import build
-from tests.chaos.tally import IndexedDocument, RecordedAlert, tally
+from tests.chaos.tally import IndexedDocument, RecordedAlert, Tally, tally
 
 CORPUS = build(400, seed=4)
 RULES = {"rule-k": "kestrel", "rule-o": "osprey", "rule-h": "harrier", "rule-m": "merlin"}
@@ -18,7 +18,7 @@ def _documents() -> list[IndexedDocument]:
 
 
 def _alerts() -> list[RecordedAlert]:
-    first = {}
+    first: dict[int, str] = {}
     for article_id, story in sorted(CORPUS.stories.items()):
         first.setdefault(story, article_id)
     return [
@@ -28,7 +28,13 @@ def _alerts() -> list[RecordedAlert]:
     ]  # fmt: skip
 
 
-def _count(documents=None, alerts=None, letters=None, on_kafka=None, webhook=None):  # type: ignore[no-untyped-def]
+def _count(
+    documents: list[IndexedDocument] | None = None,
+    alerts: list[RecordedAlert] | None = None,
+    letters: list[bytes] | None = None,
+    on_kafka: list[str] | None = None,
+    webhook: Counter[str] | None = None,
+) -> Tally:
     alerts = _alerts() if alerts is None else alerts
     return tally(
         CORPUS,
