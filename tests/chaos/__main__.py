@@ -1,6 +1,6 @@
 """`python -m tests.chaos`: the fault suite (`make chaos`).
 
-Starts a Kafka and an Elasticsearch of its own (ports 38092 and 38200, state in
+Starts a Kafka and an Elasticsearch of its own (ports 28092 and 28200, state in
 .wirewatch/chaos-stack), runs each scenario against real `wirewatch run` processes, prints
 one line per scenario and writes the figures as JSON. Exits 1 if any scenario lost,
 doubled or left something undone.
@@ -9,6 +9,7 @@ doubled or left something undone.
 import argparse
 import asyncio
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -69,6 +70,8 @@ async def _scenario(stack: ChaosStack, name: str, size: Size, log_dir: Path) -> 
 
 async def main() -> int:
     arguments = _arguments()
+    # The harness's own producer retries through the outages it causes: not news.
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
     size = SIZES[arguments.size]
     names = arguments.scenario or list(SCENARIOS)
     stack = ChaosStack(arguments.state_dir, Ports())

@@ -42,13 +42,15 @@ _INDEXED = re.compile(rb"^wirewatch_articles_indexed_total (\S+)$", re.MULTILINE
 
 @dataclass(frozen=True)
 class Ports:
-    """The chaos stack's own ports, apart from the test stack's (19092, 19200)."""
+    """The chaos stack's own ports, apart from the test stack's (19092, 19200), and below
+    the ephemeral range (32768+), where an outgoing connection may hold a port a listener
+    wants."""
 
-    kafka: int = 38092
-    elasticsearch: int = 38200
-    proxy: int = 38250
-    webhook: int = 38260
-    first_instance: int = 38270
+    kafka: int = 28092
+    elasticsearch: int = 28200
+    proxy: int = 28250
+    webhook: int = 28260
+    first_instance: int = 28270
 
 
 class ChaosStack:
