@@ -82,6 +82,7 @@ async def main() -> int:
     outcomes: list[Outcome] = []
     print(f"chaos: {size.name} size, {len(names)} scenario(s); stack in {arguments.state_dir}, "
           f"service logs in {log_dir}", flush=True)  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
     await stack.up()
     try:
         for name in names:
@@ -91,15 +92,15 @@ async def main() -> int:
             print(table([outcome], header=False), flush=True)
             if outcome.problems:
                 print(f"  problems: {'; '.join(outcome.problems)}", flush=True)
+            # Written after each scenario: a run cut short keeps what it measured.
+            results = {"size": vars(size), "machine": _machine(),
+                       "scenarios": [outcome.as_dict() for outcome in outcomes]}  # fmt: skip
+            out.write_text(json.dumps(results, indent=2) + "\n")
     finally:
         if not arguments.keep_stack:
             await stack.down(purge=True)
     print()
     print(table(outcomes))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    results = {"size": vars(size), "machine": _machine(),
-               "scenarios": [outcome.as_dict() for outcome in outcomes]}  # fmt: skip
-    out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nchaos: figures written to {out}")
     return 0 if all(outcome.passed for outcome in outcomes) else 1
 
