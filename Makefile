@@ -93,3 +93,12 @@ bench-enrich-cost: install
 .PHONY: bench-alerts
 bench-alerts: install
 	$(BIN)/python -m benchmarks.alert_latency $(BENCH_ARGS)
+
+## make chaos: the fault suite: real `wirewatch run` processes on a stack of their own (ports
+## 28092, 28200), SIGKILLs, servers stopped, frozen and restarted, a rebalance, 429s, a webhook
+## down; counts by id. CHAOS_SIZE=full (5,000 articles, ES down 60 s, webhook 2 min), ci
+## (default, 1,200), smoke (300). CHAOS_ARGS="--scenario sigkill" runs one scenario.
+CHAOS_SIZE ?= ci
+.PHONY: chaos
+chaos: install
+	$(BIN)/python -m tests.chaos --size $(CHAOS_SIZE) $(CHAOS_ARGS)

@@ -19,7 +19,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -501,12 +501,19 @@ class LocalStack:
         self._kafka = _Kafka(settings.stack, kafka_port) if kafka_port else None
         self._es = _Elasticsearch(settings.stack, es_port) if es_port else None
 
-    def _servers(self) -> list[_Server]:
-        return [server for server in (self._kafka, self._es) if server is not None]
+    def _servers(self, names: Collection[str] | None = None) -> list[_Server]:
+        return [
+            server
+            for server in (self._kafka, self._es)
+            if server is not None and (names is None or server.name in names)
+        ]
 
-    def up(self) -> list[ServerStatus]:
-        """Starts the local servers that are not running and waits until they answer."""
-        servers = self._servers()
+    def up(self, names: Collection[str] | None = None) -> list[ServerStatus]:
+        """Starts the local servers that are not running and waits until they answer.
+
+        `names` ("kafka", "elasticsearch") limits it to those: the fault tests restart one
+        server on its data while the other runs on."""
+        servers = self._servers(names)
         if servers:
             java = find_java()
             for server in servers:
@@ -517,9 +524,11 @@ class LocalStack:
                     raise
         return self.status()
 
-    def down(self, *, purge: bool = False) -> list[ServerStatus]:
-        """Stops the local servers; their data stays for the next `up` unless `purge`."""
-        for server in self._servers():
+    def down(
+        self, names: Collection[str] | None = None, *, purge: bool = False
+    ) -> list[ServerStatus]:
+        """Stops the local servers (or those of `names`); their data stays unless `purge`."""
+        for server in self._servers(names):
             server.down()
             if purge:
                 server.purge()
