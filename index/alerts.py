@@ -271,6 +271,8 @@ class AlertStore:
         blocked index) raises a final one; other refusals are logged and the alert dropped.
         """
         pending = list({alert.id: alert for alert in alerts}.values())
+        if not pending:
+            return []
         created: list[Alert] = []
         retrying = AsyncRetrying(
             stop=stop_after_delay(self._retry.retry_deadline_s),
