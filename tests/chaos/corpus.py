@@ -121,9 +121,9 @@ def _invalid(rng: random.Random, number: int) -> bytes:
     kind = number % 3
     if kind == 0:
         return f"not json: broken message {number}".encode()
-    if kind == 1:  # no title
+    if kind == 1:  # no source (a title may be missing, a source may not)
         return json.dumps(
-            {"id": f"bad-{number}", "body": "A body without a title.", "source": "AP",
+            {"id": f"bad-{number}", "title": "No source", "body": "A body without a source.",
              "published_at": "2026-11-01T10:00:00Z"}
         ).encode()  # fmt: skip
     return json.dumps(  # a Unix timestamp, not RFC 3339
