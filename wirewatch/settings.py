@@ -90,6 +90,12 @@ class StackSettings(BaseModel):
         default="nobody",
         description="Unprivileged user that runs Elasticsearch when wirewatch runs as root.",
     )
+    secure: bool = Field(
+        default=False,
+        description="Run both servers as a production cluster would: TLS with a CA of the "
+        "stack's own, Kafka SASL/SCRAM users and Elasticsearch security with a user; "
+        "`wirewatch stack env` prints the WIREWATCH_* variables a client needs.",
+    )
 
 
 class Settings(BaseSettings):

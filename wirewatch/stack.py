@@ -11,6 +11,7 @@ import hashlib
 import os
 import pwd
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -22,10 +23,14 @@ import zipfile
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from contracts.errors import WirewatchError
 from wirewatch.settings import Settings, StackSettings
+
+if TYPE_CHECKING:
+    from wirewatch.certs import LocalAuthority
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 _MIN_ES_JAVA = 21
@@ -546,6 +551,30 @@ class LocalStack:
                 ServerStatus("elasticsearch", "external", self.settings.index.elasticsearch_url)
             )
         return statuses
+
+
+def stack_authority(settings: StackSettings) -> "LocalAuthority":
+    """The secured stack's private CA, kept under its state folder (certs/ca.pem)."""
+    # cryptography is a development dependency: only the secured stack needs it.
+    from wirewatch.certs import LocalAuthority
+
+    return LocalAuthority(settings.state_dir.resolve() / "certs")
+
+
+def stack_secret(settings: StackSettings, name: str) -> Path:
+    """The file of the secured stack's secret `name` (a password), made on first use.
+
+    Secrets stay in files readable by their owner only (secrets/<name>) and are never
+    printed: `wirewatch stack env` prints commands that read them.
+    """
+    folder = settings.state_dir.resolve() / "secrets"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / name
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(24))
+    return path
 
 
 def _kafka_cluster_id() -> str:
