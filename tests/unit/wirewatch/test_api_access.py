@@ -83,7 +83,8 @@ def test_a_missing_or_empty_token_file_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "", "10.1.2.3", "wirewatch.example"])  # noqa: S104
 def test_no_token_beyond_loopback_is_refused_naming_the_variables(host: str) -> None:
     with pytest.raises(ApiAccessError) as refused:
-        ApiAccess.from_settings(service(http_host=host))
+        # A variable set but blank (compose's ${VAR:-}) is no token.
+        ApiAccess.from_settings(service(http_host=host, api_read_tokens=SecretStr(" ")))
     message = str(refused.value)
     for variable in (
         "WIREWATCH_SERVICE__API_WRITE_TOKENS_FILE",
