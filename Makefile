@@ -11,7 +11,7 @@ TEST_ENV := WIREWATCH_KAFKA__BOOTSTRAP_SERVERS=127.0.0.1:19092 \
 	WIREWATCH_STACK__STATE_DIR=.wirewatch/test-stack \
 	WIREWATCH_SERVICE__HTTP_PORT=0
 
-.PHONY: install run stop test lint tools docs image-test
+.PHONY: install run stop test lint tools docs image-test lock
 
 $(BIN)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { \
@@ -65,6 +65,24 @@ tools:
 ## make docs: regenerate the README's configuration reference from the settings model.
 docs: install
 	$(BIN)/python -m wirewatch.reference README.md
+
+## make lock: regenerate requirements.lock, the image's runtime dependencies pinned with their
+## hashes (pip install --require-hashes), after a change of the dependencies in pyproject.toml.
+## Pins still allowed are kept; LOCK_ARGS=--upgrade takes the newest allowed versions (or
+## LOCK_ARGS="--upgrade-package aiohttp"). uv runs from a venv of its own, not the project's.
+UV_VERSION := 0.13.9
+LOCK_VENV := .wirewatch/lock-venv
+lock:
+	@command -v $(PYTHON) >/dev/null || { echo "make lock needs Python 3.11: run make PYTHON=/path/to/python3.11 lock"; exit 1; }
+	@[[ -x $(LOCK_VENV)/bin/uv ]] && [[ "$$($(LOCK_VENV)/bin/uv --version)" == "uv $(UV_VERSION)"* ]] || { \
+		rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV) && \
+		$(LOCK_VENV)/bin/pip install --quiet --no-cache-dir uv==$(UV_VERSION); }
+	@# The build backend too: the image builds the project without build isolation.
+	$(PYTHON) -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['build-system']['requires'], sep='\n')" >$(LOCK_VENV)/build-requires.txt
+	UV_NATIVE_TLS=1 $(LOCK_VENV)/bin/uv pip compile --quiet --generate-hashes \
+		--python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+		--custom-compile-command "make lock" $(LOCK_ARGS) \
+		pyproject.toml $(LOCK_VENV)/build-requires.txt --output-file requirements.lock
 
 ## make image-test: build the image (buildah, no Docker) and run it on a test stack of its own.
 image-test: install

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the wirewatch image for real and runs it: `wirewatch enrich` on the seed article, then
 # the service against the Kafka and Elasticsearch of WIREWATCH_KAFKA__BOOTSTRAP_SERVERS and
-# WIREWATCH_INDEX__ELASTICSEARCH_URL until the seed article is searchable.
+# WIREWATCH_INDEX__ELASTICSEARCH_URL until the seed article is searchable; the rules API answers
+# 401 without a token and 200 with one (the image listens on 0.0.0.0, so `run` refuses to start
+# without tokens).
 #
 # Needs no Docker engine and no registry: buildah builds the Dockerfile (chroot isolation) and
 # runs commands in the image on the host's network. Without IMAGE_BASE, the base image is a
@@ -171,6 +173,28 @@ service_env=(
     --env "WIREWATCH_SERVICE__HTTP_PORT=$port"
 )
 buildah copy --quiet "$CONTAINER" "$WORK/seed.jsonl" /tmp/seed.jsonl >/dev/null
+
+# The image listens on 0.0.0.0: without a token of the rules API, `run` refuses to start.
+if in_image env "WIREWATCH_SERVICE__HTTP_PORT=$port" wirewatch run >"$WORK/refused.log" 2>&1; then
+    fail "wirewatch run started on 0.0.0.0 without any API token"
+fi
+grep -q 'WIREWATCH_SERVICE__API_WRITE_TOKENS_FILE' "$WORK/refused.log" ||
+    fail "wirewatch run without tokens did not say which variables to set:
+$(tail -n 5 "$WORK/refused.log")"
+echo "without API tokens, wirewatch run refuses to start: $(grep -o 'refusing[^:]*' "$WORK/refused.log" | head -n1)"
+# A write token in the environment, a read token in a file, as a mounted Secret gives it.
+# Headers for curl go through files (-H @file), so no token shows in a process list.
+new_token() { "$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(32))'; }
+write_token=$(new_token)
+read_token=$(new_token)
+printf '%s\n' "$read_token" >"$WORK/read-tokens"
+buildah copy --quiet --chown "$user" "$CONTAINER" "$WORK/read-tokens" /tmp/api-read-tokens >/dev/null
+printf 'Authorization: Bearer %s\n' "$write_token" >"$WORK/write.header"
+printf 'Authorization: Bearer %s\n' "$read_token" >"$WORK/read.header"
+service_env+=(
+    --env "WIREWATCH_SERVICE__API_WRITE_TOKENS=$write_token"
+    --env "WIREWATCH_SERVICE__API_READ_TOKENS_FILE=/tmp/api-read-tokens"
+)
 buildah run --isolation chroot --user "$user" "${service_env[@]}" "$CONTAINER" -- \
     wirewatch produce /tmp/seed.jsonl ||
     fail "wirewatch produce (in the image) could not publish the seed to $topic"
@@ -202,6 +226,24 @@ curl -fsS "http://127.0.0.1:$port/metrics" >"$WORK/metrics.txt" || fail "/metric
 grep -qE '^wirewatch_articles_indexed_total [1-9]' "$WORK/metrics.txt" ||
     fail "/metrics does not count the indexed seed: $(grep articles_indexed "$WORK/metrics.txt")"
 echo "/healthz 200; /metrics: $(grep -E '^wirewatch_articles_indexed_total' "$WORK/metrics.txt")"
+
+# The rules API: 401 without a token, 200 with either token, 403 for a read token's write.
+api_status() { curl -s -o "$WORK/api.json" -w '%{http_code}' "$@"; }
+expect_status() {
+    local want=$1 what=$2 got
+    shift 2
+    got=$(api_status "$@")
+    [[ $got == "$want" ]] || fail "$what answered $got, not $want: $(cat "$WORK/api.json")"
+}
+expect_status 401 "GET /rules without a token" "http://127.0.0.1:$port/rules"
+grep -q 'Authorization: Bearer' "$WORK/api.json" || fail "the 401 does not say what to send"
+expect_status 200 "GET /rules with the write token" -H "@$WORK/write.header" "http://127.0.0.1:$port/rules"
+expect_status 200 "GET /alerts with the read token (from a file)" -H "@$WORK/read.header" \
+    "http://127.0.0.1:$port/alerts"
+expect_status 403 "POST /rules with the read token" -H "@$WORK/read.header" \
+    -H 'Content-Type: application/json' -d '{"name": "x", "query": "countries:VE"}' \
+    "http://127.0.0.1:$port/rules"
+echo "rules API: 401 without a token, 200 with the write and the read token, 403 for a read token's POST"
 
 # The service stops cleanly on SIGTERM: batch finished, offsets committed, exit status 0.
 # `buildah run` does not forward SIGTERM (it kills its child), so the signal goes to the service

@@ -20,6 +20,7 @@ from index.breaker import check_refusals
 from index.rules import RuleStore
 from ingest import ArticleConsumer, DeadLetterPublisher, IncomingBatch
 from wirewatch.alerting import Alerting, new_articles
+from wirewatch.api_access import ApiAccess
 from wirewatch.health import Readiness, SinkWatch, wait_for
 from wirewatch.http import HealthServer, alert_routes
 from wirewatch.logs import kafka_outage
@@ -331,6 +332,14 @@ class Service:
         """
         settings = self.settings
         log.info("starting", settings=settings.masked())
+        # Before anything opens: a refusal (no token beyond loopback) is the whole answer.
+        access = ApiAccess.from_settings(settings.service)
+        if access.open:
+            log.warning(
+                "the rules API is open to anyone on this machine: no token is configured "
+                "(WIREWATCH_SERVICE__API_READ_TOKENS, ..._API_WRITE_TOKENS, or their _FILE)",
+                host=settings.service.http_host,
+            )
         async with AsyncExitStack() as resources:
             index = await resources.enter_async_context(
                 ArticleIndex(settings.index, client=self._elasticsearch)
@@ -344,7 +353,7 @@ class Service:
                     self.registry,
                     self.readiness,
                     self.sink,
-                    alert_routes(rule_store, alert_store),
+                    alert_routes(rule_store, alert_store, access),
                 )
             )
             self.http_port = http.bound_port

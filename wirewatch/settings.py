@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from enrich.settings import EnrichSettings
@@ -19,12 +19,39 @@ _USERINFO = re.compile(r"(//)[^/@,\s]+@")
 
 
 class ServiceSettings(BaseModel):
-    """The running process: its HTTP port, logs and shutdown."""
+    """The running process: its HTTP port (probes, metrics, the rules API), logs and shutdown.
+
+    The rules and alerts API takes bearer tokens of two roles: read (GET /rules, /alerts) and
+    write (also POST and DELETE /rules). Each role's tokens come from its variable, its file,
+    or both, several separated by commas or newlines (for rotation). On an address other than
+    loopback at least one token is required; on loopback without any the API is open.
+    """
 
     model_config = ConfigDict(frozen=True)
 
-    http_host: str = Field(default="127.0.0.1", description="Address of /metrics, /healthz.")
+    http_host: str = Field(
+        default="127.0.0.1",
+        description="Address of /metrics, the probes and the rules API; another than loopback "
+        "needs API tokens.",
+    )
     http_port: int = Field(default=9464, ge=0, le=65535)
+    api_read_tokens: SecretStr | None = Field(
+        default=None,
+        description="Bearer tokens that may read the rules and alerts API (GET /rules, "
+        "/alerts), comma-separated.",
+    )
+    api_write_tokens: SecretStr | None = Field(
+        default=None,
+        description="Bearer tokens that may also add and remove rules (POST, DELETE /rules), "
+        "comma-separated.",
+    )
+    api_read_tokens_file: Path | None = Field(
+        default=None,
+        description="File of read tokens, one a line (a mounted Kubernetes Secret); read at start.",
+    )
+    api_write_tokens_file: Path | None = Field(
+        default=None, description="File of write tokens, one a line; read at start."
+    )
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="'auto' is readable in a terminal and JSON elsewhere."
     )

@@ -1,7 +1,9 @@
 """deploy/compose.yaml, validated by docker-compose itself (no engine needed for `config`)."""
 
 import functools
+import os
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,20 +13,39 @@ from tests.unit.deploy.tools import tool
 
 ROOT = Path(__file__).parents[3]
 COMPOSE = ROOT / "deploy" / "compose.yaml"
+TOKEN = "compose-test-token-" + "t" * 16
+
+
+def compose_config(token: str | None) -> subprocess.CompletedProcess[str]:
+    """`docker-compose config` with `token` as the rules API's write token (None: unset);
+    an empty env file, so a developer's deploy/.env does not count."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_SERVICE__API_")}
+    if token is not None:
+        env["WIREWATCH_SERVICE__API_WRITE_TOKENS"] = token
+    with tempfile.NamedTemporaryFile(suffix=".env") as empty:
+        return subprocess.run(
+            [tool("docker-compose", "docker-compose"), "-f", str(COMPOSE),
+             "--env-file", empty.name, "config"],
+            capture_output=True, text=True, check=False, cwd=ROOT, env=env,
+        )  # fmt: skip
 
 
 @functools.cache
 def resolved() -> dict[str, Any]:
-    result = subprocess.run(
-        [tool("docker-compose", "docker-compose"), "-f", str(COMPOSE), "config"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
+    result = compose_config(TOKEN)
     assert result.returncode == 0, result.stderr
     config: dict[str, Any] = yaml.safe_load(result.stdout)
     return config
+
+
+def test_the_service_gets_the_rules_api_token_and_none_is_refused() -> None:
+    environment = resolved()["services"]["wirewatch"]["environment"]
+    assert environment["WIREWATCH_SERVICE__API_WRITE_TOKENS"] == TOKEN
+    assert environment["WIREWATCH_SERVICE__API_READ_TOKENS"] == ""
+    refused = compose_config(None)
+    assert refused.returncode != 0
+    assert "WIREWATCH_SERVICE__API_WRITE_TOKENS" in refused.stderr
+    assert "deploy/.env" in refused.stderr
 
 
 def test_the_stack_uses_official_images_and_builds_wirewatch_from_the_dockerfile() -> None:

@@ -1,19 +1,34 @@
 """deploy/k8s: the Deployment is probed, bounded and locked down; its settings exist."""
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+import pytest
 import yaml
 
+from wirewatch.api_access import ApiAccess, ApiAccessError, Role
 from wirewatch.reference import variables
+from wirewatch.settings import ServiceSettings
 
 K8S = Path(__file__).parents[3] / "deploy" / "k8s"
 
 
-def manifests() -> dict[str, dict[str, Any]]:
+def documents() -> list[dict[str, Any]]:
     kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
-    documents = [yaml.safe_load((K8S / name).read_text()) for name in kustomization["resources"]]
-    return {document["kind"]: document for document in documents}
+    return [yaml.safe_load((K8S / name).read_text()) for name in kustomization["resources"]]
+
+
+def manifests() -> dict[str, dict[str, Any]]:
+    """The documents by kind; Secrets (there are two) by name in `secrets()`."""
+    return {document["kind"]: document for document in documents() if document["kind"] != "Secret"}
+
+
+def secrets() -> dict[str, dict[str, Any]]:
+    return {
+        document["metadata"]["name"]: document
+        for document in documents()
+        if document["kind"] == "Secret"
+    }
 
 
 def container() -> dict[str, Any]:
@@ -53,16 +68,53 @@ def test_grace_period_outlasts_the_shutdown_timeout() -> None:
 
 def test_every_configured_variable_is_a_setting() -> None:
     known = set(variables())
-    keys = set(manifests()["ConfigMap"]["data"]) | set(manifests()["Secret"]["stringData"])
+    keys = set(manifests()["ConfigMap"]["data"]) | set(secrets()["wirewatch-secrets"]["stringData"])
     assert keys - known == set()
 
 
 def test_the_environment_comes_from_the_configmap_and_secret() -> None:
     sources = {next(iter(source.values()))["name"] for source in container()["envFrom"]}
-    assert sources == {
-        manifests()["ConfigMap"]["metadata"]["name"],
-        manifests()["Secret"]["metadata"]["name"],
+    assert sources == {manifests()["ConfigMap"]["metadata"]["name"], "wirewatch-secrets"}
+
+
+def _token_files(tmp_path: Path, values: dict[str, str]) -> ServiceSettings:
+    """The service settings of the ConfigMap, with the token files of the mounted Secret
+    (path by path: mount path + key) written under `tmp_path` with `values`."""
+    config = manifests()["ConfigMap"]["data"]
+    pod = manifests()["Deployment"]["spec"]["template"]["spec"]
+    mounts = {mount["name"]: mount["mountPath"] for mount in container()["volumeMounts"]}
+    mounted = {
+        PurePosixPath(mounts[volume["name"]]) / key: key
+        for volume in pod["volumes"]
+        if "secret" in volume
+        for name in [volume["secret"]["secretName"]]
+        if name in secrets()
+        for key in secrets()[name]["stringData"]
     }
+    fields: dict[str, Any] = {"http_host": config["WIREWATCH_SERVICE__HTTP_HOST"]}
+    for role in ("read", "write"):
+        path = PurePosixPath(config[f"WIREWATCH_SERVICE__API_{role.upper()}_TOKENS_FILE"])
+        assert path in mounted, f"{path} is no key of a mounted Secret"
+        (tmp_path / mounted[path]).write_text(values[mounted[path]])
+        fields[f"api_{role}_tokens_file"] = tmp_path / mounted[path]
+    return ServiceSettings(**fields)
+
+
+def test_the_api_tokens_are_files_of_a_mounted_secret_and_placeholders_are_refused(
+    tmp_path: Path,
+) -> None:
+    placeholders = secrets()["wirewatch-api-tokens"]["stringData"]
+    with pytest.raises(ApiAccessError, match="fewer than 16"):
+        ApiAccess.from_settings(_token_files(tmp_path, placeholders))
+    reader, writer, rotated = ("r" * 32, "w" * 32, "v" * 32)
+    access = ApiAccess.from_settings(
+        _token_files(tmp_path, {"read": f"{reader}\n", "write": f"{writer}\n{rotated}\n"})
+    )
+    assert [access.role(token) for token in (reader, writer, rotated)] == [
+        Role.READ,
+        Role.WRITE,
+        Role.WRITE,
+    ]
 
 
 def test_the_disruption_budget_selects_the_deployment_pods() -> None:

@@ -46,6 +46,8 @@ def test_masked_hides_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WIREWATCH_INDEX__PASSWORD", "hunter2-secret")
     monkeypatch.setenv("WIREWATCH_INDEX__API_KEY", "api-key-secret")
     monkeypatch.setenv("WIREWATCH_KAFKA__SASL_PASSWORD", "kafka-secret")
+    monkeypatch.setenv("WIREWATCH_SERVICE__API_READ_TOKENS", "read-token-secret")
+    monkeypatch.setenv("WIREWATCH_SERVICE__API_WRITE_TOKENS", "write-token-secret")
 
     settings = Settings()
     masked = settings.masked()
@@ -55,7 +57,8 @@ def test_masked_hides_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     assert masked["index"]["username"] == "elastic"
     assert masked["index"]["password"] == "**********"
     text = json.dumps(masked)
-    for secret in ("hunter2-secret", "api-key-secret", "kafka-secret"):
+    secrets = ("hunter2-secret", "api-key-secret", "kafka-secret")
+    for secret in (*secrets, "read-token-secret", "write-token-secret"):
         assert secret not in text
 
 
