@@ -5,12 +5,12 @@ from datetime import UTC, datetime
 import pytest
 from elasticsearch import AsyncElasticsearch
 
+from contracts.redact import masked_url
 from index.matching import UnsupportedMappingError
 from index.rules import (
     InvalidRuleError,
     Rule,
     RuleStore,
-    masked_url,
     parse_draft,
     rules_mappings,
 )
