@@ -156,7 +156,8 @@ class EgressPolicy:
             return
         what = refusal(address)
         if what is not None:
-            named = f"{address}" if literal_address(host) == address else f"{host} ({address})"
+            shown = normalized_host(host.strip("[]"))
+            named = shown if shown == str(address) else f"{shown} ({address})"
             raise EgressRefusedError(
                 f"webhook host {named} is {what}; webhooks go to public addresses only. "
                 f"Allow it with {ALLOW_SETTING} if it is meant to be reached."

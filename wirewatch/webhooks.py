@@ -27,11 +27,13 @@ class DeliveryError(WirewatchError):
 
 class CheckedResolver(AbstractResolver):
     """Resolves as the client would, and raises EgressRefusedError unless the policy allows
-    every address found (one forbidden address refuses the name)."""
+    every address found (one forbidden address refuses the name).
 
-    def __init__(self, policy: EgressPolicy) -> None:
+    `resolver` is the one asked (aiohttp's default one, made on first use, if None)."""
+
+    def __init__(self, policy: EgressPolicy, resolver: AbstractResolver | None = None) -> None:
         self._policy = policy
-        self._resolver: AbstractResolver | None = None
+        self._resolver = resolver
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
