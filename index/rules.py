@@ -77,21 +77,30 @@ async def check_destinations(urls: Sequence[str], policy: EgressPolicy, timeout_
     record exists. Each send resolves and checks the name again, and connects only to the
     addresses checked: that, not this early refusal, is what keeps webhooks in bounds.
     """
-    loop = asyncio.get_running_loop()
-    for position, url in enumerate(urls):
+
+    async def check(position: int, url: str) -> None:
         try:
             host = policy.check_url(url)
             if host is None:
-                continue
+                return
             try:
                 async with asyncio.timeout(timeout_s):
                     found = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
             except (OSError, TimeoutError):
                 log.info("webhook host does not resolve now; it is checked when sent", host=host)
-                continue
+                return
             policy.check_addresses(host, [str(info[4][0]) for info in found])
         except EgressRefusedError as error:
             raise InvalidRuleError(f"the rule is invalid: webhooks.{position}: {error}") from None
+
+    loop = asyncio.get_running_loop()
+    # All at once: a rule's save waits for one slow lookup at most, not one per webhook.
+    outcomes = await asyncio.gather(
+        *(check(position, url) for position, url in enumerate(urls)), return_exceptions=True
+    )
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 class RuleDraft(BaseModel):
