@@ -34,7 +34,13 @@ _FORBIDDEN: tuple[tuple[IPNetwork, str], ...] = tuple(
         ("240.0.0.0/4", "a reserved address"),
         ("::/128", "the unspecified address"),
         ("::1/128", "a loopback address"),
+        ("64:ff9b:1::/48", "a local-use NAT64 address"),
+        # IPv4-compatible (::a.b.c.d), IPv4-translated and the rest of ::/8 (mapped
+        # ::ffff:a.b.c.d is judged by its IPv4 address before this table).
+        ("::/8", "a reserved address"),
         ("fe80::/10", "a link-local address"),
+        ("fec0::/10", "a site-local (private) address"),
+        ("3fff::/20", "a documentation address"),
         ("fc00::/7", "a unique local (private) address"),
         ("ff00::/8", "a multicast address"),
     )

@@ -42,6 +42,10 @@ DEFAULT = EgressPolicy()
         ("http://192.0.2.1/hook", "not a public address"),  # documentation
         ("http://[2002:7f00:1::1]/hook", "loopback"),  # 6to4 of 127.0.0.1
         ("http://[64:ff9b::a9fe:a9fe]/hook", "link-local"),  # NAT64 of 169.254.169.254
+        ("http://[::127.0.0.1]/hook", "reserved"),  # IPv4-compatible
+        ("http://[::ffff:0:7f00:1]/hook", "reserved"),  # IPv4-translated
+        ("http://[64:ff9b:1::a]/hook", "NAT64"),
+        ("http://[fec0::1]/hook", "site-local"),
         ("HTTP://127.0.0.1/hook", "loopback"),
         ("http://127.0.0.1./hook", "loopback"),
     ],
@@ -83,7 +87,13 @@ def test_host_names_are_left_to_resolve(url: str, host: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["https://8.8.8.8/x", "http://[2606:4700:4700::1111]/x", "http://134744072/x"]
+    "url",
+    [
+        "https://8.8.8.8/x",
+        "http://[2606:4700:4700::1111]/x",
+        "http://134744072/x",
+        "http://[64:ff9b::808:808]/x",  # NAT64 of 8.8.8.8
+    ],
 )
 def test_public_literal_addresses_are_allowed(url: str) -> None:
     assert DEFAULT.check_url(url) is None
