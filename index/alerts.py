@@ -17,10 +17,11 @@ from elasticsearch import ApiError, AsyncElasticsearch, ConflictError
 from pydantic import BaseModel, ConfigDict, Field
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
+from contracts.redact import masked_url
 from index.bulk import ItemFate, describe_item_error, fate
 from index.documents import ArticleDocument
 from index.errors import IndexingError
-from index.rules import Rule, ensure_index, masked_url
+from index.rules import Rule, ensure_index
 from index.settings import AlertSettings, IndexSettings
 
 log = structlog.get_logger(__name__)

@@ -6,6 +6,7 @@ running service matches against: the enabled rules, reloaded when the index chan
 
 import asyncio
 import contextlib
+import socket
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -27,7 +28,9 @@ from pydantic import (
 
 from contracts.errors import WirewatchError
 from contracts.lifecycle import AsyncResource
+from contracts.redact import masked_url
 from index.client import is_retriable
+from index.egress import EgressPolicy, EgressRefusedError
 from index.errors import IndexingError
 from index.matching import CompiledQuery, RuleMatcher, catalog, compile_query
 from index.settings import AlertSettings
@@ -64,13 +67,40 @@ def _webhook_url(value: SecretStr) -> SecretStr:
 WebhookUrl = Annotated[SecretStr, AfterValidator(_webhook_url)]
 
 
-def masked_url(url: str) -> str:
-    """The scheme and host of a URL, the rest masked: 'https://hooks.slack.com/…'."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return f"{parts.scheme}://{host}/…"
+async def check_destinations(urls: Sequence[str], policy: EgressPolicy, timeout_s: float) -> None:
+    """Raises InvalidRuleError, naming the webhook and why, unless every URL is one the
+    egress policy lets a webhook reach: http(s), no user:password@, and a host that is, or
+    resolves now only to, allowed addresses.
+
+    A name that does not resolve now (or not within `timeout_s`) is accepted: the rule may
+    be saved from a machine whose DNS differs from the service's, or before the receiver's
+    record exists. Each send resolves and checks the name again, and connects only to the
+    addresses checked: that, not this early refusal, is what keeps webhooks in bounds.
+    """
+
+    async def check(position: int, url: str) -> None:
+        try:
+            host = policy.check_url(url)
+            if host is None:
+                return
+            try:
+                async with asyncio.timeout(timeout_s):
+                    found = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+            except (OSError, TimeoutError):
+                log.info("webhook host does not resolve now; it is checked when sent", host=host)
+                return
+            policy.check_addresses(host, [str(info[4][0]) for info in found])
+        except EgressRefusedError as error:
+            raise InvalidRuleError(f"the rule is invalid: webhooks.{position}: {error}") from None
+
+    loop = asyncio.get_running_loop()
+    # All at once: a rule's save waits for one slow lookup at most, not one per webhook.
+    outcomes = await asyncio.gather(
+        *(check(position, url) for position, url in enumerate(urls)), return_exceptions=True
+    )
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 class RuleDraft(BaseModel):
@@ -192,6 +222,8 @@ class RuleStore:
         self.index = settings.rules_index
         self.max_rules = settings.max_rules
         self.limits = settings.query_limits()
+        self.egress = settings.egress_policy()
+        self._resolve_timeout_s = settings.webhook_timeout_s
         # The total last warned about: a running service reads the rules every second.
         self._warned_total: int | None = None
 
@@ -204,8 +236,11 @@ class RuleStore:
 
         Raises the matcher's UnsupportedQueryError, which says what is unsupported, for a
         query that in-process matching cannot evaluate exactly as Elasticsearch would, or
-        whose cost is beyond the settings' limits (QueryLimitError names the limit).
+        whose cost is beyond the settings' limits (QueryLimitError names the limit), and
+        InvalidRuleError for a webhook the egress policy refuses (`check_destinations`).
         """
+        webhooks = [url.get_secret_value() for url in draft.webhooks]
+        await check_destinations(webhooks, self.egress, self._resolve_timeout_s)
         # Compiling a long query takes a while: off the event loop, as reloads are.
         await asyncio.to_thread(self.compile, draft.query)
         rule = Rule(id=uuid.uuid4().hex[:16], created_at=datetime.now(UTC), **draft.model_dump())

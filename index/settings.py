@@ -1,7 +1,8 @@
 """Settings of the Elasticsearch side."""
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from index.egress import EgressPolicy
 from index.limits import QueryLimits
 
 
@@ -117,6 +118,13 @@ class AlertSettings(BaseModel):
     webhook_timeout_s: float = Field(
         default=5.0, gt=0, description="Limit of one webhook request, connecting to answer."
     )
+    webhook_allowed_destinations: list[str] = Field(
+        default=[],
+        description="Networks (CIDR or address) and exact host names webhooks may reach "
+        'beyond public addresses, as a JSON list: \'["10.20.0.0/16", "hooks.internal"]\'. '
+        "Loopback, link-local (cloud metadata), private, shared, unique-local, multicast and "
+        "reserved addresses are refused otherwise, when a rule is saved and when it is sent.",
+    )
     webhook_max_attempts: int = Field(
         default=5,
         gt=0,
@@ -199,6 +207,16 @@ class AlertSettings(BaseModel):
         description="Time matching may take on one batch; past it the batch's remaining "
         "articles are not matched (logged and counted), so the batch is committed.",
     )
+
+    @field_validator("webhook_allowed_destinations")
+    @classmethod
+    def _destinations_are_networks_or_names(cls, entries: list[str]) -> list[str]:
+        EgressPolicy.allowing(entries)
+        return entries
+
+    def egress_policy(self) -> EgressPolicy:
+        """Where webhooks may be sent: public addresses and the allowed destinations."""
+        return EgressPolicy.allowing(self.webhook_allowed_destinations)
 
     def query_limits(self) -> QueryLimits:
         """The bounds a rule query must keep, as the matcher takes them."""

@@ -18,6 +18,7 @@ from tenacity import (
 )
 
 from contracts.lifecycle import AsyncResource
+from contracts.redact import without_userinfo
 from index.bulk import ItemFate, Rejection, bulk_fate, describe_item_error, item_result
 from index.client import connect, is_retriable
 from index.documents import ArticleDocument
@@ -107,7 +108,7 @@ class ArticleIndex(AsyncResource):
         except (ApiError, TransportError) as error:
             raise IndexingError(
                 f"could not set up the index template and alias {self.alias!r} at "
-                f"{self.settings.elasticsearch_url}: {error}",
+                f"{without_userinfo(self.settings.elasticsearch_url)}: {error}",
                 retriable=is_retriable(error),
             ) from error
 
@@ -316,8 +317,8 @@ class ArticleIndex(AsyncResource):
             raise QueryError(f"Elasticsearch refused the query {query!r}: {error}") from error
         except (ApiError, TransportError) as error:
             raise IndexingError(
-                f"search at {self.settings.elasticsearch_url} failed: {error}. Is Elasticsearch "
-                "running (`wirewatch stack status`)?",
+                f"search at {without_userinfo(self.settings.elasticsearch_url)} failed: {error}. "
+                "Is Elasticsearch running (`wirewatch stack status`)?",
                 retriable=True,
             ) from error
         hits = response["hits"]

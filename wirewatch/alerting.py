@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiohttp
 import structlog
 from elasticsearch import AsyncElasticsearch
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
@@ -31,21 +30,17 @@ from index.rules import (
     RuleBook,
     RuleNotFoundError,
     RuleStore,
-    masked_url,
 )
 from index.settings import AlertSettings
 from ingest.alerts import AlertPublisher
 from wirewatch.metrics import ServiceMetrics
 from wirewatch.settings import Settings
+from wirewatch.webhooks import WebhookClient
 
 log = structlog.get_logger(__name__)
 
 # How long stopping waits for deliveries in flight; the rest stays pending for recovery.
 _STOP_GRACE_S = 5.0
-
-
-class DeliveryError(WirewatchError):
-    """An alert could not be delivered to one destination."""
 
 
 def _slack_escape(text: str) -> str:
@@ -84,26 +79,6 @@ def slack_body(alert: Alert) -> dict[str, Any]:
 
 def _retriable(error: BaseException) -> bool:
     return isinstance(error, WirewatchError) and error.retriable
-
-
-async def post_webhook(session: aiohttp.ClientSession, url: str, body: dict[str, Any]) -> None:
-    """POSTs the JSON body; raises DeliveryError (retriable on 408, 429, 5xx and network
-    failures) unless the webhook answers 2xx. Messages show the URL masked."""
-    shown = masked_url(url)
-    try:
-        async with session.post(url, json=body, allow_redirects=False) as response:
-            if response.status < 300:
-                return
-            # The start of the answer is enough to say why; a huge or endless error page
-            # must neither fill memory nor turn a clear refusal into a timeout.
-            answer = (await response.content.read(200)).decode(errors="replace")
-            raise DeliveryError(
-                f"webhook {shown} answered {response.status}: {answer!r}",
-                retriable=response.status in (408, 429) or response.status >= 500,
-            )
-    except (aiohttp.ClientError, TimeoutError) as error:
-        reason = str(error).replace(url, shown) or type(error).__name__
-        raise DeliveryError(f"webhook {shown} failed: {reason}", retriable=True) from None
 
 
 def next_round(alert: Alert, now: datetime, settings: AlertSettings) -> datetime | None:
@@ -152,13 +127,10 @@ class Deliverer(AsyncResource):
         self._queue: asyncio.Queue[tuple[Alert, bool]] = asyncio.Queue(settings.delivery_queue_size)
         self._queued: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
-        self._session: aiohttp.ClientSession | None = None
+        self.webhooks = WebhookClient(settings.egress_policy(), settings.webhook_timeout_s)
 
     async def _open(self) -> None:
-        self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=self.settings.webhook_timeout_s),
-            headers={"User-Agent": "wirewatch"},
-        )
+        await self.webhooks.start()
         self._tasks = [
             asyncio.create_task(self._work(), name=f"alert-delivery-{number}")
             for number in range(self.settings.delivery_workers)
@@ -171,8 +143,7 @@ class Deliverer(AsyncResource):
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
+        await self.webhooks.stop()
         if self._queued:
             log.info("alerts left pending for the next start", alerts=len(self._queued))
 
@@ -298,11 +269,8 @@ class Deliverer(AsyncResource):
                     "the rule or its webhook was removed, or the rule is unreadable",
                     datetime.now(UTC),
                 )
-            session = self._session
-            if session is None:
-                raise DeliveryError("alerts are delivered only while the deliverer is open")
             body = slack_body(alert)
-            send = lambda: post_webhook(session, urls[position], body)  # noqa: E731
+            send = lambda: self.webhooks.post(urls[position], body)  # noqa: E731
         return await self._attempt(alert, delivery, send)
 
     async def _attempt(

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from contracts.errors import WirewatchError
 from contracts.models import Article
+from contracts.redact import without_userinfo
 from wirewatch.logs import configure_logging
 from wirewatch.settings import Settings
 
@@ -273,7 +274,7 @@ def kibana_import(
         space=space,
     )
     count = _run(kibana.import_saved_objects(request))
-    typer.echo(f"imported {count} of {len(objects)} saved object(s) into {url}")
+    typer.echo(f"imported {count} of {len(objects)} saved object(s) into {without_userinfo(url)}")
 
 
 @config_app.command("reference")

@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 
 from contracts.errors import WirewatchError
+from contracts.redact import without_userinfo
 
 DEFAULT_FILE = Path("deploy") / "kibana" / "wirewatch.ndjson"
 IMPORT_PATH = "/api/saved_objects/_import"
@@ -170,13 +171,15 @@ async def import_saved_objects(request: ImportRequest, *, timeout_s: float = 60)
             text = await response.text()
             if response.status >= 400:
                 raise KibanaError(
-                    f"Kibana at {request.url} answered {response.status}: {text[:500]}. "
+                    f"Kibana at {without_userinfo(request.url)} answered {response.status}: "
+                    f"{text[:500]}. "
                     "Check the URL, the credentials, and that Kibana is ready.",
                     retriable=response.status >= 500,
                 )
     except (aiohttp.ClientError, TimeoutError) as error:
         raise KibanaError(
-            f"cannot reach Kibana at {request.url}: {error or type(error).__name__}. "
+            f"cannot reach Kibana at {without_userinfo(request.url)}: "
+            f"{without_userinfo(str(error)) or type(error).__name__}. "
             "Is it running and ready?",
             retriable=True,
         ) from error

@@ -7,6 +7,8 @@ from typing import Literal
 
 import structlog
 
+from contracts.redact import without_userinfo
+
 
 def configure_logging(
     level: str = "INFO", log_format: Literal["auto", "json", "console"] = "auto"
@@ -37,6 +39,7 @@ def configure_logging(
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info if use_json else _keep,
+                redact_userinfo,
                 renderer,
             ],
         )
@@ -46,10 +49,24 @@ def configure_logging(
     root.handlers[:] = [handler]
     root.setLevel(level)
     # The clients' INFO lines (connections, rebalances) are useful; their DEBUG ones are noise.
-    for noisy in ("aiokafka", "elastic_transport", "elasticsearch"):
+    # Their DEBUG lines also carry what wirewatch never logs: Elasticsearch request bodies
+    # (a rule's webhook URLs), aiohttp's request details.
+    for noisy in ("aiokafka", "aiohttp", "elastic_transport", "elasticsearch"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
     # wirewatch logs each retry itself; the transport would add a traceback per attempt.
     logging.getLogger("elastic_transport.transport").setLevel(logging.ERROR)
+
+
+def redact_userinfo(
+    logger: structlog.types.WrappedLogger, name: str, event: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """Masks the user:password@ of any URL in a log line's text values, wirewatch's own and
+    the libraries' alike (their messages and tracebacks may quote a URL given with
+    credentials)."""
+    for key, value in event.items():
+        if isinstance(value, str) and "@" in value:
+            event[key] = without_userinfo(value)
+    return event
 
 
 def _keep(

@@ -4,18 +4,16 @@ Nested sections use a double underscore: WIREWATCH_INDEX__ELASTICSEARCH_URL,
 WIREWATCH_KAFKA__BOOTSTRAP_SERVERS, WIREWATCH_ENRICH__MODEL, ...
 """
 
-import re
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.redact import without_userinfo
 from enrich.settings import EnrichSettings
 from index.settings import AlertSettings, IndexSettings
 from ingest.settings import IngestSettings, KafkaSettings
-
-_USERINFO = re.compile(r"(//)[^/@,\s]+@")
 
 
 class ServiceSettings(BaseModel):
@@ -159,5 +157,5 @@ class Settings(BaseSettings):
         """
         data = self.model_dump(mode="json")
         index = data["index"]
-        index["elasticsearch_url"] = _USERINFO.sub(r"\1**********@", index["elasticsearch_url"])
+        index["elasticsearch_url"] = without_userinfo(index["elasticsearch_url"])
         return data

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from contracts.errors import WirewatchError
+from contracts.redact import without_userinfo
 from wirewatch.settings import Settings, StackSettings
 
 if TYPE_CHECKING:
@@ -548,7 +549,11 @@ class LocalStack:
             )
         if self._es is None:
             statuses.append(
-                ServerStatus("elasticsearch", "external", self.settings.index.elasticsearch_url)
+                ServerStatus(
+                    "elasticsearch",
+                    "external",
+                    without_userinfo(self.settings.index.elasticsearch_url),
+                )
             )
         return statuses
 

@@ -386,6 +386,8 @@ class Run:
             "WIREWATCH_ALERTS__RULES_INDEX": names.rules_index,
             "WIREWATCH_ALERTS__ALERTS_INDEX": names.alerts_index,
             "WIREWATCH_ALERTS__ALERTS_TOPIC": names.alerts_topic,
+            # The webhook receiver listens on loopback, which the egress policy refuses.
+            "WIREWATCH_ALERTS__WEBHOOK_ALLOWED_DESTINATIONS": '["127.0.0.1"]',
             "WIREWATCH_SERVICE__HTTP_PORT": str(http_port),
             "WIREWATCH_SERVICE__LOG_FORMAT": "json",
             "WIREWATCH_STACK__STATE_DIR": str(self.stack.state_dir),

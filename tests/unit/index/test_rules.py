@@ -5,12 +5,14 @@ from datetime import UTC, datetime
 import pytest
 from elasticsearch import AsyncElasticsearch
 
+from contracts.redact import masked_url
+from index.egress import EgressPolicy
 from index.matching import UnsupportedMappingError
 from index.rules import (
     InvalidRuleError,
     Rule,
     RuleStore,
-    masked_url,
+    check_destinations,
     parse_draft,
     rules_mappings,
 )
@@ -91,3 +93,20 @@ async def test_rules_are_refused_for_an_analyzer_the_matcher_does_not_emulate() 
         assert RuleStore(client, AlertSettings()).catalog.fields["title"]
     finally:
         await client.close()
+
+
+async def test_webhooks_the_egress_policy_refuses_are_named_by_position_and_reason() -> None:
+    policy = EgressPolicy()
+
+    await check_destinations(["https://8.8.8.8/hook"], policy, timeout_s=1)
+    with pytest.raises(InvalidRuleError, match=r"webhooks\.1: webhook host 127\.0\.0\.1 is a loop"):
+        await check_destinations(
+            ["https://8.8.8.8/hook", "http://127.0.0.1/hook/SECRET"], policy, timeout_s=1
+        )
+    # A name is judged by what it resolves to now.
+    with pytest.raises(InvalidRuleError, match=r"webhooks\.0: webhook host localhost \(") as name:
+        await check_destinations(["http://localhost:8080/hook/SECRET"], policy, timeout_s=5)
+    assert "SECRET" not in str(name.value)
+    await check_destinations(
+        ["http://localhost:8080/hook"], EgressPolicy.allowing(["localhost"]), timeout_s=5
+    )

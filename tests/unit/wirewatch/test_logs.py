@@ -1,8 +1,16 @@
-"""A Kafka outage logs once when it starts and once when it ends, not per reconnect."""
+"""A Kafka outage logs once when it starts and once when it ends, not per reconnect; no
+line shows a URL's password, and the clients' DEBUG lines (request bodies) stay out."""
 
+import io
+import json
 import logging
+import sys
+from collections.abc import Iterator
 
-from wirewatch.logs import KafkaOutage
+import pytest
+import structlog
+
+from wirewatch.logs import KafkaOutage, configure_logging
 
 
 def record(name: str, level: int, message: str) -> logging.LogRecord:
@@ -35,3 +43,46 @@ def test_client_warnings_alone_start_no_outage() -> None:
     assert not outage.ongoing
     outage.over()  # nothing ongoing: nothing to say
     assert not outage.ongoing
+
+
+@pytest.fixture
+def debug_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    """Logging as the service configures it at DEBUG, to the stderr returned; undone after."""
+    stderr = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    clients = ("aiokafka", "aiohttp", "elastic_transport", "elasticsearch")
+    levels = {
+        name: logging.getLogger(name).level for name in (*clients, "elastic_transport.transport")
+    }
+    configure_logging("DEBUG", "json")
+    yield stderr
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, before in levels.items():
+        logging.getLogger(name).setLevel(before)
+    structlog.reset_defaults()
+
+
+def test_at_debug_no_line_shows_a_url_password_or_a_client_request_body(
+    debug_logging: io.StringIO,
+) -> None:
+    logging.getLogger("elasticsearch.test").debug(
+        '> PUT /wirewatch-rules/_create/1 {"webhooks": ["https://hooks.slack.com/T/B/SECRET"]}'
+    )
+    logging.getLogger("aiohttp.client.test").debug("POST https://hooks.slack.com/T/B/SECRET")
+    logging.getLogger("elastic_transport.transport.test").warning(
+        "retrying http://u:SECRET@es:9200"
+    )
+    logging.getLogger("elasticsearch.test").info("GET http://elastic:SECRET@es:9200/ [200]")
+    logging.getLogger("wirewatch.test").debug("connecting to %s", "http://elastic:SECRET@es:9200")
+
+    # (Loggers of their own: the clients' real ones may be configured by other tests; and
+    # elastic_transport.node, which logs request and answer bodies, never propagates.)
+    lines = [json.loads(line) for line in debug_logging.getvalue().splitlines()]
+    assert "SECRET" not in json.dumps(lines)
+    assert [line["event"] for line in lines] == [
+        "GET http://**********@es:9200/ [200]",
+        "connecting to http://**********@es:9200",
+    ]

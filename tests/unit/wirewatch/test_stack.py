@@ -105,3 +105,17 @@ def test_a_missing_java_says_what_to_install(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("ES_JAVA_HOME", raising=False)
     with pytest.raises(StackError, match="Java 99 or newer"):
         find_java(minimum=99)
+
+
+def test_stack_status_shows_an_elasticsearch_url_without_its_password() -> None:
+    remote = Settings.model_validate(
+        {"index": {"elasticsearch_url": "https://elastic:s3cret-pw@es.example.com:9243"}}
+    )
+    local = Settings.model_validate(
+        {"index": {"elasticsearch_url": "http://elastic:s3cret-pw@127.0.0.1:9200"}}
+    )
+
+    shown = [str(status) for status in LocalStack(remote).status() + LocalStack(local).status()]
+
+    assert not any("s3cret-pw" in line for line in shown)
+    assert "elasticsearch  external https://**********@es.example.com:9243" in shown
