@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.lifecycle import AsyncResource
 from contracts.models import DeadLetter, KafkaPosition, ReceivedArticle
-from ingest.connection import client_options
+from ingest.connection import client_options, describe_failure
 from ingest.errors import IngestError
 from ingest.settings import IngestSettings, KafkaSettings
 from ingest.topics import ensure_topics
@@ -124,7 +124,8 @@ class ArticleConsumer(AsyncResource):
         except KafkaError as error:
             await self._consumer.stop()
             raise IngestError(
-                f"could not connect to Kafka at {self._kafka.bootstrap_servers}: {error!r}. "
+                f"could not connect to Kafka at {self._kafka.bootstrap_servers}: "
+                f"{await describe_failure(self._kafka, error)}. "
                 "Is the broker running (`wirewatch stack status`)?",
                 retriable=True,
             ) from error

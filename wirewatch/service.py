@@ -19,6 +19,7 @@ from index.alerts import AlertStore
 from index.breaker import check_refusals
 from index.rules import RuleStore
 from ingest import ArticleConsumer, DeadLetterPublisher, IncomingBatch
+from ingest.connection import ssl_context
 from wirewatch.alerting import Alerting, new_articles
 from wirewatch.health import Readiness, SinkWatch, wait_for
 from wirewatch.http import HealthServer, alert_routes
@@ -331,6 +332,8 @@ class Service:
         """
         settings = self.settings
         log.info("starting", settings=settings.masked())
+        # Unusable TLS files are a setting to fix: said at once, before any waiting.
+        ssl_context(settings.kafka)
         async with AsyncExitStack() as resources:
             index = await resources.enter_async_context(
                 ArticleIndex(settings.index, client=self._elasticsearch)
@@ -377,12 +380,32 @@ class Service:
             self.readiness.step("loading the enrichment model")
             enricher = await asyncio.to_thread(Enricher, settings.enrich)
             self.readiness.step("connecting to Kafka")
-            dead_letters = await resources.enter_async_context(
-                DeadLetterPublisher(settings.kafka, settings.ingest)
-            )
-            consumer = await resources.enter_async_context(
-                ArticleConsumer(settings.kafka, settings.ingest)
-            )
+            clients: list[tuple[DeadLetterPublisher, ArticleConsumer]] = []
+
+            async def connect_kafka() -> None:
+                async with AsyncExitStack() as attempt:
+                    publisher = await attempt.enter_async_context(
+                        DeadLetterPublisher(settings.kafka, settings.ingest)
+                    )
+                    member = await attempt.enter_async_context(
+                        ArticleConsumer(settings.kafka, settings.ingest)
+                    )
+                    clients.append((publisher, member))
+                    resources.push_async_exit(attempt.pop_all())
+
+            # A broker that is down, or refuses the credentials or the certificate, is waited
+            # for (not ready, saying why), as Elasticsearch is: a crash loop would say no more.
+            if not await wait_for(
+                "kafka",
+                connect_kafka,
+                stop=stop,
+                readiness=self.readiness,
+                initial_backoff_s=settings.service.startup_initial_backoff_ms / 1000,
+                max_backoff_s=settings.service.startup_max_backoff_ms / 1000,
+            ):
+                log.info("stopped while waiting for Kafka")
+                return
+            ((dead_letters, consumer),) = clients
             self.readiness.add("kafka", consumer.ping)
             self.readiness.add("pipeline", self.pipeline.check)
             processor = BatchProcessor(

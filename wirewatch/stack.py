@@ -742,10 +742,10 @@ def _kafka_secure_listeners(
         "org.apache.kafka.common.security.scram.ScramLoginModule required "
         f'username="{_KAFKA_BROKER_USER}" password="{broker_password}";'
     )
+    client, mtls = f"CLIENT://127.0.0.1:{port}", f"MTLS://127.0.0.1:{mtls_port}"
     return f"""\
-listeners=CLIENT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port},\
-MTLS://127.0.0.1:{mtls_port}
-advertised.listeners=CLIENT://127.0.0.1:{port},MTLS://127.0.0.1:{mtls_port}
+listeners={client},CONTROLLER://127.0.0.1:{controller_port},{mtls}
+advertised.listeners={client},{mtls}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=CLIENT
 listener.security.protocol.map=CLIENT:SASL_SSL,MTLS:SSL,CONTROLLER:PLAINTEXT

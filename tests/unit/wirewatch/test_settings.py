@@ -45,7 +45,12 @@ def test_masked_hides_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WIREWATCH_INDEX__USERNAME", "elastic")
     monkeypatch.setenv("WIREWATCH_INDEX__PASSWORD", "hunter2-secret")
     monkeypatch.setenv("WIREWATCH_INDEX__API_KEY", "api-key-secret")
+    monkeypatch.setenv("WIREWATCH_KAFKA__SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("WIREWATCH_KAFKA__SASL_MECHANISM", "SCRAM-SHA-512")
+    monkeypatch.setenv("WIREWATCH_KAFKA__SASL_USERNAME", "wirewatch")
     monkeypatch.setenv("WIREWATCH_KAFKA__SASL_PASSWORD", "kafka-secret")
+    monkeypatch.setenv("WIREWATCH_KAFKA__SSL_KEYFILE_PASSWORD", "key-secret")
+    monkeypatch.setenv("WIREWATCH_KAFKA__SSL_CERTFILE", "/etc/wirewatch/client.pem")
 
     settings = Settings()
     masked = settings.masked()
@@ -55,7 +60,7 @@ def test_masked_hides_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     assert masked["index"]["username"] == "elastic"
     assert masked["index"]["password"] == "**********"
     text = json.dumps(masked)
-    for secret in ("hunter2-secret", "api-key-secret", "kafka-secret"):
+    for secret in ("hunter2-secret", "api-key-secret", "kafka-secret", "key-secret"):
         assert secret not in text
 
 
