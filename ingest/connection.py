@@ -111,7 +111,8 @@ async def describe_failure(kafka: KafkaSettings, error: KafkaError) -> str:
         return (
             f"the broker {host}:{port} refused the credentials: authentication failed for "
             f"user {kafka.sasl_username!r} ({kafka.sasl_mechanism}). Check "
-            "WIREWATCH_KAFKA__SASL_USERNAME / SASL_PASSWORD / SASL_MECHANISM"
+            "WIREWATCH_KAFKA__SASL_USERNAME, WIREWATCH_KAFKA__SASL_PASSWORD and "
+            "WIREWATCH_KAFKA__SASL_MECHANISM"
         )
     except ssl.SSLCertVerificationError as refused:
         return (

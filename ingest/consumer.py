@@ -111,12 +111,17 @@ class ArticleConsumer(AsyncResource):
     async def _open(self) -> None:
         """Creates the topics if configured to, joins the group and subscribes."""
         if self._ingest.create_topics:
-            created = await ensure_topics(
-                self._kafka,
-                [self._ingest.topic, self._ingest.dead_letter_topic],
-                partitions=self._ingest.topic_partitions,
-                replication_factor=self._ingest.topic_replication_factor,
-            )
+            try:
+                created = await ensure_topics(
+                    self._kafka,
+                    [self._ingest.topic, self._ingest.dead_letter_topic],
+                    partitions=self._ingest.topic_partitions,
+                    replication_factor=self._ingest.topic_replication_factor,
+                )
+            except BaseException:
+                # The consumer was made, never started: closed, so nothing is left unclosed.
+                await self._consumer.stop()
+                raise
             if created:
                 log.info("topics created", topics=created)
         try:

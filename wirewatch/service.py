@@ -371,26 +371,27 @@ class Service:
             ):
                 log.info("stopped while waiting for Elasticsearch")
                 return
-            alerting = None
-            if settings.alerts.enabled:
-                self.readiness.step("loading the alert rules")
-                alerting = await resources.enter_async_context(
-                    Alerting(settings, index.client, self.metrics)
-                )
             self.readiness.step("loading the enrichment model")
             enricher = await asyncio.to_thread(Enricher, settings.enrich)
             self.readiness.step("connecting to Kafka")
-            clients: list[tuple[DeadLetterPublisher, ArticleConsumer]] = []
+            clients: list[tuple[Alerting | None, DeadLetterPublisher, ArticleConsumer]] = []
 
             async def connect_kafka() -> None:
                 async with AsyncExitStack() as attempt:
+                    # First what needs Kafka only: a refusing broker ends the attempt there.
                     publisher = await attempt.enter_async_context(
                         DeadLetterPublisher(settings.kafka, settings.ingest)
                     )
+                    alerting = None
+                    if settings.alerts.enabled:
+                        # Its rules come from Elasticsearch; its alerts go to Kafka.
+                        alerting = await attempt.enter_async_context(
+                            Alerting(settings, index.client, self.metrics)
+                        )
                     member = await attempt.enter_async_context(
                         ArticleConsumer(settings.kafka, settings.ingest)
                     )
-                    clients.append((publisher, member))
+                    clients.append((alerting, publisher, member))
                     resources.push_async_exit(attempt.pop_all())
 
             # A broker that is down, or refuses the credentials or the certificate, is waited
@@ -405,7 +406,7 @@ class Service:
             ):
                 log.info("stopped while waiting for Kafka")
                 return
-            ((dead_letters, consumer),) = clients
+            ((alerting, dead_letters, consumer),) = clients
             self.readiness.add("kafka", consumer.ping)
             self.readiness.add("pipeline", self.pipeline.check)
             processor = BatchProcessor(
