@@ -403,7 +403,10 @@ class _Kafka(_Server):
             properties = _kafka_properties(
                 port=self.port, controller_port=self.controller_port, data=data
             )
-        _write_private(config, properties)
+        if self.stack.secure:
+            _write_private(config, properties)  # it holds the broker's SCRAM password
+        else:
+            config.write_text(properties)
         log_config = self.home / "log4j2.properties"
         log_config.write_text(_KAFKA_LOG4J)
         classpath = f"{lib}/*"

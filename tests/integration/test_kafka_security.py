@@ -215,6 +215,14 @@ async def test_a_wrong_password_is_said_once_and_the_service_waits_not_ready(
     assert len(said) <= 2, said
 
 
+def test_the_broker_logged_no_password(secured: Settings) -> None:
+    """Last in the module: the broker's log of everything above (formatting included)."""
+    broker_log = (STATE_DIR / "kafka" / "server.log").read_text()
+    assert "Kafka Server started" in broker_log
+    for name in ("kafka-password", "kafka-broker-password"):
+        assert stack_secret(secured.stack, name).read_text().strip() not in broker_log
+
+
 async def _refused_for_kafka(url: str) -> dict[str, Any] | None:
     """The /readyz body when it answers 503 with kafka down, None otherwise."""
     try:
