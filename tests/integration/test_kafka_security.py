@@ -6,12 +6,14 @@ Elasticsearch is the environment's plain one.
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import shutil
 import signal
 import socket
+import ssl
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +26,7 @@ from elasticsearch import AsyncElasticsearch
 from pydantic import SecretStr
 
 from ingest import ensure_topics, publish_lines
+from ingest.connection import ssl_context
 from ingest.errors import IngestError
 from ingest.settings import KafkaSettings
 from tests.integration.support import (
@@ -142,6 +145,31 @@ async def test_a_broker_certificate_of_another_ca_is_refused(
     # Both CAs are called "wirewatch local CA": the stranger's signature does not verify.
     assert "was refused: certificate signature failure" in str(refused.value)
     assert "WIREWATCH_KAFKA__SSL_CAFILE" in str(refused.value)
+
+
+async def test_a_broker_certificate_for_another_host_is_refused(secured: Settings) -> None:
+    # aiokafka checks the name it connects to; the broker's certificate names 127.0.0.1 and
+    # localhost, so the context wirewatch builds is shown another name for the same broker.
+    kafka = scram(secured).kafka
+    context = ssl_context(kafka)
+    assert context is not None
+    with pytest.raises(ssl.SSLCertVerificationError, match="Hostname mismatch"):
+        await _handshake(context, "broker.example.com")
+    await _handshake(context, "localhost")
+    lenient = ssl_context(kafka.model_copy(update={"ssl_check_hostname": False}))
+    assert lenient is not None
+    await _handshake(lenient, "broker.example.com")
+
+
+async def _handshake(context: ssl.SSLContext, name: str) -> None:
+    """A TLS handshake with the secured broker, as if it were called `name`."""
+    _, writer = await asyncio.wait_for(
+        asyncio.open_connection("127.0.0.1", CLIENT_PORT, ssl=context, server_hostname=name),
+        timeout=30,
+    )
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
 
 
 async def test_a_wrong_password_is_said_once_and_the_service_waits_not_ready(
