@@ -4,7 +4,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from contracts.lifecycle import AsyncResource
-from ingest.connection import client_options
+from ingest.connection import client_options, describe_failure
 from ingest.errors import IngestError
 from ingest.settings import IngestSettings, KafkaSettings
 from ingest.topics import ensure_topics
@@ -27,22 +27,26 @@ class AlertPublisher(AsyncResource):
         )
 
     async def _open(self) -> None:
-        if self._ingest.create_topics:
-            await ensure_topics(
-                self._kafka,
-                [self.topic],
-                partitions=self._ingest.topic_partitions,
-                replication_factor=self._ingest.topic_replication_factor,
-            )
         try:
+            if self._ingest.create_topics:
+                await ensure_topics(
+                    self._kafka,
+                    [self.topic],
+                    partitions=self._ingest.topic_partitions,
+                    replication_factor=self._ingest.topic_replication_factor,
+                )
             await self._producer.start()
         except KafkaError as error:
             await self._producer.stop()
             raise IngestError(
                 f"could not connect the alerts producer to Kafka at "
-                f"{self._kafka.bootstrap_servers}: {error!r}",
+                f"{self._kafka.bootstrap_servers}: {await describe_failure(self._kafka, error)}",
                 retriable=True,
             ) from error
+        except BaseException:
+            # The producer was made, never started: closed, so nothing is left unclosed.
+            await self._producer.stop()
+            raise
 
     async def _close(self) -> None:
         await self._producer.stop()

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.lifecycle import AsyncResource
 from contracts.models import DeadLetter, KafkaPosition, ReceivedArticle
-from ingest.connection import client_options
+from ingest.connection import client_options, describe_failure
 from ingest.errors import IngestError
 from ingest.settings import IngestSettings, KafkaSettings
 from ingest.topics import ensure_topics
@@ -111,12 +111,17 @@ class ArticleConsumer(AsyncResource):
     async def _open(self) -> None:
         """Creates the topics if configured to, joins the group and subscribes."""
         if self._ingest.create_topics:
-            created = await ensure_topics(
-                self._kafka,
-                [self._ingest.topic, self._ingest.dead_letter_topic],
-                partitions=self._ingest.topic_partitions,
-                replication_factor=self._ingest.topic_replication_factor,
-            )
+            try:
+                created = await ensure_topics(
+                    self._kafka,
+                    [self._ingest.topic, self._ingest.dead_letter_topic],
+                    partitions=self._ingest.topic_partitions,
+                    replication_factor=self._ingest.topic_replication_factor,
+                )
+            except BaseException:
+                # The consumer was made, never started: closed, so nothing is left unclosed.
+                await self._consumer.stop()
+                raise
             if created:
                 log.info("topics created", topics=created)
         try:
@@ -124,7 +129,8 @@ class ArticleConsumer(AsyncResource):
         except KafkaError as error:
             await self._consumer.stop()
             raise IngestError(
-                f"could not connect to Kafka at {self._kafka.bootstrap_servers}: {error!r}. "
+                f"could not connect to Kafka at {self._kafka.bootstrap_servers}: "
+                f"{await describe_failure(self._kafka, error)}. "
                 "Is the broker running (`wirewatch stack status`)?",
                 retriable=True,
             ) from error

@@ -8,7 +8,7 @@ from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 
 from contracts.lifecycle import AsyncResource
 from contracts.models import DeadLetter
-from ingest.connection import client_options
+from ingest.connection import client_options, describe_failure
 from ingest.errors import IngestError
 from ingest.settings import IngestSettings, KafkaSettings
 
@@ -57,6 +57,7 @@ class DeadLetterPublisher(AsyncResource):
 
     def __init__(self, kafka: KafkaSettings, ingest: IngestSettings) -> None:
         self.topic = ingest.dead_letter_topic
+        self._kafka = kafka
         self._producer = AIOKafkaProducer(
             **client_options(kafka),
             acks="all",
@@ -72,7 +73,9 @@ class DeadLetterPublisher(AsyncResource):
         except KafkaError as error:
             await self._producer.stop()
             raise IngestError(
-                f"could not connect the dead-letter producer to Kafka: {error!r}", retriable=True
+                "could not connect the dead-letter producer to Kafka at "
+                f"{self._kafka.bootstrap_servers}: {await describe_failure(self._kafka, error)}",
+                retriable=True,
             ) from error
 
     async def _close(self) -> None:

@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from contracts.identity import document_id
-from ingest.connection import client_options
+from ingest.connection import client_options, describe_failure
 from ingest.errors import IngestError
 from ingest.settings import KafkaSettings
 
@@ -50,7 +50,8 @@ async def publish_lines(kafka: KafkaSettings, topic: str, lines: Iterable[bytes]
         await asyncio.gather(*pending)
     except KafkaError as error:
         raise IngestError(
-            f"could not publish to {topic!r} at {kafka.bootstrap_servers}: {error!r}",
+            f"could not publish to {topic!r} at {kafka.bootstrap_servers}: "
+            f"{await describe_failure(kafka, error)}",
             retriable=error.retriable,
         ) from error
     finally:

@@ -1,9 +1,13 @@
 """Settings of the Kafka side: where to read, where to dead-letter, how much at once."""
 
 import socket
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+_TLS = ("SSL", "SASL_SSL")
+_SASL = ("SASL_PLAINTEXT", "SASL_SSL")
 
 
 class KafkaSettings(BaseModel):
@@ -15,11 +19,93 @@ class KafkaSettings(BaseModel):
         default="127.0.0.1:9092", description="Comma-separated host:port list of brokers."
     )
     client_id: str = "wirewatch"
-    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT",
+        description="SSL: TLS (with a client certificate for mutual TLS); SASL_SSL: TLS and "
+        "a SASL user; SASL_PLAINTEXT needs allow_plaintext_sasl.",
+    )
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        default=None, description="Required with the SASL_* protocols."
+    )
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
+    allow_plaintext_sasl: bool = Field(
+        default=False,
+        description="Allow SASL_PLAINTEXT: without TLS, PLAIN sends the password in clear and "
+        "with SCRAM the session is readable and the broker unauthenticated.",
+    )
+    ssl_cafile: Path | None = Field(
+        default=None,
+        description="PEM file of the CA(s) that signed the brokers' certificates; unset: the "
+        "system's trusted CAs.",
+    )
+    ssl_certfile: Path | None = Field(
+        default=None,
+        description="PEM client certificate for mutual TLS (with its chain; may hold the key).",
+    )
+    ssl_keyfile: Path | None = Field(
+        default=None, description="PEM private key of ssl_certfile, if not in that file."
+    )
+    ssl_keyfile_password: SecretStr | None = Field(
+        default=None, description="Password of an encrypted ssl_keyfile."
+    )
+    ssl_check_hostname: bool = Field(
+        default=True,
+        description="Check that each broker's certificate names the host connected to (the "
+        "certificate is verified against the CAs either way).",
+    )
     request_timeout_ms: int = Field(default=30_000, gt=0)
+
+    @model_validator(mode="after")
+    def _coherent_security(self) -> "KafkaSettings":
+        # A setting that would be silently ignored is a mistake worth stopping on: the user
+        # believes the connection is protected in a way it is not.
+        protocol = self.security_protocol
+        if protocol in _SASL:
+            if self.sasl_mechanism is None:
+                raise ValueError(
+                    f"WIREWATCH_KAFKA__SECURITY_PROTOCOL is {protocol}: set "
+                    "WIREWATCH_KAFKA__SASL_MECHANISM (SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN)"
+                )
+            if not self.sasl_username or self.sasl_password is None:
+                raise ValueError(
+                    f"SASL {self.sasl_mechanism} needs a user: set WIREWATCH_KAFKA__SASL_USERNAME "
+                    "and WIREWATCH_KAFKA__SASL_PASSWORD"
+                )
+        elif self.sasl_mechanism is not None or self.sasl_username or self.sasl_password:
+            raise ValueError(
+                f"WIREWATCH_KAFKA__SASL_* is set but WIREWATCH_KAFKA__SECURITY_PROTOCOL is "
+                f"{protocol}, which does not use SASL: set it to SASL_SSL"
+            )
+        if protocol == "SASL_PLAINTEXT" and not self.allow_plaintext_sasl:
+            exposed = (
+                "sends the password in clear"
+                if self.sasl_mechanism == "PLAIN"
+                else "leaves every message readable and the broker unauthenticated"
+            )
+            raise ValueError(
+                f"SASL {self.sasl_mechanism} over SASL_PLAINTEXT {exposed}: use "
+                "WIREWATCH_KAFKA__SECURITY_PROTOCOL=SASL_SSL, or set "
+                "WIREWATCH_KAFKA__ALLOW_PLAINTEXT_SASL=true on a network you trust"
+            )
+        tls_only = {
+            "SSL_CAFILE": self.ssl_cafile,
+            "SSL_CERTFILE": self.ssl_certfile,
+            "SSL_KEYFILE": self.ssl_keyfile,
+            "SSL_KEYFILE_PASSWORD": self.ssl_keyfile_password,
+        }
+        given = [name for name, value in tls_only.items() if value is not None]
+        if given and protocol not in _TLS:
+            raise ValueError(
+                f"WIREWATCH_KAFKA__{given[0]} is set but WIREWATCH_KAFKA__SECURITY_PROTOCOL is "
+                f"{protocol}, which does not use TLS: set it to SSL or SASL_SSL"
+            )
+        if (self.ssl_keyfile or self.ssl_keyfile_password) and self.ssl_certfile is None:
+            raise ValueError(
+                "WIREWATCH_KAFKA__SSL_KEYFILE / SSL_KEYFILE_PASSWORD need the certificate they "
+                "belong to: set WIREWATCH_KAFKA__SSL_CERTFILE"
+            )
+        return self
 
 
 class IngestSettings(BaseModel):

@@ -3,7 +3,7 @@
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
-from ingest.connection import client_options
+from ingest.connection import client_options, describe_failure
 from ingest.errors import IngestError
 from ingest.settings import KafkaSettings
 
@@ -34,7 +34,8 @@ async def ensure_topics(
     except KafkaError as error:
         raise IngestError(
             f"could not reach Kafka at {kafka.bootstrap_servers} to check topics {names}: "
-            f"{error!r}. Is the broker running (`wirewatch stack status`)?",
+            f"{await describe_failure(kafka, error)}. Is the broker running (`wirewatch stack "
+            "status`), and are the WIREWATCH_KAFKA__* security settings those it expects?",
             retriable=True,
         ) from error
     finally:

@@ -19,6 +19,7 @@ from index.alerts import AlertStore
 from index.breaker import check_refusals
 from index.rules import RuleStore
 from ingest import ArticleConsumer, DeadLetterPublisher, IncomingBatch
+from ingest.connection import ssl_context
 from wirewatch.alerting import Alerting, new_articles
 from wirewatch.api_access import ApiAccess
 from wirewatch.health import Readiness, SinkWatch, wait_for
@@ -340,6 +341,8 @@ class Service:
                 "(WIREWATCH_SERVICE__API_READ_TOKENS, ..._API_WRITE_TOKENS, or their _FILE)",
                 host=settings.service.http_host,
             )
+        # Unusable TLS files are a setting to fix: said at once, before any waiting.
+        ssl_context(settings.kafka)
         async with AsyncExitStack() as resources:
             index = await resources.enter_async_context(
                 ArticleIndex(settings.index, client=self._elasticsearch)
@@ -377,21 +380,42 @@ class Service:
             ):
                 log.info("stopped while waiting for Elasticsearch")
                 return
-            alerting = None
-            if settings.alerts.enabled:
-                self.readiness.step("loading the alert rules")
-                alerting = await resources.enter_async_context(
-                    Alerting(settings, index.client, self.metrics)
-                )
             self.readiness.step("loading the enrichment model")
             enricher = await asyncio.to_thread(Enricher, settings.enrich)
             self.readiness.step("connecting to Kafka")
-            dead_letters = await resources.enter_async_context(
-                DeadLetterPublisher(settings.kafka, settings.ingest)
-            )
-            consumer = await resources.enter_async_context(
-                ArticleConsumer(settings.kafka, settings.ingest)
-            )
+            clients: list[tuple[Alerting | None, DeadLetterPublisher, ArticleConsumer]] = []
+
+            async def connect_kafka() -> None:
+                async with AsyncExitStack() as attempt:
+                    # First what needs Kafka only: a refusing broker ends the attempt there.
+                    publisher = await attempt.enter_async_context(
+                        DeadLetterPublisher(settings.kafka, settings.ingest)
+                    )
+                    alerting = None
+                    if settings.alerts.enabled:
+                        # Its rules come from Elasticsearch; its alerts go to Kafka.
+                        alerting = await attempt.enter_async_context(
+                            Alerting(settings, index.client, self.metrics)
+                        )
+                    member = await attempt.enter_async_context(
+                        ArticleConsumer(settings.kafka, settings.ingest)
+                    )
+                    clients.append((alerting, publisher, member))
+                    resources.push_async_exit(attempt.pop_all())
+
+            # A broker that is down, or refuses the credentials or the certificate, is waited
+            # for (not ready, saying why), as Elasticsearch is: a crash loop would say no more.
+            if not await wait_for(
+                "kafka",
+                connect_kafka,
+                stop=stop,
+                readiness=self.readiness,
+                initial_backoff_s=settings.service.startup_initial_backoff_ms / 1000,
+                max_backoff_s=settings.service.startup_max_backoff_ms / 1000,
+            ):
+                log.info("stopped while waiting for Kafka")
+                return
+            ((alerting, dead_letters, consumer),) = clients
             self.readiness.add("kafka", consumer.ping)
             self.readiness.add("pipeline", self.pipeline.check)
             processor = BatchProcessor(

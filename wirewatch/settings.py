@@ -81,8 +81,8 @@ class ServiceSettings(BaseModel):
     startup_initial_backoff_ms: int = Field(
         default=500,
         gt=0,
-        description="Wait after the first failed try to reach Elasticsearch at start; "
-        "doubles each try.",
+        description="Wait after the first failed try to reach Elasticsearch (or Kafka) at "
+        "start; doubles each try.",
     )
     startup_max_backoff_ms: int = Field(
         default=30_000, gt=0, description="Longest wait between two tries at start."

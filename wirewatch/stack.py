@@ -344,7 +344,14 @@ class _Kafka(_Server):
     def controller_port(self) -> int:
         return self.port + 1
 
+    @property
+    def mtls_port(self) -> int:
+        """The secured stack's mutual-TLS listener (SSL, client certificate required)."""
+        return self.port + 2
+
     def ports(self) -> list[int]:
+        if self.stack.secure:
+            return [self.port, self.controller_port, self.mtls_port]
         return [self.port, self.controller_port]
 
     def ready(self) -> bool:
@@ -378,23 +385,43 @@ class _Kafka(_Server):
         lib = self.fetch()
         data = self.home / "data"
         config = self.home / "server.properties"
-        config.write_text(
-            _kafka_properties(port=self.port, controller_port=self.controller_port, data=data)
-        )
+        users: dict[str, str] = {}
+        if self.stack.secure:
+            users = _kafka_scram_users(self.stack)
+            properties = _kafka_properties(
+                port=self.port,
+                controller_port=self.controller_port,
+                data=data,
+                listeners=_kafka_secure_listeners(
+                    self.stack,
+                    port=self.port,
+                    controller_port=self.controller_port,
+                    mtls_port=self.mtls_port,
+                    broker_password=users[_KAFKA_BROKER_USER],
+                ),
+            )
+        else:
+            properties = _kafka_properties(
+                port=self.port, controller_port=self.controller_port, data=data
+            )
+        if self.stack.secure:
+            _write_private(config, properties)  # it holds the broker's SCRAM password
+        else:
+            config.write_text(properties)
         log_config = self.home / "log4j2.properties"
         log_config.write_text(_KAFKA_LOG4J)
         classpath = f"{lib}/*"
+        formatted_as = self.home / "storage.secure"
         if not (data / "meta.properties").exists():
-            formatted = subprocess.run(
-                [str(java), "-cp", classpath, "kafka.tools.StorageTool", "format",
-                 "-t", _kafka_cluster_id(), "-c", str(config)],
-                capture_output=True, text=True, check=False,
-            )  # fmt: skip
-            if formatted.returncode != 0:
-                raise StackError(
-                    f"kafka: formatting the storage in {data} failed:\n{formatted.stdout}"
-                    f"{formatted.stderr}"
-                )
+            self._format(java, classpath, config, users)
+            formatted_as.write_text(f"{self.stack.secure}\n")
+        elif formatted_as.exists() and formatted_as.read_text().strip() != str(self.stack.secure):
+            # The SCRAM users exist only if they were added when the storage was formatted.
+            raise StackError(
+                f"kafka: the data in {data} was made with WIREWATCH_STACK__SECURE="
+                f"{formatted_as.read_text().strip().lower()}; run `wirewatch stack down "
+                "--purge` (its data is lost) or use another WIREWATCH_STACK__STATE_DIR"
+            )
         heap = f"-Xmx{self.stack.kafka_heap_mb}m"
         command = [
             str(java), heap, f"-Xms{self.stack.kafka_heap_mb // 2}m",
@@ -402,6 +429,33 @@ class _Kafka(_Server):
             "kafka.Kafka", str(config),
         ]  # fmt: skip
         return command, dict(os.environ), None
+
+    def _format(self, java: Path, classpath: str, config: Path, users: dict[str, str]) -> None:
+        """Formats the storage, creating the SCRAM `users` (name: password) if any.
+
+        The passwords travel in a java argument file (0600, deleted after), so that they
+        never appear on a command line another user of the machine could read.
+        """
+        arguments = ["kafka.tools.StorageTool", "format", "-t", _kafka_cluster_id(),
+                     "-c", str(config)]  # fmt: skip
+        for user, password in users.items():
+            for mechanism in _KAFKA_SCRAM_MECHANISMS:
+                arguments += ["--add-scram", f"{mechanism}=[name={user},password={password}]"]
+        argument_file = self.home / "format.args"
+        _write_private(argument_file, "\n".join(f'"{argument}"' for argument in arguments))
+        try:
+            formatted = subprocess.run(
+                [str(java), "-cp", classpath, f"@{argument_file}"],
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+        finally:
+            argument_file.unlink(missing_ok=True)
+        if formatted.returncode != 0:
+            output = formatted.stdout + formatted.stderr
+            for password in users.values():
+                output = output.replace(password, "**********")
+            raise StackError(f"kafka: formatting the storage in {config.parent / 'data'} "
+                             f"failed:\n{output}")  # fmt: skip
 
 
 class _Elasticsearch(_Server):
@@ -611,17 +665,23 @@ def _kafka_pom(version: str) -> str:
     )
 
 
-def _kafka_properties(*, port: int, controller_port: int, data: Path) -> str:
-    return f"""\
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:{controller_port}
+def _kafka_properties(
+    *, port: int, controller_port: int, data: Path, listeners: str | None = None
+) -> str:
+    """The broker's configuration; `listeners` replaces the plain listener lines."""
+    if listeners is None:
+        listeners = f"""\
 listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
 advertised.listeners=PLAINTEXT://127.0.0.1:{port}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs={data}
+"""
+    return f"""\
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:{controller_port}
+{listeners}log.dirs={data}
 num.partitions=1
 auto.create.topics.enable=false
 offsets.topic.replication.factor=1
@@ -632,6 +692,81 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.retention.hours=168
+"""
+
+
+_KAFKA_CLIENT_USER = "wirewatch"
+_KAFKA_BROKER_USER = "broker"
+_KAFKA_SCRAM_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256")
+
+
+def kafka_client_password_file(settings: StackSettings) -> Path:
+    """The file holding the secured stack's Kafka password of the user `wirewatch`."""
+    return stack_secret(settings, "kafka-password")
+
+
+def _kafka_scram_users(settings: StackSettings) -> dict[str, str]:
+    """The SCRAM users of the secured broker and their passwords: `wirewatch` for clients,
+    `broker` for the broker's own connections to itself (inter-broker listener)."""
+    return {
+        _KAFKA_CLIENT_USER: kafka_client_password_file(settings).read_text().strip(),
+        _KAFKA_BROKER_USER: stack_secret(settings, "kafka-broker-password").read_text().strip(),
+    }
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Writes a file only its owner can read (it may hold a password)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+    path.chmod(0o600)
+
+
+def _kafka_secure_listeners(
+    settings: StackSettings,
+    *,
+    port: int,
+    controller_port: int,
+    mtls_port: int,
+    broker_password: str,
+) -> str:
+    """The secured broker's listeners, TLS and SASL configuration.
+
+    CLIENT (the client port): SASL_SSL with SCRAM-SHA-512 or -256, also the inter-broker
+    listener (user `broker`). MTLS (client port + 2): SSL with a client certificate signed
+    by the stack's CA required. CONTROLLER (client port + 1) stays PLAINTEXT on 127.0.0.1: in
+    one combined KRaft node only the node itself talks to it.
+    """
+    authority = stack_authority(settings)
+    issued = authority.issue("kafka", ["127.0.0.1", "localhost"])
+    # Kafka's PEM key store: the private key (PKCS#8) then the certificate chain, one file.
+    keystore = issued.certificate.with_name("kafka-keystore.pem")
+    _write_private(
+        keystore,
+        issued.key.read_text() + issued.certificate.read_text() + authority.ca_file.read_text(),
+    )
+    # The password is a SCRAM password of the local stack: token_urlsafe never holds a quote.
+    jaas = (
+        "org.apache.kafka.common.security.scram.ScramLoginModule required "
+        f'username="{_KAFKA_BROKER_USER}" password="{broker_password}";'
+    )
+    client, mtls = f"CLIENT://127.0.0.1:{port}", f"MTLS://127.0.0.1:{mtls_port}"
+    return f"""\
+listeners={client},CONTROLLER://127.0.0.1:{controller_port},{mtls}
+advertised.listeners={client},{mtls}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=CLIENT
+listener.security.protocol.map=CLIENT:SASL_SSL,MTLS:SSL,CONTROLLER:PLAINTEXT
+sasl.enabled.mechanisms={",".join(_KAFKA_SCRAM_MECHANISMS)}
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.client.scram-sha-512.sasl.jaas.config={jaas}
+listener.name.client.scram-sha-256.sasl.jaas.config={jaas}
+ssl.keystore.type=PEM
+ssl.keystore.location={keystore}
+ssl.truststore.type=PEM
+ssl.truststore.location={authority.ca_file}
+ssl.endpoint.identification.algorithm=https
+listener.name.mtls.ssl.client.auth=required
 """
 
 

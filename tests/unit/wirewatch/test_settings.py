@@ -45,9 +45,14 @@ def test_masked_hides_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WIREWATCH_INDEX__USERNAME", "elastic")
     monkeypatch.setenv("WIREWATCH_INDEX__PASSWORD", "hunter2-secret")
     monkeypatch.setenv("WIREWATCH_INDEX__API_KEY", "api-key-secret")
+    monkeypatch.setenv("WIREWATCH_KAFKA__SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("WIREWATCH_KAFKA__SASL_MECHANISM", "SCRAM-SHA-512")
+    monkeypatch.setenv("WIREWATCH_KAFKA__SASL_USERNAME", "wirewatch")
     monkeypatch.setenv("WIREWATCH_KAFKA__SASL_PASSWORD", "kafka-secret")
     monkeypatch.setenv("WIREWATCH_SERVICE__API_READ_TOKENS", "read-token-secret")
     monkeypatch.setenv("WIREWATCH_SERVICE__API_WRITE_TOKENS", "write-token-secret")
+    monkeypatch.setenv("WIREWATCH_KAFKA__SSL_KEYFILE_PASSWORD", "key-secret")
+    monkeypatch.setenv("WIREWATCH_KAFKA__SSL_CERTFILE", "/etc/wirewatch/client.pem")
 
     settings = Settings()
     masked = settings.masked()
@@ -57,7 +62,7 @@ def test_masked_hides_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     assert masked["index"]["username"] == "elastic"
     assert masked["index"]["password"] == "**********"
     text = json.dumps(masked)
-    secrets = ("hunter2-secret", "api-key-secret", "kafka-secret")
+    secrets = ("hunter2-secret", "api-key-secret", "kafka-secret", "key-secret")
     for secret in (*secrets, "read-token-secret", "write-token-secret"):
         assert secret not in text
 

@@ -10,6 +10,8 @@ from wirewatch.stack import (
     LocalStack,
     StackError,
     _kafka_properties,
+    _kafka_scram_users,
+    _kafka_secure_listeners,
     elasticsearch_local_port,
     find_java,
     kafka_local_port,
@@ -77,6 +79,38 @@ def test_kafka_properties_use_the_ports_and_data_folder(tmp_path: Path) -> None:
     assert properties["controller.quorum.voters"] == "1@127.0.0.1:19093"
     assert properties["log.dirs"] == str(data)
     assert properties["auto.create.topics.enable"] == "false"
+
+
+def test_the_secured_broker_has_no_listener_without_tls_but_its_own_controller(
+    tmp_path: Path,
+) -> None:
+    stack = StackSettings(state_dir=tmp_path / "stack", secure=True)
+    users = _kafka_scram_users(stack)
+    listeners = _kafka_secure_listeners(
+        stack, port=19192, controller_port=19193, mtls_port=19194, broker_password="b-pass"
+    )
+    text = _kafka_properties(
+        port=19192, controller_port=19193, data=tmp_path / "data", listeners=listeners
+    )
+    properties = dict(line.split("=", 1) for line in text.splitlines() if line)
+
+    assert properties["listeners"] == (
+        "CLIENT://127.0.0.1:19192,CONTROLLER://127.0.0.1:19193,MTLS://127.0.0.1:19194"
+    )
+    assert properties["advertised.listeners"] == "CLIENT://127.0.0.1:19192,MTLS://127.0.0.1:19194"
+    assert properties["listener.security.protocol.map"] == (
+        "CLIENT:SASL_SSL,MTLS:SSL,CONTROLLER:PLAINTEXT"
+    )
+    assert properties["listener.name.mtls.ssl.client.auth"] == "required"
+    assert properties["sasl.enabled.mechanisms"] == "SCRAM-SHA-512,SCRAM-SHA-256"
+    assert Path(properties["ssl.truststore.location"]).read_text().startswith("-----BEGIN")
+    keystore = Path(properties["ssl.keystore.location"])
+    assert keystore.stat().st_mode & 0o077 == 0
+    assert "PRIVATE KEY" in keystore.read_text()
+    assert set(users) == {"wirewatch", "broker"}
+    assert users["wirewatch"] == (tmp_path / "stack" / "secrets" / "kafka-password").read_text()
+    # The server's configuration names only the broker's own password, not the client's.
+    assert users["wirewatch"] not in text
 
 
 def _stack(tmp_path: Path) -> LocalStack:
