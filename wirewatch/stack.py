@@ -536,11 +536,12 @@ class _Elasticsearch(_Server):
             (config / target).chmod(0o600)
         (config / "roles.yml").write_text(_ELASTICSEARCH_ROLES_YML)
         password = stack_secret(self.stack, ELASTICSEARCH_PASSWORD).read_text().strip()
-        # The tool reads the password from its arguments only; the command line of this short
-        # run is visible to local users, as the secret file's owner can read it anyway.
+        # Without -p the tool asks for the password twice on its input: a command line would
+        # show it to every local user (ps) while the tool runs.
         added = subprocess.run(
             [str(distribution / "bin" / "elasticsearch-users"), "useradd", ELASTICSEARCH_USER,
-             "-p", password, "-r", ELASTICSEARCH_ROLE],
+             "-r", ELASTICSEARCH_ROLE],
+            input=f"{password}\n{password}\n",
             env=env, capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
         if added.returncode != 0:

@@ -320,3 +320,14 @@ def test_the_stack_status_and_env_name_https(secured_stack: Settings) -> None:
     )  # fmt: skip
     assert f"export WIREWATCH_INDEX__ELASTICSEARCH_URL=https://127.0.0.1:{PORT}" in env.stdout
     assert _password(secured_stack) not in env.stdout
+
+
+async def test_the_least_privilege_role_denies_indices_outside_wirewatch_saying_so(
+    secured: Settings,
+) -> None:
+    outside = _with_index(secured, alias="other-articles", stories_index="other-stories")
+    async with ArticleIndex(outside.index) as index:
+        with pytest.raises(IndexingError) as denied:
+            await index.setup()
+    assert "denied the action (403" in str(denied.value)
+    assert "other-stories" in str(denied.value)
