@@ -1,8 +1,9 @@
 """The Elasticsearch client, built from settings."""
 
+import ssl
 from typing import Any
 
-from elastic_transport import TransportError
+from elastic_transport import TlsError, TransportError
 from elasticsearch import ApiError, AsyncElasticsearch
 
 from index.settings import IndexSettings
@@ -42,3 +43,64 @@ def is_retriable(error: ApiError | TransportError) -> bool:
         return True
     status = error.meta.status
     return status in (408, 429) or status >= 500
+
+
+def refused_access(error: ApiError | TransportError) -> str | None:
+    """What went wrong and what to set, when Elasticsearch refused our credentials (401),
+    denied them an action (403), or its certificate was not trusted; None for other errors.
+
+    These are settings to fix, not outages, and the usual "is it running?" hint misleads.
+    The text never holds a credential (Elasticsearch's own messages name the user only).
+    """
+    if isinstance(error, ApiError) and error.meta.status == 401:
+        return (
+            "Elasticsearch refused to authenticate these credentials (401): check "
+            "WIREWATCH_INDEX__USERNAME and WIREWATCH_INDEX__PASSWORD, or WIREWATCH_INDEX__API_KEY "
+            "(`wirewatch stack env` prints them for the local secured stack)"
+        )
+    if isinstance(error, ApiError) and error.meta.status == 403:
+        return (
+            f"Elasticsearch authenticated the credentials but denied the action (403: "
+            f"{_reason(error)}): give the user a role with the privileges the README's "
+            "Elasticsearch security section lists"
+        )
+    if isinstance(error, TlsError):
+        if _certificate_refused(error):
+            return (
+                "Elasticsearch's TLS certificate is not trusted (certificate verify failed): "
+                "set WIREWATCH_INDEX__CA_CERTS to the file of the CA that signed it "
+                "(`wirewatch stack env` prints the local secured stack's)"
+            )
+        return f"the TLS connection to Elasticsearch failed: {error}"
+    return None
+
+
+def describe(error: ApiError | TransportError) -> str:
+    """The error in words: what `refused_access` says of it, or its own text."""
+    return refused_access(error) or str(error)
+
+
+def _reason(error: ApiError) -> str:
+    body = error.body if isinstance(error.body, dict) else {}
+    cause = body.get("error")
+    if isinstance(cause, dict) and isinstance(cause.get("reason"), str):
+        return str(cause["reason"])
+    return str(error.message)
+
+
+def _certificate_refused(error: BaseException) -> bool:
+    """Whether the TLS error, or one it wraps, is a failed certificate verification."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError) or (
+            "CERTIFICATE_VERIFY_FAILED" in str(current)
+        ):
+            return True
+        wrapped = [*getattr(current, "errors", ()), current.__cause__, current.__context__]
+        pending.extend(inner for inner in wrapped if isinstance(inner, BaseException))
+    return False

@@ -29,7 +29,7 @@ from pydantic import (
 from contracts.errors import WirewatchError
 from contracts.lifecycle import AsyncResource
 from contracts.redact import masked_url
-from index.client import is_retriable
+from index.client import is_retriable, refused_access
 from index.egress import EgressPolicy, EgressRefusedError
 from index.errors import IndexingError
 from index.matching import CompiledQuery, RuleMatcher, catalog, compile_query
@@ -202,10 +202,15 @@ async def ensure_index(client: AsyncElasticsearch, name: str, mappings: dict[str
         if error.error != "resource_already_exists_exception":
             raise IndexingError(f"could not create index {name!r}: {error}") from error
     except (ApiError, TransportError) as error:
+        refused = refused_access(error)
         raise IndexingError(
-            f"could not set up index {name!r}: {error}. Is Elasticsearch running and are the "
-            "credentials allowed to create indices?",
-            retriable=is_retriable(error),
+            f"could not set up index {name!r}: {refused}"
+            if refused
+            else f"could not set up index {name!r}: {error}. Is Elasticsearch running and are "
+            "the credentials allowed to create indices?",
+            # Refused access is fixed outside the process (a user created, a role granted,
+            # a password reset): start-up waits for it, not ready, instead of crash-looping.
+            retriable=is_retriable(error) or refused is not None,
         ) from error
 
 
@@ -347,9 +352,12 @@ class RuleStore:
             raise self._failed("remove rule", error) from error
         log.info("rule removed", rule_id=rule_id)
 
-    def _failed(self, action: str, error: Exception) -> IndexingError:
+    def _failed(self, action: str, error: ApiError | TransportError) -> IndexingError:
+        refused = refused_access(error)
         return IndexingError(
-            f"could not {action} in {self.index!r}: {error}. Is Elasticsearch running "
+            f"could not {action} in {self.index!r}: {refused}"
+            if refused
+            else f"could not {action} in {self.index!r}: {error}. Is Elasticsearch running "
             "(`wirewatch stack status`)?",
             retriable=isinstance(error, TransportError),
         )

@@ -20,7 +20,7 @@ from tenacity import (
 from contracts.lifecycle import AsyncResource
 from contracts.redact import without_userinfo
 from index.bulk import ItemFate, Rejection, bulk_fate, describe_item_error, item_result
-from index.client import connect, is_retriable
+from index.client import connect, describe, is_retriable, refused_access
 from index.documents import ArticleDocument
 from index.errors import IndexingError, QueryError
 from index.settings import IndexSettings
@@ -108,8 +108,9 @@ class ArticleIndex(AsyncResource):
         except (ApiError, TransportError) as error:
             raise IndexingError(
                 f"could not set up the index template and alias {self.alias!r} at "
-                f"{without_userinfo(self.settings.elasticsearch_url)}: {error}",
-                retriable=is_retriable(error),
+                f"{without_userinfo(self.settings.elasticsearch_url)}: {describe(error)}",
+                # As for the stories index: refused access is waited for at start-up.
+                retriable=is_retriable(error) or refused_access(error) is not None,
             ) from error
 
     async def ping(self, timeout_s: float | None = None) -> None:
@@ -128,8 +129,9 @@ class ArticleIndex(AsyncResource):
                 f"Elasticsearch did not answer within {limit:g} s", retriable=True
             ) from error
         except (ApiError, TransportError) as error:
+            refused = refused_access(error)
             raise IndexingError(
-                f"Elasticsearch does not answer: {error}", retriable=True
+                refused or f"Elasticsearch does not answer: {error}", retriable=True
             ) from error
         if health["status"] == "red":
             raise IndexingError("Elasticsearch cluster health is red", retriable=True)

@@ -581,8 +581,30 @@ def dlq_replay(
 
 @stack_app.command("up")
 def stack_up() -> None:
-    """Fetch (first time) and start the local Kafka and Elasticsearch, wait until they answer."""
-    _stack_command("up")
+    """Fetch (first time) and start the local Kafka and Elasticsearch, wait until they answer.
+
+    With WIREWATCH_STACK__SECURE=true both run secured (TLS, users); `stack env` then prints
+    what a client needs."""
+    settings = _stack_command("up")
+    if settings.stack.secure:
+        typer.echo(
+            "\nsecured: TLS with the CA "
+            f"{settings.stack.state_dir.resolve() / 'certs' / 'ca.pem'}, user 'wirewatch'. "
+            "Point wirewatch at it with:\n"
+            '  eval "$(WIREWATCH_STACK__SECURE=true wirewatch stack env)"'
+        )
+
+
+@stack_app.command("env")
+def stack_env() -> None:
+    """Print `export WIREWATCH_...` lines for this stack: `eval "$(wirewatch stack env)"`.
+
+    Passwords are printed as commands that read their files, never as text."""
+    from wirewatch.stack import stack_env as env_lines
+
+    settings = _settings()
+    for line in env_lines(settings):
+        typer.echo(line)
 
 
 @stack_app.command("down")
@@ -599,7 +621,7 @@ def stack_status() -> None:
     _stack_command("status")
 
 
-def _stack_command(action: str, **options: bool) -> None:
+def _stack_command(action: str, **options: bool) -> Settings:
     from wirewatch.stack import LocalStack
 
     settings = _settings()
@@ -609,3 +631,4 @@ def _stack_command(action: str, **options: bool) -> None:
         raise _fail(error) from error
     for status in statuses:
         typer.echo(str(status))
+    return settings

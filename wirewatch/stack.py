@@ -12,9 +12,11 @@ import os
 import pwd
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -37,6 +39,13 @@ _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 _MIN_ES_JAVA = 21
 _LOG4J_VERSION = "2.24.3"
 _SLF4J_VERSION = "2.0.16"
+
+# The secured stack's client identities, and the names of their password files (stack_secret).
+ELASTICSEARCH_USER = "wirewatch"
+ELASTICSEARCH_ROLE = "wirewatch"
+ELASTICSEARCH_PASSWORD = "elasticsearch-password"  # noqa: S105 (a file name, not a password)
+KAFKA_USER = "wirewatch"
+KAFKA_PASSWORD = "kafka-password"  # noqa: S105 (a file name, not a password)
 
 
 class StackError(WirewatchError):
@@ -481,10 +490,24 @@ class _Elasticsearch(_Server):
     def ports(self) -> list[int]:
         return [self.port, self.transport_port]
 
+    @property
+    def address(self) -> str:
+        return f"https://127.0.0.1:{self.port}" if self.stack.secure else super().address
+
     def ready(self) -> bool:
-        url = f"http://127.0.0.1:{self.port}/_cluster/health?wait_for_status=yellow&timeout=1s"
+        path = "/_cluster/health?wait_for_status=yellow&timeout=1s"
+        if not self.stack.secure:
+            request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}")
+            context = None
+        else:
+            request = urllib.request.Request(f"https://127.0.0.1:{self.port}{path}")
+            password = stack_secret(self.stack, ELASTICSEARCH_PASSWORD).read_text().strip()
+            token = base64.b64encode(f"{ELASTICSEARCH_USER}:{password}".encode()).decode()
+            request.add_header("Authorization", f"Basic {token}")
+            context = ssl.create_default_context(cafile=stack_authority(self.stack).ca_file)
         try:
-            with urllib.request.urlopen(url, timeout=3) as response:
+            # The URL is this stack's own loopback server.
+            with urllib.request.urlopen(request, timeout=3, context=context) as response:  # noqa: S310
                 return bool(response.status == 200)
         except (urllib.error.URLError, OSError):
             return False
@@ -532,13 +555,14 @@ class _Elasticsearch(_Server):
         shutil.copytree(distribution / "config", config)
         (config / "elasticsearch.yml").write_text(
             _elasticsearch_yml(
-                port=self.port, transport_port=self.transport_port, runtime=self.runtime
+                port=self.port,
+                transport_port=self.transport_port,
+                runtime=self.runtime,
+                secure=self.stack.secure,
             )
         )
         for folder in ("data", "logs", "tmp"):
             (self.runtime / folder).mkdir(exist_ok=True)
-        if self.account is not None:
-            _chown_tree(self.runtime, self.account.pw_uid, self.account.pw_gid)
         heap = self.stack.elasticsearch_heap_mb
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -548,7 +572,39 @@ class _Elasticsearch(_Server):
             "ES_TMPDIR": str(self.runtime / "tmp"),
             "ES_JAVA_OPTS": f"-Xms{heap}m -Xmx{heap}m",
         }
+        if self.stack.secure:
+            self._secure(distribution, config, env)
+        if self.account is not None:
+            _chown_tree(self.runtime, self.account.pw_uid, self.account.pw_gid)
         return [str(distribution / "bin" / "elasticsearch")], env, self.user
+
+    def _secure(self, distribution: Path, config: Path, env: dict[str, str]) -> None:
+        """Puts the HTTP certificate, the `wirewatch` role and user into the fresh config."""
+        issued = stack_authority(self.stack).issue("elasticsearch", ["127.0.0.1", "localhost"])
+        # Copies, so that the server's user can read them wherever the state folder is.
+        for source, target in (
+            (issued.certificate, "http.pem"),
+            (issued.key, "http.key"),
+            (stack_authority(self.stack).ca_file, "ca.pem"),
+        ):
+            shutil.copyfile(source, config / target)
+            (config / target).chmod(0o600)
+        (config / "roles.yml").write_text(_ELASTICSEARCH_ROLES_YML)
+        password = stack_secret(self.stack, ELASTICSEARCH_PASSWORD).read_text().strip()
+        # Without -p the tool asks for the password twice on its input: a command line would
+        # show it to every local user (ps) while the tool runs.
+        added = subprocess.run(
+            [str(distribution / "bin" / "elasticsearch-users"), "useradd", ELASTICSEARCH_USER,
+             "-r", ELASTICSEARCH_ROLE],
+            input=f"{password}\n{password}\n",
+            env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        if added.returncode != 0:
+            output = (added.stdout + added.stderr).replace(password, "**********")
+            raise StackError(
+                f"elasticsearch: adding the user {ELASTICSEARCH_USER!r} to the file realm in "
+                f"{config} failed (exit {added.returncode}):\n{output}"
+            )
 
 
 class LocalStack:
@@ -636,6 +692,47 @@ def stack_secret(settings: StackSettings, name: str) -> Path:
     return path
 
 
+def stack_env(settings: Settings) -> list[str]:
+    """`export WIREWATCH_...=...` lines that point a client at this local stack.
+
+    For the secured stack they carry the users, the CA file, and for each password a command
+    substitution that reads its secret file: the secret itself is never printed. Servers
+    configured elsewhere (remote addresses) are left out.
+    """
+    stack = settings.stack
+    lines = {"WIREWATCH_STACK__SECURE": "true" if stack.secure else "false"}
+    kafka_port = kafka_local_port(settings.kafka.bootstrap_servers)
+    es_port = elasticsearch_local_port(settings.index.elasticsearch_url)
+    ca_file = str(stack_authority(stack).ca_file) if stack.secure else ""
+    if kafka_port is not None:
+        lines["WIREWATCH_KAFKA__BOOTSTRAP_SERVERS"] = f"127.0.0.1:{kafka_port}"
+        if stack.secure:
+            lines["WIREWATCH_KAFKA__SECURITY_PROTOCOL"] = "SASL_SSL"
+            lines["WIREWATCH_KAFKA__SASL_MECHANISM"] = "SCRAM-SHA-512"
+            lines["WIREWATCH_KAFKA__SASL_USERNAME"] = KAFKA_USER
+            lines["WIREWATCH_KAFKA__SASL_PASSWORD"] = _read_secret(stack, KAFKA_PASSWORD)
+            lines["WIREWATCH_KAFKA__SSL_CAFILE"] = ca_file
+    if es_port is not None:
+        scheme = "https" if stack.secure else "http"
+        lines["WIREWATCH_INDEX__ELASTICSEARCH_URL"] = f"{scheme}://127.0.0.1:{es_port}"
+        if stack.secure:
+            lines["WIREWATCH_INDEX__USERNAME"] = ELASTICSEARCH_USER
+            lines["WIREWATCH_INDEX__PASSWORD"] = _read_secret(stack, ELASTICSEARCH_PASSWORD)
+            lines["WIREWATCH_INDEX__CA_CERTS"] = ca_file
+    return [
+        f"export {name}={value if isinstance(value, _Substitution) else shlex.quote(value)}"
+        for name, value in lines.items()
+    ]
+
+
+class _Substitution(str):
+    """A shell command substitution, printed as it is rather than quoted."""
+
+
+def _read_secret(stack: StackSettings, name: str) -> _Substitution:
+    return _Substitution(f'"$(cat {shlex.quote(str(stack_secret(stack, name)))})"')
+
+
 def _kafka_cluster_id() -> str:
     # Kafka's own Uuid.randomUuid: 16 random bytes, URL-safe base64, no padding, no leading '-'.
     while True:
@@ -695,21 +792,15 @@ log.retention.hours=168
 """
 
 
-_KAFKA_CLIENT_USER = "wirewatch"
 _KAFKA_BROKER_USER = "broker"
 _KAFKA_SCRAM_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256")
-
-
-def kafka_client_password_file(settings: StackSettings) -> Path:
-    """The file holding the secured stack's Kafka password of the user `wirewatch`."""
-    return stack_secret(settings, "kafka-password")
 
 
 def _kafka_scram_users(settings: StackSettings) -> dict[str, str]:
     """The SCRAM users of the secured broker and their passwords: `wirewatch` for clients,
     `broker` for the broker's own connections to itself (inter-broker listener)."""
     return {
-        _KAFKA_CLIENT_USER: kafka_client_password_file(settings).read_text().strip(),
+        KAFKA_USER: stack_secret(settings, KAFKA_PASSWORD).read_text().strip(),
         _KAFKA_BROKER_USER: stack_secret(settings, "kafka-broker-password").read_text().strip(),
     }
 
@@ -787,7 +878,10 @@ logger.server.level = info
 """
 
 
-def _elasticsearch_yml(*, port: int, transport_port: int, runtime: Path) -> str:
+def _elasticsearch_yml(
+    *, port: int, transport_port: int, runtime: Path, secure: bool = False
+) -> str:
+    security = _ELASTICSEARCH_SECURITY_YML if secure else "xpack.security.enabled: false\n"
     return f"""\
 cluster.name: wirewatch-local
 node.name: wirewatch-local
@@ -797,9 +891,29 @@ network.host: 127.0.0.1
 http.port: {port}
 transport.port: {transport_port}
 discovery.type: single-node
-xpack.security.enabled: false
-# Development disks are often nearly full; without this the server blocks writes at its
+{security}# Development disks are often nearly full; without this the server blocks writes at its
 # watermarks and tests fail for reasons that have nothing to do with wirewatch.
 cluster.routing.allocation.disk.threshold_enabled: false
 action.destructive_requires_name: false
+"""
+
+
+# Security for a single node bound to loopback: TLS on HTTP only. A single-node cluster has
+# no transport peers, and the TLS-on-transport bootstrap check applies to multi-node ones.
+_ELASTICSEARCH_SECURITY_YML = """\
+xpack.security.enabled: true
+xpack.security.http.ssl.enabled: true
+xpack.security.http.ssl.certificate: http.pem
+xpack.security.http.ssl.key: http.key
+xpack.security.http.ssl.certificate_authorities: [ca.pem]
+"""
+
+# What wirewatch does, and no more: cluster health (its probe), index templates, and
+# everything on its own indices and aliases (articles, stories, rules, alerts: wirewatch-*).
+_ELASTICSEARCH_ROLES_YML = """\
+wirewatch:
+  cluster: [monitor, manage_index_templates]
+  indices:
+    - names: ["wirewatch-*"]
+      privileges: [all]
 """

@@ -1,6 +1,8 @@
 """Which local servers the stack runs, and how it configures them."""
 
 import os
+import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -9,12 +11,14 @@ from wirewatch.settings import Settings, StackSettings
 from wirewatch.stack import (
     LocalStack,
     StackError,
+    _elasticsearch_yml,
     _kafka_properties,
     _kafka_scram_users,
     _kafka_secure_listeners,
     elasticsearch_local_port,
     find_java,
     kafka_local_port,
+    stack_env,
 )
 
 
@@ -153,3 +157,82 @@ def test_stack_status_shows_an_elasticsearch_url_without_its_password() -> None:
 
     assert not any("s3cret-pw" in line for line in shown)
     assert "elasticsearch  external https://**********@es.example.com:9243" in shown
+
+
+def _env_settings(tmp_path: Path, *, secure: bool) -> Settings:
+    return Settings.model_validate(
+        {
+            "kafka": {"bootstrap_servers": "127.0.0.1:19092"},
+            "index": {"elasticsearch_url": "http://127.0.0.1:19250"},
+            "stack": {"state_dir": tmp_path / "my stack", "secure": secure},
+        }
+    )
+
+
+def _evaluated(lines: list[str]) -> dict[str, str]:
+    """What a shell has in its environment after `eval` of the lines."""
+    script = "\n".join([*lines, "env -0"])
+    done = subprocess.run(
+        ["/bin/sh", "-c", script], capture_output=True, check=True, env={"PATH": "/usr/bin:/bin"}
+    )
+    pairs = (item.split("=", 1) for item in done.stdout.decode().split("\0") if "=" in item)
+    return {name: value for name, value in pairs if name.startswith("WIREWATCH_")}
+
+
+def test_env_of_the_secured_stack_sets_everything_a_client_needs(tmp_path: Path) -> None:
+    lines = stack_env(_env_settings(tmp_path, secure=True))
+    state = (tmp_path / "my stack").resolve()
+    es_password = (state / "secrets" / "elasticsearch-password").read_text()
+    kafka_password = (state / "secrets" / "kafka-password").read_text()
+
+    assert _evaluated(lines) == {
+        "WIREWATCH_STACK__SECURE": "true",
+        "WIREWATCH_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:19092",
+        "WIREWATCH_KAFKA__SECURITY_PROTOCOL": "SASL_SSL",
+        "WIREWATCH_KAFKA__SASL_MECHANISM": "SCRAM-SHA-512",
+        "WIREWATCH_KAFKA__SASL_USERNAME": "wirewatch",
+        "WIREWATCH_KAFKA__SASL_PASSWORD": kafka_password,
+        "WIREWATCH_KAFKA__SSL_CAFILE": str(state / "certs" / "ca.pem"),
+        "WIREWATCH_INDEX__ELASTICSEARCH_URL": "https://127.0.0.1:19250",
+        "WIREWATCH_INDEX__USERNAME": "wirewatch",
+        "WIREWATCH_INDEX__PASSWORD": es_password,
+        "WIREWATCH_INDEX__CA_CERTS": str(state / "certs" / "ca.pem"),
+    }
+    printed = "\n".join(lines)
+    assert es_password not in printed
+    assert kafka_password not in printed
+    assert all(line.startswith("export WIREWATCH_") for line in lines)
+    assert f'"$(cat {shlex.quote(str(state / "secrets" / "elasticsearch-password"))})"' in printed
+
+
+def test_env_of_the_plain_stack_names_the_plain_servers(tmp_path: Path) -> None:
+    assert _evaluated(stack_env(_env_settings(tmp_path, secure=False))) == {
+        "WIREWATCH_STACK__SECURE": "false",
+        "WIREWATCH_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:19092",
+        "WIREWATCH_INDEX__ELASTICSEARCH_URL": "http://127.0.0.1:19250",
+    }
+    assert not (tmp_path / "my stack" / "secrets").exists()
+
+
+def test_env_leaves_out_remote_servers(tmp_path: Path) -> None:
+    settings = Settings.model_validate(
+        {
+            "kafka": {"bootstrap_servers": "kafka.example.com:9092"},
+            "index": {"elasticsearch_url": "https://es.example.com:9200"},
+            "stack": {"state_dir": tmp_path, "secure": True},
+        }
+    )
+    assert _evaluated(stack_env(settings)) == {"WIREWATCH_STACK__SECURE": "true"}
+
+
+def test_plain_elasticsearch_config_keeps_security_off(tmp_path: Path) -> None:
+    config = _elasticsearch_yml(port=19200, transport_port=19300, runtime=tmp_path)
+    assert "xpack.security.enabled: false\n" in config
+    assert "ssl" not in config
+
+
+def test_secured_elasticsearch_config_turns_on_security_and_https(tmp_path: Path) -> None:
+    config = _elasticsearch_yml(port=19250, transport_port=19350, runtime=tmp_path, secure=True)
+    assert "xpack.security.enabled: true\n" in config
+    assert "xpack.security.http.ssl.enabled: true\n" in config
+    assert "xpack.security.enabled: false" not in config
