@@ -3,7 +3,9 @@
 Each test gets its own topics, consumer group and index alias (uuid names).
 """
 
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from elasticsearch import AsyncElasticsearch
@@ -11,6 +13,14 @@ from elasticsearch import AsyncElasticsearch
 from index.client import connect
 from tests.integration.support import drop_index, isolated, servers_missing
 from wirewatch.settings import Settings
+from wirewatch.stack import LocalStack
+
+# The secured stack of the tests: Kafka on 19192 (SASL_SSL; mutual TLS on 19194, its controller
+# on 19193), Elasticsearch on 19250 (HTTPS; transport 19350). The plain stacks use 19092/19200
+# (make test) and 29092/29200 (development).
+SECURED_KAFKA_PORT = 19192
+SECURED_ELASTICSEARCH_PORT = 19250
+SECURED_STATE_DIR = Path(__file__).resolve().parents[2] / ".wirewatch" / "test-secure"
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +49,33 @@ async def elasticsearch(base_settings: Settings) -> AsyncIterator[AsyncElasticse
     """A client for checking what the service wrote."""
     async with connect(base_settings.index) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def secured_stack(base_settings: Settings) -> Iterator[Settings]:
+    """Settings of the secured local stack (WIREWATCH_STACK__SECURE=true, both servers), started
+    once for the tests that ask for it and purged at the end.
+
+    Its `kafka` and `index` settings are the plain addresses a stack is configured with; clients
+    need the secured ones (`wirewatch stack env`, or the modules' own fixtures).
+    """
+    settings = base_settings.model_copy(
+        update={
+            "kafka": base_settings.kafka.model_copy(
+                update={"bootstrap_servers": f"127.0.0.1:{SECURED_KAFKA_PORT}"}
+            ),
+            "index": base_settings.index.model_copy(
+                update={"elasticsearch_url": f"http://127.0.0.1:{SECURED_ELASTICSEARCH_PORT}"}
+            ),
+            "stack": base_settings.stack.model_copy(
+                update={"state_dir": SECURED_STATE_DIR, "secure": True}
+            ),
+        }
+    )
+    stack = LocalStack(settings)
+    try:
+        stack.up()
+        yield settings
+    finally:
+        stack.down(purge=True)
+        shutil.rmtree(SECURED_STATE_DIR, ignore_errors=True)

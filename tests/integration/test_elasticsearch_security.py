@@ -12,7 +12,6 @@ import contextlib
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -29,6 +28,7 @@ from index import ArticleIndex, IndexingError
 from index.alerts import AlertStore
 from index.client import connect
 from index.rules import RuleStore, parse_draft
+from tests.integration.conftest import SECURED_ELASTICSEARCH_PORT, SECURED_STATE_DIR
 from tests.integration.support import (
     count_documents,
     eventually,
@@ -44,32 +44,17 @@ from wirewatch.stack import ELASTICSEARCH_PASSWORD, LocalStack, stack_authority,
 
 pytestmark = pytest.mark.integration
 
-PORT = 19250  # its transport port is 19350; the plain stacks use 19200 and 29200
-STATE_DIR = Path(__file__).resolve().parents[2] / ".wirewatch" / "test-es-secure"
+PORT = SECURED_ELASTICSEARCH_PORT
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SEED_ID = "havanatimes-russia-venezuela-defense-industry-talks"
 
 
 @pytest.fixture(scope="module")
-def secured_stack(base_settings: Settings) -> Iterator[Settings]:
-    """The environment's settings, with the secured Elasticsearch of this module running."""
-    stack = base_settings.model_copy(
-        update={
-            "index": base_settings.index.model_copy(
-                update={"elasticsearch_url": f"http://127.0.0.1:{PORT}"}
-            ),
-            "stack": base_settings.stack.model_copy(
-                update={"state_dir": STATE_DIR, "secure": True}
-            ),
-        }
+def secured_elasticsearch(base_settings: Settings, secured_stack: Settings) -> Settings:
+    """The environment's settings (its plain Kafka) with the secured stack's Elasticsearch."""
+    return base_settings.model_copy(
+        update={"index": secured_stack.index, "stack": secured_stack.stack}
     )
-    local = LocalStack(stack)
-    try:
-        local.up(names=["elasticsearch"])
-        yield stack
-    finally:
-        local.down(names=["elasticsearch"], purge=True)
-        shutil.rmtree(STATE_DIR, ignore_errors=True)
 
 
 def _password(stack: Settings) -> str:
@@ -77,9 +62,9 @@ def _password(stack: Settings) -> str:
 
 
 @pytest.fixture
-def secured(secured_stack: Settings) -> Settings:
+def secured(secured_elasticsearch: Settings) -> Settings:
     """Isolated settings that reach the secured Elasticsearch as `wirewatch`, trusting its CA."""
-    base = isolated(secured_stack)
+    base = isolated(secured_elasticsearch)
     suffix = uuid.uuid4().hex[:10]
     return base.model_copy(
         update={
@@ -87,8 +72,8 @@ def secured(secured_stack: Settings) -> Settings:
                 update={
                     "elasticsearch_url": f"https://127.0.0.1:{PORT}",
                     "username": "wirewatch",
-                    "password": SecretStr(_password(secured_stack)),
-                    "ca_certs": str(stack_authority(secured_stack.stack).ca_file),
+                    "password": SecretStr(_password(secured_elasticsearch)),
+                    "ca_certs": str(stack_authority(secured_elasticsearch.stack).ca_file),
                     "alias": f"wirewatch-test-{suffix}",
                     "stories_index": f"wirewatch-test-stories-{suffix}",
                 }
@@ -164,7 +149,7 @@ def _server_logs() -> str:
     runtime = Path("/var/tmp").glob("wirewatch-es-*/logs/*")  # noqa: S108 (the stack's folder)
     return "".join(
         path.read_text(errors="replace")
-        for path in [*STATE_DIR.rglob("*.log"), *runtime]
+        for path in [*SECURED_STATE_DIR.rglob("*.log"), *runtime]
         if path.is_file()
     )
 
@@ -304,8 +289,8 @@ async def test_without_credentials_the_secured_server_refuses_and_says_which_set
             await index.ping()
 
 
-def test_the_stack_status_and_env_name_https(secured_stack: Settings) -> None:
-    (status,) = LocalStack(secured_stack).status()[1:]
+def test_the_stack_status_and_env_name_https(secured_elasticsearch: Settings) -> None:
+    (status,) = LocalStack(secured_elasticsearch).status()[1:]
     assert status.state == "running"
     assert status.address == f"https://127.0.0.1:{PORT}"
     env = subprocess.run(
@@ -313,13 +298,13 @@ def test_the_stack_status_and_env_name_https(secured_stack: Settings) -> None:
         env={
             **os.environ,
             "WIREWATCH_STACK__SECURE": "true",
-            "WIREWATCH_STACK__STATE_DIR": str(STATE_DIR),
+            "WIREWATCH_STACK__STATE_DIR": str(SECURED_STATE_DIR),
             "WIREWATCH_INDEX__ELASTICSEARCH_URL": f"http://127.0.0.1:{PORT}",
         },
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     assert f"export WIREWATCH_INDEX__ELASTICSEARCH_URL=https://127.0.0.1:{PORT}" in env.stdout
-    assert _password(secured_stack) not in env.stdout
+    assert _password(secured_elasticsearch) not in env.stdout
 
 
 async def test_the_least_privilege_role_denies_indices_outside_wirewatch_saying_so(

@@ -10,12 +10,10 @@ import contextlib
 import json
 import logging
 import os
-import shutil
 import signal
 import socket
 import ssl
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ from ingest import ensure_topics, publish_lines
 from ingest.connection import ssl_context
 from ingest.errors import IngestError
 from ingest.settings import KafkaSettings
+from tests.integration.conftest import SECURED_KAFKA_PORT, SECURED_STATE_DIR
 from tests.integration.support import (
     article_line,
     count_documents,
@@ -41,31 +40,21 @@ from tests.integration.support import (
 )
 from wirewatch.certs import LocalAuthority
 from wirewatch.settings import Settings
-from wirewatch.stack import LocalStack, stack_authority, stack_secret
+from wirewatch.stack import stack_authority, stack_secret
 
-CLIENT_PORT = 19192
+CLIENT_PORT = SECURED_KAFKA_PORT
 MTLS_PORT = CLIENT_PORT + 2
-STATE_DIR = Path(".wirewatch") / "test-kafka-secure"
 
 
 @pytest.fixture(scope="module")
-def secured(base_settings: Settings) -> Iterator[Settings]:
-    """Settings whose stack is the secured Kafka, started for this module only."""
-    settings = base_settings.model_copy(
+def secured(base_settings: Settings, secured_stack: Settings) -> Settings:
+    """The environment's settings with the secured stack's (a plain client of its Kafka)."""
+    return base_settings.model_copy(
         update={
             "kafka": KafkaSettings(bootstrap_servers=f"127.0.0.1:{CLIENT_PORT}"),
-            "stack": base_settings.stack.model_copy(
-                update={"secure": True, "state_dir": STATE_DIR}
-            ),
+            "stack": secured_stack.stack,
         }
     )
-    stack = LocalStack(settings)
-    try:
-        stack.up(names=["kafka"])
-        yield settings
-    finally:
-        stack.down(names=["kafka"], purge=True)
-        shutil.rmtree(STATE_DIR, ignore_errors=True)
 
 
 def password(secured: Settings) -> str:
@@ -245,7 +234,7 @@ async def test_a_wrong_password_is_said_once_and_the_service_waits_not_ready(
 
 def test_the_broker_logged_no_password(secured: Settings) -> None:
     """Last in the module: the broker's log of everything above (formatting included)."""
-    broker_log = (STATE_DIR / "kafka" / "server.log").read_text()
+    broker_log = (SECURED_STATE_DIR / "kafka" / "server.log").read_text()
     assert "Kafka Server started" in broker_log
     for name in ("kafka-password", "kafka-broker-password"):
         assert stack_secret(secured.stack, name).read_text().strip() not in broker_log
