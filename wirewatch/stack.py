@@ -238,6 +238,13 @@ def _chown_tree(root: Path, uid: int, gid: int) -> None:
             os.chown(Path(folder) / name, uid, gid, follow_symlinks=False)
 
 
+def _reap(pid: int) -> None:
+    """Collects the exit of a server this process started (`stack up` in a test), which would
+    otherwise stay a zombie that looks alive until the stop's deadline."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
 class _Server:
     """One server process: its pid file, log, start and stop."""
 
@@ -321,6 +328,7 @@ class _Server:
             os.killpg(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
         while self.pid() is not None and time.monotonic() < deadline:
+            _reap(pid)
             time.sleep(0.2)
         if self.pid() is not None:
             with contextlib.suppress(ProcessLookupError):

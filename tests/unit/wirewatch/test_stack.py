@@ -3,6 +3,7 @@
 import os
 import shlex
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,26 @@ def test_a_pid_file_of_a_process_that_is_gone_reads_as_stopped(tmp_path: Path) -
     assert statuses["kafka"].state == "stopped"
     _stack(tmp_path).down()  # must not signal the process that reuses the pid
     assert not pid_file.exists()
+
+
+def test_down_of_a_server_this_process_started_does_not_wait_for_its_zombie(
+    tmp_path: Path,
+) -> None:
+    """`stack up` inside a test leaves the servers children of the test process: once they
+    exit they stay zombies (alive to a pid check) until collected."""
+    pid_file = tmp_path / "stack" / "kafka" / "server.pid"
+    pid_file.parent.mkdir(parents=True)
+    child = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    started = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    pid_file.write_text(f"{child.pid} {started}\n")
+
+    began = time.monotonic()
+    _stack(tmp_path).down()
+
+    assert time.monotonic() - began < 10
+    assert not pid_file.exists()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child.pid, os.WNOHANG)
 
 
 def test_a_missing_java_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
