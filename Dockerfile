@@ -36,6 +36,8 @@ COPY requirements.lock ./
 RUN pip install --require-hashes --requirement requirements.lock
 
 # README.md is the project's readme in pyproject.toml, so the package build needs it.
+# The runtime packages only: tools/ (the local stack, the reference generator) is development
+# tooling that the service never imports.
 COPY pyproject.toml README.md ./
 COPY contracts/ contracts/
 COPY ingest/ ingest/

@@ -13,7 +13,7 @@ TEST_ENV := WIREWATCH_KAFKA__BOOTSTRAP_SERVERS=127.0.0.1:19092 \
 
 .PHONY: install run stop test lint tools docs image-test lock
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml tools/pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { \
 		echo "wirewatch needs Python 3.11: '$(PYTHON)' was not found. Install it (e.g. apt-get install python3.11 python3.11-venv) or run: make PYTHON=/path/to/python3.11 ..."; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
@@ -21,7 +21,9 @@ $(BIN)/.installed: pyproject.toml
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@# tools/ (the local stack, the reference generator) is a distribution of its own: the
+	@# runtime wheel and the image leave it out.
+	$(BIN)/pip install --quiet -e '.[dev]' -e ./tools
 	touch $@
 
 install: $(BIN)/.installed
@@ -64,7 +66,7 @@ tools:
 
 ## make docs: regenerate the README's configuration reference from the settings model.
 docs: install
-	$(BIN)/python -m wirewatch.reference README.md
+	$(BIN)/python -m tools.reference README.md
 
 ## make lock: regenerate requirements.lock, the image's runtime dependencies pinned with their
 ## hashes (pip install --require-hashes), after a change of the dependencies in pyproject.toml.

@@ -73,6 +73,21 @@ def _fail(error: WirewatchError) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+def _without_tools(error: ModuleNotFoundError, command: str) -> BaseException:
+    """What a development command raises where the tools package is not installed (the image,
+    a wheel): a message saying how to install it. Any other missing module is raised as is."""
+    if (error.name or "").split(".")[0] != "tools":
+        return error
+    typer.secho(
+        f"wirewatch: `{command}` is development tooling (tools/ in a checkout of wirewatch), "
+        "which is not installed here. In the checkout run `make install`, or "
+        "`pip install -e '.[dev]' -e ./tools`.",
+        fg=typer.colors.RED,
+        err=True,
+    )
+    return typer.Exit(code=1)
+
+
 def _run(work: Coroutine[Any, Any, T]) -> T:
     """Runs a command's async work; a wirewatch error becomes a message and exit code 1."""
     try:
@@ -280,7 +295,10 @@ def kibana_import(
 @config_app.command("reference")
 def config_reference() -> None:
     """Print every setting as Markdown: variable, type, default, description."""
-    from wirewatch.reference import render
+    try:
+        from tools.reference import render
+    except ModuleNotFoundError as error:
+        raise _without_tools(error, "wirewatch config reference") from error
 
     typer.echo(render(), nl=False)
 
@@ -600,7 +618,10 @@ def stack_env() -> None:
     """Print `export WIREWATCH_...` lines for this stack: `eval "$(wirewatch stack env)"`.
 
     Passwords are printed as commands that read their files, never as text."""
-    from wirewatch.stack import stack_env as env_lines
+    try:
+        from tools.stack import stack_env as env_lines
+    except ModuleNotFoundError as error:
+        raise _without_tools(error, "wirewatch stack env") from error
 
     settings = _settings()
     for line in env_lines(settings):
@@ -622,7 +643,10 @@ def stack_status() -> None:
 
 
 def _stack_command(action: str, **options: bool) -> Settings:
-    from wirewatch.stack import LocalStack
+    try:
+        from tools.stack import LocalStack
+    except ModuleNotFoundError as error:
+        raise _without_tools(error, f"wirewatch stack {action}") from error
 
     settings = _settings()
     try:

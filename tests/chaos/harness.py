@@ -33,8 +33,8 @@ from ingest.settings import KafkaSettings
 from tests.chaos.corpus import RULE_MARKERS, Corpus
 from tests.chaos.tally import IndexedDocument, RecordedAlert, Tally, tally
 from tests.chaos.webhook import WebhookReceiver
+from tools.stack import LocalStack
 from wirewatch.settings import Settings, StackSettings
-from wirewatch.stack import LocalStack
 
 ROOT = Path(__file__).resolve().parents[2]
 _INDEXED = re.compile(rb"^wirewatch_articles_indexed_total (\S+)$", re.MULTILINE)
@@ -54,7 +54,7 @@ class Ports:
 
 
 class ChaosStack:
-    """Kafka and Elasticsearch of the fault suite: `wirewatch.stack` on ports and a state
+    """Kafka and Elasticsearch of the fault suite: `tools.stack` on ports and a state
     folder of their own, which the scenarios stop, freeze and restart."""
 
     def __init__(self, state_dir: Path, ports: Ports) -> None:

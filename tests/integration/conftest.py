@@ -12,8 +12,8 @@ from elasticsearch import AsyncElasticsearch
 
 from index.client import connect
 from tests.integration.support import drop_index, isolated, servers_missing
+from tools.stack import LocalStack
 from wirewatch.settings import Settings
-from wirewatch.stack import LocalStack
 
 # The secured stack of the tests: Kafka on 19192 (SASL_SSL; mutual TLS on 19194, its controller
 # on 19193), Elasticsearch on 19250 (HTTPS; transport 19350). The plain stacks use 19092/19200

@@ -37,10 +37,10 @@ from tests.integration.support import (
     read_topic,
     running,
 )
+from tools.stack import ELASTICSEARCH_PASSWORD, LocalStack, stack_authority, stack_secret
 from wirewatch.logs import configure_logging
 from wirewatch.service import Service
 from wirewatch.settings import Settings
-from wirewatch.stack import ELASTICSEARCH_PASSWORD, LocalStack, stack_authority, stack_secret
 
 pytestmark = pytest.mark.integration
 

@@ -38,9 +38,9 @@ from tests.integration.support import (
     read_topic,
     running,
 )
-from wirewatch.certs import LocalAuthority
+from tools.certs import LocalAuthority
+from tools.stack import stack_authority, stack_secret
 from wirewatch.settings import Settings
-from wirewatch.stack import stack_authority, stack_secret
 
 CLIENT_PORT = SECURED_KAFKA_PORT
 MTLS_PORT = CLIENT_PORT + 2

@@ -25,8 +25,8 @@ from aiohttp import web
 
 from tests.integration.conftest import SECURED_STATE_DIR
 from tests.integration.support import eventually
+from tools.stack import ELASTICSEARCH_PASSWORD, KAFKA_PASSWORD, stack_secret
 from wirewatch.settings import Settings
-from wirewatch.stack import ELASTICSEARCH_PASSWORD, KAFKA_PASSWORD, stack_secret
 
 pytestmark = pytest.mark.integration
 

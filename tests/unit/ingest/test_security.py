@@ -11,7 +11,7 @@ from pydantic import SecretStr, ValidationError
 from ingest.connection import client_options, ssl_context
 from ingest.errors import KafkaSecurityError
 from ingest.settings import KafkaSettings
-from wirewatch.certs import IssuedCertificate, LocalAuthority
+from tools.certs import IssuedCertificate, LocalAuthority
 
 
 def scram(**overrides: Any) -> KafkaSettings:

@@ -8,19 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from wirewatch.settings import Settings, StackSettings
-from wirewatch.stack import (
+from tools.stack import (
     LocalStack,
     StackError,
-    _elasticsearch_yml,
-    _kafka_properties,
-    _kafka_scram_users,
-    _kafka_secure_listeners,
     elasticsearch_local_port,
     find_java,
     kafka_local_port,
     stack_env,
 )
+from tools.stack.elasticsearch import elasticsearch_yml
+from tools.stack.kafka import kafka_properties, kafka_scram_users, kafka_secure_listeners
+from wirewatch.settings import Settings, StackSettings
 
 
 @pytest.mark.parametrize(
@@ -74,7 +72,7 @@ def test_kafka_properties_use_the_ports_and_data_folder(tmp_path: Path) -> None:
 
     properties = dict(
         line.split("=", 1)
-        for line in _kafka_properties(port=19092, controller_port=19093, data=data).splitlines()
+        for line in kafka_properties(port=19092, controller_port=19093, data=data).splitlines()
         if line and not line.startswith("#")
     )
 
@@ -90,11 +88,11 @@ def test_the_secured_broker_has_no_listener_without_tls_but_its_own_controller(
     tmp_path: Path,
 ) -> None:
     stack = StackSettings(state_dir=tmp_path / "stack", secure=True)
-    users = _kafka_scram_users(stack)
-    listeners = _kafka_secure_listeners(
+    users = kafka_scram_users(stack)
+    listeners = kafka_secure_listeners(
         stack, port=19192, controller_port=19193, mtls_port=19194, broker_password="b-pass"
     )
-    text = _kafka_properties(
+    text = kafka_properties(
         port=19192, controller_port=19193, data=tmp_path / "data", listeners=listeners
     )
     properties = dict(line.split("=", 1) for line in text.splitlines() if line)
@@ -247,13 +245,13 @@ def test_env_leaves_out_remote_servers(tmp_path: Path) -> None:
 
 
 def test_plain_elasticsearch_config_keeps_security_off(tmp_path: Path) -> None:
-    config = _elasticsearch_yml(port=19200, transport_port=19300, runtime=tmp_path)
+    config = elasticsearch_yml(port=19200, transport_port=19300, runtime=tmp_path)
     assert "xpack.security.enabled: false\n" in config
     assert "ssl" not in config
 
 
 def test_secured_elasticsearch_config_turns_on_security_and_https(tmp_path: Path) -> None:
-    config = _elasticsearch_yml(port=19250, transport_port=19350, runtime=tmp_path, secure=True)
+    config = elasticsearch_yml(port=19250, transport_port=19350, runtime=tmp_path, secure=True)
     assert "xpack.security.enabled: true\n" in config
     assert "xpack.security.http.ssl.enabled: true\n" in config
     assert "xpack.security.enabled: false" not in config

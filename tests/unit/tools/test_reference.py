@@ -6,7 +6,7 @@ import pytest
 from pydantic import BaseModel, Field, SecretStr
 from typer.testing import CliRunner
 
-from wirewatch import reference
+from tools import reference
 from wirewatch.cli import app
 
 README = Path(__file__).parents[3] / "README.md"

@@ -1,6 +1,6 @@
 """The configuration reference in Markdown, generated from the settings model.
 
-`python -m wirewatch.reference` prints it; `python -m wirewatch.reference README.md` (what
+`python -m tools.reference` prints it; `python -m tools.reference README.md` (what
 `make docs` runs) rewrites the part of that file between the reference markers, so the README
 can never drift from the variables the service actually reads.
 """

@@ -1,0 +1,7 @@
+"""The local stack's one error."""
+
+from contracts.errors import WirewatchError
+
+
+class StackError(WirewatchError):
+    """A local server could not be fetched, started or stopped."""
