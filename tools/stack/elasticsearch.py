@@ -30,6 +30,8 @@ from wirewatch.settings import StackSettings
 
 
 class ElasticsearchServer(Server):
+    """The local Elasticsearch; its transport port is the HTTP port + 100."""
+
     name = "elasticsearch"
 
     def __init__(self, settings: StackSettings, port: int) -> None:
@@ -201,6 +203,8 @@ def _chown_tree(root: Path, uid: int, gid: int) -> None:
 def elasticsearch_yml(
     *, port: int, transport_port: int, runtime: Path, secure: bool = False
 ) -> str:
+    """The node's elasticsearch.yml: single node on 127.0.0.1 at these ports, data and logs
+    under `runtime`, security (HTTPS, users) only when `secure`."""
     security = _ELASTICSEARCH_SECURITY_YML if secure else "xpack.security.enabled: false\n"
     return f"""\
 cluster.name: wirewatch-local

@@ -30,6 +30,8 @@ _KAFKA_SCRAM_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256")
 
 
 class KafkaServer(Server):
+    """The local broker; its controller listens on the client port + 1."""
+
     name = "kafka"
 
     @property
