@@ -25,9 +25,9 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from alerts import RuleStore, parse_draft
 from enrich.stories import story_bands
 from index.client import connect
-from index.rules import RuleStore, parse_draft
 from ingest import ensure_topics
 from ingest.connection import client_options
 from wirewatch.logs import configure_logging

@@ -24,10 +24,9 @@ import pytest
 import structlog
 from pydantic import SecretStr
 
+from alerts import AlertStore, RuleStore, parse_draft
 from index import ArticleIndex, IndexingError
-from index.alerts import AlertStore
 from index.client import connect
-from index.rules import RuleStore, parse_draft
 from tests.integration.conftest import SECURED_ELASTICSEARCH_PORT, SECURED_STATE_DIR
 from tests.integration.support import (
     count_documents,

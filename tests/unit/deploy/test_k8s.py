@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 import yaml
 
-from wirewatch.api_access import ApiAccess, ApiAccessError, Role
+from alerts import ApiAccess, ApiAccessError, Role
 from wirewatch.reference import variables
 from wirewatch.settings import ServiceSettings
 

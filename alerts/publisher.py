@@ -11,7 +11,8 @@ from ingest.topics import ensure_topics
 
 
 class AlertPublisher(AsyncResource):
-    """Publishes alert messages to one topic and waits for each acknowledgement.
+    """Publishes alert messages to one topic and waits for each acknowledgement (the
+    deliverer's `TopicPublisher`).
 
     Idempotent with acks=all, so the producer's own retries never write one twice; a message
     resent after a crash carries the same key, which consumers deduplicate on.

@@ -5,11 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from alerts import Alert, AlertSettings, Delivery, new_articles, next_round, slack_body
 from contracts.models import Article, EnrichedArticle, KafkaPosition, ReceivedArticle
-from index.alerts import Alert, Delivery
 from index.documents import ArticleDocument, build_document
-from index.settings import AlertSettings
-from wirewatch.alerting import new_articles, next_round, slack_body
 from wirewatch.settings import Settings
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
