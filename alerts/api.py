@@ -11,7 +11,7 @@ from alerts.errors import InvalidRuleError, RuleNotFoundError
 from alerts.outbox import AlertStore
 from alerts.rules import RuleStore, parse_draft
 from contracts.errors import WirewatchError
-from index.errors import QueryError
+from index import QueryError
 
 log = structlog.get_logger(__name__)
 

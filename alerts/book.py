@@ -13,7 +13,7 @@ from alerts.rules import Rule
 from alerts.settings import AlertSettings
 from contracts.errors import WirewatchError
 from contracts.lifecycle import AsyncResource
-from index.errors import IndexingError
+from index import IndexingError
 from index.matching import CompiledQuery, RuleMatcher
 
 log = structlog.get_logger(__name__)

@@ -15,9 +15,9 @@ from pydantic import SecretStr
 from alerts.records import Alert
 from alerts.rules import Rule
 from alerts.settings import AlertSettings
+from index import IndexSettings
 from index.matching import CompiledQuery
-from index.settings import IndexSettings
-from ingest.settings import IngestSettings, KafkaSettings
+from ingest import IngestSettings, KafkaSettings
 
 
 class TopicPublisher(Protocol):

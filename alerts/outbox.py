@@ -15,10 +15,9 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_e
 
 from alerts.records import Alert, alerts_mappings
 from alerts.settings import AlertSettings
+from index import IndexingError, IndexSettings
 from index.bulk import ItemFate, describe_item_error, fate
 from index.client import ensure_index
-from index.errors import IndexingError
-from index.settings import IndexSettings
 
 log = structlog.get_logger(__name__)
 

@@ -22,8 +22,7 @@ from alerts.settings import AlertSettings
 from alerts.webhooks import WebhookClient
 from contracts.lifecycle import AsyncResource
 from contracts.models import ReceivedArticle
-from index.documents import ArticleDocument
-from index.settings import IndexSettings
+from index import ArticleDocument, IndexSettings
 
 log = structlog.get_logger(__name__)
 

@@ -4,10 +4,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from contracts.lifecycle import AsyncResource
+from ingest import IngestError, IngestSettings, KafkaSettings, ensure_topics
 from ingest.connection import client_options, describe_failure
-from ingest.errors import IngestError
-from ingest.settings import IngestSettings, KafkaSettings
-from ingest.topics import ensure_topics
 
 
 class AlertPublisher(AsyncResource):

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alerts.rules import Rule
 from contracts.redact import masked_url
-from index.documents import ArticleDocument
+from index import ArticleDocument
 
 DeliveryState = Literal["pending", "delivered", "failed"]
 KAFKA = "kafka"

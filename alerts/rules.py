@@ -28,8 +28,8 @@ from alerts.egress import EgressPolicy, EgressRefusedError
 from alerts.errors import InvalidRuleError, RuleNotFoundError
 from alerts.settings import AlertSettings
 from contracts.redact import masked_url
+from index import IndexingError
 from index.client import ensure_index, refused_access
-from index.errors import IndexingError
 from index.matching import CompiledQuery, catalog, compile_query
 
 log = structlog.get_logger(__name__)
