@@ -25,9 +25,9 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from alerts import AlertStores, parse_draft
 from enrich.stories import story_bands
 from index.client import connect
-from index.rules import RuleStore, parse_draft
 from ingest import ensure_topics
 from ingest.connection import client_options
 from wirewatch.logs import configure_logging
@@ -97,7 +97,7 @@ def article(number: int) -> bytes:
 
 async def add_rules(settings: Settings, extra: int) -> None:
     async with connect(settings.index) as client:
-        rules = RuleStore(client, settings.alerts, settings.index.text_analyzer)
+        rules = AlertStores.from_settings(client, settings.alerts, settings.index).rules
         await rules.add(parse_draft({"name": "bench", "query": "countries:VE"}))
         drafts = [
             parse_draft({"name": f"never {n}", "query": f'persons:"Nobody {n}" AND countries:ZZ'})

@@ -1,6 +1,6 @@
 """index: the Elasticsearch side. Template, write alias, bulk writes and search.
 
-Only this package talks to Elasticsearch.
+Only this package writes the articles index.
 """
 
 from index.bulk import Rejection

@@ -3,10 +3,14 @@
 import ssl
 from typing import Any
 
+import structlog
 from elastic_transport import TlsError, TransportError
-from elasticsearch import ApiError, AsyncElasticsearch
+from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError
 
+from index.errors import IndexingError
 from index.settings import IndexSettings
+
+log = structlog.get_logger(__name__)
 
 # The client type, for callers that pass one in without importing Elasticsearch themselves.
 ElasticsearchClient = AsyncElasticsearch
@@ -73,6 +77,37 @@ def refused_access(error: ApiError | TransportError) -> str | None:
             )
         return f"the TLS connection to Elasticsearch failed: {error}"
     return None
+
+
+async def ensure_index(client: AsyncElasticsearch, name: str, mappings: dict[str, Any]) -> None:
+    """Creates index `name` with `mappings` unless it exists (another instance may race us);
+    an existing one gets the fields added to `mappings` since it was created."""
+    try:
+        if await client.indices.exists(index=name):
+            await client.indices.put_mapping(index=name, **mappings)
+            return
+        # Small indices: one shard, and a replica only where a second node can hold it, so a
+        # single-node cluster stays green.
+        await client.indices.create(
+            index=name,
+            mappings=mappings,
+            settings={"number_of_shards": 1, "auto_expand_replicas": "0-1"},
+        )
+        log.info("index created", index=name)
+    except BadRequestError as error:
+        if error.error != "resource_already_exists_exception":
+            raise IndexingError(f"could not create index {name!r}: {error}") from error
+    except (ApiError, TransportError) as error:
+        refused = refused_access(error)
+        raise IndexingError(
+            f"could not set up index {name!r}: {refused}"
+            if refused
+            else f"could not set up index {name!r}: {error}. Is Elasticsearch running and are "
+            "the credentials allowed to create indices?",
+            # Refused access is fixed outside the process (a user created, a role granted,
+            # a password reset): start-up waits for it, not ready, instead of crash-looping.
+            retriable=is_retriable(error) or refused is not None,
+        ) from error
 
 
 def describe(error: ApiError | TransportError) -> str:

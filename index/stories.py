@@ -22,8 +22,8 @@ from elasticsearch import ApiError, AsyncElasticsearch
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from index.bulk import ItemFate, describe_item_error, fate
+from index.client import ensure_index
 from index.errors import IndexingError
-from index.rules import ensure_index
 from index.settings import IndexSettings
 
 log = structlog.get_logger(__name__)

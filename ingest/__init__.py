@@ -1,6 +1,6 @@
 """ingest: the Kafka side. Reads articles, validates them, dead-letters the invalid, commits.
 
-Only this package talks to Kafka.
+Only this package consumes the articles topic.
 """
 
 from ingest.consumer import ArticleConsumer, IncomingBatch

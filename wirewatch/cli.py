@@ -19,6 +19,8 @@ from wirewatch.logs import configure_logging
 from wirewatch.settings import Settings
 
 if TYPE_CHECKING:
+    from alerts import AlertStores
+    from index.client import ElasticsearchClient
     from ingest.replay import LetterFilter, StoredLetter
 
 T = TypeVar("T")
@@ -94,6 +96,13 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(work)
     except WirewatchError as error:
         raise _fail(error) from error
+
+
+def _stores(client: "ElasticsearchClient", settings: Settings) -> "AlertStores":
+    """The rules and alerts indices the settings name, on `client`."""
+    from alerts import AlertStores
+
+    return AlertStores.from_settings(client, settings.alerts, settings.index)
 
 
 @app.command()
@@ -316,8 +325,8 @@ def rules_add(
     disabled: Annotated[bool, typer.Option(help="Save it without alerting yet.")] = False,
 ) -> None:
     """Save a rule and print its id; a query the matcher cannot honour exactly is refused."""
+    from alerts import Rule, parse_draft
     from index.client import connect
-    from index.rules import Rule, RuleStore, parse_draft
 
     settings = _settings()
 
@@ -326,7 +335,7 @@ def rules_add(
             {"name": name, "query": query, "webhooks": webhook or [], "enabled": not disabled}
         )
         async with connect(settings.index) as client:
-            return await RuleStore(client, settings.alerts, settings.index.text_analyzer).add(draft)
+            return await _stores(client, settings).rules.add(draft)
 
     typer.echo(_run(main()).id)
 
@@ -336,14 +345,14 @@ def rules_list(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per rule.")] = False,
 ) -> None:
     """List the rules, oldest first (webhook URLs masked)."""
+    from alerts import Rule
     from index.client import connect
-    from index.rules import Rule, RuleStore
 
     settings = _settings()
 
     async def main() -> list[Rule]:
         async with connect(settings.index) as client:
-            return await RuleStore(client, settings.alerts, settings.index.text_analyzer).rules()
+            return await _stores(client, settings).rules.rules()
 
     rules = _run(main())
     for rule in rules:
@@ -361,13 +370,12 @@ def rules_list(
 def rules_rm(rule_id: Annotated[str, typer.Argument(help="The id `rules list` shows.")]) -> None:
     """Delete a rule; running services stop matching it within the refresh interval."""
     from index.client import connect
-    from index.rules import RuleStore
 
     settings = _settings()
 
     async def main() -> None:
         async with connect(settings.index) as client:
-            await RuleStore(client, settings.alerts, settings.index.text_analyzer).remove(rule_id)
+            await _stores(client, settings).rules.remove(rule_id)
 
     _run(main())
     typer.echo(f"removed rule {rule_id}")
@@ -391,15 +399,12 @@ def rules_disable(
 
 def _set_enabled(rule_id: str, *, enabled: bool) -> None:
     from index.client import connect
-    from index.rules import RuleStore
 
     settings = _settings()
 
     async def main() -> None:
         async with connect(settings.index) as client:
-            await RuleStore(client, settings.alerts, settings.index.text_analyzer).set_enabled(
-                rule_id, enabled
-            )
+            await _stores(client, settings).rules.set_enabled(rule_id, enabled)
 
     _run(main())
     typer.echo(f"{'enabled' if enabled else 'disabled'} rule {rule_id}")
@@ -455,14 +460,14 @@ def alerts(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per alert.")] = False,
 ) -> None:
     """List the latest alerts, newest first: time, rule, article and title."""
-    from index.alerts import Alert, AlertStore
+    from alerts import Alert
     from index.client import connect
 
     settings = _settings()
 
     async def main() -> list[Alert]:
         async with connect(settings.index) as client:
-            return await AlertStore(client, settings.alerts, settings.index).recent(size)
+            return await _stores(client, settings).alerts.recent(size)
 
     recent = _run(main())
     for alert in recent:

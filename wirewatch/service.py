@@ -11,19 +11,16 @@ from typing import Any, TypeVar
 import structlog
 from prometheus_client import CollectorRegistry
 
+from alerts import Alerting, AlertStores, ApiAccess, alert_routes, new_articles
 from contracts.errors import WirewatchError
 from contracts.models import DeadLetter, ReceivedArticle
 from enrich import Enricher, EnrichmentFailure, EnrichmentResult
 from index import ArticleIndex, ElasticsearchClient, Rejection, build_document
-from index.alerts import AlertStore
 from index.breaker import check_refusals
-from index.rules import RuleStore
 from ingest import ArticleConsumer, DeadLetterPublisher, IncomingBatch
 from ingest.connection import ssl_context
-from wirewatch.alerting import Alerting, new_articles
-from wirewatch.api_access import ApiAccess
 from wirewatch.health import Readiness, SinkWatch, wait_for
-from wirewatch.http import HealthServer, alert_routes
+from wirewatch.http import HealthServer
 from wirewatch.logs import kafka_outage
 from wirewatch.metrics import ServiceMetrics
 from wirewatch.settings import Settings
@@ -347,8 +344,7 @@ class Service:
             index = await resources.enter_async_context(
                 ArticleIndex(settings.index, client=self._elasticsearch)
             )
-            rule_store = RuleStore(index.client, settings.alerts, settings.index.text_analyzer)
-            alert_store = AlertStore(index.client, settings.alerts, settings.index)
+            stores = AlertStores.from_settings(index.client, settings.alerts, settings.index)
             http = await resources.enter_async_context(
                 HealthServer(
                     settings.service.http_host,
@@ -356,7 +352,7 @@ class Service:
                     self.registry,
                     self.readiness,
                     self.sink,
-                    alert_routes(rule_store, alert_store, access),
+                    alert_routes(stores.rules, stores.alerts, access),
                 )
             )
             self.http_port = http.bound_port
@@ -366,8 +362,7 @@ class Service:
             async def set_up_elasticsearch() -> None:
                 await index.setup()
                 if settings.alerts.enabled:
-                    await rule_store.setup()
-                    await alert_store.setup()
+                    await stores.setup()
 
             self.readiness.step("setting up the Elasticsearch index")
             if not await wait_for(

@@ -10,9 +10,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alerts import AlertSettings
 from contracts.redact import without_userinfo
 from enrich.settings import EnrichSettings
-from index.settings import AlertSettings, IndexSettings
+from index.settings import IndexSettings
 from ingest.settings import IngestSettings, KafkaSettings
 
 

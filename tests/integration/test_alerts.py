@@ -21,20 +21,26 @@ from aiohttp import web
 from elasticsearch import AsyncElasticsearch
 from prometheus_client import CollectorRegistry
 
-from contracts.models import Article, EnrichedArticle
-from index.alerts import Alert, AlertStore, Delivery, alert_id
-from index.client import connect
-from index.documents import build_document
-from index.egress import EgressPolicy
-from index.errors import IndexingError
-from index.rules import (
+from alerts import (
+    Alert,
+    Alerting,
+    AlertStore,
+    Delivery,
+    DeliveryError,
+    EgressPolicy,
     InvalidRuleError,
     Rule,
     RuleBook,
     RuleNotFoundError,
     RuleStore,
+    WebhookClient,
+    alert_id,
     parse_draft,
 )
+from contracts.models import Article, EnrichedArticle
+from index.client import connect
+from index.documents import build_document
+from index.errors import IndexingError
 from tests.integration.support import (
     article_line,
     committed_offsets,
@@ -44,10 +50,8 @@ from tests.integration.support import (
     read_topic,
     running,
 )
-from wirewatch.alerting import Alerting
 from wirewatch.metrics import ServiceMetrics
 from wirewatch.settings import Settings
-from wirewatch.webhooks import DeliveryError, WebhookClient
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SEED_ID = "havanatimes-russia-venezuela-defense-industry-talks"

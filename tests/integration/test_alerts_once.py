@@ -13,8 +13,8 @@ from aiohttp import web
 from elastic_transport import ConnectionTimeout, ObjectApiResponse
 from elasticsearch import AsyncElasticsearch
 
+from alerts import Alert
 from enrich.stories import story_bands
-from index.alerts import Alert
 from index.client import connect
 from index.stories import StoryResolver
 from tests.integration import test_alerts

@@ -9,8 +9,8 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 from pydantic import SecretStr
 
+from alerts import RuleStore
 from index.client import connect
-from index.rules import RuleStore
 from tests.integration.support import running
 from wirewatch.settings import Settings
 

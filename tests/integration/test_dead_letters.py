@@ -12,9 +12,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from elasticsearch import AsyncElasticsearch
 
+from alerts import AlertStore, RuleStore, parse_draft
 from contracts.models import KafkaPosition
-from index.alerts import AlertStore
-from index.rules import RuleStore, parse_draft
 from index.template import first_index_name, mappings
 from ingest.connection import client_options
 from ingest.replay import LetterFilter, StoredLetter

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from elasticsearch import AsyncElasticsearch
 
-from index.alerts import AlertStore
+from alerts import AlertStore
 from ingest import InvalidMessage, parse_article
 from tests.integration.support import count_documents, eventually, produce, running
 from tests.unit.deploy.tools import tool

@@ -13,7 +13,7 @@ import aiohttp
 import structlog.testing
 from elasticsearch import AsyncElasticsearch
 
-from index.rules import RuleStore, parse_draft
+from alerts import RuleStore, parse_draft
 from tests.integration import test_alerts
 from tests.integration.support import eventually, produce, running
 from tests.integration.test_alerts import Webhook, seed_line, stored_alerts

@@ -24,10 +24,9 @@ import pytest
 import structlog
 from pydantic import SecretStr
 
+from alerts import AlertStores, parse_draft
 from index import ArticleIndex, IndexingError
-from index.alerts import AlertStore
 from index.client import connect
-from index.rules import RuleStore, parse_draft
 from tests.integration.conftest import SECURED_ELASTICSEARCH_PORT, SECURED_STATE_DIR
 from tests.integration.support import (
     count_documents,
@@ -173,7 +172,7 @@ async def test_articles_are_indexed_searchable_and_alerted_on_without_the_passwo
     password = _password(secured)
     with _debug_logs():
         async with connect(secured.index) as client:
-            store = RuleStore(client, secured.alerts, secured.index.text_analyzer)
+            store = AlertStores.from_settings(client, secured.alerts, secured.index).rules
             rule = await store.add(parse_draft({"name": "Venezuela", "query": "countries:VE"}))
         await produce(secured, [_seed_line()])
         async with running(secured) as service:
@@ -182,7 +181,7 @@ async def test_articles_are_indexed_searchable_and_alerted_on_without_the_passwo
                     lambda: count_documents(client, secured, 'persons:"Vladimir Putin"'),
                     what="the seed article to be searchable in the secured Elasticsearch",
                 )
-                alerts = AlertStore(client, secured.alerts, secured.index)
+                alerts = AlertStores.from_settings(client, secured.alerts, secured.index).alerts
                 (alert,) = await eventually(lambda: alerts.recent(10), what="the alert")
             ready = await _readyz(service.http_port)
         (message,) = await read_topic(secured, secured.alerts.alerts_topic, 1, wait_s=10)

@@ -20,9 +20,9 @@ import aiohttp
 import pytest
 from elasticsearch import AsyncElasticsearch
 
+from alerts import RuleStore
 from contracts.models import Article, EnrichedArticle
 from index import ArticleIndex, IndexingError, build_document
-from index.rules import RuleStore
 from tests.integration.proxy import Proxy
 from tests.integration.support import article_line, count_documents, eventually, produce, running
 from wirewatch.service import Service

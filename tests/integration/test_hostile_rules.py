@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 from elasticsearch import AsyncElasticsearch
 
+from alerts import RuleBook, RuleStore, parse_draft
 from index.client import connect
-from index.rules import RuleBook, RuleStore, parse_draft
 from tests.integration.support import (
     article_line,
     committed_offsets,

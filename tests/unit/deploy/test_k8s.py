@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 import yaml
 
+from alerts import ApiAccess, ApiAccessError, Role
 from tools.reference import variables
-from wirewatch.api_access import ApiAccess, ApiAccessError, Role
 from wirewatch.settings import ServiceSettings
 
 K8S = Path(__file__).parents[3] / "deploy" / "k8s"

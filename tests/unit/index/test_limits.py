@@ -5,9 +5,9 @@ import time
 
 import pytest
 
+from alerts import AlertSettings
 from index.limits import QueryLimits
 from index.matching import QueryLimitError, UnsupportedQueryError, compile_query
-from index.settings import AlertSettings
 
 DEPTH = "max_query_depth"
 

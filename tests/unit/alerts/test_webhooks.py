@@ -5,8 +5,8 @@ import socket
 import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from index.egress import EgressPolicy, EgressRefusedError
-from wirewatch.webhooks import CheckedResolver, DeliveryError, WebhookClient
+from alerts import DeliveryError, EgressPolicy, EgressRefusedError, WebhookClient
+from alerts.webhooks import CheckedResolver
 
 PUBLIC = "93.184.216.34"
 

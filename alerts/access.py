@@ -13,8 +13,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from contracts.errors import WirewatchError
-from wirewatch.settings import ServiceSettings
+from alerts.errors import ApiAccessError
+from alerts.interfaces import AccessSettings
 
 # RFC 6750's b64token: what a client can send in an Authorization header unescaped.
 _TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
@@ -23,10 +23,6 @@ _SEPARATORS = re.compile(r"[,\s]+")
 MIN_TOKEN_CHARS = 16
 _VARIABLE = "WIREWATCH_SERVICE__API_{role}_TOKENS"
 _GENERATE = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
-
-
-class ApiAccessError(WirewatchError):
-    """The API's tokens are missing where required, unreadable or unusable (never retriable)."""
 
 
 class Role(Enum):
@@ -60,7 +56,7 @@ class ApiAccess:
         return not self._read and not self._write
 
     @classmethod
-    def from_settings(cls, settings: ServiceSettings) -> "ApiAccess":
+    def from_settings(cls, settings: AccessSettings) -> "ApiAccess":
         """The tokens of both roles, files read now; raises ApiAccessError when one is
         unusable, or when there is none and the API would listen beyond loopback."""
         read = _tokens("READ", settings.api_read_tokens, settings.api_read_tokens_file)

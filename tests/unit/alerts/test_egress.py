@@ -4,7 +4,8 @@ import ipaddress
 
 import pytest
 
-from index.egress import EgressPolicy, EgressRefusedError, literal_address, refusal
+from alerts import EgressPolicy, EgressRefusedError
+from alerts.egress import literal_address, refusal
 
 DEFAULT = EgressPolicy()
 

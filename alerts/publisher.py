@@ -4,14 +4,13 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from contracts.lifecycle import AsyncResource
+from ingest import IngestError, IngestSettings, KafkaSettings, ensure_topics
 from ingest.connection import client_options, describe_failure
-from ingest.errors import IngestError
-from ingest.settings import IngestSettings, KafkaSettings
-from ingest.topics import ensure_topics
 
 
 class AlertPublisher(AsyncResource):
-    """Publishes alert messages to one topic and waits for each acknowledgement.
+    """Publishes alert messages to one topic and waits for each acknowledgement (the
+    deliverer's `TopicPublisher`).
 
     Idempotent with acks=all, so the producer's own retries never write one twice; a message
     resent after a crash carries the same key, which consumers deduplicate on.

@@ -1,4 +1,4 @@
-"""Webhook requests that stay within the egress policy (index/egress.py).
+"""Webhook requests that stay within the egress policy (alerts/egress.py).
 
 A host name is resolved once per connection by the client's own resolver, which checks every
 address it found before handing them on: the addresses checked are the addresses connected
@@ -15,14 +15,10 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
-from contracts.errors import WirewatchError
+from alerts.egress import EgressPolicy, EgressRefusedError, literal_address
+from alerts.errors import DeliveryError
 from contracts.lifecycle import AsyncResource
 from contracts.redact import masked_url, without_userinfo
-from index.egress import EgressPolicy, EgressRefusedError, literal_address
-
-
-class DeliveryError(WirewatchError):
-    """An alert could not be delivered to one destination."""
 
 
 class CheckedResolver(AbstractResolver):

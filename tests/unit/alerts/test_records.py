@@ -2,10 +2,10 @@
 
 from datetime import UTC, datetime, timedelta
 
+from alerts import Alert, Delivery, Rule, alert_id, new_alert
+from alerts.records import alerts_mappings
 from contracts.models import Article, EnrichedArticle
-from index.alerts import Alert, Delivery, alert_id, alerts_mappings, new_alert
 from index.documents import ArticleDocument, build_document
-from index.rules import Rule
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -1,41 +1,29 @@
-"""Alerting at ingest time: match new articles against the rules, record, deliver.
+"""Delivery of alerts to Kafka and to webhooks, from background workers.
 
-The batch path only matches and writes alerts (create-once ids); delivery to Kafka and to
-webhooks runs in background workers behind a bounded queue, so a slow or failing webhook
-never holds up ingestion. The alerts index is the outbox: what the queue could not take, or
-what a crash interrupted, stays `pending` there until a recovery pass delivers it.
+The batch path only matches and writes alerts (alerts/pipeline.py); delivery runs behind a
+bounded queue, so a slow or failing webhook never holds up ingestion. The alerts index is
+the outbox: what the queue could not take, or what a crash interrupted, stays `pending`
+there until a recovery pass delivers it.
 """
 
 import asyncio
 import contextlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from elasticsearch import AsyncElasticsearch
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from alerts.book import RuleBook
+from alerts.errors import InvalidRuleError, RuleNotFoundError
+from alerts.interfaces import AlertMetrics, DeliveryRecords, TopicPublisher, WebhookSender
+from alerts.records import KAFKA, Alert, Delivery
+from alerts.rules import Rule
+from alerts.settings import AlertSettings
 from contracts.errors import WirewatchError
 from contracts.lifecycle import AsyncResource
-from contracts.models import ReceivedArticle
-from index.alerts import KAFKA, Alert, AlertStore, Delivery, new_alert
-from index.documents import ArticleDocument
-from index.rules import (
-    InvalidRuleError,
-    Rule,
-    RuleBook,
-    RuleNotFoundError,
-    RuleStore,
-)
-from index.settings import AlertSettings
-from ingest.alerts import AlertPublisher
-from wirewatch.metrics import ServiceMetrics
-from wirewatch.settings import Settings
-from wirewatch.webhooks import WebhookClient
 
 log = structlog.get_logger(__name__)
 
@@ -113,24 +101,25 @@ class Deliverer(AsyncResource):
     def __init__(
         self,
         settings: AlertSettings,
-        store: AlertStore,
+        store: DeliveryRecords,
         rules: RuleBook,
-        publisher: AlertPublisher,
-        metrics: ServiceMetrics,
+        publisher: TopicPublisher,
+        webhooks: WebhookSender,
+        metrics: AlertMetrics,
     ) -> None:
+        """`webhooks` is opened and closed by the caller, around this deliverer's life."""
         self.settings = settings
         self.store = store
         self.rules = rules
         self.publisher = publisher
+        self.webhooks = webhooks
         self.metrics = metrics
         # Each alert with whether a recovery pass found it (its state is then read again).
         self._queue: asyncio.Queue[tuple[Alert, bool]] = asyncio.Queue(settings.delivery_queue_size)
         self._queued: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
-        self.webhooks = WebhookClient(settings.egress_policy(), settings.webhook_timeout_s)
 
     async def _open(self) -> None:
-        await self.webhooks.start()
         self._tasks = [
             asyncio.create_task(self._work(), name=f"alert-delivery-{number}")
             for number in range(self.settings.delivery_workers)
@@ -143,7 +132,6 @@ class Deliverer(AsyncResource):
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.webhooks.stop()
         if self._queued:
             log.info("alerts left pending for the next start", alerts=len(self._queued))
 
@@ -306,120 +294,3 @@ class Deliverer(AsyncResource):
                         attempts=attempts, error=str(error))  # fmt: skip
             return delivery.gave_up(attempts, str(error), now)
         return delivery.succeeded(attempts, datetime.now(UTC))
-
-
-class Alerting(AsyncResource):
-    """Rules, alerts and their delivery, for the service's batch path."""
-
-    def __init__(
-        self, settings: Settings, client: AsyncElasticsearch, metrics: ServiceMetrics
-    ) -> None:
-        alerts = settings.alerts
-        self.settings = alerts
-        self.metrics = metrics
-        self.rule_store = RuleStore(client, alerts, settings.index.text_analyzer)
-        self.store = AlertStore(client, alerts, settings.index)
-        self.rules = RuleBook(
-            self.rule_store,
-            alerts,
-            on_reload=metrics.alert_rules.set,
-            on_over_budget=lambda budget: metrics.alert_matching_over_budget.labels(budget).inc(),
-        )
-        self.publisher = AlertPublisher(settings.kafka, settings.ingest, alerts.alerts_topic)
-        self.deliverer = Deliverer(alerts, self.store, self.rules, self.publisher, metrics)
-        self._resources = AsyncExitStack()
-
-    async def _open(self) -> None:
-        async with AsyncExitStack() as resources:
-            await self.store.setup()
-            for resource in (self.rules, self.publisher, self.deliverer):
-                await resources.enter_async_context(resource)
-            self._resources = resources.pop_all()
-
-    async def _close(self) -> None:
-        await self._resources.aclose()
-
-    async def record(
-        self, new: Sequence[tuple[ReceivedArticle, ArticleDocument]]
-    ) -> "RecordedAlerts":
-        """Matches the batch's new articles and records their alerts, pending and not yet
-        offered for delivery: called before the articles are written, so that a crash
-        between the write and the record cannot lose them (the redelivered articles are
-        still new, their alerts' creates answer 409).
-
-        A (rule, story) that alerted before is skipped.
-        """
-        # Off the event loop, within time budgets: Kafka heartbeats, probes and the commit
-        # never wait on a rule.
-        matched = await asyncio.to_thread(
-            self.rules.match_batch, [document.source_fields() for _, document in new]
-        )
-        matched_at = datetime.now(UTC)
-        candidates = [
-            new_alert(rule, document, matched_at=matched_at,
-                      received_at=item.published_to_kafka_at, topic=self.publisher.topic)
-            for (item, document), rules in zip(new, matched, strict=True)
-            for rule in rules
-        ]  # fmt: skip
-        if not candidates:
-            return RecordedAlerts(candidates=[], created=[])
-        return RecordedAlerts(
-            candidates=candidates, created=await self.store.create_many(candidates)
-        )
-
-    async def release(self, recorded: "RecordedAlerts", refused: set[str]) -> list[Alert]:
-        """Offers the recorded alerts for delivery once their articles are written; returns
-        them. An alert recorded for an article the index refused is withdrawn, and recorded
-        again for another copy of its story that the batch indexed, if one matched.
-        """
-        created = recorded.created
-        # Candidates, not only those created now: a crashed attempt may have recorded them.
-        dropped = [alert for alert in recorded.candidates if alert.article_id in refused]
-        if dropped:
-            withdrawn = set(await self.store.withdraw(dropped))
-            replacements = [
-                alert
-                for alert in recorded.candidates
-                if alert.id in withdrawn and alert.article_id not in refused
-            ]
-            created = [alert for alert in created if alert.id not in withdrawn]
-            created += await self.store.create_many(replacements)
-        released_at = datetime.now(UTC)
-        for alert in created:
-            self.metrics.alerts_fired.inc()
-            if alert.article_received_at is not None:
-                latency = (released_at - alert.article_received_at).total_seconds()
-                self.metrics.alert_latency_seconds.observe(max(0.0, latency))
-            log.info("alert", alert_id=alert.id, rule_id=alert.rule_id, rule=alert.rule_name,
-                     article_id=alert.article_id, story_id=alert.story_id,
-                     title=alert.title)  # fmt: skip
-        self.deliverer.offer(created)
-        return created
-
-
-@dataclass(frozen=True)
-class RecordedAlerts:
-    """A batch's alerts before its write: every candidate (rule, article) matched, and the
-    alerts created for them (a (rule, story) already alerted on is not)."""
-
-    candidates: list[Alert]
-    created: list[Alert]
-
-
-def new_articles(
-    received: Sequence[ReceivedArticle],
-    documents: Sequence[ArticleDocument],
-    stored: set[str],
-) -> list[tuple[ReceivedArticle, ArticleDocument]]:
-    """The articles of a batch that alert: those the index did not hold before the batch,
-    and of several copies of one in the batch only the last (the one written).
-
-    A redelivered, replayed or re-published article is stored already: it stays silent,
-    however its write is answered, so a rule added since never alerts on an old story.
-    """
-    last = {document.id: position for position, document in enumerate(documents)}
-    return [
-        (item, document)
-        for position, (item, document) in enumerate(zip(received, documents, strict=True))
-        if document.id not in stored and last[document.id] == position
-    ]

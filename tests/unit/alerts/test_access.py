@@ -13,10 +13,10 @@ from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from wirewatch.api_access import ApiAccess, ApiAccessError, Role, is_loopback
+from alerts import ApiAccess, ApiAccessError, Role, guarded, is_loopback
 from wirewatch.cli import app
 from wirewatch.health import Readiness
-from wirewatch.http import HealthServer, guarded
+from wirewatch.http import HealthServer
 from wirewatch.service import Service
 from wirewatch.settings import ServiceSettings, Settings
 

@@ -5,18 +5,10 @@ from datetime import UTC, datetime
 import pytest
 from elasticsearch import AsyncElasticsearch
 
+from alerts import AlertSettings, EgressPolicy, InvalidRuleError, Rule, RuleStore, parse_draft
+from alerts.rules import check_destinations, rules_mappings
 from contracts.redact import masked_url
-from index.egress import EgressPolicy
 from index.matching import UnsupportedMappingError
-from index.rules import (
-    InvalidRuleError,
-    Rule,
-    RuleStore,
-    check_destinations,
-    parse_draft,
-    rules_mappings,
-)
-from index.settings import AlertSettings
 
 SLACK = "https://hooks.slack.com/services/T000/B000/XXXXSECRET"
 
