@@ -26,14 +26,14 @@ from pydantic import (
     ValidationError,
 )
 
-from contracts.errors import WirewatchError
 from contracts.lifecycle import AsyncResource
 from contracts.redact import masked_url
 from index.client import is_retriable, refused_access
 from index.egress import EgressPolicy, EgressRefusedError
 from index.errors import IndexingError
-from index.matching import CompiledQuery, RuleMatcher, catalog, compile_query
 from index.settings import AlertSettings
+from index.template import mappings
+from matcher import Catalog, CompiledQuery, MatcherError, RuleMatcher, compile_query
 
 log = structlog.get_logger(__name__)
 
@@ -223,7 +223,7 @@ class RuleStore:
         """`text_analyzer` is the articles index's: rules are compiled for the fields as
         analysed there (UnsupportedMappingError for an analyzer the matcher cannot emulate)."""
         self.client = client
-        self.catalog = catalog(text_analyzer)
+        self.catalog = Catalog.from_mapping(mappings(text_analyzer))
         self.index = settings.rules_index
         self.max_rules = settings.max_rules
         self.limits = settings.query_limits()
@@ -485,7 +485,7 @@ class RuleBook(AsyncResource):
                 continue
             try:
                 compiled[rule.id] = self.store.compile(rule.query)
-            except WirewatchError as error:
+            except MatcherError as error:
                 # Saved before the matcher changed, or written to the index by hand.
                 log.warning("rule skipped: its query cannot be matched", rule_id=rule.id,
                             name=rule.name, error=str(error))  # fmt: skip

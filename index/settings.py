@@ -3,7 +3,7 @@
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from index.egress import EgressPolicy
-from index.limits import QueryLimits
+from matcher import QueryLimits
 
 
 class IndexSettings(BaseModel):

@@ -12,6 +12,7 @@ from contracts.lifecycle import AsyncResource
 from index.alerts import AlertStore
 from index.errors import QueryError
 from index.rules import InvalidRuleError, RuleNotFoundError, RuleStore, parse_draft
+from matcher import UnsupportedQueryError
 from wirewatch.api_access import ApiAccess, Role, is_loopback
 from wirewatch.health import Readiness, SinkWatch
 
@@ -239,7 +240,7 @@ def _answering_errors(handler: Handler) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
-        except (InvalidRuleError, QueryError) as error:
+        except (InvalidRuleError, QueryError, UnsupportedQueryError) as error:
             return _error(400, str(error))
         except RuleNotFoundError as error:
             return _error(404, str(error))

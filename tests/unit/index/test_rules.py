@@ -7,7 +7,6 @@ from elasticsearch import AsyncElasticsearch
 
 from contracts.redact import masked_url
 from index.egress import EgressPolicy
-from index.matching import UnsupportedMappingError
 from index.rules import (
     InvalidRuleError,
     Rule,
@@ -17,6 +16,7 @@ from index.rules import (
     rules_mappings,
 )
 from index.settings import AlertSettings
+from matcher import UnsupportedMappingError
 
 SLACK = "https://hooks.slack.com/services/T000/B000/XXXXSECRET"
 

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from index.limits import QueryLimits
-from index.matching import QueryLimitError, UnsupportedQueryError, compile_query
 from index.settings import AlertSettings
+from matcher import QueryLimitError, QueryLimits, UnsupportedQueryError
+from tests.unit.matcher.articles import compile_query
 
 DEPTH = "max_query_depth"
 
