@@ -25,7 +25,8 @@ CHECK_EVERY = 255
 
 
 class Query:
-    """A compiled query node: whether a document matches, and what presearch can index."""
+    """A compiled query node: whether a document matches (`matcher.keys` reads what any
+    matching document must have)."""
 
     def matches(self, document: FieldValues) -> bool:
         """Whether the document matches."""
@@ -38,11 +39,15 @@ class Query:
 
 
 class MatchAll(Query):
+    """Every document (`*`)."""
+
     def matches(self, document: FieldValues) -> bool:
         return True
 
 
 class MatchNone(Query):
+    """No document (a field the mapping lacks, a value the field cannot hold)."""
+
     def matches(self, document: FieldValues) -> bool:
         return False
 
@@ -136,6 +141,7 @@ class Terms(Query):
 
 
 def term_query(known: Field, term: str) -> Terms:
+    """One indexed term of one field."""
     return Terms(frozenset({(known.name, term)}))
 
 
@@ -267,6 +273,8 @@ class Pattern(Query):
 
 @dataclass(frozen=True)
 class Exists(Query):
+    """Documents with an indexed value in any of the fields (`_exists_:field`)."""
+
     fields: tuple[Field, ...]
 
     def matches(self, document: FieldValues) -> bool:

@@ -35,11 +35,11 @@ class ValueRange(Query):
     def predicate(self) -> Callable[[FieldValues], bool]:
         known = self.field
         if self.numeric:
-            return _withinany_of(self, lambda document: document.numbers(known))
-        return _withinany_of(self, lambda document: document.terms(known))
+            return _within_any(self, lambda document: document.numbers(known))
+        return _within_any(self, lambda document: document.terms(known))
 
 
-def _withinany_of(
+def _within_any(
     bounds: ValueRange, values_of: Callable[[FieldValues], Iterable[Any]]
 ) -> Callable[[FieldValues], bool]:
     """Whether one of a document's values lies within `bounds` (None: unbounded)."""
@@ -147,6 +147,7 @@ def date_range(
     include_upper: bool,
     clock: Clock,
 ) -> Query:
+    """A range of dates, or MatchNone for fixed bounds that are no date."""
     # A fixed bound that is no date matches nothing; said at compile time, presearch can skip
     # the rule (`"some words"` over every field is otherwise checked for every document).
     query = DateRange(field, lower, upper, include_lower, include_upper, clock)

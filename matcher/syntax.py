@@ -24,12 +24,16 @@ _JAVA_NUMBER = re.compile(r"[+-]?(NaN|Infinity|(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)
 
 
 class Conj(Enum):
+    """The conjunction before a clause."""
+
     NONE = 0
     AND = 1
     OR = 2
 
 
 class Mod(Enum):
+    """A clause's modifier: none, + (or AND's), - or NOT."""
+
     NONE = 0
     REQUIRED = 1
     PROHIBITED = 2
@@ -51,6 +55,7 @@ def _position(node: tree.Item) -> str:
 
 
 def refuse(node: tree.Item, what: str) -> UnsupportedQueryError:
+    """The error refusing `node` for `what`, naming the node's text and position."""
     return UnsupportedQueryError(f"{what} ({str(node).strip()!r} {_position(node)})")
 
 
@@ -94,6 +99,8 @@ def unescaped(text: str) -> list[tuple[str, bool]]:
 
 
 def java_number(text: str, kind: Kind) -> float | int | None:
+    """The number a numeric field of this kind reads from `text` as Elasticsearch does; None
+    when it reads none."""
     if not _JAVA_NUMBER.fullmatch(text):
         return None
     # A long is also read as a BigDecimal, which takes no f/d suffix, NaN or Infinity.
@@ -124,6 +131,7 @@ def check_word(node: tree.Word) -> list[tuple[str, bool]]:
 
 
 def check_whitespace(query: str) -> None:
+    """Refuses whitespace that luqum separates terms on and Lucene does not."""
     for index, char in enumerate(query):
         if char.isspace() and char not in _LUCENE_WHITESPACE:
             raise UnsupportedQueryError(
@@ -152,6 +160,7 @@ _PARSING = threading.Lock()
 
 
 def parse(query: str) -> tree.Item:
+    """luqum's parse tree of the query; UnsupportedQueryError if it cannot be parsed."""
     with _PARSING:
         return _parse_alone(query)
 
