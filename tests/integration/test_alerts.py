@@ -35,6 +35,7 @@ from index.rules import (
     RuleStore,
     parse_draft,
 )
+from matcher import UnsupportedQueryError
 from tests.integration.support import (
     article_line,
     committed_offsets,
@@ -345,7 +346,7 @@ async def test_an_unsupported_query_is_refused_with_what_is_unsupported(
     alerting: Settings, elasticsearch: AsyncElasticsearch
 ) -> None:
     settings = alerting
-    with pytest.raises(IndexingError, match="defen~2"):
+    with pytest.raises(UnsupportedQueryError, match="defen~2"):
         await add_rule(settings, elasticsearch, "title:defen~2", [])
     async with (
         running(settings, elasticsearch) as service,
