@@ -38,12 +38,23 @@ class Keys:
 _NOTHING = Keys()
 
 
+# Each node type's method name, spelt once: a rule set of thousands is read node by node.
+_METHOD_NAMES: dict[type[Query], str] = {}
+
+
+def _method_name(kind: type[Query]) -> str:
+    name = _METHOD_NAMES.get(kind)
+    if name is None:
+        name = _METHOD_NAMES[kind] = f"visit_{kind.__name__.lower()}"
+    return name
+
+
 class KeyVisitor:
     """Computes a compiled query's `Keys`, dispatching on the node's type (`visit_<type>`)."""
 
     def visit(self, query: Query) -> Keys:
         """The keys of `query` (nothing for a node type with no method: it is checked always)."""
-        method = getattr(self, f"visit_{type(query).__name__.lower()}", None)
+        method = getattr(self, _method_name(type(query)), None)
         return method(query) if method is not None else _NOTHING
 
     def visit_matchnone(self, query: MatchNone) -> Keys:
