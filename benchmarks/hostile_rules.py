@@ -29,7 +29,7 @@ TERMS = [
 
 
 def _regex(pattern: str) -> str:
-    # As index/query.py built it before: `*` as `.*`, `?` as `.`, fullmatch.
+    # As the matcher built it before (then index/query.py): `*` as `.*`, `?` as `.`, fullmatch.
     return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
 
 

@@ -52,14 +52,8 @@ class MatchNone(Query):
         return False
 
 
-@dataclass(frozen=True)
-class Bool(Query):
-    """Lucene's BooleanQuery; one with only MUST_NOT clauses matches all other documents, as
-    Elasticsearch's query_string adds a match-all clause to such a query."""
-
-    must: tuple[Query, ...] = ()
-    should: tuple[Query, ...] = ()
-    must_not: tuple[Query, ...] = ()
+class Predicated(Query):
+    """A node that answers `matches` with its `predicate`, built on first use."""
 
     def matches(self, document: FieldValues) -> bool:
         return self._test(document)
@@ -67,6 +61,16 @@ class Bool(Query):
     @functools.cached_property
     def _test(self) -> Callable[[FieldValues], bool]:
         return self.predicate()
+
+
+@dataclass(frozen=True)
+class Bool(Predicated):
+    """Lucene's BooleanQuery; one with only MUST_NOT clauses matches all other documents, as
+    Elasticsearch's query_string adds a match-all clause to such a query."""
+
+    must: tuple[Query, ...] = ()
+    should: tuple[Query, ...] = ()
+    must_not: tuple[Query, ...] = ()
 
     def predicate(self) -> Callable[[FieldValues], bool]:
         must = tuple(query.predicate() for query in self.must)

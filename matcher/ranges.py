@@ -1,20 +1,19 @@
 """Range nodes over numbers, terms and dates; date bounds with `now` move with the clock (pure)."""
 
-import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from matcher.dates import now_offset, parse_bound
 from matcher.fields import Field
-from matcher.nodes import CHECK_EVERY, MatchNone, Query
+from matcher.nodes import CHECK_EVERY, MatchNone, Predicated, Query
 from matcher.values import FieldValues
 
 Clock = Callable[[], float]
 
 
 @dataclass(frozen=True)
-class ValueRange(Query):
+class ValueRange(Predicated):
     """A range over a field's numbers, or over its indexed terms in code point order (text
     and keyword fields)."""
 
@@ -24,13 +23,6 @@ class ValueRange(Query):
     include_lower: bool
     include_upper: bool
     numeric: bool
-
-    def matches(self, document: FieldValues) -> bool:
-        return self._test(document)
-
-    @functools.cached_property
-    def _test(self) -> Callable[[FieldValues], bool]:
-        return self.predicate()
 
     def predicate(self) -> Callable[[FieldValues], bool]:
         known = self.field
