@@ -402,7 +402,7 @@ def rules_test(
     """Offline: print the id of each document in FILE the query matches, one a line."""
     from index.documents import ArticleDocument
     from index.template import mappings
-    from matcher import Catalog, MatcherError, compile_query
+    from matcher import Catalog, compile_query
 
     settings = _settings()
     try:
