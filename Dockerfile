@@ -44,6 +44,7 @@ COPY ingest/ ingest/
 COPY enrich/ enrich/
 COPY index/ index/
 COPY alerts/ alerts/
+COPY matcher/ matcher/
 COPY wirewatch/ wirewatch/
 # Then what the service never runs (pip, the packages' own test suites: about 75 MB), and a
 # check that the installed package loads its model and data files.

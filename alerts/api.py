@@ -12,6 +12,7 @@ from alerts.outbox import AlertStore
 from alerts.rules import RuleStore, parse_draft
 from contracts.errors import WirewatchError
 from index import QueryError
+from matcher import UnsupportedQueryError
 
 log = structlog.get_logger(__name__)
 
@@ -166,7 +167,7 @@ def _answering_errors(handler: Handler) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
-        except (InvalidRuleError, QueryError) as error:
+        except (InvalidRuleError, QueryError, UnsupportedQueryError) as error:
             return _error(400, str(error))
         except RuleNotFoundError as error:
             return _error(404, str(error))

@@ -11,10 +11,9 @@ import structlog
 from alerts.interfaces import RuleSource
 from alerts.rules import Rule
 from alerts.settings import AlertSettings
-from contracts.errors import WirewatchError
 from contracts.lifecycle import AsyncResource
 from index import IndexingError
-from index.matching import CompiledQuery, RuleMatcher
+from matcher import CompiledQuery, MatcherError, RuleMatcher
 
 log = structlog.get_logger(__name__)
 
@@ -141,7 +140,7 @@ class RuleBook(AsyncResource):
                 continue
             try:
                 compiled[rule.id] = self.store.compile(rule.query)
-            except WirewatchError as error:
+            except MatcherError as error:
                 # Saved before the matcher changed, or written to the index by hand.
                 log.warning("rule skipped: its query cannot be matched", rule_id=rule.id,
                             name=rule.name, error=str(error))  # fmt: skip

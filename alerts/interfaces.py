@@ -16,8 +16,8 @@ from alerts.records import Alert
 from alerts.rules import Rule
 from alerts.settings import AlertSettings
 from index import IndexSettings
-from index.matching import CompiledQuery
 from ingest import IngestSettings, KafkaSettings
+from matcher import CompiledQuery
 
 
 class TopicPublisher(Protocol):

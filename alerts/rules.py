@@ -30,7 +30,8 @@ from alerts.settings import AlertSettings
 from contracts.redact import masked_url
 from index import IndexingError
 from index.client import ensure_index, refused_access
-from index.matching import CompiledQuery, catalog, compile_query
+from index.template import mappings
+from matcher import Catalog, CompiledQuery, compile_query
 
 log = structlog.get_logger(__name__)
 
@@ -181,7 +182,7 @@ class RuleStore:
         """`text_analyzer` is the articles index's: rules are compiled for the fields as
         analysed there (UnsupportedMappingError for an analyzer the matcher cannot emulate)."""
         self.client = client
-        self.catalog = catalog(text_analyzer)
+        self.catalog = Catalog.from_mapping(mappings(text_analyzer))
         self.index = settings.rules_index
         self.max_rules = settings.max_rules
         self.limits = settings.query_limits()

@@ -6,7 +6,7 @@ Nested in the one settings object as `settings.alerts` (WIREWATCH_ALERTS__* vari
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from alerts.egress import EgressPolicy
-from index.limits import QueryLimits
+from matcher import QueryLimits
 
 
 class AlertSettings(BaseModel):

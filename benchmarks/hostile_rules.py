@@ -1,5 +1,5 @@
 """Worst-case wildcard rules on long terms: a backtracking regex (how patterns were matched
-before) against the linear matcher (`index.wildcard`). A benchmark, not a test.
+before) against the linear matcher (`matcher.wildcard`). A benchmark, not a test.
 
 The regex runs in a child process killed after `--limit-s` seconds ("> N s" is printed):
 it holds the interpreter lock, as it held the service's event loop.
@@ -12,7 +12,7 @@ import multiprocessing
 import re
 import time
 
-from index.wildcard import Wildcard
+from matcher import Wildcard
 
 CASES = [
     ("url:*?*?*?*Q (3 pairs)", "*?" * 3 + "*Q"),
@@ -29,7 +29,7 @@ TERMS = [
 
 
 def _regex(pattern: str) -> str:
-    # As index/query.py built it before: `*` as `.*`, `?` as `.`, fullmatch.
+    # As the matcher built it before (then index/query.py): `*` as `.*`, `?` as `.`, fullmatch.
     return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
 
 

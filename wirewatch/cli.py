@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from contracts.errors import WirewatchError
 from contracts.models import Article
 from contracts.redact import without_userinfo
+from matcher import MatcherError
 from wirewatch.logs import configure_logging
 from wirewatch.settings import Settings
 
@@ -70,7 +71,7 @@ def _settings() -> Settings:
     return settings
 
 
-def _fail(error: WirewatchError) -> typer.Exit:
+def _fail(error: WirewatchError | MatcherError) -> typer.Exit:
     typer.secho(f"wirewatch: {error}", fg=typer.colors.RED, err=True)
     return typer.Exit(code=1)
 
@@ -91,10 +92,11 @@ def _without_tools(error: ModuleNotFoundError, command: str) -> BaseException:
 
 
 def _run(work: Coroutine[Any, Any, T]) -> T:
-    """Runs a command's async work; a wirewatch error becomes a message and exit code 1."""
+    """Runs a command's async work; a wirewatch or matcher error becomes a message and exit
+    code 1."""
     try:
         return asyncio.run(work)
-    except WirewatchError as error:
+    except (WirewatchError, MatcherError) as error:
         raise _fail(error) from error
 
 
@@ -422,16 +424,17 @@ def rules_test(
 ) -> None:
     """Offline: print the id of each document in FILE the query matches, one a line."""
     from index.documents import ArticleDocument
-    from index.matching import catalog, compile_query
+    from index.template import mappings
+    from matcher import Catalog, compile_query
 
     settings = _settings()
     try:
         compiled = compile_query(
             query,
-            catalog=catalog(settings.index.text_analyzer),
+            catalog=Catalog.from_mapping(mappings(settings.index.text_analyzer)),
             limits=settings.alerts.query_limits(),
         )
-    except WirewatchError as error:
+    except (WirewatchError, MatcherError) as error:
         raise _fail(error) from error
     invalid = 0
     for number, line in enumerate(file.read_bytes().splitlines(), start=1):

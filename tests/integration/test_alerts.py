@@ -41,6 +41,7 @@ from contracts.models import Article, EnrichedArticle
 from index.client import connect
 from index.documents import build_document
 from index.errors import IndexingError
+from matcher import UnsupportedQueryError
 from tests.integration.support import (
     article_line,
     committed_offsets,
@@ -349,7 +350,7 @@ async def test_an_unsupported_query_is_refused_with_what_is_unsupported(
     alerting: Settings, elasticsearch: AsyncElasticsearch
 ) -> None:
     settings = alerting
-    with pytest.raises(IndexingError, match="defen~2"):
+    with pytest.raises(UnsupportedQueryError, match="defen~2"):
         await add_rule(settings, elasticsearch, "title:defen~2", [])
     async with (
         running(settings, elasticsearch) as service,

@@ -19,15 +19,16 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 
 from contracts.models import ArmsDeal, Entity, KafkaPosition, Money, TopicEvidence, TopicMatch
-from index.analysis import positions
 from index.documents import ArticleDocument
-from index.errors import UnsupportedQueryError
-from index.matching import CompiledQuery, RuleMatcher, compile_query
 from index.template import mappings
+from matcher import Catalog, CompiledQuery, RuleMatcher, UnsupportedQueryError, compile_query
+from matcher.analysis import positions
 
 SEED = 20261127
 DOCUMENTS = 300
 QUERIES = 3000
+# The mapping the index under test is created with.
+ARTICLES = Catalog.from_mapping(mappings("standard"))
 BATCH = 250
 
 WORDS = [
@@ -448,7 +449,7 @@ async def test_matcher_agrees_with_elasticsearch(
     compiled: list[CompiledQuery | None] = []
     for query in queries:
         try:
-            compiled.append(compile_query(query, clock=clock))
+            compiled.append(compile_query(query, catalog=ARTICLES, clock=clock))
         except UnsupportedQueryError:
             compiled.append(None)
     # Through presearch, as alerting matches: the RuleMatcher holds every accepted query.

@@ -8,7 +8,8 @@ from typing import Any
 
 from alerts import Alert, AlertSettings, DeliveryError, Rule, RuleNotFoundError
 from index.errors import IndexingError
-from index.matching import CompiledQuery, catalog, compile_query
+from index.template import mappings
+from matcher import Catalog, CompiledQuery, compile_query
 
 # Tells what a send does: None to get through, or the error it raises.
 Outcome = Callable[[], DeliveryError | None]
@@ -58,7 +59,7 @@ class MemoryRules:
 
     def __init__(self, settings: AlertSettings | None = None) -> None:
         self._limits = (settings or AlertSettings()).query_limits()
-        self._catalog = catalog()
+        self._catalog = Catalog.from_mapping(mappings("standard"))
         self._rules: dict[str, tuple[Rule, tuple[int, int]]] = {}
         self._sequence = 0
         self.compiled: list[str] = []

@@ -8,7 +8,7 @@ from elasticsearch import AsyncElasticsearch
 from alerts import AlertSettings, EgressPolicy, InvalidRuleError, Rule, RuleStore, parse_draft
 from alerts.rules import check_destinations, rules_mappings
 from contracts.redact import masked_url
-from index.matching import UnsupportedMappingError
+from matcher import UnsupportedMappingError
 
 SLACK = "https://hooks.slack.com/services/T000/B000/XXXXSECRET"
 

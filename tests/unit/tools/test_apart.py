@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from wirewatch.cli import app
 
 ROOT = Path(__file__).parents[3]
-RUNTIME = ("contracts", "ingest", "enrich", "index", "alerts", "wirewatch")
+RUNTIME = ("contracts", "ingest", "enrich", "index", "matcher", "alerts", "wirewatch")
 
 
 def _imports_of_tools(path: Path) -> list[bool]:

@@ -4,8 +4,9 @@ import time
 
 import pytest
 
-from index.analysis import analyze
-from index.matching import RuleMatcher, catalog, compile_query
+from matcher import RuleMatcher
+from matcher.analysis import analyze
+from tests.unit.matcher.articles import catalog, compile_query
 
 # A generous bound for work that is linear (milliseconds to a few hundred): what backtracked
 # took minutes. Speeds are printed by benchmarks/matching_cost.py, not asserted.

@@ -1,10 +1,11 @@
 """Presearch: find the rules a document may match without evaluating every rule (pure).
 
-Each rule is indexed under its required keys, a set of (field, term) pairs of which any matching
-document has at least one (`CompiledQuery.required`). A document's own keys (the terms of its
-text and keyword fields) then select the candidate rules. Rules without such a set but with a
-required prefix (`countries:V* AND NOT topics:x`) are indexed under it; the others (pure
-negations, ranges, leading wildcards) are evaluated for every document.
+Each rule is indexed under its required keys, a set of (field, term) pairs of which any
+matching document has at least one (`CompiledQuery.keys`, read by `matcher.keys.KeyVisitor`).
+A document's own keys (the terms of its text and keyword fields) then select the candidate
+rules. Rules without such a set but with a required prefix (`countries:V* AND NOT topics:x`)
+are indexed under it; the others (pure negations, ranges, leading wildcards) are evaluated for
+every document.
 """
 
 import math
@@ -14,8 +15,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from index.fields import Catalog, Document, Kind, OverBudgetError
-from index.query import CompiledQuery, Key
+from matcher.compiled import CompiledQuery
+from matcher.errors import OverBudgetError
+from matcher.fields import Catalog, Kind
+from matcher.nodes import Key
+from matcher.values import FieldValues
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class RuleMatcher:
         # Per rule (parallel lists): its id, its test, and per field the terms a matching
         # document has all of, less the one it is indexed under (a candidate has that).
         self._ids: list[str] = []
-        self._tests: list[Callable[[Document], bool]] = []
+        self._tests: list[Callable[[FieldValues], bool]] = []
         self._needed: list[tuple[tuple[str, frozenset[str]], ...]] = []
         # Field name -> term -> the rules indexed under that (field, term).
         self._by_field: dict[str, dict[str, list[int]]] = {}
@@ -52,7 +56,7 @@ class RuleMatcher:
         if len(catalogs) > 1:
             raise ValueError("all rules of a RuleMatcher must be compiled against one mapping")
         self._catalog = next(iter(catalogs.values()), None)
-        options = [query.required_options() for _, query in given]
+        options = [query.keys.options() for _, query in given]
         # How many rules can be indexed under each key: a value that many rules name
         # (`topics:arms_deal`) is one that many documents have, so rules are indexed under the
         # keys fewest other rules name (`countries:VE`), which wakes them least often.
@@ -60,10 +64,10 @@ class RuleMatcher:
         for index, ((rule_id, query), found) in enumerate(zip(given, options, strict=True)):
             self._ids.append(rule_id)
             self._tests.append(query.test)
-            needed = query.required_all()
+            needed = query.keys.all_of
             if not found:
                 self._needed.append(_by_field(needed))
-                prefixes = query.required_prefixes()
+                prefixes = query.keys.prefixes
                 if prefixes is None:
                     self._always.append(index)
                 for name, prefix in prefixes or ():
@@ -86,7 +90,7 @@ class RuleMatcher:
     def __len__(self) -> int:
         return len(self._ids)
 
-    def candidates(self, document: Document) -> list[int]:
+    def candidates(self, document: FieldValues) -> list[int]:
         """Indexes of the rules that may match `document`, in the order rules were given."""
         found: set[int] = set()
         for name, by_term in self._by_field.items():
@@ -131,7 +135,7 @@ class RuleMatcher:
         says so."""
         if self._catalog is None:
             return Evaluation([])
-        document = Document(source, self._catalog)
+        document = FieldValues(source, self._catalog)
         candidates = self.candidates(document)
         slow = self._slow
         if slow:

@@ -1,163 +1,18 @@
-"""The fields a query can name, read from the index mapping, and their values in a `_source`."""
+"""A document's field values as the index holds them, computed once on demand (pure)."""
 
 import itertools
 import math
-import struct
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
-from index.analysis import analyze, token_positions
-from index.dates import parse_date
-from index.errors import IndexingError
-from index.wildcard import Wildcard
+from matcher.analysis import analyze, token_positions
+from matcher.dates import parse_date
+from matcher.errors import OverBudgetError
+from matcher.fields import Catalog, Field, Kind, float32
 
 
-class Kind(Enum):
-    """How Elasticsearch indexes a field, as far as matching is concerned."""
-
-    TEXT = "text"
-    KEYWORD = "keyword"
-    DATE = "date"
-    INTEGER = "integer"
-    LONG = "long"
-    FLOAT = "float"
-    DOUBLE = "double"
-
-
-_NUMERIC_KINDS = {Kind.INTEGER, Kind.LONG, Kind.FLOAT, Kind.DOUBLE}
-_MAPPED_KINDS = {
-    "text": Kind.TEXT,
-    "keyword": Kind.KEYWORD,
-    "date": Kind.DATE,
-    "integer": Kind.INTEGER,
-    "short": Kind.INTEGER,
-    "byte": Kind.INTEGER,
-    "long": Kind.LONG,
-    "float": Kind.FLOAT,
-    "double": Kind.DOUBLE,
-}
-
-
-@dataclass(frozen=True)
-class Field:
-    """One searchable field: its dotted name, where its values are in `_source`, and its kind."""
-
-    name: str
-    kind: Kind
-    path: tuple[str, ...]
-    ignore_above: int | None = None
-
-    @property
-    def numeric(self) -> bool:
-        """Whether the field holds numbers."""
-        return self.kind in _NUMERIC_KINDS
-
-
-class UnsupportedMappingError(IndexingError):
-    """A mapping with a field type or analyzer that the matcher does not emulate."""
-
-
-@dataclass(frozen=True)
-class Catalog:
-    """The fields of a mapping by dotted name, and the object fields that group them."""
-
-    fields: Mapping[str, Field]
-    objects: frozenset[str] = field(default_factory=frozenset)
-
-    @classmethod
-    def from_mapping(cls, mapping: Mapping[str, Any]) -> "Catalog":
-        """The catalog of an index mapping (the body of `index.template.mappings`).
-
-        Raises UnsupportedMappingError for a type or analyzer the matcher cannot emulate."""
-        fields: dict[str, Field] = {}
-        objects: set[str] = set()
-
-        def walk(properties: Mapping[str, Any], prefix: tuple[str, ...]) -> None:
-            for name, spec in properties.items():
-                path = (*prefix, name)
-                dotted = ".".join(path)
-                if "properties" in spec and spec.get("type", "object") == "object":
-                    objects.add(dotted)
-                    walk(spec["properties"], path)
-                    continue
-                fields[dotted] = _field(dotted, spec, path)
-                for sub, sub_spec in spec.get("fields", {}).items():
-                    fields[f"{dotted}.{sub}"] = _field(f"{dotted}.{sub}", sub_spec, path)
-
-        walk(mapping.get("properties", {}), ())
-        return cls(fields=fields, objects=frozenset(objects))
-
-    def resolve(self, pattern: str) -> list[Field]:
-        """The fields a field name or `*` pattern names; none for a name not in the mapping."""
-        if "*" not in pattern:
-            known = self.fields.get(pattern)
-            return [known] if known is not None else []
-        # Only `*` is a wildcard in a field name; matched without backtracking.
-        wildcard = Wildcard.of(pattern, operators="*")
-        return [known for name, known in self.fields.items() if wildcard.matches(name)]
-
-    def under(self, name: str) -> list[Field]:
-        """The fields inside the object field `name` (none if it is not an object)."""
-        if name not in self.objects:
-            return []
-        prefix = name + "."
-        return [known for dotted, known in self.fields.items() if dotted.startswith(prefix)]
-
-
-def _field(name: str, spec: Mapping[str, Any], path: tuple[str, ...]) -> Field:
-    kind = _MAPPED_KINDS.get(spec.get("type", "object"))
-    if kind is None:
-        raise UnsupportedMappingError(f"field {name!r} has type {spec.get('type')!r}")
-    if kind is Kind.TEXT and spec.get("analyzer", "standard") != "standard":
-        raise UnsupportedMappingError(
-            f"text field {name!r} uses analyzer {spec['analyzer']!r}; only 'standard' is emulated"
-        )
-    if kind is Kind.KEYWORD and "normalizer" in spec:
-        raise UnsupportedMappingError(f"keyword field {name!r} has a normalizer")
-    return Field(name=name, kind=kind, path=path, ignore_above=spec.get("ignore_above"))
-
-
-def _children(nodes: list[Any], step: str) -> list[Any]:
-    """The non-null values under key `step` of the objects among `nodes`, arrays flattened."""
-    found: list[Any] = []
-    for node in nodes:
-        # type() before isinstance(): the abstract Mapping check is slow, and `_source`
-        # objects are plain dicts.
-        if type(node) is dict or isinstance(node, Mapping):
-            value = node.get(step)
-            if type(value) is list:
-                _flatten(value, found)
-            elif value is not None:
-                found.append(value)
-    return found
-
-
-def _flatten(values: list[Any], into: list[Any]) -> None:
-    for value in values:
-        if type(value) is list:
-            _flatten(value, into)
-        elif value is not None:
-            into.append(value)
-
-
-def float32(value: float) -> float:
-    """`value` rounded to the nearest 32-bit float, as a `float` field stores it."""
-    if math.isnan(value) or math.isinf(value):
-        return value
-    try:
-        return float(struct.unpack("f", struct.pack("f", value))[0])
-    except OverflowError:
-        return math.copysign(math.inf, value)
-
-
-class OverBudgetError(Exception):
-    """A query's evaluation ran past its document's deadline (`Document.deadline`)."""
-
-
-class Document:
+class FieldValues:
     """A `_source` as the index sees it, each field's indexed form computed once on demand."""
 
     def __init__(self, source: Mapping[str, Any], catalog: Catalog) -> None:
@@ -348,3 +203,26 @@ def _number(value: Any) -> float | int | None:
         return float(str(value))
     except ValueError:
         return None
+
+
+def _children(nodes: list[Any], step: str) -> list[Any]:
+    """The non-null values under key `step` of the objects among `nodes`, arrays flattened."""
+    found: list[Any] = []
+    for node in nodes:
+        # type() before isinstance(): the abstract Mapping check is slow, and `_source`
+        # objects are plain dicts.
+        if type(node) is dict or isinstance(node, Mapping):
+            value = node.get(step)
+            if type(value) is list:
+                _flatten(value, found)
+            elif value is not None:
+                found.append(value)
+    return found
+
+
+def _flatten(values: list[Any], into: list[Any]) -> None:
+    for value in values:
+        if type(value) is list:
+            _flatten(value, into)
+        elif value is not None:
+            into.append(value)

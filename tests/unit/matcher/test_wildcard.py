@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from index.wildcard import Wildcard
+from matcher.wildcard import Wildcard
 
 
 def reference(pattern: str, term: str) -> bool:

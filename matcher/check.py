@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from luqum import tree
 
-from index.errors import QueryLimitError
+from matcher.errors import QueryLimitError
 
 _WILDCARDS = frozenset("*?")
 

@@ -6,8 +6,8 @@ import time
 import pytest
 
 from alerts import AlertSettings
-from index.limits import QueryLimits
-from index.matching import QueryLimitError, UnsupportedQueryError, compile_query
+from matcher import QueryLimitError, QueryLimits, UnsupportedQueryError
+from tests.unit.matcher.articles import compile_query
 
 DEPTH = "max_query_depth"
 

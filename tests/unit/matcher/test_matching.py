@@ -7,17 +7,17 @@ from typing import Any
 
 import pytest
 
-from index.analysis import analyze, positions
-from index.dates import parse_bound, parse_date
-from index.errors import QueryError, UnsupportedQueryError
-from index.fields import Document
-from index.matching import (
+from matcher import (
     CompiledQuery,
+    FieldValues,
+    MatcherError,
     RuleMatcher,
     UnsupportedMappingError,
-    catalog,
-    compile_query,
+    UnsupportedQueryError,
 )
+from matcher.analysis import analyze, positions
+from matcher.dates import parse_bound, parse_date
+from tests.unit.matcher.articles import catalog, compile_query
 
 # 2026-11-27T12:00:00Z, the clock of date math in these tests.
 NOW_S = datetime(2026, 11, 27, 12, tzinfo=UTC).timestamp()
@@ -256,7 +256,7 @@ class TestRefusals:
     def test_refused_with_a_message_naming_the_construct(self, query: str, named: str) -> None:
         with pytest.raises(UnsupportedQueryError, match=re.escape(named)) as raised:
             compile_query(query)
-        assert isinstance(raised.value, QueryError)
+        assert isinstance(raised.value, MatcherError)
 
     def test_a_date_like_word_over_many_fields_is_not_refused(self) -> None:
         # "2024-25" is no date to Elasticsearch either; on all fields it still matches text.
@@ -313,7 +313,7 @@ class TestRuleMatcher:
         matcher = RuleMatcher(rules)
         for _ in range(200):
             source = random_source(rng)
-            document = Document(source, rules[0][1].catalog)
+            document = FieldValues(source, rules[0][1].catalog)
             expected = [rule_id for rule_id, query in rules if query.matches_document(document)]
             assert matcher.match(source) == expected
 
@@ -326,7 +326,7 @@ class TestRuleMatcher:
         matcher = RuleMatcher(rules)
         source = doc(title="Navy drills", topics=["naval"], countries=["CN"])
         catalog = rules[0][1].catalog
-        assert matcher.candidates(Document(source, catalog)) == [2]
+        assert matcher.candidates(FieldValues(source, catalog)) == [2]
         assert matcher.match(source) == ["negative"]
 
     def test_rules_are_indexed_under_the_values_fewest_rules_name(self) -> None:
@@ -340,7 +340,7 @@ class TestRuleMatcher:
         rules = [(text, compile_query(text)) for text in texts]
         matcher = RuleMatcher(rules)
         source = doc(topics=["arms_deal"], countries=["US"])
-        assert matcher.candidates(Document(source, rules[0][1].catalog)) == [1]
+        assert matcher.candidates(FieldValues(source, rules[0][1].catalog)) == [1]
         assert matcher.match(source) == [texts[1]]
         assert matcher.match(doc(topics=["arms_deal"], countries=["BY"])) == [texts[0]]
 
@@ -350,14 +350,14 @@ class TestRuleMatcher:
         rules = [("phrase", compile_query('"air defence"'))]
         matcher = RuleMatcher(rules)
         source = doc(title="Navy drills", body="Ships at sea.")
-        assert matcher.candidates(Document(source, rules[0][1].catalog)) == []
+        assert matcher.candidates(FieldValues(source, rules[0][1].catalog)) == []
         assert matcher.match(doc()) == ["phrase"]
 
     def test_a_rule_that_needs_a_prefix_is_indexed_under_it(self) -> None:
         rules = [("prefix", compile_query("countries:V* AND NOT topics:naval"))]
         matcher = RuleMatcher(rules)
         catalog = rules[0][1].catalog
-        assert matcher.candidates(Document(doc(countries=["RU"]), catalog)) == []
+        assert matcher.candidates(FieldValues(doc(countries=["RU"]), catalog)) == []
         assert matcher.match(doc(countries=["RU", "VE"])) == ["prefix"]
         assert matcher.match(doc(countries=["VN"], topics=["naval"])) == []
 
