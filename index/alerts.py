@@ -15,12 +15,12 @@ import structlog
 from elastic_transport import TransportError
 from elasticsearch import ApiError, AsyncElasticsearch, ConflictError
 from pydantic import BaseModel, ConfigDict, Field
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from contracts.redact import masked_url
 from index.bulk import ItemFate, describe_item_error, fate
 from index.documents import ArticleDocument
 from index.errors import IndexingError
+from index.retry import StillPending, index_retry_policy
 from index.rules import Rule, ensure_index
 from index.settings import AlertSettings, IndexSettings
 
@@ -245,10 +245,6 @@ def alerts_mappings() -> dict[str, Any]:
     }
 
 
-class _StillPending(Exception):  # noqa: N818 (internal retry signal, not an error)
-    """Some alerts got a retriable answer; tenacity tries them again."""
-
-
 class AlertStore:
     """The alerts index: create-once writes, delivery state, recent and pending alerts."""
 
@@ -275,28 +271,14 @@ class AlertStore:
         if not pending:
             return []
         created: list[Alert] = []
-        retrying = AsyncRetrying(
-            stop=stop_after_delay(self._retry.retry_deadline_s),
-            wait=wait_exponential(
-                multiplier=self._retry.retry_initial_backoff_ms / 1000,
-                max=self._retry.retry_max_backoff_ms / 1000,
-            ),
-            retry=retry_if_exception(
-                lambda error: (
-                    isinstance(error, _StillPending)
-                    or (isinstance(error, IndexingError) and error.retriable)
-                )
-            ),
-            reraise=True,
-        )
         try:
-            async for attempt in retrying:
+            async for attempt in index_retry_policy(self._retry):
                 with attempt:
                     done, pending = await self._create(pending)
                     created.extend(done)
                     if pending:
-                        raise _StillPending(f"{len(pending)} alert(s) still pending")  # noqa: TRY301
-        except _StillPending as error:
+                        raise StillPending(f"{len(pending)} alert(s) still pending")  # noqa: TRY301
+        except StillPending as error:
             raise IndexingError(
                 f"could not write {len(pending)} alert(s) to {self.index!r} within "
                 f"{self._retry.retry_deadline_s:.0f} s: {error}. Check the cluster's health.",

@@ -17,13 +17,13 @@ from typing import Any
 
 import structlog
 from elasticsearch import AsyncElasticsearch
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from contracts.errors import WirewatchError
 from contracts.lifecycle import AsyncResource
 from contracts.models import ReceivedArticle
 from index.alerts import KAFKA, Alert, AlertStore, Delivery, new_alert
 from index.documents import ArticleDocument
+from index.retry import retry_policy
 from index.rules import (
     InvalidRuleError,
     Rule,
@@ -75,10 +75,6 @@ def slack_body(alert: Alert) -> dict[str, Any]:
         ],
         "alert": alert.message(),
     }
-
-
-def _retriable(error: BaseException) -> bool:
-    return isinstance(error, WirewatchError) and error.retriable
 
 
 def next_round(alert: Alert, now: datetime, settings: AlertSettings) -> datetime | None:
@@ -277,14 +273,10 @@ class Deliverer(AsyncResource):
         self, alert: Alert, delivery: Delivery, send: Callable[[], Awaitable[None]]
     ) -> Delivery:
         attempts = delivery.attempts
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.settings.webhook_max_attempts),
-            wait=wait_exponential(
-                multiplier=self.settings.webhook_initial_backoff_ms / 1000,
-                max=self.settings.webhook_max_backoff_ms / 1000,
-            ),
-            retry=retry_if_exception(_retriable),
-            reraise=True,
+        retrying = retry_policy(
+            initial_backoff_ms=self.settings.webhook_initial_backoff_ms,
+            max_backoff_ms=self.settings.webhook_max_backoff_ms,
+            max_attempts=self.settings.webhook_max_attempts,
         )
         try:
             async for attempt in retrying:
