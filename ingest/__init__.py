@@ -6,9 +6,9 @@ Only this package talks to Kafka.
 from ingest.consumer import ArticleConsumer, IncomingBatch
 from ingest.dead_letter import DeadLetterPublisher
 from ingest.errors import IngestError, InvalidMessage
+from ingest.kafka_topics import ensure_topics
 from ingest.publisher import publish_lines, read_lines
 from ingest.settings import IngestSettings, KafkaSettings
-from ingest.topics import ensure_topics
 from ingest.validation import decode_message, parse_article
 
 __all__ = [

@@ -6,8 +6,8 @@ from aiokafka.errors import KafkaError
 from contracts.lifecycle import AsyncResource
 from ingest.connection import client_options, describe_failure
 from ingest.errors import IngestError
+from ingest.kafka_topics import ensure_topics
 from ingest.settings import IngestSettings, KafkaSettings
-from ingest.topics import ensure_topics
 
 
 class AlertPublisher(AsyncResource):

@@ -14,8 +14,8 @@ from contracts.lifecycle import AsyncResource
 from contracts.models import DeadLetter, KafkaPosition, ReceivedArticle
 from ingest.connection import client_options, describe_failure
 from ingest.errors import IngestError
+from ingest.kafka_topics import ensure_topics
 from ingest.settings import IngestSettings, KafkaSettings
-from ingest.topics import ensure_topics
 from ingest.validation import decode_message
 
 log = structlog.get_logger(__name__)
