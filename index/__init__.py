@@ -8,7 +8,7 @@ from index.client import ElasticsearchClient
 from index.documents import ArticleDocument, build_document
 from index.errors import IndexingError, QueryError
 from index.settings import IndexSettings
-from index.store import ArticleIndex, SearchHit, SearchResult
+from index.store import ArticleIndex, SearchHit, SearchResult, WriteResult
 
 __all__ = [
     "ArticleDocument",
@@ -20,5 +20,6 @@ __all__ = [
     "Rejection",
     "SearchHit",
     "SearchResult",
+    "WriteResult",
     "build_document",
 ]
