@@ -25,11 +25,10 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from enrich.stories import story_bands
-from index.client import connect
+from enrich import story_bands
+from index import connect
 from index.rules import RuleStore, parse_draft
-from ingest import ensure_topics
-from ingest.connection import client_options
+from ingest import client_options, ensure_topics
 from wirewatch.logs import configure_logging
 from wirewatch.service import Service
 from wirewatch.settings import Settings

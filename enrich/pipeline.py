@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from contracts.models import ArmsDeal, Article, EnrichedArticle, Entity, TopicMatch
+from contracts import ArmsDeal, Article, EnrichedArticle, Entity, TopicMatch
 from enrich import facets
 from enrich.budget import Deadline
 from enrich.deals import DEAL_TOPIC, OutOfTime, extract_deals

@@ -15,7 +15,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from contracts.errors import WirewatchError
+from contracts import WirewatchError
 from index.settings import IndexSettings
 
 

@@ -10,8 +10,7 @@ from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError
 from elasticsearch.helpers import async_streaming_bulk
 from pydantic import BaseModel, ConfigDict
 
-from contracts.lifecycle import AsyncResource
-from contracts.redact import without_userinfo
+from contracts import AsyncResource, without_userinfo
 from index.bulk import ItemFate, Rejection, bulk_fate, describe_item_error, item_result
 from index.client import connect, describe, is_retriable, refused_access
 from index.documents import ArticleDocument

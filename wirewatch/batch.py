@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol, Self, TypeVar
 
-from contracts.models import Article, DeadLetter, EnrichedArticle, ReceivedArticle
+from contracts import Article, DeadLetter, EnrichedArticle, ReceivedArticle
 from enrich import EnrichmentFailure, EnrichmentResult
-from index import ArticleDocument, Rejection, WriteResult, build_document
+from index import ArticleDocument, Rejection, WriteResult, build_document, check_refusals
 from index.alerts import Alert
-from index.breaker import check_refusals
 from ingest import IncomingBatch
 from wirewatch.alerting import RecordedAlerts, new_articles
 from wirewatch.batch_observer import BatchObserver, BatchOutcome, Partition

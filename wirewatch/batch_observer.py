@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import structlog
 
-from contracts.models import DeadLetter, ReceivedArticle
+from contracts import DeadLetter, ReceivedArticle
 from index import ArticleDocument, Rejection
 from ingest import IncomingBatch
 from wirewatch.metrics import ServiceMetrics

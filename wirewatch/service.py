@@ -11,13 +11,12 @@ from typing import Any
 import structlog
 from prometheus_client import CollectorRegistry
 
-from contracts.errors import WirewatchError
+from contracts import WirewatchError
 from enrich import Enricher
 from index import ArticleIndex, ElasticsearchClient
 from index.alerts import AlertStore
 from index.rules import RuleStore
-from ingest import ArticleConsumer, DeadLetterPublisher, IncomingBatch
-from ingest.connection import ssl_context
+from ingest import ArticleConsumer, DeadLetterPublisher, IncomingBatch, ssl_context
 from wirewatch.alerting import Alerting
 from wirewatch.api_access import ApiAccess
 from wirewatch.batch import BatchLimits, BatchProcessor, StopRequestedError

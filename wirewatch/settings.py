@@ -10,10 +10,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from contracts.redact import without_userinfo
-from enrich.settings import EnrichSettings
-from index.settings import AlertSettings, IndexSettings
-from ingest.settings import IngestSettings, KafkaSettings
+from contracts import without_userinfo
+from enrich import EnrichSettings
+from index import IndexSettings
+from index.settings import AlertSettings
+from ingest import IngestSettings, KafkaSettings
 
 
 class ServiceSettings(BaseModel):

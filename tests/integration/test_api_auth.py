@@ -9,7 +9,7 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 from pydantic import SecretStr
 
-from index.client import connect
+from index import connect
 from index.rules import RuleStore
 from tests.integration.support import running
 from wirewatch.settings import Settings

@@ -12,12 +12,11 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from elasticsearch import AsyncElasticsearch
 
-from contracts.models import KafkaPosition
+from contracts import KafkaPosition
+from index import first_index_name, mappings
 from index.alerts import AlertStore
 from index.rules import RuleStore, parse_draft
-from index.template import first_index_name, mappings
-from ingest.connection import client_options
-from ingest.replay import LetterFilter, StoredLetter
+from ingest import LetterFilter, StoredLetter, client_options
 from tests.integration.support import (
     article_line,
     committed_offsets,

@@ -24,9 +24,8 @@ import pytest
 import structlog
 from pydantic import SecretStr
 
-from index import ArticleIndex, IndexingError
+from index import ArticleIndex, IndexingError, connect
 from index.alerts import AlertStore
-from index.client import connect
 from index.rules import RuleStore, parse_draft
 from tests.integration.conftest import SECURED_ELASTICSEARCH_PORT, SECURED_STATE_DIR
 from tests.integration.support import (

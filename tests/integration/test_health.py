@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 from elasticsearch import AsyncElasticsearch
 
-from contracts.models import Article, EnrichedArticle
+from contracts import Article, EnrichedArticle
 from index import ArticleIndex, IndexingError, build_document
 from index.rules import RuleStore
 from tests.integration.proxy import Proxy

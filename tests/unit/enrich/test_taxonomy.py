@@ -6,7 +6,7 @@ import pytest
 import spacy
 from spacy.language import Language
 
-from enrich.settings import EnrichSettings
+from enrich import EnrichSettings
 from enrich.taxonomy import DEFAULT_TOPICS_FILE, TaxonomyError, TopicTagger, load_taxonomy
 
 REQUIRED_TOPICS = {

@@ -2,8 +2,9 @@
 
 import pytest
 
-from contracts.errors import WirewatchError
-from index.retry import StillPending, retriable, retry_policy
+from contracts import WirewatchError
+from index import retry_policy
+from index.retry import StillPending, retriable
 
 
 async def attempts_until_done(policy_attempts: int, errors: list[BaseException]) -> int:

@@ -6,12 +6,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from contracts.models import Article, DeadLetter, EnrichedArticle, KafkaPosition, ReceivedArticle
+from contracts import Article, DeadLetter, EnrichedArticle, KafkaPosition, ReceivedArticle
 from enrich import EnrichmentFailure, EnrichmentResult
-from index import ArticleDocument, IndexingError, Rejection, WriteResult
+from index import ArticleDocument, IndexingError, Rejection, WriteResult, propose
 from index.alerts import Alert, new_alert
 from index.rules import Rule
-from index.stories import propose
 from ingest import IncomingBatch, IngestError
 from wirewatch.alerting import RecordedAlerts
 

@@ -7,8 +7,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from structlog.testing import capture_logs
 
-from index import IndexingError
-from index.breaker import RefusalBreakerError
+from index import IndexingError, RefusalBreakerError
 from ingest import IngestError
 from tests.unit.wirewatch.batch_stages import (
     TOPIC,

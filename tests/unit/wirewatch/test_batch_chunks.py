@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contracts.models import Article, KafkaPosition, ReceivedArticle
+from contracts import Article, KafkaPosition, ReceivedArticle
 from wirewatch.batch import StopRequestedError, enrichment_chunks, map_in_chunks
 
 

@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime
 
-from contracts.models import Article, KafkaPosition, ReceivedArticle
-from index.bulk import Rejection
+from contracts import Article, KafkaPosition, ReceivedArticle
+from index import Rejection
 from wirewatch.batch import rejected_letters
 
 

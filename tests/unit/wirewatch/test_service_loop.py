@@ -2,7 +2,7 @@
 
 import pytest
 
-from contracts.errors import WirewatchError
+from contracts import WirewatchError
 from wirewatch.service import PipelineState
 
 
