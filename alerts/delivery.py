@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from alerts.book import RuleBook
 from alerts.errors import InvalidRuleError, RuleNotFoundError
@@ -24,6 +23,7 @@ from alerts.rules import Rule
 from alerts.settings import AlertSettings
 from contracts.errors import WirewatchError
 from contracts.lifecycle import AsyncResource
+from index import retry_policy
 
 log = structlog.get_logger(__name__)
 
@@ -63,10 +63,6 @@ def slack_body(alert: Alert) -> dict[str, Any]:
         ],
         "alert": alert.message(),
     }
-
-
-def _retriable(error: BaseException) -> bool:
-    return isinstance(error, WirewatchError) and error.retriable
 
 
 def next_round(alert: Alert, now: datetime, settings: AlertSettings) -> datetime | None:
@@ -265,14 +261,10 @@ class Deliverer(AsyncResource):
         self, alert: Alert, delivery: Delivery, send: Callable[[], Awaitable[None]]
     ) -> Delivery:
         attempts = delivery.attempts
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.settings.webhook_max_attempts),
-            wait=wait_exponential(
-                multiplier=self.settings.webhook_initial_backoff_ms / 1000,
-                max=self.settings.webhook_max_backoff_ms / 1000,
-            ),
-            retry=retry_if_exception(_retriable),
-            reraise=True,
+        retrying = retry_policy(
+            initial_backoff_ms=self.settings.webhook_initial_backoff_ms,
+            max_backoff_ms=self.settings.webhook_max_backoff_ms,
+            max_attempts=self.settings.webhook_max_attempts,
         )
         try:
             async for attempt in retrying:

@@ -11,19 +11,14 @@ from typing import Any
 import structlog
 from elastic_transport import TransportError
 from elasticsearch import ApiError, AsyncElasticsearch, ConflictError
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from alerts.records import Alert, alerts_mappings
 from alerts.settings import AlertSettings
-from index import IndexingError, IndexSettings
+from index import IndexingError, IndexSettings, StillPending, index_retry_policy
 from index.bulk import ItemFate, describe_item_error, fate
 from index.client import ensure_index
 
 log = structlog.get_logger(__name__)
-
-
-class _StillPending(Exception):  # noqa: N818 (internal retry signal, not an error)
-    """Some alerts got a retriable answer; tenacity tries them again."""
 
 
 class AlertStore:
@@ -52,28 +47,14 @@ class AlertStore:
         if not pending:
             return []
         created: list[Alert] = []
-        retrying = AsyncRetrying(
-            stop=stop_after_delay(self._retry.retry_deadline_s),
-            wait=wait_exponential(
-                multiplier=self._retry.retry_initial_backoff_ms / 1000,
-                max=self._retry.retry_max_backoff_ms / 1000,
-            ),
-            retry=retry_if_exception(
-                lambda error: (
-                    isinstance(error, _StillPending)
-                    or (isinstance(error, IndexingError) and error.retriable)
-                )
-            ),
-            reraise=True,
-        )
         try:
-            async for attempt in retrying:
+            async for attempt in index_retry_policy(self._retry):
                 with attempt:
                     done, pending = await self._create(pending)
                     created.extend(done)
                     if pending:
-                        raise _StillPending(f"{len(pending)} alert(s) still pending")  # noqa: TRY301
-        except _StillPending as error:
+                        raise StillPending(f"{len(pending)} alert(s) still pending")  # noqa: TRY301
+        except StillPending as error:
             raise IndexingError(
                 f"could not write {len(pending)} alert(s) to {self.index!r} within "
                 f"{self._retry.retry_deadline_s:.0f} s: {error}. Check the cluster's health.",

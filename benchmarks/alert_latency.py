@@ -26,10 +26,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from alerts import AlertStores, parse_draft
-from enrich.stories import story_bands
-from index.client import connect
-from ingest import ensure_topics
-from ingest.connection import client_options
+from enrich import story_bands
+from index import connect
+from ingest import client_options, ensure_topics
 from wirewatch.logs import configure_logging
 from wirewatch.service import Service
 from wirewatch.settings import Settings

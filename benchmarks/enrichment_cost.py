@@ -16,7 +16,7 @@ import itertools
 import time
 from collections.abc import Callable, Iterator
 
-from contracts.models import Article
+from contracts import Article
 from enrich import Enricher, EnrichmentFailure, EnrichSettings
 
 _COUNTRIES = [

@@ -18,10 +18,8 @@ from pathlib import Path
 
 import spacy
 
-from contracts.models import Article
-from enrich import Enricher, EnrichSettings
-from enrich.evaluation import parse_examples, snippet_article
-from enrich.pipeline import analysed_text
+from contracts import Article
+from enrich import Enricher, EnrichSettings, analysed_text, parse_examples, snippet_article
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = {

@@ -1,8 +1,18 @@
-"""enrich: entities, facets and (later) topics. Pure: text in, enriched model out, no I/O."""
+"""enrich: entities, facets, news topics, arms deals and story fingerprints. Pure: text in,
+enriched model out, no I/O; and the scoring of it on a labelled set."""
 
+from enrich.entities import drop_headline_artefacts
 from enrich.errors import EnrichmentError
-from enrich.pipeline import Enricher, EnrichmentFailure, EnrichmentResult, load_pipeline
+from enrich.evaluation import (
+    Prediction,
+    evaluate,
+    format_report,
+    parse_examples,
+    snippet_article,
+)
+from enrich.pipeline import Enricher, EnrichmentFailure, EnrichmentResult, analysed_text
 from enrich.settings import EnrichSettings
+from enrich.stories import story_bands
 
 __all__ = [
     "EnrichSettings",
@@ -10,5 +20,12 @@ __all__ = [
     "EnrichmentError",
     "EnrichmentFailure",
     "EnrichmentResult",
-    "load_pipeline",
+    "Prediction",
+    "analysed_text",
+    "drop_headline_artefacts",
+    "evaluate",
+    "format_report",
+    "parse_examples",
+    "snippet_article",
+    "story_bands",
 ]

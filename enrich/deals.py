@@ -12,7 +12,7 @@ from typing import Literal
 import pycountry
 from spacy.tokens import Doc, Span, Token
 
-from contracts.models import ArmsDeal, Money
+from contracts import ArmsDeal, Money
 from enrich.budget import Deadline
 from enrich.entities import canonical_of
 from enrich.facets import CountryNames, canonical_name, packaged_country_names

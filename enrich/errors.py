@@ -1,6 +1,6 @@
 """Errors of enrichment."""
 
-from contracts.errors import WirewatchError
+from contracts import WirewatchError
 
 
 class EnrichmentError(WirewatchError):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from contracts.models import Article, EnrichedArticle
+from contracts import Article, EnrichedArticle
 from enrich.errors import EnrichmentError
 
 # Snippets carry no date or outlet; enrichment reads neither.

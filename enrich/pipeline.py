@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from contracts.models import ArmsDeal, Article, EnrichedArticle, Entity, TopicMatch
+from contracts import ArmsDeal, Article, EnrichedArticle, Entity, TopicMatch
 from enrich import facets
 from enrich.budget import Deadline
 from enrich.deals import DEAL_TOPIC, OutOfTime, extract_deals
@@ -19,7 +19,7 @@ from enrich.gazetteer import COUNTRIES_PATH, ORGANIZATIONS_PATH, WEAPONS_PATH
 from enrich.language import detect_language, is_english, load_identifier
 from enrich.settings import EnrichSettings
 from enrich.stories import story_bands
-from enrich.topics import DEFAULT_TOPICS_FILE, TopicsOutOfTime, TopicTagger
+from enrich.taxonomy import DEFAULT_TOPICS_FILE, TopicsOutOfTime, TopicTagger
 
 # Title and body are analysed as one text, so that the body's context helps the title.
 _SEPARATOR = "\n\n"

@@ -1,14 +1,20 @@
-"""index: the Elasticsearch side. Template, write alias, bulk writes and search.
+"""index: the Elasticsearch side. Template, write alias, bulk writes with retries, the refusal
+breaker, story ids, search, id lookups, and the one retry policy.
 
 Only this package writes the articles index.
 """
 
+from index.breaker import RefusalBreakerError, check_refusals
 from index.bulk import Rejection
-from index.client import ElasticsearchClient
+from index.client import ElasticsearchClient, connect
 from index.documents import ArticleDocument, build_document
 from index.errors import IndexingError, QueryError
+from index.lookup import indexed_positions
+from index.retry import StillPending, index_retry_policy, retry_policy
 from index.settings import IndexSettings
-from index.store import ArticleIndex, SearchHit, SearchResult
+from index.store import ArticleIndex, SearchHit, SearchResult, WriteResult
+from index.stories import StoryResolver, propose
+from index.template import first_index_name, mappings
 
 __all__ = [
     "ArticleDocument",
@@ -17,8 +23,20 @@ __all__ = [
     "IndexSettings",
     "IndexingError",
     "QueryError",
+    "RefusalBreakerError",
     "Rejection",
     "SearchHit",
     "SearchResult",
+    "StillPending",
+    "StoryResolver",
+    "WriteResult",
     "build_document",
+    "check_refusals",
+    "connect",
+    "first_index_name",
+    "index_retry_policy",
+    "indexed_positions",
+    "mappings",
+    "propose",
+    "retry_policy",
 ]

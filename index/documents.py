@@ -7,8 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.models import ArmsDeal, EnrichedArticle, Entity, KafkaPosition, TopicMatch
-from contracts.text import headline
+from contracts import ArmsDeal, EnrichedArticle, Entity, KafkaPosition, TopicMatch, headline
 from index.template import mappings
 
 ZERO = timedelta(0)

@@ -9,7 +9,7 @@ from collections.abc import Collection
 from elastic_transport import TransportError
 from elasticsearch import ApiError, AsyncElasticsearch
 
-from contracts.models import KafkaPosition
+from contracts import KafkaPosition
 from index.errors import IndexingError
 
 _CHUNK_IDS = 1000

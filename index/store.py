@@ -9,29 +9,18 @@ from elastic_transport import ConnectionTimeout, TransportError
 from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError
 from elasticsearch.helpers import async_streaming_bulk
 from pydantic import BaseModel, ConfigDict
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception,
-    retry_if_exception_type,
-    stop_after_delay,
-    wait_exponential,
-)
 
-from contracts.lifecycle import AsyncResource
-from contracts.redact import without_userinfo
+from contracts import AsyncResource, without_userinfo
 from index.bulk import ItemFate, Rejection, bulk_fate, describe_item_error, item_result
 from index.client import connect, describe, is_retriable, refused_access
 from index.documents import ArticleDocument
 from index.errors import IndexingError, QueryError
+from index.retry import StillPending, index_retry_policy
 from index.settings import IndexSettings
 from index.stories import TRANSIENT_READ_ERRORS, StoryResolver
 from index.template import first_index_name, index_template
 
 log = structlog.get_logger(__name__)
-
-
-class _StillPending(Exception):  # noqa: N818 (internal retry signal, not an error)
-    """Some documents got a retriable answer; tenacity tries them again."""
 
 
 class SearchHit(BaseModel):
@@ -146,18 +135,7 @@ class ArticleIndex(AsyncResource):
         """
         if not ids:
             return set()
-        retrying = AsyncRetrying(
-            stop=stop_after_delay(self.settings.retry_deadline_s),
-            wait=wait_exponential(
-                multiplier=self.settings.retry_initial_backoff_ms / 1000,
-                max=self.settings.retry_max_backoff_ms / 1000,
-            ),
-            retry=retry_if_exception(
-                lambda error: isinstance(error, IndexingError) and error.retriable
-            ),
-            reraise=True,
-        )
-        async for attempt in retrying:
+        async for attempt in index_retry_policy(self.settings):
             with attempt:
                 return await self._stored(ids)
         raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
@@ -214,25 +192,16 @@ class ArticleIndex(AsyncResource):
         last_copy = {document.id: position for position, document in enumerate(documents)}
         pending = sorted(last_copy.values())
         rejections: list[Rejection] = []
-        retrying = AsyncRetrying(
-            stop=stop_after_delay(self.settings.retry_deadline_s),
-            wait=wait_exponential(
-                multiplier=self.settings.retry_initial_backoff_ms / 1000,
-                max=self.settings.retry_max_backoff_ms / 1000,
-            ),
-            retry=retry_if_exception_type(_StillPending),
-            reraise=True,
-        )
         try:
             # tenacity stops only between attempts; this also ends one in flight.
             async with asyncio.timeout(self.settings.retry_deadline_s):
-                async for attempt in retrying:
+                async for attempt in index_retry_policy(self.settings):
                     with attempt:
                         pending, refused = await self._send(documents, pending)
                         rejections.extend(refused)
                         if pending:
                             # tenacity's idiom: raising inside the attempt asks for another.
-                            raise _StillPending(f"{len(pending)} document(s) still pending")  # noqa: TRY301
+                            raise StillPending(f"{len(pending)} document(s) still pending")  # noqa: TRY301
         except TimeoutError as error:
             raise IndexingError(
                 f"Elasticsearch did not answer the writes of {len(pending)} document(s) "
@@ -240,7 +209,7 @@ class ArticleIndex(AsyncResource):
                 "(WIREWATCH_INDEX__RETRY_DEADLINE_S). Check the cluster's health and load.",
                 retriable=True,
             ) from error
-        except _StillPending as error:
+        except StillPending as error:
             raise IndexingError(
                 f"Elasticsearch did not accept {len(pending)} document(s) within "
                 f"{self.settings.retry_deadline_s:.0f} s (WIREWATCH_INDEX__RETRY_DEADLINE_S): "

@@ -19,11 +19,11 @@ from typing import Any
 import structlog
 from elastic_transport import TransportError
 from elasticsearch import ApiError, AsyncElasticsearch
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from index.bulk import ItemFate, describe_item_error, fate
 from index.client import ensure_index
 from index.errors import IndexingError
+from index.retry import index_retry_policy
 from index.settings import IndexSettings
 
 log = structlog.get_logger(__name__)
@@ -210,20 +210,8 @@ class StoryResolver:
         blocked, no rights), stories are assigned within the batch only, with an error
         logged: copies of one story may then get two ids, and alert once each.
         """
-        settings = self._settings
-        retrying = AsyncRetrying(
-            stop=stop_after_delay(settings.retry_deadline_s),
-            wait=wait_exponential(
-                multiplier=settings.retry_initial_backoff_ms / 1000,
-                max=settings.retry_max_backoff_ms / 1000,
-            ),
-            retry=retry_if_exception(
-                lambda error: isinstance(error, IndexingError) and error.retriable
-            ),
-            reraise=True,
-        )
         try:
-            async for attempt in retrying:
+            async for attempt in index_retry_policy(self._settings):
                 with attempt:
                     return await self._resolve(batch)
         except IndexingError as error:

@@ -10,12 +10,11 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.lifecycle import AsyncResource
-from contracts.models import DeadLetter, KafkaPosition, ReceivedArticle
+from contracts import AsyncResource, DeadLetter, KafkaPosition, ReceivedArticle
 from ingest.connection import client_options, describe_failure
 from ingest.errors import IngestError
+from ingest.kafka_topics import ensure_topics
 from ingest.settings import IngestSettings, KafkaSettings
-from ingest.topics import ensure_topics
 from ingest.validation import decode_message
 
 log = structlog.get_logger(__name__)

@@ -6,8 +6,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 
-from contracts.lifecycle import AsyncResource
-from contracts.models import DeadLetter
+from contracts import AsyncResource, DeadLetter
 from ingest.connection import client_options, describe_failure
 from ingest.errors import IngestError
 from ingest.settings import IngestSettings, KafkaSettings

@@ -1,6 +1,6 @@
 """Errors of the Kafka side."""
 
-from contracts.errors import WirewatchError
+from contracts import WirewatchError
 
 
 class IngestError(WirewatchError):

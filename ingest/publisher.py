@@ -8,7 +8,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from contracts.identity import document_id
+from contracts import document_id
 from ingest.connection import client_options, describe_failure
 from ingest.errors import IngestError
 from ingest.settings import KafkaSettings

@@ -16,8 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.lifecycle import AsyncResource
-from contracts.models import KafkaPosition
+from contracts import AsyncResource, KafkaPosition
 from ingest.connection import client_options
 from ingest.dead_letter import (
     ERROR_HEADER,

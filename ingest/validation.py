@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
-from contracts.models import Article, DeadLetter, KafkaPosition, ReceivedArticle
+from contracts import Article, DeadLetter, KafkaPosition, ReceivedArticle
 from ingest.errors import InvalidMessage
 
 # Enough of each problem for a user to fix the producer, without flooding a header.

@@ -15,10 +15,9 @@ from typing import Any, Literal
 from elasticsearch import AsyncElasticsearch
 from pydantic import BaseModel, ConfigDict
 
-from contracts.models import KafkaPosition
-from index.client import connect
-from index.lookup import indexed_positions
-from ingest.replay import LetterFilter, Republisher, StoredLetter, read_dead_letters
+from contracts import KafkaPosition
+from index import connect, indexed_positions
+from ingest import LetterFilter, Republisher, StoredLetter, read_dead_letters
 from wirewatch.settings import Settings
 
 _RELATIVE = re.compile(r"^(\d{1,9})\s*([smhdw])$")

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import structlog
 from pydantic import BaseModel, ConfigDict
 
-from contracts.errors import WirewatchError
+from contracts import WirewatchError
 
 log = structlog.get_logger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 import structlog
 
-from contracts.redact import without_userinfo
+from contracts import without_userinfo
 
 
 def configure_logging(

@@ -1,24 +1,23 @@
-"""The wiring of the three stages: ingest -> enrich -> index, one batch at a time."""
+"""The wiring of the three stages: ingest -> enrich -> index, one batch at a time (the
+batch's steps are in batch.py)."""
 
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Coroutine
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import structlog
 from prometheus_client import CollectorRegistry
 
-from alerts import Alerting, AlertStores, ApiAccess, alert_routes, new_articles
-from contracts.errors import WirewatchError
-from contracts.models import DeadLetter, ReceivedArticle
-from enrich import Enricher, EnrichmentFailure, EnrichmentResult
-from index import ArticleIndex, ElasticsearchClient, Rejection, build_document
-from index.breaker import check_refusals
-from ingest import ArticleConsumer, DeadLetterPublisher, IncomingBatch
-from ingest.connection import ssl_context
+from alerts import Alerting, AlertStores, ApiAccess, alert_routes
+from contracts import WirewatchError
+from enrich import Enricher
+from index import ArticleIndex, ElasticsearchClient
+from ingest import ArticleConsumer, DeadLetterPublisher, IncomingBatch, ssl_context
+from wirewatch.batch import BatchLimits, BatchProcessor, StopRequestedError
+from wirewatch.batch_observer import BatchObserver
 from wirewatch.health import Readiness, SinkWatch, wait_for
 from wirewatch.http import HealthServer
 from wirewatch.logs import kafka_outage
@@ -29,16 +28,9 @@ log = structlog.get_logger(__name__)
 
 _OUTAGE_PROBE_INTERVAL_S = 2.0
 
-A = TypeVar("A")
-R = TypeVar("R")
-
 
 class ShutdownTimeoutError(WirewatchError):
     """The batch in hand did not finish within the shutdown timeout; nothing was committed."""
-
-
-class StopRequestedError(Exception):
-    """The batch in hand was given up before anything of it was written: stop was set."""
 
 
 class PipelineState:
@@ -73,213 +65,6 @@ class PipelineState:
                 f"holding a batch until the outage ends (consumption paused): {self.held_reason}",
                 retriable=True,
             )
-
-
-def enrichment_chunks(
-    articles: Sequence[ReceivedArticle], max_records: int, max_bytes: int
-) -> list[list[ReceivedArticle]]:
-    """Consecutive runs of the articles, each at most `max_records` long and `max_bytes` of
-    messages (a longer message alone), so that a stop is heard between two of them."""
-    chunks: list[list[ReceivedArticle]] = []
-    size = 0
-    for article in articles:
-        if not chunks or len(chunks[-1]) >= max_records or size + len(article.value) > max_bytes:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(article)
-        size += len(article.value)
-    return chunks
-
-
-async def map_in_chunks(
-    work: Callable[[list[A]], list[R]], chunks: Sequence[list[A]], stop: asyncio.Event | None
-) -> list[R]:
-    """`work` over each chunk in a thread, in order; raises StopRequestedError between two
-    chunks once `stop` is set (a running thread cannot be cancelled, a chunk ends soon)."""
-    results: list[R] = []
-    for chunk in chunks:
-        if stop is not None and stop.is_set():
-            raise StopRequestedError
-        results.extend(await asyncio.to_thread(work, chunk))
-    return results
-
-
-def rejected_letters(
-    articles: Sequence[ReceivedArticle], rejections: Sequence[Rejection]
-) -> list[DeadLetter]:
-    """Dead letters for the documents Elasticsearch refused for good."""
-    for rejection in rejections:
-        # build_document fits every document to the mapping: a refusal means it does not.
-        log.error("Elasticsearch refused the document of a validated article: a bug in "
-                  "wirewatch, please report it with this reason", id=rejection.document_id,
-                  status=rejection.status, reason=rejection.reason)  # fmt: skip
-    return [
-        DeadLetter(
-            position=articles[rejection.position].position,
-            key=articles[rejection.position].key,
-            value=articles[rejection.position].value,
-            headers=articles[rejection.position].headers,
-            stage="indexing",
-            reason=(
-                f"Elasticsearch refused document {rejection.document_id!r} "
-                f"(status {rejection.status}): {rejection.reason}"
-            ),
-        )
-        for rejection in rejections
-    ]
-
-
-def enrichment_letters(
-    articles: Sequence[ReceivedArticle], results: Sequence[EnrichmentResult]
-) -> list[DeadLetter]:
-    """Dead letters for the articles enrichment failed on."""
-    return [
-        DeadLetter(
-            position=item.position,
-            key=item.key,
-            value=item.value,
-            headers=item.headers,
-            stage="enrichment",
-            reason=f"cannot enrich article {item.article.document_id!r}: {result.reason}",
-        )
-        for item, result in zip(articles, results, strict=True)
-        if isinstance(result, EnrichmentFailure)
-    ]
-
-
-class BatchProcessor:
-    """Takes one batch through enrich and index, dead-letters the refused, then commits."""
-
-    def __init__(
-        self,
-        consumer: ArticleConsumer,
-        dead_letters: DeadLetterPublisher,
-        enricher: Enricher,
-        index: ArticleIndex,
-        metrics: ServiceMetrics,
-        alerting: Alerting | None = None,
-        *,
-        stop: asyncio.Event | None = None,
-        chunk_max_records: int = 16,
-        chunk_max_bytes: int = 65_536,
-    ) -> None:
-        self.consumer = consumer
-        self.dead_letters = dead_letters
-        self.enricher = enricher
-        self.index = index
-        self.metrics = metrics
-        self.alerting = alerting
-        self.stop = stop
-        self.chunk_max_records = chunk_max_records
-        self.chunk_max_bytes = chunk_max_bytes
-        self._lagging: set[tuple[str, int]] = set()
-
-    async def process(self, batch: IncomingBatch) -> None:
-        """Indexes or dead-letters every message of the batch, then commits its offsets.
-
-        Raises StopRequestedError, having written nothing, if `stop` is set while enriching.
-        """
-        started = time.perf_counter()
-        # spaCy holds the CPU: off the event loop, in chunks, so heartbeats flow meanwhile
-        # and a stop is heard within one chunk.
-        results = await map_in_chunks(
-            self.enricher.enrich,
-            [
-                [item.article for item in chunk]
-                for chunk in enrichment_chunks(
-                    batch.articles, self.chunk_max_records, self.chunk_max_bytes
-                )
-            ],
-            self.stop,
-        )
-        # Partitions revoked while enriching are their new owner's: only the rest is written.
-        batch, results = await self.consumer.claim(batch, results)
-        # An article enrichment failed on is dead-lettered; the others go on.
-        received = [
-            item
-            for item, result in zip(batch.articles, results, strict=True)
-            if not isinstance(result, EnrichmentFailure)
-        ]
-        enriched = [result for result in results if not isinstance(result, EnrichmentFailure)]
-        failed = enrichment_letters(batch.articles, results)
-        stories = await self.index.stories.resolve(
-            [(article.article.document_id, article.story_bands) for article in enriched]
-        )
-        ingested_at = datetime.now(UTC)
-        documents = [
-            build_document(
-                article, item.position, ingested_at, stories[article.article.document_id]
-            )
-            for article, item in zip(enriched, received, strict=True)
-        ]
-        recorded = None
-        if self.alerting is not None:
-            # Newness is decided before the write, by what the index holds, so neither the
-            # answer to a retried bulk request nor a crash after the write changes it; the
-            # alerts are recorded before the write too, and their ids derive from (rule,
-            # story): a redelivery finds them recorded and records nothing twice.
-            stored = await self.index.stored([document.id for document in documents])
-            recorded = await self.alerting.record(new_articles(received, documents, stored))
-        written = await self.index.write(documents)
-        rejections = written.rejections
-        if self.alerting is not None and recorded is not None:
-            refused = {rejection.document_id for rejection in rejections}
-            await self.alerting.release(recorded, refused)
-        # Most of the batch refused for one reason is the index's problem: stop before any
-        # of it is dead-lettered or committed, so it is redelivered once the index is fixed.
-        check_refusals(
-            rejections,
-            len({document.id for document in documents}),
-            min_refused=self.index.settings.breaker_min_refused,
-            refused_fraction=self.index.settings.breaker_refused_fraction,
-        )
-        letters = [*batch.dead_letters, *failed, *rejected_letters(received, rejections)]
-        await self.dead_letters.publish(letters)
-        await self.consumer.commit(batch)
-
-        refused_ids = {rejection.document_id for rejection in rejections}
-        indexed_at = datetime.now(UTC)
-        for item, document in zip(received, documents, strict=True):
-            if document.id in refused_ids:
-                continue
-            latency = (indexed_at - item.published_to_kafka_at).total_seconds()
-            self.metrics.ingest_latency_seconds.observe(max(0.0, latency))
-            log.info("article indexed", id=document.id, title=document.title,
-                     topic=item.position.topic, partition=item.position.partition,
-                     offset=item.position.offset)  # fmt: skip
-        for letter in letters:
-            log.warning("message dead-lettered", stage=letter.stage, reason=letter.reason,
-                        topic=letter.position.topic, partition=letter.position.partition,
-                        offset=letter.position.offset)  # fmt: skip
-        self._measure(batch, len(documents) - len(rejections), letters, started)
-
-    def _measure(
-        self, batch: IncomingBatch, indexed: int, letters: list[DeadLetter], started: float
-    ) -> None:
-        for (topic, _), count in _per_partition_counts(batch).items():
-            self.metrics.consumed.labels(topic=topic).inc(count)
-        self.metrics.indexed.inc(indexed)
-        for letter in letters:
-            self.metrics.dead_lettered.labels(stage=letter.stage).inc()
-        for (topic, partition), lag in batch.lag.items():
-            self.metrics.consumer_lag.labels(topic=topic, partition=str(partition)).set(lag)
-        self._lagging.update(batch.lag)
-        # A revoked partition's lag is its new owner's to report.
-        for topic, partition in self._lagging - self.consumer.assigned():
-            self.metrics.consumer_lag.remove(topic, str(partition))
-        self._lagging &= self.consumer.assigned()
-        self.metrics.batch_records.observe(batch.size)
-        self.metrics.batch_seconds.observe(time.perf_counter() - started)
-
-
-def _per_partition_counts(batch: IncomingBatch) -> dict[tuple[str, int], int]:
-    counts: dict[tuple[str, int], int] = {}
-    for position in [item.position for item in batch.articles] + [
-        letter.position for letter in batch.dead_letters
-    ]:
-        key = (position.topic, position.partition)
-        counts[key] = counts.get(key, 0) + 1
-    return counts
 
 
 async def _watch_kafka_outage(consumer: ArticleConsumer) -> None:
@@ -414,10 +199,9 @@ class Service:
             self.readiness.add("kafka", consumer.ping)
             self.readiness.add("pipeline", self.pipeline.check)
             processor = BatchProcessor(
-                consumer, dead_letters, enricher, index, self.metrics, alerting,
-                stop=stop,
-                chunk_max_records=settings.service.enrich_chunk_max_records,
-                chunk_max_bytes=settings.service.enrich_chunk_max_bytes,
+                consumer, enricher, index.stories, index, dead_letters,
+                BatchObserver(self.metrics, consumer.assigned), alerting,
+                limits=BatchLimits.from_settings(settings), stop=stop,
             )  # fmt: skip
             self.readiness.started()
             self.ready.set()

@@ -11,10 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alerts import AlertSettings
-from contracts.redact import without_userinfo
-from enrich.settings import EnrichSettings
-from index.settings import IndexSettings
-from ingest.settings import IngestSettings, KafkaSettings
+from contracts import without_userinfo
+from enrich import EnrichSettings
+from index import IndexSettings
+from ingest import IngestSettings, KafkaSettings
 
 
 class ServiceSettings(BaseModel):

@@ -12,7 +12,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from enrich.stories import story_bands
+from enrich import story_bands
 
 # A rule per marker word: a story carrying the word must alert under that rule, once.
 RULE_MARKERS = ("kestrel", "osprey", "harrier", "merlin")

@@ -24,12 +24,8 @@ from aiokafka.errors import KafkaError
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.helpers import async_scan
 
-from index.client import connect
-from index.settings import IndexSettings
-from ingest import ensure_topics
-from ingest.connection import client_options
-from ingest.publisher import message_key
-from ingest.settings import KafkaSettings
+from index import IndexSettings, connect
+from ingest import KafkaSettings, client_options, ensure_topics, message_key
 from tests.chaos.corpus import RULE_MARKERS, Corpus
 from tests.chaos.tally import IndexedDocument, RecordedAlert, Tally, tally
 from tests.chaos.webhook import WebhookReceiver

@@ -10,7 +10,7 @@ from elasticsearch import AsyncElasticsearch
 from pydantic import SecretStr
 
 from alerts import RuleStore
-from index.client import connect
+from index import connect
 from tests.integration.support import running
 from wirewatch.settings import Settings
 

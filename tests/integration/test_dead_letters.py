@@ -13,10 +13,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from elasticsearch import AsyncElasticsearch
 
 from alerts import AlertStore, RuleStore, parse_draft
-from contracts.models import KafkaPosition
-from index.template import first_index_name, mappings
-from ingest.connection import client_options
-from ingest.replay import LetterFilter, StoredLetter
+from contracts import KafkaPosition
+from index import first_index_name, mappings
+from ingest import LetterFilter, StoredLetter, client_options
 from tests.integration.support import (
     article_line,
     committed_offsets,

@@ -25,8 +25,7 @@ import structlog
 from pydantic import SecretStr
 
 from alerts import AlertStores, parse_draft
-from index import ArticleIndex, IndexingError
-from index.client import connect
+from index import ArticleIndex, IndexingError, connect
 from tests.integration.conftest import SECURED_ELASTICSEARCH_PORT, SECURED_STATE_DIR
 from tests.integration.support import (
     count_documents,

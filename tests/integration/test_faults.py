@@ -9,8 +9,7 @@ import pytest
 from elastic_transport import ObjectApiResponse
 from elasticsearch import AsyncElasticsearch
 
-from index import IndexingError
-from index.client import connect
+from index import IndexingError, connect
 from tests.integration.support import (
     article_line,
     committed_offsets,

@@ -21,7 +21,7 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 
 from alerts import RuleStore
-from contracts.models import Article, EnrichedArticle
+from contracts import Article, EnrichedArticle
 from index import ArticleIndex, IndexingError, build_document
 from tests.integration.proxy import Proxy
 from tests.integration.support import article_line, count_documents, eventually, produce, running

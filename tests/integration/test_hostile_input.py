@@ -7,7 +7,7 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch
 from hypothesis import given, settings
 
-from contracts.models import EnrichedArticle, KafkaPosition
+from contracts import EnrichedArticle, KafkaPosition
 from index import ArticleDocument, ArticleIndex, build_document
 from tests.integration.support import (
     article_line,

@@ -23,10 +23,7 @@ import structlog.testing
 from elasticsearch import AsyncElasticsearch
 from pydantic import SecretStr
 
-from ingest import ensure_topics, publish_lines
-from ingest.connection import ssl_context
-from ingest.errors import IngestError
-from ingest.settings import KafkaSettings
+from ingest import IngestError, KafkaSettings, ensure_topics, publish_lines, ssl_context
 from tests.integration.conftest import SECURED_KAFKA_PORT, SECURED_STATE_DIR
 from tests.integration.support import (
     article_line,

@@ -14,7 +14,7 @@ from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ObjectApiResponse
 from elasticsearch import AsyncElasticsearch
 
-from index.client import connect
+from index import connect
 from tests.integration.support import (
     article_line,
     committed_offsets,

@@ -12,7 +12,7 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 from spacy.tokens import Doc
 
-from enrich.entities import drop_headline_artefacts
+from enrich import drop_headline_artefacts
 from index import IndexingError
 from tests.integration.support import (
     article_line,

@@ -15,7 +15,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from contracts.models import (
+from contracts import (
     ArmsDeal,
     Article,
     EnrichedArticle,

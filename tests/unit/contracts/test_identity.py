@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from contracts.identity import MAX_ID_BYTES, canonical_url, document_id
+from contracts import document_id
+from contracts.identity import MAX_ID_BYTES, canonical_url
 
 _SHA256_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
 

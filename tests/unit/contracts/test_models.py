@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from contracts.models import Article, DeadLetter, Entity, KafkaPosition
+from contracts import Article, DeadLetter, Entity, KafkaPosition
 from tests.unit.samples import article_data
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from contracts.redact import masked_url, without_userinfo
+from contracts import masked_url, without_userinfo
 
 
 @pytest.mark.parametrize(

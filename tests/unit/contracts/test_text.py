@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contracts.text import headline, html_to_text, looks_like_html, normalise_whitespace, plain_text
+from contracts import headline
+from contracts.text import html_to_text, looks_like_html, normalise_whitespace, plain_text
 from tests.unit.hostile import hostile_text
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from index.template import mappings
+from index import mappings
 from wirewatch import kibana
 
 OBJECTS = kibana.load(kibana.DEFAULT_FILE)

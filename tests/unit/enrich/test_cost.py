@@ -8,9 +8,8 @@ import pytest
 from spacy.tokens import Doc
 
 from benchmarks.enrichment_cost import KINDS, pathological_article
-from contracts.models import EnrichedArticle
-from enrich import Enricher, EnrichmentFailure, EnrichSettings
-from enrich.pipeline import EnrichmentResult
+from contracts import EnrichedArticle
+from enrich import Enricher, EnrichmentFailure, EnrichmentResult, EnrichSettings
 
 
 @pytest.fixture(scope="module")

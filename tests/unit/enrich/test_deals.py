@@ -5,12 +5,12 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Span
 
-from contracts.models import ArmsDeal, Money
+from contracts import ArmsDeal, Money
+from enrich import EnrichSettings
 from enrich.deals import extract_deals, parse_money
 from enrich.entities import add_entity_rules, canonical_of
 from enrich.gazetteer import ORGANIZATIONS_PATH, WEAPONS_PATH
 from enrich.pipeline import load_pipeline
-from enrich.settings import EnrichSettings
 
 
 @pytest.fixture(scope="module")

@@ -3,16 +3,10 @@
 import pytest
 from spacy.language import Language
 
-from enrich.entities import (
-    CLEANUP_COMPONENT,
-    RULES_COMPONENT,
-    add_entity_rules,
-    canonical_of,
-    drop_headline_artefacts,
-)
+from enrich import EnrichSettings, drop_headline_artefacts
+from enrich.entities import CLEANUP_COMPONENT, RULES_COMPONENT, add_entity_rules, canonical_of
 from enrich.gazetteer import ORGANIZATIONS_PATH, WEAPONS_PATH
 from enrich.pipeline import load_pipeline
-from enrich.settings import EnrichSettings
 
 
 @pytest.fixture(scope="module")

@@ -5,19 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from enrich import Enricher, EnrichSettings
-from enrich.evaluation import (
-    EvaluationSetError,
-    Example,
+from enrich import (
+    Enricher,
+    EnrichSettings,
     Prediction,
-    Report,
-    Scores,
     evaluate,
     format_report,
     parse_examples,
     snippet_article,
-    weapon_key,
 )
+from enrich.evaluation import EvaluationSetError, Example, Report, Scores, weapon_key
 
 DEV_SET = Path(__file__).resolve().parents[2] / "fixtures" / "enrichment-dev.jsonl"
 

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from contracts.models import Article
-from enrich import Enricher, EnrichSettings
-from enrich.pipeline import analysed_text
+from contracts import Article
+from enrich import Enricher, EnrichSettings, analysed_text
 
 SEED = Path(__file__).resolve().parents[2] / "fixtures" / "seed-article.json"
 

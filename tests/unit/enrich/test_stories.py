@@ -3,7 +3,8 @@
 import json
 from pathlib import Path
 
-from enrich.stories import BANDS, shingles, story_bands
+from enrich import story_bands
+from enrich.stories import BANDS, shingles
 
 SEED = json.loads((Path(__file__).parents[2] / "fixtures" / "seed-article.json").read_text())
 

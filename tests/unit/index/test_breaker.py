@@ -4,8 +4,9 @@ from collections.abc import Mapping
 
 import pytest
 
-from index.breaker import RefusalBreakerError, check_refusals, dominant_refusal, refusal_cause
-from index.bulk import Rejection, describe_item_error
+from index import RefusalBreakerError, Rejection, check_refusals
+from index.breaker import dominant_refusal, refusal_cause
+from index.bulk import describe_item_error
 
 # Refusals as Elasticsearch 9 words them (the document's id and value differ per document).
 DATE: dict[str, object] = {

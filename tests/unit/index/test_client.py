@@ -11,8 +11,7 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from index.client import connect
-from index.settings import IndexSettings
+from index import IndexSettings, connect
 
 
 @pytest.fixture

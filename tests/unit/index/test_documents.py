@@ -5,9 +5,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import given
 
-from contracts.models import ArmsDeal, Article, EnrichedArticle, Entity, KafkaPosition, Money
-from index.documents import ArticleDocument, build_document
-from index.template import mappings
+from contracts import ArmsDeal, Article, EnrichedArticle, Entity, KafkaPosition, Money
+from index import ArticleDocument, build_document, mappings
 from tests.unit.hostile import DATES, POSITIONS, extreme_enriched, misfits
 from tests.unit.samples import article_data
 

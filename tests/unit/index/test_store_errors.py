@@ -4,9 +4,7 @@ import socket
 
 import pytest
 
-from index.errors import IndexingError
-from index.settings import IndexSettings
-from index.store import ArticleIndex
+from index import ArticleIndex, IndexingError, IndexSettings
 
 
 @pytest.fixture

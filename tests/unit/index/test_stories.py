@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from index.stories import Claim, Proposal, Story, propose, settle
+from index import propose
+from index.stories import Claim, Proposal, Story, settle
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(hours=72)

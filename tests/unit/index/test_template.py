@@ -4,10 +4,9 @@ from typing import Any
 
 import pytest
 
-from contracts.models import Entity, KafkaPosition
-from index.documents import ArticleDocument
-from index.settings import IndexSettings
-from index.template import first_index_name, index_template, mappings
+from contracts import Entity, KafkaPosition
+from index import ArticleDocument, IndexSettings, first_index_name, mappings
+from index.template import index_template
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from typing import Literal
 
 import pytest
 
-from contracts.models import DeadLetter, KafkaPosition
+from contracts import DeadLetter, KafkaPosition
 from ingest.dead_letter import dead_letter_headers
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from contracts.identity import document_id
-from ingest.publisher import message_key, read_lines
+from contracts import document_id
+from ingest import message_key, read_lines
 
 
 def test_the_key_of_an_article_line_is_its_document_id() -> None:

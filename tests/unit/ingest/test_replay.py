@@ -4,9 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contracts.models import DeadLetter, KafkaPosition
+from contracts import DeadLetter, KafkaPosition
+from ingest import LetterFilter, StoredLetter
 from ingest.dead_letter import dead_letter_headers
-from ingest.replay import LetterFilter, StoredLetter, read_letter, replay_headers
+from ingest.replay import read_letter, replay_headers
 from ingest.validation import decode_message
 
 DLQ = KafkaPosition(topic="wirewatch.articles.dlq", partition=1, offset=42)

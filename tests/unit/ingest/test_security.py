@@ -8,9 +8,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from pydantic import SecretStr, ValidationError
 
-from ingest.connection import client_options, ssl_context
+from ingest import KafkaSettings, client_options, ssl_context
 from ingest.errors import KafkaSecurityError
-from ingest.settings import KafkaSettings
 from tools.certs import IssuedCertificate, LocalAuthority
 
 

@@ -2,7 +2,7 @@
 
 import socket
 
-from ingest.settings import IngestSettings
+from ingest import IngestSettings
 
 
 def test_membership_is_dynamic_by_default() -> None:

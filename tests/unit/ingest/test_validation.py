@@ -8,11 +8,10 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from contracts.models import DeadLetter, EnrichedArticle, KafkaPosition, ReceivedArticle
-from index.documents import build_document
-from index.template import mappings
-from ingest.errors import InvalidMessage
-from ingest.validation import decode_message, parse_article
+from contracts import DeadLetter, EnrichedArticle, KafkaPosition, ReceivedArticle
+from index import build_document, mappings
+from ingest import InvalidMessage, parse_article
+from ingest.validation import decode_message
 from tests.unit.hostile import MESSAGE_VALUES, article_messages, misfits
 from tests.unit.samples import article_data
 

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contracts.models import KafkaPosition
-from ingest.replay import StoredLetter
+from contracts import KafkaPosition
+from ingest import StoredLetter
 from wirewatch.dlq import parse_since, replay_verdict
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

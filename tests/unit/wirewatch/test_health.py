@@ -7,7 +7,7 @@ import aiohttp
 import pytest
 from prometheus_client import CollectorRegistry
 
-from contracts.errors import WirewatchError
+from contracts import WirewatchError
 from wirewatch.health import (
     DependencyState,
     Readiness,

@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime
 
-from contracts.models import Article, KafkaPosition, ReceivedArticle
-from index.bulk import Rejection
-from wirewatch.service import rejected_letters
+from contracts import Article, KafkaPosition, ReceivedArticle
+from index import Rejection
+from wirewatch.batch import rejected_letters
 
 
 def received(offset: int, key: bytes | None) -> ReceivedArticle:

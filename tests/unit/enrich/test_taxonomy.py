@@ -6,8 +6,8 @@ import pytest
 import spacy
 from spacy.language import Language
 
-from enrich.settings import EnrichSettings
-from enrich.topics import DEFAULT_TOPICS_FILE, TaxonomyError, TopicTagger, load_taxonomy
+from enrich import EnrichSettings
+from enrich.taxonomy import DEFAULT_TOPICS_FILE, TaxonomyError, TopicTagger, load_taxonomy
 
 REQUIRED_TOPICS = {
     "arms_deal",

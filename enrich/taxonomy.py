@@ -29,7 +29,7 @@ from spacy.strings import StringStore
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
-from contracts.models import TopicEvidence, TopicMatch
+from contracts import TopicEvidence, TopicMatch
 from enrich.budget import Deadline
 from enrich.errors import EnrichmentError
 from enrich.quotes import quote

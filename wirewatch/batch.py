@@ -1,0 +1,340 @@
+"""One batch through the stages, as a short list of named steps.
+
+    1. enrich           spaCy over the articles, in chunks off the event loop; then claim
+                        the batch (the records of partitions revoked meanwhile are dropped)
+    2. resolve stories  the story id of each enriched article (the stories index decides)
+    3. write            the documents to the articles index
+    4. alert            on the articles that are new: recorded before the write, released
+                        after it (withdrawn for a refused article)
+    5. dead-letter      the invalid, the unenrichable and the refused, each with its reason
+    6. commit           the batch's offsets, once everything of it is durable
+
+Each step delegates to its stage through a narrow interface (the protocols below); what the
+steps decide is pure (the functions below); what the batch did is told to a `BatchObserver`
+(batch_observer.py), which alone logs and measures it.
+"""
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol, Self, TypeVar
+
+from alerts import Alert, RecordedAlerts, new_articles
+from contracts import Article, DeadLetter, EnrichedArticle, ReceivedArticle
+from enrich import EnrichmentFailure, EnrichmentResult
+from index import ArticleDocument, Rejection, WriteResult, build_document, check_refusals
+from ingest import IncomingBatch
+from wirewatch.batch_observer import BatchObserver, BatchOutcome, Partition
+from wirewatch.settings import Settings
+
+A = TypeVar("A")
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+class StopRequestedError(Exception):
+    """The batch in hand was given up before anything of it was written: stop was set."""
+
+
+# The stages, as the batch sees them. The service passes the real ones (ArticleConsumer,
+# DeadLetterPublisher, Enricher, StoryResolver, ArticleIndex, Alerting); tests small
+# in-memory ones.
+
+
+class BatchSource(Protocol):
+    """Where batches come from, and where their offsets go back (the articles consumer)."""
+
+    async def claim(
+        self, batch: IncomingBatch, results: Sequence[T]
+    ) -> tuple[IncomingBatch, list[T]]:
+        """The part of the batch on partitions still ours, with its per-article results;
+        until the batch closes, a revocation waits for its commit."""
+        ...
+
+    async def commit(self, batch: IncomingBatch) -> None:
+        """Commits the offsets after the batch."""
+        ...
+
+    def assigned(self) -> set[Partition]:
+        """The partitions this member reads now."""
+        ...
+
+
+class ArticleEnricher(Protocol):
+    """Enrichment: one result per article, in order (CPU-bound; called in a thread)."""
+
+    def enrich(self, articles: Sequence[Article]) -> list[EnrichmentResult]: ...
+
+
+class StoryResolution(Protocol):
+    """The story id of each (document id, band keys) of a batch."""
+
+    async def resolve(self, batch: Sequence[tuple[str, Sequence[str]]]) -> dict[str, str]: ...
+
+
+class DocumentIndex(Protocol):
+    """The articles index: what it holds already, and durable writes."""
+
+    async def stored(self, ids: Sequence[str]) -> set[str]: ...
+
+    async def write(self, documents: Sequence[ArticleDocument]) -> WriteResult: ...
+
+
+class AlertRecorder(Protocol):
+    """Alerting: alerts recorded pending before the write, released after it."""
+
+    async def record(
+        self, new: Sequence[tuple[ReceivedArticle, ArticleDocument]]
+    ) -> RecordedAlerts: ...
+
+    async def release(self, recorded: RecordedAlerts, refused: set[str]) -> list[Alert]: ...
+
+
+class DeadLetterSink(Protocol):
+    """The dead-letter topic: returns once every letter is acknowledged."""
+
+    async def publish(self, letters: list[DeadLetter]) -> None: ...
+
+
+# What the steps decide: pure.
+
+
+def enrichment_chunks(
+    articles: Sequence[ReceivedArticle], max_records: int, max_bytes: int
+) -> list[list[ReceivedArticle]]:
+    """Consecutive runs of the articles, each at most `max_records` long and `max_bytes` of
+    messages (a longer message alone), so that a stop is heard between two of them."""
+    chunks: list[list[ReceivedArticle]] = []
+    size = 0
+    for article in articles:
+        if not chunks or len(chunks[-1]) >= max_records or size + len(article.value) > max_bytes:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(article)
+        size += len(article.value)
+    return chunks
+
+
+async def map_in_chunks(
+    work: Callable[[list[A]], list[R]], chunks: Sequence[list[A]], stop: asyncio.Event | None
+) -> list[R]:
+    """`work` over each chunk in a thread, in order; raises StopRequestedError between two
+    chunks once `stop` is set (a running thread cannot be cancelled, a chunk ends soon)."""
+    results: list[R] = []
+    for chunk in chunks:
+        if stop is not None and stop.is_set():
+            raise StopRequestedError
+        results.extend(await asyncio.to_thread(work, chunk))
+    return results
+
+
+def enrichment_letters(
+    articles: Sequence[ReceivedArticle], results: Sequence[EnrichmentResult]
+) -> list[DeadLetter]:
+    """Dead letters for the articles enrichment failed on."""
+    return [
+        DeadLetter(
+            position=item.position,
+            key=item.key,
+            value=item.value,
+            headers=item.headers,
+            stage="enrichment",
+            reason=f"cannot enrich article {item.article.document_id!r}: {result.reason}",
+        )
+        for item, result in zip(articles, results, strict=True)
+        if isinstance(result, EnrichmentFailure)
+    ]
+
+
+def rejected_letters(
+    articles: Sequence[ReceivedArticle], rejections: Sequence[Rejection]
+) -> list[DeadLetter]:
+    """Dead letters for the documents Elasticsearch refused for good (`position` indexes
+    `articles`)."""
+    return [
+        DeadLetter(
+            position=articles[rejection.position].position,
+            key=articles[rejection.position].key,
+            value=articles[rejection.position].value,
+            headers=articles[rejection.position].headers,
+            stage="indexing",
+            reason=(
+                f"Elasticsearch refused document {rejection.document_id!r} "
+                f"(status {rejection.status}): {rejection.reason}"
+            ),
+        )
+        for rejection in rejections
+    ]
+
+
+@dataclass(frozen=True)
+class EnrichedBatch:
+    """A claimed batch after enrichment: the articles that go on, in order, and the letters
+    so far (those of validation, then those of enrichment)."""
+
+    batch: IncomingBatch
+    received: list[ReceivedArticle]
+    articles: list[EnrichedArticle]
+    letters: list[DeadLetter]
+
+    @classmethod
+    def of(cls, batch: IncomingBatch, results: Sequence[EnrichmentResult]) -> Self:
+        """Splits the batch by its enrichment `results` (one per article, in order): an
+        article enrichment failed on is dead-lettered, the others go on."""
+        kept = [
+            (item, result)
+            for item, result in zip(batch.articles, results, strict=True)
+            if not isinstance(result, EnrichmentFailure)
+        ]
+        return cls(
+            batch=batch,
+            received=[item for item, _ in kept],
+            articles=[result for _, result in kept],
+            letters=[*batch.dead_letters, *enrichment_letters(batch.articles, results)],
+        )
+
+    def story_bands(self) -> list[tuple[str, list[str]]]:
+        """(document id, band keys) of each article, for story resolution."""
+        return [(article.article.document_id, article.story_bands) for article in self.articles]
+
+    def documents(self, stories: dict[str, str], ingested_at: datetime) -> list[ArticleDocument]:
+        """The document of each article, in order, with its story id from `stories`."""
+        return [
+            build_document(
+                article, item.position, ingested_at, stories[article.article.document_id]
+            )
+            for article, item in zip(self.articles, self.received, strict=True)
+        ]
+
+
+@dataclass(frozen=True)
+class BatchLimits:
+    """How a batch is cut for enrichment, and when refusals stop the service."""
+
+    chunk_max_records: int
+    chunk_max_bytes: int
+    breaker_min_refused: int
+    breaker_refused_fraction: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """The limits the settings give (WIREWATCH_SERVICE__ENRICH_CHUNK_*,
+        WIREWATCH_INDEX__BREAKER_*)."""
+        return cls(
+            chunk_max_records=settings.service.enrich_chunk_max_records,
+            chunk_max_bytes=settings.service.enrich_chunk_max_bytes,
+            breaker_min_refused=settings.index.breaker_min_refused,
+            breaker_refused_fraction=settings.index.breaker_refused_fraction,
+        )
+
+
+class BatchProcessor:
+    """Takes one batch through the steps of this module, then commits it."""
+
+    def __init__(
+        self,
+        source: BatchSource,
+        enricher: ArticleEnricher,
+        stories: StoryResolution,
+        index: DocumentIndex,
+        dead_letters: DeadLetterSink,
+        observer: BatchObserver,
+        alerts: AlertRecorder | None = None,
+        *,
+        limits: BatchLimits,
+        stop: asyncio.Event | None = None,
+    ) -> None:
+        self.source = source
+        self.enricher = enricher
+        self.stories = stories
+        self.index = index
+        self.dead_letters = dead_letters
+        self.observer = observer
+        self.alerts = alerts
+        self.stop = stop
+        self.limits = limits
+
+    async def process(self, batch: IncomingBatch) -> None:
+        """Indexes or dead-letters every message of the batch, then commits its offsets.
+
+        Raises StopRequestedError, having written nothing, if `stop` is set while enriching;
+        RefusalBreakerError, having dead-lettered and committed nothing, if most of the batch
+        is refused for one reason; the stage's error if a step fails (nothing committed).
+        """
+        started = time.perf_counter()
+        enriched = await self.enrich(batch)  # 1
+        documents = await self.resolve_stories(enriched)  # 2
+        pending = await self.record_alerts(enriched.received, documents)  # 4, before the write
+        written = await self.index.write(documents)  # 3
+        await self.release_alerts(pending, written.rejections)  # 4, after it
+        letters = self.letters(enriched, documents, written.rejections)  # 5
+        self.observer.refused(written.rejections)
+        await self.dead_letters.publish(letters)
+        await self.source.commit(enriched.batch)  # 6
+        self.observer.committed(
+            BatchOutcome(enriched.batch, enriched.received, documents, written.rejections, letters),
+            time.perf_counter() - started,
+        )
+
+    async def enrich(self, batch: IncomingBatch) -> EnrichedBatch:
+        """Step 1: enriches the batch, then claims what is still ours of it."""
+        # spaCy holds the CPU: off the event loop, in chunks, so heartbeats flow meanwhile
+        # and a stop is heard within one chunk.
+        chunks = enrichment_chunks(
+            batch.articles, self.limits.chunk_max_records, self.limits.chunk_max_bytes
+        )
+        results = await map_in_chunks(
+            self.enricher.enrich, [[item.article for item in chunk] for chunk in chunks], self.stop
+        )
+        # Partitions revoked while enriching are their new owner's: only the rest is written.
+        claimed, results = await self.source.claim(batch, results)
+        return EnrichedBatch.of(claimed, results)
+
+    async def resolve_stories(self, enriched: EnrichedBatch) -> list[ArticleDocument]:
+        """Step 2: the documents to write, each with its story id."""
+        stories = await self.stories.resolve(enriched.story_bands())
+        return enriched.documents(stories, datetime.now(UTC))
+
+    async def record_alerts(
+        self, received: Sequence[ReceivedArticle], documents: Sequence[ArticleDocument]
+    ) -> RecordedAlerts | None:
+        """Step 4, first half: records the alerts of the new articles, before the write."""
+        if self.alerts is None:
+            return None
+        # Newness is decided before the write, by what the index holds, so neither the answer
+        # to a retried bulk request nor a crash after the write changes it; the alerts are
+        # recorded before the write too, and their ids derive from (rule, story): a
+        # redelivery finds them recorded and records nothing twice.
+        stored = await self.index.stored([document.id for document in documents])
+        return await self.alerts.record(new_articles(received, documents, stored))
+
+    async def release_alerts(
+        self, recorded: RecordedAlerts | None, rejections: Sequence[Rejection]
+    ) -> None:
+        """Step 4, second half: offers the recorded alerts for delivery, those of refused
+        articles withdrawn."""
+        if self.alerts is None or recorded is None:
+            return
+        await self.alerts.release(recorded, {rejection.document_id for rejection in rejections})
+
+    def letters(
+        self,
+        enriched: EnrichedBatch,
+        documents: Sequence[ArticleDocument],
+        rejections: Sequence[Rejection],
+    ) -> list[DeadLetter]:
+        """Step 5's letters: validation's, enrichment's, then the refused documents'.
+
+        Most of the batch refused for one reason is the index's problem: the breaker raises
+        RefusalBreakerError before any of it is dead-lettered or committed, so it is
+        redelivered once the index is fixed.
+        """
+        check_refusals(
+            rejections,
+            len({document.id for document in documents}),
+            min_refused=self.limits.breaker_min_refused,
+            refused_fraction=self.limits.breaker_refused_fraction,
+        )
+        return [*enriched.letters, *rejected_letters(enriched.received, rejections)]
