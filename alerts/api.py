@@ -10,7 +10,7 @@ from alerts.access import ApiAccess, Role, is_loopback
 from alerts.errors import InvalidRuleError, RuleNotFoundError
 from alerts.outbox import AlertStore
 from alerts.rules import RuleStore, parse_draft
-from contracts.errors import WirewatchError
+from contracts import WirewatchError
 from index import QueryError
 from matcher import UnsupportedQueryError
 

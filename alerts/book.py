@@ -11,7 +11,7 @@ import structlog
 from alerts.interfaces import RuleSource
 from alerts.rules import Rule
 from alerts.settings import AlertSettings
-from contracts.lifecycle import AsyncResource
+from contracts import AsyncResource
 from index import IndexingError
 from matcher import CompiledQuery, MatcherError, RuleMatcher
 

@@ -21,8 +21,7 @@ from alerts.interfaces import AlertMetrics, DeliveryRecords, TopicPublisher, Web
 from alerts.records import KAFKA, Alert, Delivery
 from alerts.rules import Rule
 from alerts.settings import AlertSettings
-from contracts.errors import WirewatchError
-from contracts.lifecycle import AsyncResource
+from contracts import AsyncResource, WirewatchError
 from index import retry_policy
 
 log = structlog.get_logger(__name__)

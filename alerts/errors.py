@@ -5,7 +5,7 @@ or away raises `index.IndexingError`, Kafka away `ingest.IngestError`, so that t
 outage handling and every retry loop treat an alert's write as they treat an article's.
 """
 
-from contracts.errors import WirewatchError
+from contracts import WirewatchError
 
 
 class AlertsError(WirewatchError):

@@ -14,9 +14,16 @@ from elasticsearch import ApiError, AsyncElasticsearch, ConflictError
 
 from alerts.records import Alert, alerts_mappings
 from alerts.settings import AlertSettings
-from index import IndexingError, IndexSettings, StillPending, index_retry_policy
-from index.bulk import ItemFate, describe_item_error, fate
-from index.client import ensure_index
+from index import (
+    IndexingError,
+    IndexSettings,
+    ItemFate,
+    StillPending,
+    describe_item_error,
+    ensure_index,
+    fate,
+    index_retry_policy,
+)
 
 log = structlog.get_logger(__name__)
 

@@ -20,8 +20,7 @@ from alerts.records import Alert, new_alert
 from alerts.rules import RuleStore
 from alerts.settings import AlertSettings
 from alerts.webhooks import WebhookClient
-from contracts.lifecycle import AsyncResource
-from contracts.models import ReceivedArticle
+from contracts import AsyncResource, ReceivedArticle
 from index import ArticleDocument, IndexSettings
 
 log = structlog.get_logger(__name__)

@@ -3,9 +3,15 @@
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from contracts.lifecycle import AsyncResource
-from ingest import IngestError, IngestSettings, KafkaSettings, ensure_topics
-from ingest.connection import client_options, describe_failure
+from contracts import AsyncResource
+from ingest import (
+    IngestError,
+    IngestSettings,
+    KafkaSettings,
+    client_options,
+    describe_failure,
+    ensure_topics,
+)
 
 
 class AlertPublisher(AsyncResource):

@@ -14,7 +14,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from alerts.rules import Rule
-from contracts.redact import masked_url
+from contracts import masked_url
 from index import ArticleDocument
 
 DeliveryState = Literal["pending", "delivered", "failed"]

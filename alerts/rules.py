@@ -27,10 +27,8 @@ from pydantic import (
 from alerts.egress import EgressPolicy, EgressRefusedError
 from alerts.errors import InvalidRuleError, RuleNotFoundError
 from alerts.settings import AlertSettings
-from contracts.redact import masked_url
-from index import IndexingError
-from index.client import ensure_index, refused_access
-from index.template import mappings
+from contracts import masked_url
+from index import IndexingError, ensure_index, mappings, refused_access
 from matcher import Catalog, CompiledQuery, compile_query
 
 log = structlog.get_logger(__name__)

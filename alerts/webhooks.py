@@ -17,8 +17,7 @@ from yarl import URL
 
 from alerts.egress import EgressPolicy, EgressRefusedError, literal_address
 from alerts.errors import DeliveryError
-from contracts.lifecycle import AsyncResource
-from contracts.redact import masked_url, without_userinfo
+from contracts import AsyncResource, masked_url, without_userinfo
 
 
 class CheckedResolver(AbstractResolver):

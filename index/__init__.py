@@ -5,8 +5,8 @@ Only this package writes the articles index.
 """
 
 from index.breaker import RefusalBreakerError, check_refusals
-from index.bulk import Rejection
-from index.client import ElasticsearchClient, connect
+from index.bulk import ItemFate, Rejection, describe_item_error, fate
+from index.client import ElasticsearchClient, connect, ensure_index, refused_access
 from index.documents import ArticleDocument, build_document
 from index.errors import IndexingError, QueryError
 from index.lookup import indexed_positions
@@ -22,6 +22,7 @@ __all__ = [
     "ElasticsearchClient",
     "IndexSettings",
     "IndexingError",
+    "ItemFate",
     "QueryError",
     "RefusalBreakerError",
     "Rejection",
@@ -33,10 +34,14 @@ __all__ = [
     "build_document",
     "check_refusals",
     "connect",
+    "describe_item_error",
+    "ensure_index",
+    "fate",
     "first_index_name",
     "index_retry_policy",
     "indexed_positions",
     "mappings",
     "propose",
+    "refused_access",
     "retry_policy",
 ]

@@ -1,6 +1,6 @@
 """Errors of the Elasticsearch side."""
 
-from contracts.errors import WirewatchError
+from contracts import WirewatchError
 
 
 class IndexingError(WirewatchError):

@@ -4,7 +4,7 @@ reads the dead letters back for replay; creates the topics; publishes articles.
 Only this package consumes the articles topic.
 """
 
-from ingest.connection import client_options, ssl_context
+from ingest.connection import client_options, describe_failure, ssl_context
 from ingest.consumer import ArticleConsumer, IncomingBatch
 from ingest.dead_letter import DeadLetterPublisher
 from ingest.errors import IngestError, InvalidMessage
@@ -27,6 +27,7 @@ __all__ = [
     "Republisher",
     "StoredLetter",
     "client_options",
+    "describe_failure",
     "ensure_topics",
     "message_key",
     "parse_article",

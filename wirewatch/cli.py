@@ -12,17 +12,15 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 
-from contracts.errors import WirewatchError
-from contracts.models import Article
-from contracts.redact import without_userinfo
+from contracts import Article, WirewatchError, without_userinfo
 from matcher import MatcherError
 from wirewatch.logs import configure_logging
 from wirewatch.settings import Settings
 
 if TYPE_CHECKING:
     from alerts import AlertStores
-    from index.client import ElasticsearchClient
-    from ingest.replay import LetterFilter, StoredLetter
+    from index import ElasticsearchClient
+    from ingest import LetterFilter, StoredLetter
 
 T = TypeVar("T")
 
@@ -238,8 +236,8 @@ def eval_command(
     """Score topics and weapons against a labelled set (e.g. tests/fixtures/enrichment-dev.jsonl):
     per-topic precision, recall and F1, macro-F1, WEAPON precision and recall, false topics on
     the hard negatives."""
-    from enrich import Enricher
-    from enrich.evaluation import (
+    from enrich import (
+        Enricher,
         Prediction,
         evaluate,
         format_report,
@@ -328,7 +326,7 @@ def rules_add(
 ) -> None:
     """Save a rule and print its id; a query the matcher cannot honour exactly is refused."""
     from alerts import Rule, parse_draft
-    from index.client import connect
+    from index import connect
 
     settings = _settings()
 
@@ -348,7 +346,7 @@ def rules_list(
 ) -> None:
     """List the rules, oldest first (webhook URLs masked)."""
     from alerts import Rule
-    from index.client import connect
+    from index import connect
 
     settings = _settings()
 
@@ -371,7 +369,7 @@ def rules_list(
 @rules_app.command("rm")
 def rules_rm(rule_id: Annotated[str, typer.Argument(help="The id `rules list` shows.")]) -> None:
     """Delete a rule; running services stop matching it within the refresh interval."""
-    from index.client import connect
+    from index import connect
 
     settings = _settings()
 
@@ -400,7 +398,7 @@ def rules_disable(
 
 
 def _set_enabled(rule_id: str, *, enabled: bool) -> None:
-    from index.client import connect
+    from index import connect
 
     settings = _settings()
 
@@ -423,8 +421,7 @@ def rules_test(
     ],
 ) -> None:
     """Offline: print the id of each document in FILE the query matches, one a line."""
-    from index.documents import ArticleDocument
-    from index.template import mappings
+    from index import ArticleDocument, mappings
     from matcher import Catalog, compile_query
 
     settings = _settings()
@@ -464,7 +461,7 @@ def alerts(
 ) -> None:
     """List the latest alerts, newest first: time, rule, article and title."""
     from alerts import Alert
-    from index.client import connect
+    from index import connect
 
     settings = _settings()
 
@@ -502,7 +499,7 @@ SinceOption = Annotated[
 
 
 def _letter_filter(reason: str | None, stage: str | None, since: str | None) -> "LetterFilter":
-    from ingest.replay import STAGES, LetterFilter
+    from ingest import STAGES, LetterFilter
     from wirewatch.dlq import parse_since
 
     if stage is not None and stage not in STAGES:

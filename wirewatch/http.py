@@ -7,8 +7,7 @@ import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from contracts.errors import WirewatchError
-from contracts.lifecycle import AsyncResource
+from contracts import AsyncResource, WirewatchError
 from wirewatch.health import Readiness, SinkWatch
 
 log = structlog.get_logger(__name__)

@@ -14,8 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from contracts.errors import WirewatchError
-from contracts.redact import without_userinfo
+from contracts import WirewatchError, without_userinfo
 
 DEFAULT_FILE = Path("deploy") / "kibana" / "wirewatch.ndjson"
 IMPORT_PATH = "/api/saved_objects/_import"

@@ -1,6 +1,6 @@
 """The local stack's one error."""
 
-from contracts.errors import WirewatchError
+from contracts import WirewatchError
 
 
 class StackError(WirewatchError):

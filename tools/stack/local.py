@@ -9,7 +9,7 @@ import shlex
 from collections.abc import Collection
 from urllib.parse import urlsplit
 
-from contracts.redact import without_userinfo
+from contracts import without_userinfo
 from tools.stack.credentials import (
     ELASTICSEARCH_PASSWORD,
     ELASTICSEARCH_USER,
