@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from wirewatch.cli import article_json_schema
+from wirewatch.cli.service import article_json_schema
 
 EXPORTED = Path(__file__).parents[3] / "deploy" / "article.schema.json"
 
