@@ -10,9 +10,9 @@ from enrich.evaluation import (
     parse_examples,
     snippet_article,
 )
+from enrich.fingerprints import story_bands
 from enrich.pipeline import Enricher, EnrichmentFailure, EnrichmentResult, analysed_text
 from enrich.settings import EnrichSettings
-from enrich.stories import story_bands
 
 __all__ = [
     "EnrichSettings",

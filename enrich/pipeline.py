@@ -15,10 +15,10 @@ from enrich.budget import Deadline
 from enrich.deals import DEAL_TOPIC, OutOfTime, extract_deals
 from enrich.entities import add_entity_rules, canonical_of, drop_headline_artefacts
 from enrich.errors import EnrichmentError
+from enrich.fingerprints import story_bands
 from enrich.gazetteer import COUNTRIES_PATH, ORGANIZATIONS_PATH, WEAPONS_PATH
 from enrich.language import detect_language, is_english, load_identifier
 from enrich.settings import EnrichSettings
-from enrich.stories import story_bands
 from enrich.taxonomy import DEFAULT_TOPICS_FILE, TopicsOutOfTime, TopicTagger
 
 # Title and body are analysed as one text, so that the body's context helps the title.

@@ -1,6 +1,6 @@
 """Story ids: copies of one story share the id of the first copy seen.
 
-Enrichment gives each article its LSH band keys (enrich/stories.py). The stories index is
+Enrichment gives each article its LSH band keys (enrich/fingerprints.py). The stories index is
 the arbiter: one create-only document per band key names the story that claimed it. Reads
 and creates by id are real time, so every instance of the service, before and after a
 restart, and two replicas handling copies of one story in the same second, agree on the

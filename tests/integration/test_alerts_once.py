@@ -14,7 +14,7 @@ from elastic_transport import ConnectionTimeout, ObjectApiResponse
 from elasticsearch import AsyncElasticsearch
 
 from alerts import Alert
-from enrich.stories import story_bands
+from enrich.fingerprints import story_bands
 from index.client import connect
 from index.stories import StoryResolver
 from tests.integration import test_alerts

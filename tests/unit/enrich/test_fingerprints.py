@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from enrich import story_bands
-from enrich.stories import BANDS, shingles
+from enrich.fingerprints import BANDS, shingles
 
 SEED = json.loads((Path(__file__).parents[2] / "fixtures" / "seed-article.json").read_text())
 
