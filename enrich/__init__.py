@@ -5,6 +5,7 @@ from enrich.entities import drop_headline_artefacts
 from enrich.errors import EnrichmentError
 from enrich.evaluation import (
     Prediction,
+    entity_key,
     evaluate,
     format_report,
     parse_examples,
@@ -23,6 +24,7 @@ __all__ = [
     "Prediction",
     "analysed_text",
     "drop_headline_artefacts",
+    "entity_key",
     "evaluate",
     "format_report",
     "parse_examples",

@@ -1,13 +1,18 @@
-"""Scores of enrichment against a labelled set: topics and weapons (pure).
+"""Scores of enrichment against a labelled set: topics, weapons and entities (pure).
 
 The set is JSON lines, one snippet each: {"id", "text", "topics": [...], "weapons": [...],
-"negative": bool}; `negative` marks a hard negative, a text that must get no topic.
+"negative": bool}; `negative` marks a hard negative, a text that must get no topic. Optional:
+`title` (a string, or null for an article without one; absent, the first sentence of `text`
+stands for it), `persons`, `organisations`, `places` (scored where labelled), and provenance
+that is kept but not scored (`outlet`, `url`, `published`, `labeller`, `note`, ...): the format
+of the real-news corpus (enrich/corpus/GUIDELINE.md).
 """
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -30,6 +35,19 @@ class Example(BaseModel):
     topics: frozenset[str] = frozenset()
     weapons: frozenset[str] = frozenset()
     negative: bool = False
+    title: str | None = None
+    # None: the set does not label this kind of entity, so it is not scored.
+    persons: frozenset[str] | None = None
+    organisations: frozenset[str] | None = None
+    places: frozenset[str] | None = None
+    # Provenance, kept with the labels and never scored.
+    outlet: str | None = None
+    url: str | None = None
+    published: str | None = None
+    labeller: str | None = None
+    note: str | None = None
+    collected_for: str | None = None
+    collected_at: str | None = None
 
 
 class EvaluationSetError(EnrichmentError):
@@ -56,13 +74,18 @@ def parse_examples(lines: Iterable[str]) -> list[Example]:
 
 
 def snippet_article(example: Example) -> Article:
-    """The article enrichment sees for a snippet: its first sentence as the title (as in a
-    headline and lead), the rest as the body; a one-sentence snippet is both."""
-    parts = _FIRST_SENTENCE.split(example.text, maxsplit=1)
-    title, body = (parts[0], parts[1]) if len(parts) == 2 else (example.text, example.text)
+    """The article enrichment sees for a snippet, as a feed gives it: the labelled title
+    (none where the set says null) and the text as the body; for a snippet without a `title`
+    key, its first sentence as the title (as in a headline and lead) and the rest as the body
+    (a one-sentence snippet is both)."""
+    if "title" in example.model_fields_set:
+        title, body = example.title, example.text
+    else:
+        parts = _FIRST_SENTENCE.split(example.text, maxsplit=1)
+        title, body = (parts[0], parts[1]) if len(parts) == 2 else (example.text, example.text)
     return Article.model_validate(
         {"id": example.id, "title": title, "body": body, "published_at": _SNIPPET_DATE,
-         "source": "labelled set", "language": "en"}
+         "source": example.outlet or "labelled set", "language": "en"}
     )  # fmt: skip
 
 
@@ -72,11 +95,20 @@ class Prediction:
 
     topics: frozenset[str]
     weapons: frozenset[str]
+    persons: frozenset[str] = frozenset()
+    organisations: frozenset[str] = frozenset()
+    places: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, enriched: EnrichedArticle) -> "Prediction":
-        """The topics and weapons of an enriched article."""
-        return cls(frozenset(enriched.topics), frozenset(enriched.weapons))
+        """The topics, weapons and entities of an enriched article."""
+        return cls(
+            frozenset(enriched.topics),
+            frozenset(enriched.weapons),
+            frozenset(enriched.persons),
+            frozenset(enriched.organizations),
+            frozenset(enriched.locations),
+        )
 
 
 @dataclass(frozen=True)
@@ -126,6 +158,9 @@ class Report:
     negatives: int
     false_topics_on_negatives: Mapping[str, frozenset[str]]
     misses: Sequence[Miss]
+    entities: Mapping[str, Scores] = field(default_factory=dict)
+    # (labelled topic not found, topic found instead) per snippet; "-" where nothing stood in.
+    confusion: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def macro_f1(self) -> float:
@@ -139,8 +174,29 @@ def weapon_key(name: str) -> str:
     return _NOT_ALPHANUMERIC.sub("", name.casefold())
 
 
-def evaluate(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Report:
-    """Per-topic and weapon scores of `predictions`, the i-th for the i-th example."""
+def entity_key(name: str) -> str:
+    """Entity names compare as weapons do, a leading "the" aside ("the Quad" is "Quad")."""
+    return weapon_key(re.sub(r"^the\s+", "", name.strip(), flags=re.IGNORECASE))
+
+
+ENTITY_KINDS = ("persons", "organisations", "places")
+
+
+def _set_counts(
+    expected: Iterable[str], found: Iterable[str], key: Callable[[str], str]
+) -> tuple[int, int, int]:
+    wanted, got = {key(name) for name in expected}, {key(name) for name in found}
+    return len(wanted & got), len(got - wanted), len(wanted - got)
+
+
+def evaluate(
+    examples: Sequence[Example],
+    predictions: Sequence[Prediction],
+    place_key: Callable[[str], str] = entity_key,
+) -> Report:
+    """Per-topic, weapon and entity scores of `predictions`, the i-th for the i-th example.
+    Each entity kind is scored over the examples that label it; `place_key` lets a country
+    match by any of its names (the CLI passes one that maps them to their ISO codes)."""
     if len(examples) != len(predictions):
         raise ValueError(f"{len(examples)} examples but {len(predictions)} predictions")
     labels = sorted(
@@ -148,6 +204,10 @@ def evaluate(examples: Sequence[Example], predictions: Sequence[Prediction]) -> 
     )
     counts = {topic: [0, 0, 0] for topic in labels}
     weapon_counts = [0, 0, 0]
+    entity_counts = {kind: [0, 0, 0] for kind in ENTITY_KINDS}
+    keys = {"persons": entity_key, "organisations": entity_key, "places": place_key}
+    labelled_kinds: set[str] = set()
+    confusion: Counter[tuple[str, str]] = Counter()
     false_on_negatives: dict[str, frozenset[str]] = {}
     misses = []
     for example, prediction in zip(examples, predictions, strict=True):
@@ -164,16 +224,30 @@ def evaluate(examples: Sequence[Example], predictions: Sequence[Prediction]) -> 
         weapon_counts[0] += len(expected_weapons & found_weapons)
         weapon_counts[1] += len(found_weapons - expected_weapons)
         weapon_counts[2] += len(expected_weapons - found_weapons)
+        for kind in ENTITY_KINDS:
+            labels_of_kind: frozenset[str] | None = getattr(example, kind)
+            if labels_of_kind is None:
+                continue
+            labelled_kinds.add(kind)
+            counted = _set_counts(labels_of_kind, getattr(prediction, kind), keys[kind])
+            entity_counts[kind] = [a + b for a, b in zip(entity_counts[kind], counted, strict=True)]
         if example.negative and prediction.topics:
             false_on_negatives[example.id] = prediction.topics
         if example.topics != prediction.topics:
             misses.append(Miss(example.id, example.topics, prediction.topics))
+            missed = sorted(example.topics - prediction.topics) or ["-"]
+            extra = sorted(prediction.topics - example.topics) or ["-"]
+            confusion.update((m, e) for m in missed for e in extra)
     return Report(
         topics={topic: Scores(*count) for topic, count in counts.items()},
         weapons=Scores(*weapon_counts),
         negatives=sum(1 for example in examples if example.negative),
         false_topics_on_negatives=false_on_negatives,
         misses=misses,
+        entities={
+            kind: Scores(*entity_counts[kind]) for kind in ENTITY_KINDS if kind in labelled_kinds
+        },
+        confusion=dict(sorted(confusion.items(), key=lambda item: (-item[1], item[0]))),
     )
 
 
@@ -190,13 +264,25 @@ def format_report(report: Report) -> str:
         f"{'macro-F1':<22}{report.macro_f1:>26.3f}",
         f"{'WEAPON':<22}{weapons.precision:>10.3f}{weapons.recall:>8.3f}"
         f"{weapons.f1:>8.3f}{weapons.support:>9}",
-        f"false topics on hard negatives: {len(report.false_topics_on_negatives)}"
-        f" of {report.negatives}",
     ]
+    lines += [
+        f"{kind.upper():<22}{scores.precision:>10.3f}{scores.recall:>8.3f}"
+        f"{scores.f1:>8.3f}{scores.support:>9}"
+        for kind, scores in report.entities.items()
+    ]
+    lines.append(
+        f"false topics on hard negatives: {len(report.false_topics_on_negatives)}"
+        f" of {report.negatives}"
+    )
     lines += [
         f"  {id_}: {', '.join(sorted(topics))}"
         for id_, topics in report.false_topics_on_negatives.items()
     ]
+    if report.confusion:
+        lines.append("topic confusion (labelled, not found -> found, not labelled; - for none):")
+        lines += [
+            f"  {missed} -> {extra}: {count}" for (missed, extra), count in report.confusion.items()
+        ]
     if report.misses:
         lines.append("snippets whose topics differ from their labels:")
         lines += [

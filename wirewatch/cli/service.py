@@ -137,12 +137,14 @@ def eval_command(
         typer.Argument(exists=True, dir_okay=False, help="Labelled snippets, JSON lines."),
     ],
 ) -> None:
-    """Score topics and weapons against a labelled set (e.g. tests/fixtures/enrichment-dev.jsonl):
-    per-topic precision, recall and F1, macro-F1, WEAPON precision and recall, false topics on
-    the hard negatives."""
+    """Score topics, weapons and entities against a labelled set (e.g.
+    tests/fixtures/enrichment-dev.jsonl): per-topic precision, recall and F1, macro-F1, WEAPON
+    and, where labelled, PERSONS, ORGANISATIONS and PLACES precision and recall, false topics on
+    the hard negatives, the confusion between topics."""
     from enrich import (
         Enricher,
         Prediction,
+        entity_key,
         evaluate,
         format_report,
         parse_examples,
@@ -159,7 +161,15 @@ def eval_command(
         enriched = enricher.enrich_all([snippet_article(example) for example in examples])
     except WirewatchError as error:
         raise fail(error) from error
-    report = evaluate(examples, [Prediction.of(article) for article in enriched])
+    countries = enricher.countries
+
+    def place_key(name: str) -> str:
+        # A country matches by any of its names ("Russian Federation" is "Russia").
+        return countries.code(name) or entity_key(name)
+
+    report = evaluate(
+        examples, [Prediction.of(article) for article in enriched], place_key=place_key
+    )
     typer.echo(format_report(report))
 
 

@@ -14,7 +14,14 @@ from enrich import (
     parse_examples,
     snippet_article,
 )
-from enrich.evaluation import EvaluationSetError, Example, Report, Scores, weapon_key
+from enrich.evaluation import (
+    EvaluationSetError,
+    Example,
+    Report,
+    Scores,
+    entity_key,
+    weapon_key,
+)
 
 DEV_SET = Path(__file__).resolve().parents[2] / "fixtures" / "enrichment-dev.jsonl"
 
@@ -27,9 +34,15 @@ TOPIC_F1_FLOOR = 0.98
 WEAPON_FLOOR = 0.98
 
 
-def example(id_: str, topics: Set[str], weapons: Set[str] = frozenset(), **kw: bool) -> Example:
+def example(
+    id_: str, topics: Set[str], weapons: Set[str] = frozenset(), *, negative: bool = False
+) -> Example:
     return Example(
-        id=id_, text="Some text.", topics=frozenset(topics), weapons=frozenset(weapons), **kw
+        id=id_,
+        text="Some text.",
+        topics=frozenset(topics),
+        weapons=frozenset(weapons),
+        negative=negative,
     )
 
 
@@ -94,6 +107,62 @@ def test_a_bad_line_is_reported_with_its_number() -> None:
         parse_examples(['{"id": "a", "text": "x"}', '{"id": "b"}'])
     with pytest.raises(EvaluationSetError, match="repeats ids: a"):
         parse_examples(['{"id": "a", "text": "x"}', '{"id": "a", "text": "y"}'])
+
+
+def test_entities_are_scored_per_kind_where_labelled_and_countries_by_any_name() -> None:
+    labelled = Example.model_validate(
+        {"id": "a", "text": "T.", "persons": ["Vladimir Putin", "Nicolas Maduro"],
+         "organisations": ["the Quad", "TASS"], "places": ["Russian Federation", "Caracas"],
+         "outlet": "Example Wire", "url": "https://example.com/a", "labeller": "one"}
+    )  # fmt: skip
+    unlabelled = example("b", set())
+    found = Prediction(
+        frozenset(), frozenset(), frozenset({"Vladimir Putin", "Tullow Oil"}),
+        frozenset({"Quad", "TASS"}), frozenset({"Russia", "Malabar"}),
+    )  # fmt: skip
+    codes = {"russia": "RU", "russianfederation": "RU"}
+
+    report = evaluate(
+        [labelled, unlabelled],
+        [found, Prediction(frozenset(), frozenset(), frozenset({"Someone Else"}))],
+        place_key=lambda name: codes.get(entity_key(name), entity_key(name)),
+    )
+
+    assert report.entities["persons"] == Scores(1, 1, 1)
+    assert report.entities["organisations"] == Scores(2, 0, 0)
+    assert report.entities["places"] == Scores(1, 1, 1)
+    text = format_report(report)
+    assert "PERSONS" in text
+    assert "PLACES" in text
+
+
+def test_topic_confusion_pairs_what_was_missed_with_what_was_found_instead() -> None:
+    report = evaluate(
+        [example("a", {"military_aid"}), example("b", {"arms_deal"}), example("c", set())],
+        [predicted({"arms_deal"}), predicted(set()), predicted({"sanctions"})],
+    )
+    assert report.confusion == {
+        ("arms_deal", "-"): 1,
+        ("-", "sanctions"): 1,
+        ("military_aid", "arms_deal"): 1,
+    }
+    assert "military_aid -> arms_deal: 1" in format_report(report)
+
+
+def test_a_labelled_title_is_the_headline_and_null_means_none() -> None:
+    titled = Example.model_validate({"id": "a", "text": "Body one. Body two.", "title": "Head"})
+    untitled = Example.model_validate({"id": "b", "text": "Body one. Body two.", "title": None})
+    assert (snippet_article(titled).title, snippet_article(titled).body) == (
+        "Head",
+        "Body one. Body two.",
+    )
+    assert snippet_article(untitled).body == "Body one. Body two."
+    assert snippet_article(untitled).title == ""  # as a feed without titles gives it
+
+
+def test_a_misspelt_label_key_is_refused() -> None:
+    with pytest.raises(EvaluationSetError, match="line 1"):
+        parse_examples(['{"id": "a", "text": "T.", "topic": ["arms_deal"]}'])
 
 
 def test_a_snippet_becomes_a_headline_and_body() -> None:
