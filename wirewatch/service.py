@@ -4,7 +4,7 @@ batch's steps are in batch.py)."""
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -149,15 +149,19 @@ class Service:
                 if settings.alerts.enabled:
                     await stores.setup()
 
+            async def waited(name: str, step: Callable[[], Awaitable[None]]) -> bool:
+                """Whether `step` succeeded, tried with the start-up backoff until a stop."""
+                return await wait_for(
+                    name,
+                    step,
+                    stop=stop,
+                    readiness=self.readiness,
+                    initial_backoff_s=settings.service.startup_initial_backoff_ms / 1000,
+                    max_backoff_s=settings.service.startup_max_backoff_ms / 1000,
+                )
+
             self.readiness.step("setting up the Elasticsearch index")
-            if not await wait_for(
-                "elasticsearch",
-                set_up_elasticsearch,
-                stop=stop,
-                readiness=self.readiness,
-                initial_backoff_s=settings.service.startup_initial_backoff_ms / 1000,
-                max_backoff_s=settings.service.startup_max_backoff_ms / 1000,
-            ):
+            if not await waited("elasticsearch", set_up_elasticsearch):
                 log.info("stopped while waiting for Elasticsearch")
                 return
             self.readiness.step("loading the enrichment model")
@@ -185,14 +189,7 @@ class Service:
 
             # A broker that is down, or refuses the credentials or the certificate, is waited
             # for (not ready, saying why), as Elasticsearch is: a crash loop would say no more.
-            if not await wait_for(
-                "kafka",
-                connect_kafka,
-                stop=stop,
-                readiness=self.readiness,
-                initial_backoff_s=settings.service.startup_initial_backoff_ms / 1000,
-                max_backoff_s=settings.service.startup_max_backoff_ms / 1000,
-            ):
+            if not await waited("kafka", connect_kafka):
                 log.info("stopped while waiting for Kafka")
                 return
             ((alerting, dead_letters, consumer),) = clients

@@ -79,3 +79,13 @@ def secured_stack(base_settings: Settings) -> Iterator[Settings]:
     finally:
         stack.down(purge=True)
         shutil.rmtree(SECURED_STATE_DIR, ignore_errors=True)
+
+
+def secured_stack_logs() -> str:
+    """Every log the secured stack's servers wrote (their runtime folders included)."""
+    runtime = Path("/var/tmp").glob("wirewatch-es-*/logs/*")  # noqa: S108 (the stack's folder)
+    return "".join(
+        path.read_text(errors="replace")
+        for path in [*SECURED_STATE_DIR.rglob("*.log"), *runtime]
+        if path.is_file()
+    )

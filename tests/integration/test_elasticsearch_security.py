@@ -26,7 +26,11 @@ from pydantic import SecretStr
 
 from alerts import AlertStores, parse_draft
 from index import ArticleIndex, IndexingError, connect
-from tests.integration.conftest import SECURED_ELASTICSEARCH_PORT, SECURED_STATE_DIR
+from tests.integration.conftest import (
+    SECURED_ELASTICSEARCH_PORT,
+    SECURED_STATE_DIR,
+    secured_stack_logs,
+)
 from tests.integration.support import (
     count_documents,
     eventually,
@@ -142,16 +146,6 @@ def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def _server_logs() -> str:
-    """Every log of the secured stack, the server's own (in its runtime folder) included."""
-    runtime = Path("/var/tmp").glob("wirewatch-es-*/logs/*")  # noqa: S108 (the stack's folder)
-    return "".join(
-        path.read_text(errors="replace")
-        for path in [*SECURED_STATE_DIR.rglob("*.log"), *runtime]
-        if path.is_file()
-    )
-
-
 async def _readyz(port: int | None) -> tuple[int, dict[str, Any]] | None:
     if port is None:
         return None
@@ -194,7 +188,7 @@ async def test_articles_are_indexed_searchable_and_alerted_on_without_the_passwo
     assert '"level": "debug"' in captured, "DEBUG logs were not captured"
     assert "starting" in captured
     assert password not in captured
-    assert password not in await asyncio.to_thread(_server_logs)
+    assert password not in await asyncio.to_thread(secured_stack_logs)
 
 
 async def test_the_cli_adds_lists_rules_searches_and_lists_alerts_over_https(

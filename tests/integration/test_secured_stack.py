@@ -23,7 +23,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.integration.conftest import SECURED_STATE_DIR
+from tests.integration.conftest import secured_stack_logs
 from tests.integration.support import eventually
 from tools.stack import ELASTICSEARCH_PASSWORD, KAFKA_PASSWORD, stack_secret
 from wirewatch.settings import Settings
@@ -124,16 +124,6 @@ async def _ready(api: str) -> bool:
     except aiohttp.ClientError:
         return False
     return status == 200
-
-
-def _server_logs() -> str:
-    """Every log the secured stack's servers wrote (their runtime folders included)."""
-    runtime = Path("/var/tmp").glob("wirewatch-es-*/logs/*")  # noqa: S108 (the stack's folder)
-    return "".join(
-        path.read_text(errors="replace")
-        for path in [*SECURED_STATE_DIR.rglob("*.log"), *runtime]
-        if path.is_file()
-    )
 
 
 async def test_the_documented_secured_stack_indexes_alerts_guards_the_api_and_leaks_nothing(
@@ -247,7 +237,7 @@ async def test_the_documented_secured_stack_indexes_alerts_guards_the_api_and_le
     assert returncode == 0, logs[-3000:]
     assert '"level": "debug"' in logs, "the service did not log at DEBUG"
     written.append(logs)
-    written.append(await asyncio.to_thread(_server_logs))
+    written.append(await asyncio.to_thread(secured_stack_logs))
     everything = "\n".join(written)
     leaked = [name for name, secret in secrets.items() if secret in everything]
     assert not leaked, f"found in what was written: {leaked}"
