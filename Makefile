@@ -105,6 +105,11 @@ train: install
 crossval: install
 	$(BIN)/python -m tools.training crossval --folds 5 $(CROSSVAL_ARGS)
 
+## make bench-topics: the topic classifier's time per article against en_core_web_sm's nlp.pipe.
+.PHONY: bench-topics
+bench-topics: install
+	$(BIN)/python -m benchmarks.topic_classifier_cost
+
 ## make bench-match: per-article cost of in-process rule matching with 10, 1,000 and 10,000 rules.
 .PHONY: bench-match
 bench-match: install

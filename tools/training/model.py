@@ -1,6 +1,7 @@
 """Training with spaCy's own loop and config, and k-fold cross-validation of the result."""
 
 import io
+import json
 import shutil
 import statistics
 import tempfile
@@ -58,7 +59,22 @@ def train_model(
         if output.exists():
             shutil.rmtree(output)
         shutil.copytree(Path(scratch) / "model-last", output)
+    _describe(output / "meta.json")
     return output
+
+
+def _describe(meta_path: Path) -> None:
+    """Name the model in its meta.json and drop the scores spaCy's loop recorded there: they
+    are on training documents, so they say nothing of the model (cross-validation does)."""
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta.pop("performance", None)
+    meta["name"] = "wirewatch_topic_classifier"
+    meta["description"] = (
+        "wirewatch's learned news-topic classifier: spaCy textcat_multilabel over title, blank "
+        "line and body, trained by `make train` (tools/training/topics.cfg) on enrich/corpus/. "
+        "Cross-validated figures: benchmarks/results/topic-classifier-crossval-*.txt."
+    )
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 
 @dataclass
