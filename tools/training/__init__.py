@@ -9,7 +9,7 @@ real-news corpus (enrich/corpus/), scored by k-fold cross-validation.
 Development only: the wheel ships the trained model (package data of enrich), not this.
 """
 
-from tools.training.corpus import LabelledText, folds, read_labelled, write_docbin
+from tools.training.corpus import CorpusError, LabelledText, folds, read_labelled, write_docbin
 from tools.training.model import (
     CONFIG,
     MODEL_DIR,
@@ -23,6 +23,7 @@ from tools.training.model import (
 __all__ = [
     "CONFIG",
     "MODEL_DIR",
+    "CorpusError",
     "CrossValidation",
     "LabelledText",
     "cross_validate",
