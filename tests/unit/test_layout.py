@@ -22,7 +22,7 @@ ALLOWED = {
     "index": {"contracts"},
     "alerts": {"contracts", "ingest", "index", "matcher"},
     "wirewatch": {"contracts", "ingest", "enrich", "index", "matcher", "alerts", "tools"},
-    "tools": {"contracts", "wirewatch"},
+    "tools": {"contracts", "enrich", "wirewatch"},
 }
 # Importing the app's settings module is how tools read the one settings object; tools is a
 # box of separate tools, each public on its own (the stack package, the reference generator).

@@ -1,0 +1,48 @@
+"""The classifier's training data: the text the pipeline analyses, and folds that cover the
+corpus once with every topic spread over them."""
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tools.training import CorpusError, LabelledText, folds, read_labelled
+
+LABELS = ["arms_deal", "sanctions"]
+
+
+def _write(path: Path, *records: dict[str, object]) -> Path:
+    path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    return path
+
+
+def test_the_text_is_what_the_pipeline_analyses(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "set.jsonl",
+        {"id": "a", "title": "Deal signed", "text": "Poland buys jets.", "topics": ["arms_deal"]},
+        {"id": "b", "title": None, "text": "Sanctions on Iran.", "topics": ["sanctions"]},
+    )
+    titled, untitled = read_labelled([path], LABELS)
+    assert titled.text == "Deal signed\n\nPoland buys jets."
+    assert untitled.text == "\n\nSanctions on Iran."
+    assert untitled.topics == {"sanctions"}
+
+
+def test_a_topic_the_config_does_not_list_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path / "set.jsonl", {"id": "a", "text": "x.", "topics": ["coup"]})
+    with pytest.raises(CorpusError, match="coup"):
+        read_labelled([path], LABELS)
+
+
+def test_folds_cover_every_example_once_and_share_each_topic() -> None:
+    examples = [
+        LabelledText(str(i), "t", frozenset(["arms_deal"] if i % 3 else ["sanctions"]), False)
+        for i in range(60)
+    ]
+    dealt = folds(examples, 5, seed=1)
+    assert sorted(i for fold in dealt for i in fold) == list(range(60))
+    for fold in dealt:
+        per_topic = Counter(topic for i in fold for topic in examples[i].topics)
+        assert per_topic == {"arms_deal": 8, "sanctions": 4}
+    assert folds(examples, 5, seed=1) == dealt
