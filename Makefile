@@ -92,23 +92,19 @@ image-test: install
 	$(TEST_ENV) $(WIREWATCH) stack up || exit 1; \
 	$(TEST_ENV) scripts/image-test.sh
 
-## make train: the learned topic classifier, enrich/data/topic_classifier/ (shipped with enrich),
-## trained by spaCy on the labelled corpus (enrich/corpus/) with tools/training/topics.cfg; the
-## same corpus and config give the same model.
+## make train: the learned topic classifier, enrich/data/topic_classifier/ (shipped with enrich):
+## TF-IDF and logistic regression (scikit-learn) on the labelled corpus (enrich/corpus/) and the
+## development snippets; the same data give the same model.
 .PHONY: train crossval
 train: install
-	$(BIN)/python -m tools.training data
 	$(BIN)/python -m tools.training train
 
-## make crossval: the classifier's 5-fold cross-validated P/R/F1 per topic, and its out-of-fold
-## probabilities (benchmarks/results/topic-classifier-oof.jsonl). CROSSVAL_ARGS="--folds 10".
+## make crossval: the classifier's 5-fold cross-validated P/R/F1 per topic, its out-of-fold
+## probabilities (benchmarks/results/topic-classifier-oof.jsonl), and the thresholds at which
+## the rules and the classifier decide together, chosen on them. CROSSVAL_ARGS="--folds 10".
 crossval: install
 	$(BIN)/python -m tools.training crossval --folds 5 $(CROSSVAL_ARGS)
-
-## make bench-topics: the topic classifier's time per article against en_core_web_sm's nlp.pipe.
-.PHONY: bench-topics
-bench-topics: install
-	$(BIN)/python -m benchmarks.topic_classifier_cost
+	$(BIN)/python -m tools.training decision
 
 ## make bench-match: per-article cost of in-process rule matching with 10, 1,000 and 10,000 rules.
 .PHONY: bench-match

@@ -18,6 +18,7 @@ from contracts.models import (
     ReceivedArticle,
     TopicEvidence,
     TopicMatch,
+    TopicSource,
 )
 from contracts.redact import masked_url, without_userinfo
 from contracts.text import headline
@@ -34,6 +35,7 @@ __all__ = [
     "ReceivedArticle",
     "TopicEvidence",
     "TopicMatch",
+    "TopicSource",
     "WirewatchError",
     "document_id",
     "headline",

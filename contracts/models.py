@@ -255,14 +255,30 @@ class TopicEvidence(BaseModel):
     matched: list[str] = Field(description="The words of the sentence the cue matched.")
 
 
+TopicSource = Literal["rules", "classifier", "rules and classifier"]
+
+
 class TopicMatch(BaseModel):
-    """A topic found in an article, with a confidence in [0, 1] and its evidence."""
+    """A topic with evidence for it in an article: the rule cues that matched, the classifier's
+    probability, and which of them tagged the article with it (none: evidence too weak)."""
 
     model_config = ConfigDict(frozen=True)
 
     topic: str
-    confidence: float = Field(ge=0, le=1)
+    confidence: float = Field(
+        ge=0, le=1, description="The rule cues' confidence; 0 where no cue matched."
+    )
     evidence: list[TopicEvidence] = Field(default_factory=list)
+    probability: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="The topic classifier's probability; none without a classifier.",
+    )
+    decided_by: TopicSource | None = Field(
+        default=None,
+        description="What tagged the article with the topic; none: the topic is not tagged.",
+    )
 
 
 class Money(BaseModel):

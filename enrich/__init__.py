@@ -1,6 +1,7 @@
 """enrich: entities, facets, news topics, arms deals and story fingerprints. Pure: text in,
 enriched model out, no I/O; and the scoring of it on a labelled set."""
 
+from enrich.components import TOPIC_TAGGER, Decision, TopicTaggerComponent
 from enrich.entities import drop_headline_artefacts
 from enrich.errors import EnrichmentError
 from enrich.evaluation import (
@@ -14,14 +15,19 @@ from enrich.evaluation import (
 from enrich.fingerprints import story_bands
 from enrich.pipeline import Enricher, EnrichmentFailure, EnrichmentResult, analysed_text
 from enrich.settings import EnrichSettings
+from enrich.topic_model import LinearTopicModel, terms_of
 
 __all__ = [
+    "TOPIC_TAGGER",
+    "Decision",
     "EnrichSettings",
     "Enricher",
     "EnrichmentError",
     "EnrichmentFailure",
     "EnrichmentResult",
+    "LinearTopicModel",
     "Prediction",
+    "TopicTaggerComponent",
     "analysed_text",
     "drop_headline_artefacts",
     "entity_key",
@@ -30,4 +36,5 @@ __all__ = [
     "parse_examples",
     "snippet_article",
     "story_bands",
+    "terms_of",
 ]

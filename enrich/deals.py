@@ -9,7 +9,6 @@ import re
 from collections.abc import Iterator
 from typing import Literal
 
-import pycountry
 from spacy.tokens import Doc, Span, Token
 
 from contracts import ArmsDeal, Money
@@ -473,9 +472,7 @@ class _Parse:
         code = self.countries.code(name)
         # Abbreviations ("U.S.", "UK") read better as the country's name; others as written.
         if code is not None and (name.isupper() or "." in name):
-            country = pycountry.countries.get(alpha_2=code)
-            if country is not None:
-                return str(getattr(country, "common_name", None) or country.name)
+            return self.countries.name(code)
         return name
 
 

@@ -45,6 +45,7 @@ class Example(BaseModel):
     url: str | None = None
     published: str | None = None
     labeller: str | None = None
+    rechecked: str | None = Field(default=None, description="Who reviewed the labels after.")
     note: str | None = None
     collected_for: str | None = None
     collected_at: str | None = None
@@ -98,6 +99,8 @@ class Prediction:
     persons: frozenset[str] = frozenset()
     organisations: frozenset[str] = frozenset()
     places: frozenset[str] = frozenset()
+    # What tagged each topic: "rules", "classifier" or "rules and classifier".
+    decided_by: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, enriched: EnrichedArticle) -> "Prediction":
@@ -108,6 +111,7 @@ class Prediction:
             frozenset(enriched.persons),
             frozenset(enriched.organizations),
             frozenset(enriched.locations),
+            {m.topic: m.decided_by for m in enriched.topic_details if m.decided_by is not None},
         )
 
 
@@ -161,6 +165,8 @@ class Report:
     entities: Mapping[str, Scores] = field(default_factory=dict)
     # (labelled topic not found, topic found instead) per snippet; "-" where nothing stood in.
     confusion: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    # (what decided a tag, whether the labels hold it): how many tags.
+    decided_by: Mapping[tuple[str, bool], int] = field(default_factory=dict)
 
     @property
     def macro_f1(self) -> float:
@@ -208,11 +214,14 @@ def evaluate(
     keys = {"persons": entity_key, "organisations": entity_key, "places": place_key}
     labelled_kinds: set[str] = set()
     confusion: Counter[tuple[str, str]] = Counter()
+    decided_by: Counter[tuple[str, bool]] = Counter()
     false_on_negatives: dict[str, frozenset[str]] = {}
     misses = []
     for example, prediction in zip(examples, predictions, strict=True):
         for topic in labels:
             expected, found = topic in example.topics, topic in prediction.topics
+            if found and topic in prediction.decided_by:
+                decided_by[prediction.decided_by[topic], expected] += 1
             if expected and found:
                 counts[topic][0] += 1
             elif found:
@@ -248,6 +257,7 @@ def evaluate(
             kind: Scores(*entity_counts[kind]) for kind in ENTITY_KINDS if kind in labelled_kinds
         },
         confusion=dict(sorted(confusion.items(), key=lambda item: (-item[1], item[0]))),
+        decided_by=dict(sorted(decided_by.items())),
     )
 
 
@@ -278,6 +288,14 @@ def format_report(report: Report) -> str:
         f"  {id_}: {', '.join(sorted(topics))}"
         for id_, topics in report.false_topics_on_negatives.items()
     ]
+    sources = sorted({source for source, _ in report.decided_by})
+    if sources:
+        lines.append("what tagged the topics (tags the labels hold / all tags):")
+        for source in sources:
+            right = report.decided_by.get((source, True), 0)
+            lines.append(
+                f"  {source}: {right} / {right + report.decided_by.get((source, False), 0)}"
+            )
     if report.confusion:
         lines.append("topic confusion (labelled, not found -> found, not labelled; - for none):")
         lines += [

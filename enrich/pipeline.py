@@ -11,15 +11,13 @@ from spacy.tokens import Doc
 
 from contracts import ArmsDeal, Article, EnrichedArticle, Entity, TopicMatch
 from enrich import facets
-from enrich.budget import Deadline
-from enrich.deals import DEAL_TOPIC, OutOfTime, extract_deals
-from enrich.entities import add_entity_rules, canonical_of, drop_headline_artefacts
+from enrich.components import add_components, deals_of, tagged_topics, topics_of, warnings_of
+from enrich.entities import add_entity_rules, canonical_of
 from enrich.errors import EnrichmentError
 from enrich.fingerprints import story_bands
 from enrich.gazetteer import COUNTRIES_PATH, ORGANIZATIONS_PATH, WEAPONS_PATH
 from enrich.language import detect_language, is_english, load_identifier
 from enrich.settings import EnrichSettings
-from enrich.taxonomy import DEFAULT_TOPICS_FILE, TopicsOutOfTime, TopicTagger
 
 # Title and body are analysed as one text, so that the body's context helps the title.
 _SEPARATOR = "\n\n"
@@ -109,24 +107,29 @@ class EnrichmentFailure(BaseModel):
 EnrichmentResult = EnrichedArticle | EnrichmentFailure
 
 
+def build_pipeline(settings: EnrichSettings) -> Language:
+    """The whole enrichment as one spaCy pipeline: the model's components, the entity rules
+    around its recogniser, then wirewatch's components (see enrich.components)."""
+    nlp = load_pipeline(settings.model)
+    # WEAPON and defence ORG rules go before the model's recogniser, which respects them.
+    add_entity_rules(
+        nlp,
+        settings.weapons_file or WEAPONS_PATH,
+        settings.organizations_file or ORGANIZATIONS_PATH,
+        settings.countries_file or COUNTRIES_PATH,
+    )
+    add_components(nlp, settings)
+    return nlp
+
+
 class Enricher:
     """Turns articles into enriched articles. Loads its pipeline once; holds no other state."""
 
     def __init__(self, settings: EnrichSettings) -> None:
         self.settings = settings
-        self.nlp = load_pipeline(settings.model)
-        # WEAPON and defence ORG rules go before the model's recogniser, which respects them.
-        add_entity_rules(
-            self.nlp,
-            settings.weapons_file or WEAPONS_PATH,
-            settings.organizations_file or ORGANIZATIONS_PATH,
-            settings.countries_file or COUNTRIES_PATH,
-        )
+        self.nlp = build_pipeline(settings)
         self.countries = facets.CountryNames.load(settings.countries_file or COUNTRIES_PATH)
         load_identifier()
-        self.topics = TopicTagger.from_file(
-            settings.topics_file or DEFAULT_TOPICS_FILE, self.nlp.vocab
-        )
 
     def enrich(self, articles: Sequence[Article]) -> list[EnrichmentResult]:
         """Enriches each article, in order: an EnrichedArticle, or an EnrichmentFailure for an
@@ -169,8 +172,10 @@ class Enricher:
         max_chars = min(self.settings.max_text_chars, self.nlp.max_length)
         # Docs are freed at the end of the zone, so a long-running service does not grow.
         with self.nlp.memory_zone():
-            texts = (analysed_text(articles[i], max_chars) for i in english)
-            docs = self.nlp.pipe(texts, batch_size=self.settings.pipe_batch_size)
+            docs = self.nlp.pipe(
+                (self._doc_of(articles[i], max_chars) for i in english),
+                batch_size=self.settings.pipe_batch_size,
+            )
             for i, doc in zip(english, docs, strict=True):
                 enriched[i] = self._annotated(articles[i], languages[i], doc, max_chars)
         return [
@@ -178,13 +183,16 @@ class Enricher:
             for i, done in enumerate(enriched)
         ]
 
+    def _doc_of(self, article: Article, max_chars: int) -> Doc:
+        """The unprocessed doc of the article's analysed text, knowing where its title ends."""
+        doc = self.nlp.make_doc(analysed_text(article, max_chars))
+        doc._.title_end = min(len(article.title), max_chars)
+        return doc
+
     def _annotated(
         self, article: Article, language: str, doc: Doc, max_chars: int
     ) -> EnrichedArticle:
-        """The enriched article from its doc. Entities and facets always; topic cues and deals
-        within the article's time budget (counted from here: spaCy's own time is bounded by
-        `max_text_chars`)."""
-        deadline = Deadline(self.settings.article_budget_ms)
+        """The enriched article from its processed doc."""
         warnings = []
         full_length = len(article.title) + len(_SEPARATOR) + len(article.body)
         if full_length > max_chars:
@@ -193,49 +201,16 @@ class Enricher:
                 "analysed (entities, topics, deals); the rest is indexed but not analysed "
                 "(WIREWATCH_ENRICH__MAX_TEXT_CHARS)"
             )
-        title_end = len(article.title)
-        drop_headline_artefacts(doc, title_end)
-        entities = entities_of(doc, title_end)
-        found = facets.facets_of(mentions_of(doc), self.countries)
-        matches: list[TopicMatch] = []
-        topics: list[str] = []
-        deals: list[ArmsDeal] = []
-        try:
-            matches = self.topics.tag(doc, title_end=title_end, deadline=deadline)
-        except TopicsOutOfTime:
-            warnings.append(
-                f"topics, deals: skipped, the article's budget of "
-                f"{self.settings.article_budget_ms:,} ms ran out while its topic cues were read "
-                "(WIREWATCH_ENRICH__ARTICLE_BUDGET_MS)"
-            )
-        else:
-            topics = self.topics.labels(matches)
-            if DEAL_TOPIC in topics and deadline.passed():
-                warnings.append(
-                    f"deals: skipped, the article's budget of "
-                    f"{self.settings.article_budget_ms:,} ms ran out while its topic cues were "
-                    "read (WIREWATCH_ENRICH__ARTICLE_BUDGET_MS)"
-                )
-            elif DEAL_TOPIC in topics:
-                try:
-                    deals = extract_deals(doc, self.countries, deadline)
-                except OutOfTime as stopped:
-                    deals = stopped.deals
-                    warnings.append(
-                        f"deals: those stated after character {stopped.at_char:,} of the "
-                        f"analysed text were not read, the article's budget of "
-                        f"{self.settings.article_budget_ms:,} ms ran out "
-                        "(WIREWATCH_ENRICH__ARTICLE_BUDGET_MS)"
-                    )
+        matches = topics_of(doc)
         return build_enriched(
             article,
             language,
-            entities,
-            found=found,
+            entities_of(doc, len(article.title)),
+            found=facets.facets_of(mentions_of(doc), self.countries),
             topic_details=matches,
-            topics=topics,
-            deals=deals,
-            warnings=warnings,
+            topics=tagged_topics(matches),
+            deals=deals_of(doc),
+            warnings=[*warnings, *warnings_of(doc)],
         )
 
 

@@ -25,8 +25,8 @@ class EnrichSettings(BaseModel):
     article_budget_ms: int = Field(
         default=2_000,
         gt=0,
-        description="Time one article may spend in the costly extractors after spaCy (topic "
-        "cues, deals); past it they are skipped for that article and its warnings say so.",
+        description="Time one article may spend in each costly extractor after spaCy (topic "
+        "cues, deals); past it the extractor stops for that article and its warnings say so.",
     )
     weapons_file: Path | None = Field(
         default=None,
@@ -47,4 +47,10 @@ class EnrichSettings(BaseModel):
         default=None,
         description="YAML topic taxonomy (format: see enrich/data/topics.yaml); "
         "unset: the taxonomy shipped with wirewatch.",
+    )
+    topic_classifier_dir: Path | None = Field(
+        default=None,
+        description="Folder of a trained topic classifier (a spaCy pipeline holding one "
+        "textcat_multilabel component, as `make train` writes); unset: the one shipped with "
+        "wirewatch. Topics it does not know are decided by the taxonomy's rules alone.",
     )

@@ -48,6 +48,8 @@ def mappings(text_analyzer: str) -> dict[str, Any]:
                 "properties": {
                     "topic": {"type": "keyword"},
                     "confidence": {"type": "float"},
+                    "probability": {"type": "float"},
+                    "decided_by": {"type": "keyword"},
                     "evidence": {
                         "properties": {
                             "cue": {"type": "keyword"},

@@ -1,14 +1,11 @@
 """The labelled corpus as the classifier sees it: each example's analysed text (exactly what
-the enrichment pipeline hands spaCy) with its topics, as spaCy DocBin files, and its folds."""
+the enrichment pipeline hands spaCy) with its topics, and its folds."""
 
 import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from spacy.language import Language
-from spacy.tokens import DocBin
 
 from enrich import EnrichSettings, analysed_text, parse_examples, snippet_article
 
@@ -43,31 +40,12 @@ def read_labelled(paths: Iterable[Path], labels: Sequence[str]) -> list[Labelled
         if unknown:
             raise CorpusError(
                 f"example {example.id} has topics {sorted(unknown)} that the classifier's "
-                f"config does not list ({', '.join(labels)}): add them to "
-                "[initialize.components.textcat_multilabel] labels or fix the label"
+                f"labels do not list ({', '.join(labels)}): add them to "
+                "tools/training/model.py's LABELS or fix the label"
             )
         text = analysed_text(snippet_article(example), _MAX_TEXT_CHARS)
         found.append(LabelledText(example.id, text, example.topics, example.negative))
     return found
-
-
-def write_docbin(
-    examples: Iterable[LabelledText], labels: Sequence[str], nlp: Language, path: Path
-) -> int:
-    """Write the examples as a DocBin (tokens, every label's 0/1 in `cats`, the id in
-    `user_data`) to `path`; returns how many. Every label is set, so an example without a
-    topic teaches "none of them" rather than leaving them unknown."""
-    docbin = DocBin(store_user_data=True)
-    count = 0
-    for example in examples:
-        doc = nlp.make_doc(example.text)
-        doc.cats = {label: float(label in example.topics) for label in labels}
-        doc.user_data["id"] = example.id
-        docbin.add(doc)
-        count += 1
-    path.parent.mkdir(parents=True, exist_ok=True)
-    docbin.to_disk(path)
-    return count
 
 
 def folds(examples: Sequence[LabelledText], k: int, seed: int) -> list[list[int]]:

@@ -122,6 +122,27 @@ def enrich(
         raise typer.Exit(code=1)
 
 
+def pipeline(
+    save: Annotated[
+        Path | None,
+        typer.Option(file_okay=False, help="Also save the pipeline to this folder (spacy.load)."),
+    ] = None,
+) -> None:
+    """Print the enrichment pipeline as spaCy sees it: its components in order and their config,
+    data paths included (the WIREWATCH_ENRICH__* settings applied)."""
+    from enrich import Enricher
+
+    try:
+        nlp = Enricher(load_settings().enrich).nlp
+    except WirewatchError as error:
+        raise fail(error) from error
+    typer.echo(f"components: {', '.join(nlp.pipe_names)}\n")
+    typer.echo(nlp.config.to_str())
+    if save is not None:
+        nlp.to_disk(save)
+        typer.echo(f"saved to {save}; load it with spacy.load after `import enrich`")
+
+
 def _is_one_json_object(data: bytes) -> bool:
     if b"\n" not in data.strip() or not data.lstrip().startswith(b"{"):
         return False

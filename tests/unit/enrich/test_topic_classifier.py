@@ -1,13 +1,17 @@
-"""The learned topic classifier as it ships: a spaCy pipeline folder in enrich's package data
-(`make train`) that gives each of the seven topics a probability."""
+"""The learned topic classifier as it ships (enrich/data/topic_classifier/, `make train`): every
+topic gets a probability, and a long article reads as its lead does."""
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import spacy
 from spacy.language import Language
 
-MODEL_DIR = Path(__file__).resolve().parents[3] / "enrich" / "data" / "topic_classifier"
+from enrich.components import DEFAULT_CLASSIFIER_DIR
+from enrich.errors import EnrichmentError
+from enrich.topic_model import LinearTopicModel, terms_of
+
 TOPICS = {
     "arms_deal",
     "military_exercise",
@@ -17,31 +21,69 @@ TOPICS = {
     "troop_deployment",
     "weapons_test",
 }
+SALE = (
+    "Poland signs $4.6 billion deal for 32 F-35 fighter jets\n\nPoland signed a $4.6 billion "
+    "agreement with the United States on Friday to buy 32 F-35 fighter jets, the defence "
+    "minister said. The sale, approved by the State Department, includes engines, training and "
+    "logistics support; deliveries of the aircraft begin in 2026."
+)
 
 
 @pytest.fixture(scope="module")
-def classifier() -> Language:
-    return spacy.load(MODEL_DIR)
+def model() -> LinearTopicModel:
+    return LinearTopicModel.load(DEFAULT_CLASSIFIER_DIR)
 
 
-def test_the_model_holds_the_classifier_alone(classifier: Language) -> None:
-    assert classifier.pipe_names == ["textcat_multilabel"]
-    assert set(classifier.get_pipe("textcat_multilabel").labels) == TOPICS  # type: ignore[attr-defined]
+@pytest.fixture(scope="module")
+def tokenizer() -> Language:
+    return spacy.blank("en")
 
 
-def test_it_gives_every_topic_a_probability(classifier: Language) -> None:
-    doc = classifier(
-        "Flood relief\n\nVolunteers handed out blankets after the river burst its banks."
+def probabilities(model: LinearTopicModel, tokenizer: Language, text: str) -> dict[str, float]:
+    return model.probabilities(terms_of(tokenizer.make_doc(text)))
+
+
+def test_it_gives_every_topic_a_probability(model: LinearTopicModel, tokenizer: Language) -> None:
+    found = probabilities(
+        model, tokenizer, "Flood relief\n\nVolunteers handed out blankets after the river rose."
     )
-    assert set(doc.cats) == TOPICS
-    assert all(0.0 <= p <= 1.0 for p in doc.cats.values())
+    assert set(found) == TOPICS
+    assert all(0.0 <= p <= 1.0 for p in found.values())
 
 
-def test_an_arms_sale_is_an_arms_deal(classifier: Language) -> None:
-    doc = classifier(
-        "Poland signs $4.6 billion deal for 32 F-35 fighter jets\n\nPoland signed a $4.6 "
-        "billion agreement with the United States on Friday to buy 32 F-35 fighter jets, the "
-        "defence minister said. The sale, approved by the State Department, includes engines, "
-        "training and logistics support; deliveries of the aircraft begin in 2026."
-    )
-    assert doc.cats["arms_deal"] > 0.5
+def test_an_arms_sale_is_an_arms_deal(model: LinearTopicModel, tokenizer: Language) -> None:
+    found = probabilities(model, tokenizer, SALE)
+    assert found["arms_deal"] > 0.5
+    assert max(p for topic, p in found.items() if topic != "arms_deal") < 0.5
+
+
+def test_a_longer_text_of_the_same_words_reads_about_the_same(
+    model: LinearTopicModel, tokenizer: Language
+) -> None:
+    once = probabilities(model, tokenizer, SALE)
+    four_times = probabilities(model, tokenizer, " ".join([SALE] * 4))
+
+    # Counts are sublinear (1 + log), so not exactly the same; but never driven to 0 or 1.
+    assert four_times == pytest.approx(once, abs=0.1)
+
+
+def test_a_saved_model_loads_back_the_same(model: LinearTopicModel, tmp_path: Path) -> None:
+    model.save(tmp_path / "copy")
+    copy = LinearTopicModel.load(tmp_path / "copy")
+
+    assert copy.labels == model.labels
+    assert copy.vocabulary == model.vocabulary
+    assert np.allclose(copy.weights, model.weights, atol=1e-6)
+
+
+def test_an_inconsistent_model_is_refused(model: LinearTopicModel, tmp_path: Path) -> None:
+    LinearTopicModel(
+        labels=model.labels,
+        vocabulary={"one": 0},
+        idf=np.ones(1),
+        weights=np.ones((len(model.labels), 2)),
+        bias=model.bias,
+    ).save(tmp_path / "broken")
+
+    with pytest.raises(EnrichmentError, match="make train"):
+        LinearTopicModel.load(tmp_path / "broken")

@@ -1,0 +1,279 @@
+"""wirewatch's spaCy components: the headline clean-up, the topic classifier, the topic tagger
+and the deal extractor, registered with `@Language.factory` so that the whole enrichment is one
+spaCy pipeline a user can list (`nlp.pipe_names`), inspect (`nlp.config`), extend and save.
+
+Each reads and writes the doc only, through its extension attributes:
+
+- `Doc._.title_end` (set before the pipeline runs): where the title ends in the text; 0 for none.
+- `Doc._.topics`: every topic with evidence, as `TopicMatch`; those with `decided_by` are tagged.
+- `Doc._.deals`: the arms transfers stated, as `ArmsDeal` (read only where arms_deal is tagged).
+- `Doc._.warnings`: what a component left out and why (a budget ran out).
+
+The data paths and thresholds of all of them are in one place, `component_configs`.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from contracts import ArmsDeal, TopicMatch, TopicSource
+from enrich.budget import Deadline
+from enrich.deals import DEAL_TOPIC, OutOfTime, extract_deals
+from enrich.entities import drop_headline_artefacts
+from enrich.facets import CountryNames
+from enrich.gazetteer import COUNTRIES_PATH, DATA_DIR
+from enrich.settings import EnrichSettings
+from enrich.taxonomy import DEFAULT_TOPICS_FILE, TopicsOutOfTime, TopicTagger
+from enrich.topic_model import LinearTopicModel, terms_of
+
+HEADLINE_CLEANUP = "wirewatch_headline_cleanup"
+TOPIC_CLASSIFIER = "wirewatch_topic_classifier"
+TOPIC_TAGGER = "wirewatch_topic_tagger"
+DEAL_EXTRACTOR = "wirewatch_deals"
+
+DEFAULT_CLASSIFIER_DIR = DATA_DIR / "topic_classifier"
+
+for _name in ("title_end", "topics", "deals", "warnings"):
+    if not Doc.has_extension(_name):
+        # None, not a list: a mutable default would be one list shared by every doc.
+        Doc.set_extension(_name, default=None)
+
+
+def warnings_of(doc: Doc) -> list[str]:
+    """The doc's warnings list, created on first use."""
+    if doc._.warnings is None:
+        doc._.warnings = []
+    found: list[str] = doc._.warnings
+    return found
+
+
+def topics_of(doc: Doc) -> list[TopicMatch]:
+    """Every topic with evidence in the doc, most confident first (none before the tagger)."""
+    return list(doc._.topics or [])
+
+
+def tagged_topics(matches: Iterable[TopicMatch]) -> list[str]:
+    """The topics the article is tagged with."""
+    return [match.topic for match in matches if match.decided_by is not None]
+
+
+def deals_of(doc: Doc) -> list[ArmsDeal]:
+    """The arms transfers read from the doc (none before the deal extractor)."""
+    return list(doc._.deals or [])
+
+
+class HeadlineCleanup:
+    """Drops entities of a title-case headline that the body writes as common words."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        if doc._.title_end:
+            drop_headline_artefacts(doc, doc._.title_end)
+        return doc
+
+
+class TopicClassifier:
+    """The learned topic classifier (enrich.topic_model): writes each topic's probability to
+    `doc.cats`.
+
+    It reads the first `lead_tokens` tokens: the title and lead, where a story says what it is
+    about, and about the length of the excerpts it was trained on."""
+
+    def __init__(self, model: LinearTopicModel, lead_tokens: int) -> None:
+        self.model = model
+        self.lead_tokens = lead_tokens
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The topics the classifier knows."""
+        return self.model.labels
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc.cats.update(self.model.probabilities(terms_of(doc[: self.lead_tokens])))
+        return doc
+
+
+@dataclass(frozen=True)
+class Decision:
+    """How the rule cues and the classifier decide a topic together.
+
+    The rule cues name wordings precisely and give the evidence sentences; the classifier has
+    seen how whole stories read, so it catches wordings no cue names and tells a topic's words
+    used in passing from a story about it. A topic is tagged when:
+    - its cues reach the taxonomy's threshold and the classifier gives it at least `confirm`;
+    - or some cue matched and the classifier gives it at least `support`;
+    - or the classifier alone gives it at least `alone`.
+    The tagger's defaults are chosen on out-of-fold probabilities of the labelled real-news
+    corpus (`python -m tools.training decision`)."""
+
+    confirm: float
+    support: float
+    alone: float
+
+    def source(self, rules_tag: bool, cue_matched: bool, probability: float) -> TopicSource | None:
+        """What tags the topic, or None when it is not tagged."""
+        classifier_tags = probability >= self.alone
+        if rules_tag and probability >= self.confirm:
+            return "rules and classifier" if classifier_tags else "rules"
+        if cue_matched and probability >= self.support:
+            return "rules and classifier"
+        return "classifier" if classifier_tags else None
+
+
+class TopicTaggerComponent:
+    """Tags the doc with topics from the rule cues of a taxonomy and, where the pipeline has a
+    classifier before it, the classifier's probabilities in `doc.cats`."""
+
+    def __init__(self, tagger: TopicTagger, decision: Decision, budget_ms: int) -> None:
+        self.tagger = tagger
+        self.decision = decision
+        self.budget_ms = budget_ms
+
+    def __call__(self, doc: Doc) -> Doc:
+        try:
+            matches = self.tagger.tag(
+                doc, title_end=doc._.title_end or 0, deadline=Deadline(self.budget_ms)
+            )
+        except TopicsOutOfTime:
+            warnings_of(doc).append(
+                f"topics: the rule cues were not read, the article's budget of "
+                f"{self.budget_ms:,} ms ran out (WIREWATCH_ENRICH__ARTICLE_BUDGET_MS); its topics "
+                "are the classifier's alone"
+            )
+            matches = []
+        doc._.topics = self.decide(matches, doc.cats)
+        return doc
+
+    def decide(self, matches: list[TopicMatch], cats: dict[str, float]) -> list[TopicMatch]:
+        """The rule `matches` with the classifier's probabilities (`cats`; empty without a
+        classifier) and what decided each, plus the topics the classifier alone tags."""
+        threshold = self.tagger.taxonomy.threshold_of
+        decided = []
+        for match in matches:
+            rules_tag = match.confidence >= threshold(match.topic)
+            probability = cats.get(match.topic)
+            source: TopicSource | None
+            if probability is None:
+                source = "rules" if rules_tag else None
+            else:
+                source = self.decision.source(rules_tag, True, probability)
+            decided.append(
+                match.model_copy(update={"probability": probability, "decided_by": source})
+            )
+        with_cues = {match.topic for match in matches}
+        for topic, probability in sorted(cats.items()):
+            if topic in with_cues or topic not in self.tagger.taxonomy.topics:
+                continue
+            if self.decision.source(False, False, probability) is not None:
+                decided.append(
+                    TopicMatch(
+                        topic=topic,
+                        confidence=0.0,
+                        probability=probability,
+                        decided_by="classifier",
+                    )
+                )
+        return sorted(
+            decided,
+            key=lambda m: (m.decided_by is None, -max(m.confidence, m.probability or 0), m.topic),
+        )
+
+
+class DealExtractor:
+    """Reads the arms transfers of docs tagged arms_deal into `Doc._.deals`."""
+
+    def __init__(self, countries: CountryNames, budget_ms: int) -> None:
+        self.countries = countries
+        self.budget_ms = budget_ms
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.deals = []
+        if DEAL_TOPIC not in tagged_topics(topics_of(doc)):
+            return doc
+        try:
+            doc._.deals = extract_deals(doc, self.countries, Deadline(self.budget_ms))
+        except OutOfTime as stopped:
+            doc._.deals = stopped.deals
+            warnings_of(doc).append(
+                f"deals: those stated after character {stopped.at_char:,} of the analysed text "
+                f"were not read, the article's budget of {self.budget_ms:,} ms ran out "
+                "(WIREWATCH_ENRICH__ARTICLE_BUDGET_MS)"
+            )
+        return doc
+
+
+@Language.factory(HEADLINE_CLEANUP)
+def make_headline_cleanup(nlp: Language, name: str) -> HeadlineCleanup:
+    """The headline clean-up: after the entity recogniser."""
+    return HeadlineCleanup()
+
+
+@Language.factory(
+    TOPIC_CLASSIFIER, default_config={"path": str(DEFAULT_CLASSIFIER_DIR), "lead_tokens": 300}
+)
+def make_topic_classifier(nlp: Language, name: str, path: str, lead_tokens: int) -> TopicClassifier:
+    """The topic classifier saved in the folder `path` (as `make train` writes it), reading the
+    first `lead_tokens` tokens of a doc."""
+    return TopicClassifier(LinearTopicModel.load(Path(path)), lead_tokens)
+
+
+@Language.factory(
+    TOPIC_TAGGER,
+    default_config={
+        "topics_path": str(DEFAULT_TOPICS_FILE),
+        "budget_ms": 2_000,
+        "confirm": 0.35,
+        "support": 0.5,
+        "alone": 0.6,
+    },
+)
+def make_topic_tagger(
+    nlp: Language,
+    name: str,
+    topics_path: str,
+    budget_ms: int,
+    confirm: float,
+    support: float,
+    alone: float,
+) -> TopicTaggerComponent:
+    """The topic tagger for the taxonomy at `topics_path`, deciding with the classifier's
+    probabilities (see `Decision`) where one runs before it."""
+    return TopicTaggerComponent(
+        TopicTagger.from_file(Path(topics_path), nlp.vocab),
+        Decision(confirm=confirm, support=support, alone=alone),
+        budget_ms,
+    )
+
+
+@Language.factory(
+    DEAL_EXTRACTOR, default_config={"countries_path": str(COUNTRIES_PATH), "budget_ms": 2_000}
+)
+def make_deal_extractor(
+    nlp: Language, name: str, countries_path: str, budget_ms: int
+) -> DealExtractor:
+    """The deal extractor, naming parties after the countries file at `countries_path`."""
+    return DealExtractor(CountryNames.load(Path(countries_path)), budget_ms)
+
+
+def component_configs(settings: EnrichSettings) -> dict[str, dict[str, Any]]:
+    """Every wirewatch component's config, data paths included, in pipeline order (after the
+    entity rules, which go around the model's recogniser)."""
+    countries = str(settings.countries_file or COUNTRIES_PATH)
+    return {
+        HEADLINE_CLEANUP: {},
+        TOPIC_CLASSIFIER: {"path": str(settings.topic_classifier_dir or DEFAULT_CLASSIFIER_DIR)},
+        TOPIC_TAGGER: {
+            "topics_path": str(settings.topics_file or DEFAULT_TOPICS_FILE),
+            "budget_ms": settings.article_budget_ms,
+        },
+        DEAL_EXTRACTOR: {"countries_path": countries, "budget_ms": settings.article_budget_ms},
+    }
+
+
+def add_components(nlp: Language, settings: EnrichSettings) -> None:
+    """Adds wirewatch's components at the end of `nlp`, configured from `settings`."""
+    for name, config in component_configs(settings).items():
+        nlp.add_pipe(name, config=config)

@@ -1,0 +1,145 @@
+"""wirewatch's spaCy components: how rule cues and the classifier decide a topic together, and
+that the enrichment is one pipeline a user can inspect and save."""
+
+from pathlib import Path
+
+import pytest
+import spacy
+
+from contracts import Article, TopicEvidence, TopicMatch
+from enrich.components import (
+    DEAL_EXTRACTOR,
+    HEADLINE_CLEANUP,
+    TOPIC_CLASSIFIER,
+    TOPIC_TAGGER,
+    Decision,
+    TopicTaggerComponent,
+    component_configs,
+)
+from enrich.errors import EnrichmentError
+from enrich.gazetteer import COUNTRIES_PATH
+from enrich.pipeline import Enricher
+from enrich.settings import EnrichSettings
+from enrich.taxonomy import DEFAULT_TOPICS_FILE, TopicTagger
+
+DECISION = Decision(confirm=0.2, support=0.5, alone=0.8)
+
+
+@pytest.mark.parametrize(
+    ("rules_tag", "cue_matched", "probability", "source"),
+    [
+        (True, True, 0.9, "rules and classifier"),
+        (True, True, 0.3, "rules"),
+        (True, True, 0.1, None),  # the classifier overrules cues that read the words in passing
+        (False, True, 0.6, "rules and classifier"),  # weak cues the classifier supports
+        (False, True, 0.4, None),
+        (False, False, 0.85, "classifier"),  # a wording no cue names
+        (False, False, 0.7, None),
+    ],
+)
+def test_rules_and_classifier_decide_together(
+    rules_tag: bool, cue_matched: bool, probability: float, source: str | None
+) -> None:
+    assert DECISION.source(rules_tag, cue_matched, probability) == source
+
+
+@pytest.fixture(scope="module")
+def component() -> TopicTaggerComponent:
+    return TopicTaggerComponent(
+        TopicTagger.from_file(DEFAULT_TOPICS_FILE, spacy.blank("en").vocab), DECISION, 1_000
+    )
+
+
+def cue_match(topic: str, confidence: float) -> TopicMatch:
+    evidence = TopicEvidence(cue="cue", sentence="A sentence.", matched=["sentence"])
+    return TopicMatch(topic=topic, confidence=confidence, evidence=[evidence])
+
+
+def test_each_topic_says_what_decided_it(component: TopicTaggerComponent) -> None:
+    matches = [cue_match("arms_deal", 0.95), cue_match("sanctions", 0.95)]
+    cats = {"arms_deal": 0.9, "sanctions": 0.05, "weapons_test": 0.95, "military_aid": 0.3}
+
+    decided = {m.topic: m for m in component.decide(matches, cats)}
+
+    assert decided["arms_deal"].decided_by == "rules and classifier"
+    assert decided["arms_deal"].evidence  # the rules' evidence is kept
+    assert decided["sanctions"].decided_by is None  # kept as evidence, not tagged
+    assert decided["weapons_test"].decided_by == "classifier"
+    assert decided["weapons_test"].evidence == []
+    assert "military_aid" not in decided  # neither cue nor classifier: not listed
+    assert decided["sanctions"].probability == 0.05
+
+
+def test_without_a_classifier_the_rules_decide_alone(component: TopicTaggerComponent) -> None:
+    decided = component.decide([cue_match("arms_deal", 0.95), cue_match("sanctions", 0.1)], {})
+
+    assert [(m.topic, m.decided_by) for m in decided] == [
+        ("arms_deal", "rules"),
+        ("sanctions", None),
+    ]
+
+
+def test_topics_the_taxonomy_does_not_have_are_ignored(component: TopicTaggerComponent) -> None:
+    assert component.decide([], {"piracy": 0.99}) == []
+
+
+def test_the_enrichment_is_one_pipeline_of_named_components(tmp_path: Path) -> None:
+    nlp = Enricher(EnrichSettings()).nlp
+    names = nlp.pipe_names
+
+    assert names[-4:] == [HEADLINE_CLEANUP, TOPIC_CLASSIFIER, TOPIC_TAGGER, DEAL_EXTRACTOR]
+    assert nlp.config["components"][TOPIC_TAGGER]["topics_path"] == str(DEFAULT_TOPICS_FILE)
+    nlp.to_disk(tmp_path / "pipeline")
+    reloaded = spacy.load(tmp_path / "pipeline")
+    assert reloaded.pipe_names == names
+    doc = reloaded("Poland signed a deal to buy 96 Apache helicopters from the United States.")
+    assert "arms_deal" in [m.topic for m in doc._.topics if m.decided_by]
+    assert doc._.deals
+
+
+def test_data_paths_come_from_the_settings(tmp_path: Path) -> None:
+    settings = EnrichSettings(
+        topics_file=tmp_path / "topics.yaml",
+        countries_file=tmp_path / "countries.yaml",
+        topic_classifier_dir=tmp_path / "classifier",
+        article_budget_ms=150,
+    )
+
+    configs = component_configs(settings)
+
+    assert configs[TOPIC_TAGGER]["topics_path"] == str(tmp_path / "topics.yaml")
+    assert configs[DEAL_EXTRACTOR]["countries_path"] == str(tmp_path / "countries.yaml")
+    assert configs[TOPIC_CLASSIFIER]["path"] == str(tmp_path / "classifier")
+    assert configs[DEAL_EXTRACTOR]["budget_ms"] == 150
+
+
+def test_a_missing_classifier_is_an_error_naming_the_setting(tmp_path: Path) -> None:
+    with pytest.raises(EnrichmentError, match="WIREWATCH_ENRICH__TOPIC_CLASSIFIER_DIR"):
+        Enricher(EnrichSettings(topic_classifier_dir=tmp_path / "nothing-here"))
+
+
+def test_the_deal_extractor_names_parties_after_the_countries_file(tmp_path: Path) -> None:
+    countries = tmp_path / "countries.yaml"
+    countries.write_text(
+        COUNTRIES_PATH.read_text(encoding="utf-8").replace(
+            "US: United States\n", "US: United States of America\n  PL: Republic of Poland\n"
+        ),
+        encoding="utf-8",
+    )
+    enricher = Enricher(EnrichSettings(countries_file=countries))
+    article = Article.model_validate(
+        {
+            "id": "deal-1",
+            "title": "",
+            "body": "Warsaw signed a $12 billion deal to buy 96 AH-64 Apache helicopters from "
+            "the U.S., the defence ministry said on Tuesday.",
+            "source": "test",
+            "published_at": "2026-01-01T00:00:00Z",
+        }
+    )
+
+    (enriched,) = enricher.enrich_all([article])
+
+    assert [(d.supplier, d.recipient) for d in enriched.deals] == [
+        ("United States of America", "Republic of Poland")
+    ]
