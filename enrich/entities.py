@@ -17,16 +17,18 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 from pathlib import Path
 from typing import Protocol
 
+import pycountry
 import re2
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
-from enrich.facets import canonical_name
+from enrich.facets import CountryNames, canonical_name
 from enrich.gazetteer import (
     COUNTRIES_PATH,
     ORGANIZATIONS_PATH,
@@ -39,6 +41,7 @@ from enrich.gazetteer import (
     WeaponData,
     load,
 )
+from enrich.name_rules import ArtefactRules, NameRules
 
 WEAPON = "WEAPON"
 ORG = "ORG"
@@ -120,8 +123,20 @@ def _is_one_word(form: str) -> bool:
 class EntityRules:
     """Tags curated weapons and organisations before the statistical recogniser runs."""
 
-    def __init__(self, nlp: Language, weapons: WeaponData, organizations: OrganizationData):
+    def __init__(
+        self,
+        nlp: Language,
+        weapons: WeaponData,
+        organizations: OrganizationData,
+        countries: CountryData | None = None,
+    ):
         self.vocab = nlp.vocab
+        # Organisations by shape, regions and datelines, where the countries are known.
+        self.names = (
+            None
+            if countries is None
+            else NameRules(nlp.vocab, nlp.make_doc, _country_words(countries), countries.regions)
+        )
         self.equipment = frozenset(cue.lower() for cue in weapons.cues.equipment)
         self.military = self.equipment | {cue.lower() for cue in weapons.cues.military}
         self.negatives = frozenset(_DASH.sub("-", m).lower() for m in weapons.negatives.mentions)
@@ -212,7 +227,11 @@ class EntityRules:
                 if label == ORG and self._is_a_persons_surname(doc, start, end):
                     continue
                 listed = canonical
-                if label == WEAPON:
+                if label == ORG:
+                    # Organisations are named as written ("AP", not the "Associated Press" it
+                    # is listed under): a reader searches for the name the story uses.
+                    canonical = canonical_name(doc[start:end].text)
+                elif label == WEAPON:
                     canonical = self._weapon_name(doc[start:end], canonical)
                     # A variant attached to a listed name: "Rafale-M", "Buk-M2".
                     _, extended = _extend(doc, start, end)
@@ -220,6 +239,9 @@ class EntityRules:
                         canonical += _normalised(doc[end:extended].text)
                         end = extended
                 candidates.append(Candidate(start, end, label, canonical, Context(context), listed))
+        for rule in self.names(doc) if self.names is not None else ():
+            name = canonical_name(doc[rule.start : rule.end].text)
+            candidates.append(Candidate(rule.start, rule.end, rule.label, name, Context.NONE))
         candidates = [c for c in candidates if not self._is_civil_aircraft(words, c)]
         candidates = _with_nicknames(doc, candidates)
         confirmed = [c for c in candidates if c.context is Context.NONE]
@@ -507,8 +529,11 @@ class EntityCleanup:
     """Relabels one-word ORG/GPE mentions that are the surname of a PERSON in the same doc, and
     capitals the model read as a person or an organisation ("sent tanks to Kyiv") as GPE."""
 
-    def __init__(self, capitals: Iterable[str] = ()) -> None:
+    def __init__(
+        self, capitals: Iterable[str] = (), artefacts: ArtefactRules | None = None
+    ) -> None:
         self.capitals = frozenset(name.casefold() for name in capitals)
+        self.artefacts = artefacts
 
     def __call__(self, doc: Doc) -> Doc:
         # As written: "UN" is not the "Un" of "Kim Jong Un".
@@ -527,6 +552,8 @@ class EntityCleanup:
                 changed = True
         if changed:
             doc.ents = ents
+        if self.artefacts is not None:
+            doc.ents = self.artefacts(doc)
         return doc
 
 
@@ -559,24 +586,45 @@ def _without_possessive(span: Span) -> str:
     default_config={
         "weapons_path": str(WEAPONS_PATH),
         "organizations_path": str(ORGANIZATIONS_PATH),
+        "countries_path": str(COUNTRIES_PATH),
     },
 )
 def make_entity_rules(
-    nlp: Language, name: str, weapons_path: str, organizations_path: str
+    nlp: Language, name: str, weapons_path: str, organizations_path: str, countries_path: str
 ) -> EntityRules:
-    """The rules component, from the weapon and organisation gazetteers at the given paths."""
+    """The rules component, from the weapon, organisation and country gazetteers at the given
+    paths."""
     return EntityRules(
         nlp,
         load(Path(weapons_path), WeaponData),
         load(Path(organizations_path), OrganizationData),
+        load(Path(countries_path), CountryData),
     )
 
 
-@Language.factory(CLEANUP_COMPONENT, default_config={"countries_path": str(COUNTRIES_PATH)})
-def make_entity_cleanup(nlp: Language, name: str, countries_path: str) -> EntityCleanup:
-    """The component that makes surname mentions of a person into PERSON entities, and capitals
-    of the countries file into GPE ones."""
-    return EntityCleanup(load(Path(countries_path), CountryData).capitals)
+@Language.factory(
+    CLEANUP_COMPONENT,
+    default_config={"countries_path": str(COUNTRIES_PATH), "weapons_path": str(WEAPONS_PATH)},
+)
+def make_entity_cleanup(
+    nlp: Language, name: str, countries_path: str, weapons_path: str
+) -> EntityCleanup:
+    """The component that makes surname mentions of a person into PERSON entities, capitals of
+    the countries file into GPE ones, and corrects the model's other artefacts (ArtefactRules)."""
+    countries = load(Path(countries_path), CountryData)
+    weapons = load(Path(weapons_path), WeaponData)
+    names = CountryNames(countries)
+    is_country = cache(lambda text: names.code(text) is not None)
+    forms = [form for entry in weapons.weapons for text in entry.forms() for form in _forms(text)]
+    return EntityCleanup(countries.capitals, ArtefactRules(is_country, countries.regions, forms))
+
+
+def _country_words(countries: CountryData) -> list[str]:
+    """Names and demonyms of countries, as news writes them before a body ("Indian Navy")."""
+    names = [*countries.names.values(), *countries.aliases, *countries.demonyms]
+    for country in pycountry.countries:
+        names += [country.name, getattr(country, "common_name", country.name)]
+    return names
 
 
 def add_entity_rules(
@@ -586,8 +634,12 @@ def add_entity_rules(
     countries_path: Path = COUNTRIES_PATH,
 ) -> None:
     """Adds the rules before `ner` and the clean-up after it (without `ner`: both at the end)."""
-    config = {"weapons_path": str(weapons_path), "organizations_path": str(organizations_path)}
-    cleanup = {"countries_path": str(countries_path)}
+    config = {
+        "weapons_path": str(weapons_path),
+        "organizations_path": str(organizations_path),
+        "countries_path": str(countries_path),
+    }
+    cleanup = {"countries_path": str(countries_path), "weapons_path": str(weapons_path)}
     if "ner" in nlp.pipe_names:
         nlp.add_pipe(RULES_COMPONENT, before="ner", config=config)
         nlp.add_pipe(CLEANUP_COMPONENT, after="ner", config=cleanup)

@@ -114,6 +114,10 @@ class CountryData(_Data):
     capitals: dict[Text, Text] = Field(
         default_factory=dict, description="Capitals that stand for their government -> code."
     )
+    regions: list[Text] = Field(
+        default_factory=list,
+        description="Regions, seas and areas that are places, never organisations or people.",
+    )
 
 
 _Model = TypeVar("_Model", bound=BaseModel)

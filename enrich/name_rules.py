@@ -1,0 +1,356 @@
+"""Rules over the parse for organisations, places and people that the statistical model misses
+or mislabels (pure: spaCy docs in, spans out).
+
+Two passes, each linear in the doc (matchers and one walk over `doc.ents`):
+
+- `NameRules`, before `ner`: organisations by their shape, not only by list ("Russian Defence
+  Ministry", "Indian Navy", "PLA Eastern Theater Command", "BrahMos Aerospace Private Limited",
+  "Tullow Oil"), regions ("the Indo-Pacific"), and the city and agency of a dateline
+  ("GENEVA (AP) —").
+- `ArtefactRules`, after `ner`: the model's artefacts corrected with the parse and the gazetteers.
+  A country or base read as a person becomes a place, an exercise name ("Malabar") is no place,
+  a bare ministry word ("Defense" of "Defense Minister") is no organisation, a title is no part of
+  a name ("Gen Juniti Saito"), the person after a portfolio is no organisation ("Secretary of
+  Defense Lloyd Austin"), and a weapon ("Tomahawks") is no person.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.vocab import Vocab
+
+ORG = "ORG"
+LOC = "LOC"
+GPE = "GPE"
+FAC = "FAC"
+PERSON = "PERSON"
+EVENT = "EVENT"
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_DASHES = ["-", "–", "—", "‐", "‑", "--"]
+_POSSESSIVES = ["'s", "’s"]
+
+# What an organisation of a country is called after its demonym or name: "Indian Navy",
+# "Russia's defence ministry", "U.S. Department of Defense". Lower case too: news writes "the
+# Egyptian army".
+_BODIES = [
+    "defence ministry", "defense ministry", "ministry of defence", "ministry of defense",
+    "ministry of national defence", "ministry of national defense", "foreign ministry",
+    "ministry of foreign affairs", "interior ministry", "ministry of interior",
+    "ministry of the interior", "commerce ministry", "ministry of commerce", "finance ministry",
+    "ministry of finance", "defence department", "defense department", "department of defense",
+    "department of defence", "state department", "department of state", "commerce department",
+    "department of commerce", "treasury department", "department of the treasury",
+    "justice department", "department of justice", "navy", "army", "air force", "armed forces",
+    "coast guard", "marine corps", "marines", "national guard", "defence forces", "defense forces",
+    "self-defense forces", "self-defence forces", "self defense forces", "self defence forces",
+    "special forces", "ground forces", "aerospace forces", "space force", "rocket force",
+    "rocket forces", "strategic command", "joint chiefs of staff", "general staff", "embassy",
+    "foreign office", "defence intelligence", "military intelligence",
+]  # fmt: skip
+# A body named by its own capitalised words and ending in one of these ("Eastern Theater
+# Command", "Seventh Fleet", "Southern Military District").
+_HEADS = [
+    "command", "fleet", "corps", "ministry", "agency", "department", "directorate", "forces",
+    "guard", "district", "brigade", "division", "regiment", "battalion", "squadron",
+]  # fmt: skip
+_ARMED_HEADS = frozenset(
+    [*_HEADS, "navy", "army", "force", "military", "marines", "guard", "ministry"]
+)
+# Words of an organisation's name, never of a person's.
+_ORG_WORDS = frozenset(
+    [*_ARMED_HEADS, "agency", "cooperation", "security", "council", "office", "bureau",
+     "committee", "institute", "organisation", "organization", "administration", "service"]
+)  # fmt: skip
+# Legal and trade suffixes of a company: "Hindustan Aeronautics Limited", "Tullow Oil",
+# "BrahMos Aerospace Private Limited".
+_COMPANY_SUFFIXES = [
+    "limited", "ltd", "ltd.", "inc", "inc.", "corp", "corp.", "corporation", "co", "co.",
+    "company", "llc", "plc", "gmbh", "ag", "s.a.", "spa", "s.p.a.", "ab", "asa", "pvt", "pvt.",
+    "private", "holdings", "industries", "technologies", "aerospace", "shipbuilding",
+    "shipyard", "airlines", "airways", "oil", "petroleum", "energy", "motors", "dynamics",
+    "systems", "group", "concern",
+]  # fmt: skip
+# Words that end a company's name only after another suffix ("Private Limited").
+_LEADING_SUFFIXES = {"private", "pvt", "pvt."}
+
+# One-word (and a few two-word) mentions the model reads as an organisation that are the
+# generic word of a title or a sentence: "Defense" of "Defense Minister", "State" of "Secretary
+# of State", "the Army".
+_GENERIC_ORGS = _words(
+    """defense defence state council commerce commission group coalition embassy government
+    ministry military presidents exercise interior justice finance foreign dr mou moa loi"""
+)
+# Titles before a name: "Gen Juniti Saito", "Crown Prince Mohammed bin Salman".
+_TITLES = _words(
+    """gen gen. general lt lt. lieut lieut. lieutenant col col. colonel maj maj. major adm adm.
+    admiral rear vice brig brig. brigadier capt capt. captain cmdr cmdr. commander sgt sgt. dr
+    dr. mr mr. mrs mrs. ms ms. prof prof. president prime minister pm secretary crown prince
+    king queen sheikh hon hon. shri sri smt air marshal chief field marshal ambassador senator
+    sen sen. rep rep. gov gov. governor mayor chancellor premier"""
+)
+# Words a portfolio ends on, after which a name is a person: "Secretary of Defense Lloyd
+# Austin", "Minister of the Armed Forces Florence Parly".
+_PORTFOLIO_ENDS = _words(
+    """defence defense forces affairs state interior finance minister pm secretary president
+    commerce treasury justice trade"""
+)
+# The last word of a place the model reads as a person or an organisation.
+_PLACE_HEADS = _words(
+    """base airbase atoll island islands airport cosmodrome spaceport centre center range
+    sea strait peninsula province prefecture region lake valley bay gulf desert"""
+)
+_PLACE_PHRASES = ("line of actual control", "line of control")
+# Words around an exercise's name: "the Malabar naval exercise", "Exercise Talisman Sabre".
+_EXERCISE_WORDS = _words("exercise exercises drill drills wargame wargames manoeuvres maneuvers")
+_EXERCISE_MODIFIERS = _words(
+    """naval military joint multinational annual trilateral bilateral air maritime combined
+    army war field live-fire amphibious command-post large-scale"""
+)
+
+
+def _lowered(phrases: Iterable[str]) -> list[str]:
+    return sorted({phrase.lower() for phrase in phrases})
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A span a rule found: its tokens and label."""
+
+    start: int
+    end: int
+    label: str
+
+
+class NameRules:
+    """Finds organisations by shape, regions and datelines in a tagged doc (before `ner`)."""
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        make_doc: Callable[[str], Doc],
+        countries: Iterable[str],
+        regions: Iterable[str],
+    ) -> None:
+        self.prefixes = PhraseMatcher(vocab, attr="LOWER")
+        self.prefixes.add("country", [make_doc(name) for name in _lowered(countries)])
+        self.bodies = PhraseMatcher(vocab, attr="LOWER")
+        self.bodies.add("body", [make_doc(body) for body in _BODIES])
+        self.regions = PhraseMatcher(vocab, attr="LOWER")
+        self.regions.add("region", [make_doc(region) for region in _lowered(regions)])
+        self.shapes = Matcher(vocab)
+        # Capitalised words and the hyphens between them ("Anti-Doping"), not "The".
+        capitalised = {"TEXT": {"REGEX": r"^(?:[A-Z][\w'’.&]*|-)$"}, "IS_STOP": False}
+        first = {"OP": "?", "TEXT": {"REGEX": r"^(?:\d+(?:st|nd|rd|th)|[A-Z][A-Z.]+)$"}}
+        self.shapes.add(
+            "headed",
+            [[first, capitalised, {"OP": "{0,4}", **capitalised}, _title_in(_HEADS)]],
+        )
+        # A company's own words: "BrahMos", "Tullow", "BAE", "&"; not "NEW YORK" of a dateline.
+        proper = {"TEXT": {"REGEX": r"^(?:[A-Z][a-z][\w'’.-]*|[A-Z]{2,3}|&)$"}, "OP": "+"}
+        suffix = {"LOWER": {"IN": _COMPANY_SUFFIXES}, "IS_LOWER": False}
+        self.shapes.add("company", [[proper, suffix], [proper, suffix, suffix]])
+        words = {"IS_ALPHA": True, "IS_LOWER": False, "OP": "{1,3}"}
+        self.shapes.add(
+            "dateline",
+            [
+                [words, {"ORTH": "("}, {"IS_ALPHA": True, "OP": "{1,3}"}, {"ORTH": ")"},
+                 {"ORTH": {"IN": _DASHES}}],
+                [words, {"ORTH": ","}, words, {"ORTH": "("}, {"IS_ALPHA": True, "OP": "{1,3}"},
+                 {"ORTH": ")"}, {"ORTH": {"IN": _DASHES}}],
+            ],
+        )  # fmt: skip
+
+    def __call__(self, doc: Doc) -> list[Found]:
+        """The organisations, regions and dateline places of `doc`."""
+        found: list[Found] = []
+        bodies: dict[int, int] = {}
+        for _, start, end in self.bodies(doc):
+            bodies[start] = max(end, bodies.get(start, end))
+        for _, start, end in self.prefixes(doc):
+            # Written as a name ("US Navy"), not a pronoun ("told us military ...").
+            if doc[start].is_lower:
+                continue
+            if end in bodies and _is_name_start(doc, start) and _is_body(doc, bodies[end]):
+                found.append(Found(start, bodies[end], ORG))
+            elif (
+                end + 1 in bodies
+                and doc[end].text in _POSSESSIVES
+                and _is_body(doc, bodies[end + 1])
+            ):
+                # "Russia's defence ministry": the ministry; Russia stays a place.
+                found.append(Found(end + 1, bodies[end + 1], ORG))
+        for _, start, end in self.regions(doc):
+            found.append(Found(start, end, LOC))
+        for match_id, start, end in self.shapes(doc):
+            kind = doc.vocab.strings[match_id]
+            if kind == "dateline":
+                found.extend(_dateline(doc, start, end))
+            elif kind == "company":
+                # The whole name: not "BrahMos Aerospace" of "BrahMos Aerospace Private Limited",
+                # nor "U.S. Energy" of "U.S. Energy Secretary".
+                if doc[end - 1].lower_ not in _LEADING_SUFFIXES and not _runs_on(doc, end):
+                    found.append(Found(start, end, ORG))
+            elif _is_name_start(doc, start):
+                found.append(Found(start, end, ORG))
+        return found
+
+
+def _is_body(doc: Doc, end: int) -> bool:
+    # "The Venezuelan military said" names a body; "Russian military officials" does not.
+    return doc[end - 1].lower_ != "military" or doc[end - 1].pos_ == "NOUN"
+
+
+def _runs_on(doc: Doc, end: int) -> bool:
+    return end < len(doc) and doc[end].is_title and doc[end].pos_ == "PROPN"
+
+
+def _title_in(words: list[str]) -> dict[str, object]:
+    return {"LOWER": {"IN": words}, "IS_TITLE": True}
+
+
+def _is_name_start(doc: Doc, start: int) -> bool:
+    # "The Eastern Theater Command" starts at "Eastern"; a headline's "Defence Ministry Says"
+    # still reads as a body, and the title's other words are left alone.
+    return start == 0 or doc[start - 1].lower_ != "of"
+
+
+def _dateline(doc: Doc, start: int, end: int) -> list[Found]:
+    """The city and agency of "GENEVA (AP) —" or "KHARTOUM, Sudan (Reuters) -" at the start of
+    the text or of a paragraph."""
+    if start > 0 and "\n" not in doc[start - 1].text_with_ws:
+        return []
+    open_at = next(i for i in range(start, end) if doc[i].text == "(")
+    comma = next((i for i in range(start, open_at) if doc[i].text == ","), open_at)
+    found = [Found(start, comma, GPE), Found(open_at + 1, end - 2, ORG)]
+    if comma < open_at:
+        found.append(Found(comma + 1, open_at, GPE))
+    return found
+
+
+class ArtefactRules:
+    """Corrects the model's entities with the parse and the gazetteers (after `ner`)."""
+
+    def __init__(
+        self,
+        is_country: Callable[[str], bool],
+        regions: Iterable[str],
+        weapons: Iterable[str],
+    ) -> None:
+        self.is_country = is_country
+        self.regions = frozenset(region.casefold() for region in regions)
+        self.weapons = frozenset(weapon.casefold() for weapon in weapons)
+
+    def __call__(self, doc: Doc) -> list[Span]:
+        """The doc's entities, corrected; those that are no entity are left out."""
+        exercises = _exercise_names(doc, self.is_country)
+        surnames = {ent[-1].lower_ for ent in doc.ents if ent.label_ == PERSON and len(ent) > 1}
+        ents: list[Span] = []
+        for ent in doc.ents:
+            if ent.id_ and ent.label_ not in (ORG, LOC, GPE):
+                ents.append(ent)
+                continue
+            ents.extend(self._corrected(doc, ent, exercises, surnames))
+        return ents
+
+    def _corrected(
+        self, doc: Doc, ent: Span, exercises: frozenset[str], surnames: set[str]
+    ) -> list[Span]:
+        text = _bare(ent)
+        folded = text.casefold()
+        label = ent.label_
+        if label not in (PERSON, ORG, GPE, LOC, FAC, "NORP", "PRODUCT", "WORK_OF_ART"):
+            return [ent]
+        if folded in exercises and not ent.id_:
+            return [Span(doc, ent.start, ent.end, label=EVENT)]
+        if (
+            label in (PERSON, ORG, "NORP", "PRODUCT")
+            and folded in self.weapons
+            and folded not in surnames
+        ):
+            return []
+        if label in (PERSON, ORG) and (folded in self.regions or self.is_country(text)):
+            return [Span(doc, ent.start, ent.end, label=LOC if folded in self.regions else GPE)]
+        if label in (PERSON, ORG) and _is_place(folded):
+            return [Span(doc, ent.start, ent.end, label=FAC)]
+        if label == ORG and folded in _GENERIC_ORGS:
+            return []
+        if label == ORG:
+            return [_person_after_portfolio(doc, ent)]
+        if label == PERSON:
+            return [_without_titles(doc, ent)]
+        return [ent]
+
+
+def _bare(ent: Span) -> str:
+    """The entity's text without a leading "the" or a trailing possessive."""
+    tokens = [t for t in ent if t.text not in _POSSESSIVES and t.text not in ("'", "’")]
+    if tokens and tokens[0].lower_ == "the":
+        tokens = tokens[1:]
+    return "".join(t.text_with_ws for t in tokens).strip()
+
+
+def _is_place(folded: str) -> bool:
+    words = folded.split()
+    return len(words) > 1 and (words[-1] in _PLACE_HEADS or folded in _PLACE_PHRASES)
+
+
+def _person_after_portfolio(doc: Doc, ent: Span) -> Span:
+    """An organisation that runs on into the name of its minister ("Armed Forces Florence Parly",
+    "Defense Lloyd Austin") is that minister: the name after the portfolio's last word."""
+    last = max((i for i, t in enumerate(ent) if t.lower_ in _PORTFOLIO_ENDS), default=-1)
+    tail = ent[last + 1 :]
+    if (
+        ent.id_
+        or last < 0
+        or not 1 < len(tail) <= 4
+        or not all(t.is_title and t.is_alpha and t.pos_ == "PROPN" for t in tail)
+        or any(t.lower_ in _ORG_WORDS for t in tail)
+    ):
+        return ent
+    return Span(doc, tail.start, tail.end, label=PERSON)
+
+
+def _without_titles(doc: Doc, ent: Span) -> Span:
+    """A person without the titles before the name ("Lt Gen Mohammed Hamdan")."""
+    start = ent.start
+    while start < ent.end - 1 and doc[start].lower_ in _TITLES:
+        start += 1
+    if start == ent.start or ent.end - start < 1:
+        return ent
+    return Span(doc, start, ent.end, label=PERSON)
+
+
+def _may_name_an_exercise(ent: Span) -> bool:
+    # "the US Navy exercise" is the navy's; rule entities are bodies or weapons.
+    if ent.id_ or ent.label_ not in (GPE, LOC, FAC, PERSON, ORG, EVENT):
+        return False
+    return ent.label_ != ORG or ent[-1].lower_ not in _ARMED_HEADS
+
+
+def _exercise_names(doc: Doc, is_country: Callable[[str], bool]) -> frozenset[str]:
+    """Names the doc gives an exercise: the entity right before "exercise" (with modifiers
+    between: "Malabar naval exercise") or right after "Exercise" ("Exercise Talisman Sabre")."""
+    names = set()
+    for ent in doc.ents:
+        after = ent.end
+        while after < len(doc) and doc[after].lower_ in _EXERCISE_MODIFIERS:
+            after += 1
+        # A year after the name: "Malabar 2020 exercise".
+        if after < len(doc) and doc[after].like_num and after == ent.end:
+            after += 1
+        before = doc[ent.start - 1].lower_ if ent.start > 0 else ""
+        named = (after < len(doc) and doc[after].lower_ in _EXERCISE_WORDS) or before in (
+            "exercise",
+            "exercises",
+            "operation",
+        )
+        if named and _may_name_an_exercise(ent) and not is_country(_bare(ent)):
+            names.add(_bare(ent).casefold())
+    return frozenset(names)
