@@ -67,6 +67,8 @@ _VARIANT = re.compile(r"^[A-Z0-9][A-Za-z0-9]{0,4}$")
 # An attached letter that the tokenizer split off ("T-90" "M").
 _TAIL = re.compile(r"^[A-Z]{1,3}\d?$")
 _LEADING_DIGITS = re.compile(r"^\d+")
+# Variant letters after a name or a number: "E" of "Gripen E", "A5" of "Leopard 1A5".
+_VARIANT_LETTERS = re.compile(r"^[A-Z]{1,2}\d?$")
 # A variant's word after a name: "SLM", "III", "1A5", "Block 5"'s "5" (not a nickname: "Triumf").
 _VARIANT_WORD = re.compile(r"^(?:[A-Z0-9][A-Z0-9+-]{0,5}|[IVX]{1,4})$")
 
@@ -151,6 +153,12 @@ class EntityRules:
         self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.orth = PhraseMatcher(nlp.vocab, attr="ORTH")
         self._add_names(nlp, WEAPON, weapons.weapons)
+        self.nicknames = frozenset(
+            form.lower()
+            for entry in weapons.weapons
+            for nickname in entry.nicknames
+            for form in _forms(nickname)
+        )
         self.listed = frozenset(
             _normalised(form).lower() for entry in weapons.weapons for form in entry.forms()
         )
@@ -191,7 +199,7 @@ class EntityRules:
         by_matcher: dict[tuple[bool, str], list[Doc]] = {}
         for entry in entries:
             for form in entry.forms():
-                ambiguous = entry.ambiguous and _is_one_word(form)
+                ambiguous = (entry.ambiguous and _is_one_word(form)) or form in entry.nicknames
                 as_written = ambiguous or _is_acronym(form)
                 context = Context.NEAR if ambiguous and label == WEAPON else Context.NONE
                 key = f"{label}\t{entry.name}\t{context.value}"
@@ -231,13 +239,16 @@ class EntityRules:
                     # Organisations are named as written ("AP", not the "Associated Press" it
                     # is listed under): a reader searches for the name the story uses.
                     canonical = canonical_name(doc[start:end].text)
+                elif label == WEAPON and doc[start:end].text.lower() in self.nicknames:
+                    # "Satan" is the RS-28 Sarmat, "Tupolev-160" the Tu-160: ahead of the
+                    # designation read from the same words.
+                    candidates.insert(0, Candidate(start, end, label, canonical, Context.NEAR))
+                    continue
                 elif label == WEAPON:
                     canonical = self._weapon_name(doc[start:end], canonical)
-                    # A variant attached to a listed name: "Rafale-M", "Buk-M2".
-                    _, extended = _extend(doc, start, end)
-                    if extended > end:
-                        canonical += _normalised(doc[end:extended].text)
-                        end = extended
+                    # A variant attached to a listed name ("Rafale-M", "Buk-M2") is part of
+                    # the mention, not of the name (the guideline drops variant letters).
+                    _, end = _extend(doc, start, end)
                 candidates.append(Candidate(start, end, label, canonical, Context(context), listed))
         for rule in self.names(doc) if self.names is not None else ():
             name = canonical_name(doc[rule.start : rule.end].text)
@@ -246,6 +257,13 @@ class EntityRules:
         candidates = _with_nicknames(doc, candidates)
         confirmed = [c for c in candidates if c.context is Context.NONE]
         confirmed += [c for c in candidates if c.context is not Context.NONE and self._fits(doc, c)]
+        # A name the doc confirms once is that weapon everywhere in it: "K2 tanks ... the K2s".
+        named = {c.canonical for c in confirmed if c.label == WEAPON}
+        confirmed += [
+            c
+            for c in candidates
+            if c.context is not Context.NONE and c.canonical in named and c not in confirmed
+        ]
         spans = [Span(doc, c.start, c.end, label=c.label, span_id=c.canonical) for c in confirmed]
         # Longest first; among equals the rules' own, then earlier ones: filter_spans is stable.
         doc.ents = filter_spans([*spans, *doc.ents])
@@ -268,9 +286,16 @@ class EntityRules:
         words = written.split()
         if len(words) >= 3 and _is_acronym(name):  # "Guided Multiple Launch Rocket System"
             return name
+        first = written if " " in name else written.split()[0]
+        if _VARIANT_LETTERS.match(first[len(name) :].lstrip("-")) and first.lower().startswith(
+            name.lower()
+        ):  # "Leopard 1A5" of "Leopard 1", "Iskander-M" of "Iskander", "P-8A Poseidon" of "P-8"
+            return name
         if written.lower().startswith(name.lower() + " "):
             rest = [
-                w for w in written[len(name) + 1 :].split() if w.lower() not in self.descriptive
+                w
+                for w in written[len(name) + 1 :].split()
+                if w.lower() not in self.descriptive and not _VARIANT_LETTERS.match(w)
             ]
             # A variant written after the name is kept ("IRIS-T SLM", "Tien Kung III"); a
             # nickname is not ("S-400 Triumf").
@@ -279,6 +304,9 @@ class EntityRules:
             return name
         if written.lower().endswith(" " + name.lower()):  # "9M133 Kornet"
             return name
+        designation, _, spelled = name.partition(" ")
+        if spelled.lower() == written.lower() and any(c.isdigit() for c in designation):
+            return name  # "Sarmat" of "RS-28 Sarmat"
         if written in self.proper_names:  # "Long-Range Hypersonic Weapon" is not a "Long-Range"
             return written
         while len(words) > 1 and words[-1].lower() in self.descriptive:
@@ -325,6 +353,9 @@ class EntityRules:
             return Candidate(start, end, WEAPON, name, Context.ADJACENT)
         joiner = family.joiner if family.joiner != " " else ""
         suffix = singular.upper() if singular.islower() else singular
+        # Variant letters and block suffixes are dropped: "Su-35S" is an Su-35, "K2PL" a K2.
+        if suffix[:1].isalpha():
+            suffix = ""
         core = f"{family.prefix}{joiner}{number}{_DASH.sub('-', suffix)}"
         # Without its hyphen "C5" is as likely a car as an airlifter.
         needs_context = (
@@ -335,11 +366,7 @@ class EntityRules:
         new_start, new_end = _extend(doc, start, end)
         if _beside(doc, new_start, new_end, self.neighbours, _NEIGHBOUR_WINDOW):
             return None
-        name = (
-            _normalised(doc[new_start:start].text_with_ws).replace(" ", "")
-            + core
-            + _normalised(doc[end:new_end].text)
-        )
+        name = _normalised(doc[new_start:start].text_with_ws).replace(" ", "") + core
         context = Context.NEAR if needs_context else Context.NONE
         return Candidate(new_start, new_end, WEAPON, name, context)
 
@@ -352,7 +379,10 @@ class EntityRules:
         if family is None:
             return None
         new_start, new_end = _extend(doc, start, end)
-        name = _normalised(f"{family.prefix} {doc[start + 1 : new_end].text}")
+        # "Leopard 2A7" is a Leopard 2 and "Gripen E" a Gripen; a ship's class keeps its letter
+        # ("Type 052D").
+        kept = number if family.prefix == "Type" else (digits.group() if digits else "")
+        name = _normalised(f"{family.prefix} {kept}").strip()
         context = Context.NEAR if family.context else Context.NONE
         return Candidate(new_start, new_end, WEAPON, name, context)
 
@@ -391,9 +421,12 @@ def _with_nicknames(doc: Doc, candidates: list[Candidate]) -> list[Candidate]:
             and nickname is not None
             and nickname.listed is not None
             and candidate.canonical.lower().startswith(nickname.listed.split()[0].lower())
-            and candidate.canonical.lower() != nickname.listed.lower()
         ):
-            name = f"{candidate.canonical} {doc[nickname.start : nickname.end].text}"
+            # Named by its designation ("AH-64E Apache" is an AH-64), or by the listed name
+            # that spells it out ("RS-28 Sarmat").
+            listed = nickname.listed
+            spelled = listed.lower().startswith(candidate.canonical.lower())
+            name = listed if spelled else candidate.canonical
             context = min(candidate.context, nickname.context, key=_CONTEXT_ORDER.index)
             joined.append(Candidate(candidate.start, nickname.end, WEAPON, name, context))
             absorbed.add(id(nickname))

@@ -60,10 +60,15 @@ class Named(_Data):
         description="Its one-word names are also ordinary words: matched as written, with context.",
     )
     surname: bool = Field(default=False, description="Its one-word name is also a family name.")
+    nicknames: list[Text] = Field(
+        default_factory=list,
+        description='Other names (NATO reporting names: "Satan") that take `name` only with a '
+        "military word nearby.",
+    )
 
     def forms(self) -> list[str]:
-        """Its name and its aliases."""
-        return [self.name, *self.aliases]
+        """Its name, aliases and nicknames."""
+        return [self.name, *self.aliases, *self.nicknames]
 
 
 class Cues(_Data):
