@@ -44,6 +44,7 @@ from enrich.gazetteer import (
 from enrich.name_rules import ArtefactRules, NameRules
 
 WEAPON = "WEAPON"
+VESSEL = "VESSEL"
 ORG = "ORG"
 PERSON = "PERSON"
 
@@ -67,6 +68,7 @@ _VARIANT = re.compile(r"^[A-Z0-9][A-Za-z0-9]{0,4}$")
 # An attached letter that the tokenizer split off ("T-90" "M").
 _TAIL = re.compile(r"^[A-Z]{1,3}\d?$")
 _LEADING_DIGITS = re.compile(r"^\d+")
+_CLASS = re.compile(r"[\s-]class$", re.IGNORECASE)
 # Variant letters after a name or a number: "E" of "Gripen E", "A5" of "Leopard 1A5".
 _VARIANT_LETTERS = re.compile(r"^[A-Z]{1,2}\d?$")
 # A variant's word after a name: "SLM", "III", "1A5", "Block 5"'s "5" (not a nickname: "Triumf").
@@ -245,7 +247,8 @@ class EntityRules:
                     candidates.insert(0, Candidate(start, end, label, canonical, Context.NEAR))
                     continue
                 elif label == WEAPON:
-                    canonical = self._weapon_name(doc[start:end], canonical)
+                    # A ship's class by its name: "Nimitz-class carrier" is the Nimitz.
+                    canonical = _CLASS.sub("", self._weapon_name(doc[start:end], canonical))
                     # A variant attached to a listed name ("Rafale-M", "Buk-M2") is part of
                     # the mention, not of the name (the guideline drops variant letters).
                     _, end = _extend(doc, start, end)
@@ -304,9 +307,6 @@ class EntityRules:
             return name
         if written.lower().endswith(" " + name.lower()):  # "9M133 Kornet"
             return name
-        designation, _, spelled = name.partition(" ")
-        if spelled.lower() == written.lower() and any(c.isdigit() for c in designation):
-            return name  # "Sarmat" of "RS-28 Sarmat"
         if written in self.proper_names:  # "Long-Range Hypersonic Weapon" is not a "Long-Range"
             return written
         while len(words) > 1 and words[-1].lower() in self.descriptive:
@@ -338,7 +338,8 @@ class EntityRules:
         if kind == "spaced":
             return self._spaced(doc, start, end)
         if kind == "ship":
-            return Candidate(start, end, WEAPON, _normalised(text), Context.NONE)
+            # A warship by name is a vessel, not a weapon: the guideline counts its class.
+            return Candidate(start, end, VESSEL, _normalised(text), Context.NONE)
         match = _DESIGNATION.match(text)
         if match is None:  # the Matcher and this module share the pattern
             return None

@@ -188,10 +188,17 @@ def test_a_name_in_the_headline_stays(nlp: Language) -> None:
     assert {ent.text for ent in doc.ents if ent.end_char <= len(title)} == before
 
 
-def test_a_warship_is_named_by_its_prefix(nlp: Language) -> None:
+def test_a_warship_is_named_by_its_prefix_and_is_a_vessel_not_a_weapon(nlp: Language) -> None:
     text = "The USS Gerald R. Ford and HMS Prince of Wales sailed into the Mediterranean."
 
-    assert weapons(nlp, text) == ["USS Gerald R. Ford", "HMS Prince of Wales"]
+    assert _facet(nlp, text, "VESSEL") == ["USS Gerald R. Ford", "HMS Prince of Wales"]
+    assert weapons(nlp, text) == []
+
+
+def test_a_ships_class_is_the_weapon(nlp: Language) -> None:
+    text = "A Nimitz-class carrier and a Slava-class cruiser sailed into the Mediterranean."
+
+    assert weapons(nlp, text) == ["Nimitz", "Slava"]
 
 
 @pytest.mark.parametrize(
