@@ -174,9 +174,18 @@ def weapon_key(name: str) -> str:
     return _NOT_ALPHANUMERIC.sub("", name.casefold())
 
 
+# An owner written before a name: "Russia's" of "Russia's defence ministry", "Niger's" of
+# "Niger's Agadez" (at most two words, so that "Brigham and Women's Hospital" keeps its own).
+_OWNER = re.compile(r"^(?:\S+\s+)?\S+['’]s\s+(?=\S)")
+_REGION = re.compile(r"\s+region$", re.IGNORECASE)
+
+
 def entity_key(name: str) -> str:
-    """Entity names compare as weapons do, a leading "the" aside ("the Quad" is "Quad")."""
-    return weapon_key(re.sub(r"^the\s+", "", name.strip(), flags=re.IGNORECASE))
+    """Entity names compare as weapons do, a leading "the", an owner's possessive and a trailing
+    "region" aside: "the Quad" is "Quad", "Russia's defence ministry" is "defence ministry" and
+    "the Asia-Pacific region" is "Asia-Pacific" (the same entity, written with more words)."""
+    bare = re.sub(r"^the\s+", "", name.strip(), flags=re.IGNORECASE)
+    return weapon_key(_REGION.sub("", _OWNER.sub("", bare)))
 
 
 ENTITY_KINDS = ("persons", "organisations", "places")

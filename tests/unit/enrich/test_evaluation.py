@@ -203,3 +203,20 @@ def test_weapons_are_found_by_their_canonical_names(dev_report: Report) -> None:
 
 def test_no_hard_negative_gets_a_topic(dev_report: Report) -> None:
     assert dev_report.false_topics_on_negatives == {}, format_report(dev_report)
+
+
+@pytest.mark.parametrize(
+    ("labelled", "found"),
+    [
+        ("the Quad", "Quad"),
+        ("Russia's defence ministry", "defence ministry"),
+        ("Indonesia’s Ministry of Defence", "Ministry of Defence"),
+        ("Asia-Pacific", "the Asia-Pacific region"),
+    ],
+)
+def test_entity_names_compare_without_article_owner_or_region(labelled: str, found: str) -> None:
+    assert entity_key(labelled) == entity_key(found)
+
+
+def test_a_name_with_a_possessive_inside_keeps_it() -> None:
+    assert entity_key("Brigham and Women's Hospital") != entity_key("Hospital")
