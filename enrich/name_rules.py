@@ -68,6 +68,14 @@ _ORG_WORDS = frozenset(
     [*_ARMED_HEADS, "agency", "cooperation", "security", "council", "office", "bureau",
      "committee", "institute", "organisation", "organization", "administration", "service"]
 )  # fmt: skip
+# The word before a person's name: a title, or the last word of a portfolio.
+_TITLE_ENDS = _words(
+    """minister secretary president pm premier chancellor general gen gen. admiral adm adm.
+    nsa envoy ambassador spokesman spokeswoman spokesperson counterpart chief commander
+    defence defense forces affairs staff"""
+)
+# Lower-case words inside a name: "Mohammed bin Salman", "Ursula von der Leyen".
+_PARTICLES = sorted(_words("bin al de da del dos von van der le la"))
 # Legal and trade suffixes of a company: "Hindustan Aeronautics Limited", "Tullow Oil",
 # "BrahMos Aerospace Private Limited".
 _COMPANY_SUFFIXES = [
@@ -92,8 +100,17 @@ _TITLES = _words(
     """gen gen. general lt lt. lieut lieut. lieutenant col col. colonel maj maj. major adm adm.
     admiral rear vice brig brig. brigadier capt capt. captain cmdr cmdr. commander sgt sgt. dr
     dr. mr mr. mrs mrs. ms ms. prof prof. president prime minister pm secretary crown prince
-    king queen sheikh hon hon. shri sri smt air marshal chief field marshal ambassador senator
+    king queen sheikh sir dame lord hon hon. shri sri smt air marshal chief field marshal
+    ambassador senator
     sen sen. rep rep. gov gov. governor mayor chancellor premier"""
+)
+# Words that are never part of a person's name after a title.
+_NOT_NAMES = frozenset(
+    [*_COMPANY_SUFFIXES, *_ORG_WORDS, *_GENERIC_ORGS, *_TITLE_ENDS, "of", "for", "and"]
+) | _words(
+    """officer executive director time roadmap operations development industrial dialogue
+    monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december"""
 )
 # Words a portfolio ends on, after which a name is a person: "Secretary of Defense Lloyd
 # Austin", "Minister of the Armed Forces Florence Parly".
@@ -106,6 +123,7 @@ _PLACE_HEADS = _words(
     """base airbase atoll island islands airport cosmodrome spaceport centre center range
     sea strait peninsula province prefecture region lake valley bay gulf desert"""
 )
+_PLACE_PREPOSITIONS = _words("in at near outside around into across towards")
 _PLACE_PHRASES = ("line of actual control", "line of control")
 # Words around an exercise's name: "the Malabar naval exercise", "Exercise Talisman Sabre".
 _EXERCISE_WORDS = _words("exercise exercises drill drills wargame wargames manoeuvres maneuvers")
@@ -166,6 +184,25 @@ class NameRules:
                  {"ORTH": ")"}, {"ORTH": {"IN": _DASHES}}],
             ],
         )  # fmt: skip
+        # "PARIS —", "CAPE CANAVERAL, Fla. —": a dateline with no agency, in capitals.
+        capitals = {"IS_UPPER": True, "IS_ALPHA": True, "LENGTH": {">=": 3}, "OP": "{1,4}"}
+        region = {"TEXT": {"REGEX": r"^[A-Z][A-Za-z.]*$"}, "OP": "{1,2}"}
+        self.shapes.add(
+            "bare_dateline",
+            [[capitals, {"ORTH": {"IN": _DASHES}}],
+             [capitals, {"ORTH": ","}, region, {"ORTH": {"IN": _DASHES}}]],
+        )  # fmt: skip
+        # A name after a title or a portfolio: "Defense Minister Lloyd Austin", "Secretary of
+        # Defense Jim Mattis", "NSA Ajit Doval"; the model often leaves such names untagged.
+        given = {"POS": "PROPN", "TEXT": {"REGEX": r"^[A-Z][\w'’.-]*$"}}
+        particle = {"LOWER": {"IN": _PARTICLES}, "OP": "?"}
+        # Only over a tagged doc (a pipeline without a tagger has no POS).
+        self.people = Matcher(vocab)
+        self.people.add(
+            "titled",
+            [[{"LOWER": {"IN": sorted(_TITLE_ENDS)}}, given, particle, given,
+              {"OP": "{0,2}", **given}]],
+        )  # fmt: skip
 
     def __call__(self, doc: Doc) -> list[Found]:
         """The organisations, regions and dateline places of `doc`."""
@@ -188,10 +225,22 @@ class NameRules:
                 found.append(Found(end + 1, bodies[end + 1], ORG))
         for _, start, end in self.regions(doc):
             found.append(Found(start, end, LOC))
-        for match_id, start, end in self.shapes(doc):
+        people = self.people(doc) if doc.has_annotation("POS") else []
+        for match_id, start, end in [*self.shapes(doc), *people]:
             kind = doc.vocab.strings[match_id]
             if kind == "dateline":
                 found.extend(_dateline(doc, start, end))
+            elif kind == "bare_dateline":
+                if start == 0 or "\n" in doc[start - 1].text_with_ws:
+                    comma = next((i for i in range(start, end) if doc[i].text == ","), end - 1)
+                    found.append(Found(start, comma, GPE))
+            elif kind == "titled":
+                # The whole name ("Ng Eng Hen", not "Ng Eng"), and a person's, not a body's
+                # ("General Atomics Aeronautical Systems").
+                name = doc[start + 1 : end]
+                titled = not any(t.lower_ in _NOT_NAMES or t.lower_ in _TITLES for t in name)
+                if titled and not _runs_on(doc, end) and not _name_goes_on(doc, end):
+                    found.append(Found(start + 1, end, PERSON))
             elif kind == "company":
                 # The whole name: not "BrahMos Aerospace" of "BrahMos Aerospace Private Limited",
                 # nor "U.S. Energy" of "U.S. Energy Secretary".
@@ -209,6 +258,14 @@ def _is_body(doc: Doc, end: int) -> bool:
 
 def _runs_on(doc: Doc, end: int) -> bool:
     return end < len(doc) and doc[end].is_title and doc[end].pos_ == "PROPN"
+
+
+def _name_goes_on(doc: Doc, end: int) -> bool:
+    # "Lee Jae" of "Lee Jae-myung", "Abdel Fattah" of "Abdel Fattah al-Sisi".
+    if end >= len(doc):
+        return False
+    after = doc[end]
+    return (after.text in _DASHES and not doc[end - 1].whitespace_) or after.lower_ in _PARTICLES
 
 
 def _title_in(words: list[str]) -> dict[str, object]:
@@ -279,12 +336,19 @@ class ArtefactRules:
             return [Span(doc, ent.start, ent.end, label=LOC if folded in self.regions else GPE)]
         if label in (PERSON, ORG) and _is_place(folded):
             return [Span(doc, ent.start, ent.end, label=FAC)]
+        if label == PERSON and folded not in surnames and _is_where(doc, ent):
+            return [Span(doc, ent.start, ent.end, label=GPE)]
+        if label in (ORG, GPE, "NORP") and not ent.id_ and len(ent) == 3 and ent[1].text in "-–":
+            # "the U.S.-Mexico border": two countries.
+            pair = [Span(doc, i, i + 1, label=GPE) for i in (ent.start, ent.end - 1)]
+            if all(self.is_country(part.text) for part in pair):
+                return pair
         if label == ORG and folded in _GENERIC_ORGS:
             return []
         if label == ORG:
             return [_person_after_portfolio(doc, ent)]
         if label == PERSON:
-            return [_without_titles(doc, ent)]
+            return _without_titles(doc, ent)
         return [ent]
 
 
@@ -299,6 +363,20 @@ def _bare(ent: Span) -> str:
 def _is_place(folded: str) -> bool:
     words = folded.split()
     return len(words) > 1 and (words[-1] in _PLACE_HEADS or folded in _PLACE_PHRASES)
+
+
+def _is_where(doc: Doc, ent: Span) -> bool:
+    """Whether a short name is the object of a preposition of place ("in Renton", "near
+    Makurdi") and no one's possessor: a place the model read as a person."""
+    before = doc[ent.start - 1] if ent.start > 0 else None
+    after = doc[ent.end].text if ent.end < len(doc) else ""
+    return (
+        before is not None
+        and before.lower_ in _PLACE_PREPOSITIONS
+        and before.dep_ == "prep"
+        and len(ent) <= 3
+        and after not in _POSSESSIVES
+    )
 
 
 def _person_after_portfolio(doc: Doc, ent: Span) -> Span:
@@ -317,14 +395,15 @@ def _person_after_portfolio(doc: Doc, ent: Span) -> Span:
     return Span(doc, tail.start, tail.end, label=PERSON)
 
 
-def _without_titles(doc: Doc, ent: Span) -> Span:
-    """A person without the titles before the name ("Lt Gen Mohammed Hamdan")."""
+def _without_titles(doc: Doc, ent: Span) -> list[Span]:
+    """A person without the titles before the name ("Lt Gen Mohammed Hamdan"); none if the
+    mention is titles only ("Lt Gen")."""
     start = ent.start
-    while start < ent.end - 1 and doc[start].lower_ in _TITLES:
+    while start < ent.end and doc[start].lower_ in _TITLES:
         start += 1
-    if start == ent.start or ent.end - start < 1:
-        return ent
-    return Span(doc, start, ent.end, label=PERSON)
+    if start == ent.start:
+        return [ent]
+    return [Span(doc, start, ent.end, label=PERSON)] if start < ent.end else []
 
 
 def _may_name_an_exercise(ent: Span) -> bool:

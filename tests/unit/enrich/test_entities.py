@@ -346,3 +346,40 @@ def test_a_minister_is_not_part_of_the_portfolio(nlp: Language) -> None:
 
     assert "Lloyd Austin" in _facet(nlp, text, "PERSON")
     assert "Defense" not in _facet(nlp, text, "ORG")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("French Minister of the Armed Forces Florence Parly met her counterpart.",
+         "Florence Parly"),
+        ("The threat was described by Secretary of Defense Jim Mattis on Monday.", "Jim Mattis"),
+        ("Canadian Defence Minister Anita Anand met Lt Gen Dhiraj Seth.", "Dhiraj Seth"),
+        ("South Korean President Lee Jae-myung took office in June.", "Lee Jae-myung"),
+    ],
+)  # fmt: skip
+def test_a_name_after_a_title_is_a_person_without_the_title(
+    nlp: Language, text: str, expected: str
+) -> None:
+    persons = _facet(nlp, text, "PERSON")
+
+    assert expected in persons
+    assert not [name for name in persons if name != expected and expected in name]
+
+
+def test_a_place_the_model_reads_as_a_person_is_a_place(nlp: Language) -> None:
+    text = "Boeing builds its jets in Renton, the company said."
+
+    assert "Renton" not in _facet(nlp, text, "PERSON")
+
+
+@pytest.mark.parametrize(
+    ("text", "city"),
+    [
+        ("PARIS — The air show opened on Monday.", "PARIS"),
+        ("CAPE CANAVERAL, Fla. — SpaceX launched a rocket.", "CAPE CANAVERAL"),
+        ("SYDNEY (Reuters) - Australia will buy Tomahawk missiles.", "SYDNEY"),
+    ],
+)
+def test_a_datelines_city_is_a_place(nlp: Language, text: str, city: str) -> None:
+    assert city in _facet(nlp, text, "GPE")
