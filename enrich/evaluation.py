@@ -169,9 +169,21 @@ class Report:
         return sum(labelled) / len(labelled) if labelled else 0.0
 
 
+# A ship's class written as such ("Virginia-class" is the Virginia class) and a system's number
+# in Roman numerals ("Arrow III" is "Arrow 3", "Shaheen-I" is "Shaheen-1").
+_CLASS_SUFFIX = re.compile(r"[\s-]+class$", re.IGNORECASE)
+_ROMAN_NUMBER = re.compile(r"(?<=[\s-])(?:I{1,3}|IV|V|VI{1,3}|IX|X)$")
+_ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8,
+                 "IX": 9, "X": 10}  # fmt: skip
+
+
 def weapon_key(name: str) -> str:
-    """Weapon names compare without case, spaces or punctuation ("F-35" is "f35")."""
-    return _NOT_ALPHANUMERIC.sub("", name.casefold())
+    """Weapon names compare without case, spaces or punctuation ("F-35" is "f35"), a trailing
+    "class" ("Virginia-class" is "Virginia") and with Roman numbers as digits ("Minuteman III"
+    is "Minuteman 3")."""
+    bare = _CLASS_SUFFIX.sub("", name.strip())
+    bare = _ROMAN_NUMBER.sub(lambda number: str(_ROMAN_VALUES[number.group()]), bare)
+    return _NOT_ALPHANUMERIC.sub("", bare.casefold())
 
 
 # An owner written before a name: "Russia's" of "Russia's defence ministry", "Niger's" of

@@ -14,6 +14,7 @@ Two passes, each linear in the doc (matchers and one walk over `doc.ents`):
   Defense Lloyd Austin"), and a weapon ("Tomahawks") is no person.
 """
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -123,6 +124,21 @@ _PLACE_HEADS = _words(
     """base airbase atoll island islands airport cosmodrome spaceport centre center range
     sea strait peninsula province prefecture region lake valley bay gulf desert"""
 )
+WEAPON = "WEAPON"
+_CLASS = re.compile(r"[\s-]class$", re.IGNORECASE)
+# Entities the model gives a weapon's name: "Bogdana" (PERSON), "Mersad" (ORG), "Skyranger"
+# (PRODUCT), "Cheng Kung-class" (PERSON).
+_EQUIPMENT_NAMERS = frozenset({PERSON, ORG, "PRODUCT", FAC, "WORK_OF_ART"})
+_EQUIPMENT_GAP = 4
+_EQUIPMENT_NOUNS = _words(
+    """missile missiles launcher launchers fighter fighters bomber bombers interceptor
+    interceptors helicopter helicopters drone drones tank tanks howitzer howitzers frigate
+    frigates destroyer destroyers corvette corvettes submarine submarines warship warships
+    cruiser cruisers rifle rifles torpedo torpedoes vehicle vehicles radar radars gun guns
+    rounds icbm icbms warplane warplanes gunship gunships"""
+)
+# Nouns that name equipment only after a modifier: "air defense systems", "laser weapon".
+_SYSTEM_NOUNS = _words("system systems weapon weapons ship ships")
 _PLACE_PREPOSITIONS = _words("in at near outside around into across towards")
 _PLACE_PHRASES = ("line of actual control", "line of control")
 # Words around an exercise's name: "the Malabar naval exercise", "Exercise Talisman Sabre".
@@ -345,6 +361,10 @@ class ArtefactRules:
                 return pair
         if label == ORG and folded in _GENERIC_ORGS:
             return []
+        if _names_equipment(doc, ent) and not self.is_country(text):
+            # "two Bergepanzer armored recovery vehicles", "Cheng Kung-class frigate".
+            name = _CLASS.sub("", text)
+            return [Span(doc, ent.start, ent.end, label=WEAPON, span_id=name)]
         if label == ORG:
             return [_person_after_portfolio(doc, ent)]
         if label == PERSON:
@@ -363,6 +383,28 @@ def _bare(ent: Span) -> str:
 def _is_place(folded: str) -> bool:
     words = folded.split()
     return len(words) > 1 and (words[-1] in _PLACE_HEADS or folded in _PLACE_PHRASES)
+
+
+def _names_equipment(doc: Doc, ent: Span) -> bool:
+    """Whether a name the model read as a person, a body or a product is the name of the
+    equipment noun after it, with at most a few modifiers between ("Stormer anti-aircraft
+    systems"): a weapon. Bodies of the gazetteer and armed services are left alone ("Raytheon
+    missiles", "Navy ships")."""
+    if ent.id_ or ent.label_ not in _EQUIPMENT_NAMERS or len(ent) > 4:
+        return False
+    # A person's full name is a person's ("Keanu Reeves guns"); a name is written as one.
+    if (ent.label_ == PERSON and len(ent) > 1 and not _CLASS.search(ent.text)) or not all(
+        token.is_alpha or token.like_num or token.text in _DASHES for token in ent
+    ):
+        return False
+    if ent.label_ == ORG and ent[-1].lower_ in _ARMED_HEADS:
+        return False
+    for gap, token in enumerate(doc[ent.end : ent.end + _EQUIPMENT_GAP + 1]):
+        if token.lower_ in _EQUIPMENT_NOUNS or (gap and token.lower_ in _SYSTEM_NOUNS):
+            return True
+        if token.pos_ not in ("ADJ", "NOUN", "PROPN", "NUM") and token.text not in _DASHES:
+            return False
+    return False
 
 
 def _is_where(doc: Doc, ent: Span) -> bool:

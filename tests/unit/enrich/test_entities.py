@@ -383,3 +383,28 @@ def test_a_place_the_model_reads_as_a_person_is_a_place(nlp: Language) -> None:
 )
 def test_a_datelines_city_is_a_place(nlp: Language, text: str, city: str) -> None:
     assert city in _facet(nlp, text, "GPE")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Germany sent two Bergepanzer armored recovery vehicles to Kyiv.", "Bergepanzer"),
+        ("Britain will send Stormer anti-aircraft systems in the coming weeks.", "Stormer"),
+        ("The missile was fired from a Cheng Kung-class frigate on Monday.", "Cheng Kung"),
+    ],
+)
+def test_a_name_of_the_equipment_noun_after_it_is_a_weapon(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert expected in weapons(nlp, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Raytheon missiles were shipped to Poland on Monday.",
+        "The Navy ships sailed from Norfolk.",
+    ],
+)
+def test_a_maker_or_a_service_before_equipment_is_no_weapon(nlp: Language, text: str) -> None:
+    assert weapons(nlp, text) == []

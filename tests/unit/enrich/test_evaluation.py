@@ -220,3 +220,18 @@ def test_entity_names_compare_without_article_owner_or_region(labelled: str, fou
 
 def test_a_name_with_a_possessive_inside_keeps_it() -> None:
     assert entity_key("Brigham and Women's Hospital") != entity_key("Hospital")
+
+
+@pytest.mark.parametrize(
+    ("labelled", "found"),
+    [("Minuteman III", "Minuteman 3"), ("Shaheen-I", "Shaheen-1"), ("Virginia-class", "Virginia")],
+)
+def test_weapon_names_compare_with_roman_numbers_and_without_class(
+    labelled: str, found: str
+) -> None:
+    assert weapon_key(labelled) == weapon_key(found)
+
+
+def test_a_letter_of_a_name_is_no_roman_number() -> None:
+    assert weapon_key("Iskander-M") != weapon_key("Iskander-1000")
+    assert weapon_key("Type 052D") != weapon_key("Type 052")
