@@ -399,9 +399,14 @@ def _names_equipment(doc: Doc, ent: Span) -> bool:
         return False
     if ent.label_ == ORG and ent[-1].lower_ in _ARMED_HEADS:
         return False
+    named = ent.start > 0 and doc[ent.start - 1].lower_ == "the"
     for gap, token in enumerate(doc[ent.end : ent.end + _EQUIPMENT_GAP + 1]):
         if token.lower_ in _EQUIPMENT_NOUNS or (gap and token.lower_ in _SYSTEM_NOUNS):
-            return True
+            # A "think tank" is none; one item of a kind ("a restored Spitfire fighter plane")
+            # may be a museum piece: a name counts before a plural, a class or after "the".
+            plural = token.lower_.endswith("s") or token.lower_ == "artillery"
+            thought = token.i > 0 and doc[token.i - 1].lower_ == "think"
+            return not thought and (plural or named or bool(_CLASS.search(ent.text)))
         if token.pos_ not in ("ADJ", "NOUN", "PROPN", "NUM") and token.text not in _DASHES:
             return False
     return False
