@@ -256,6 +256,7 @@ class EntityRules:
         for rule in self.names(doc) if self.names is not None else ():
             name = canonical_name(doc[rule.start : rule.end].text)
             candidates.append(Candidate(rule.start, rule.end, rule.label, name, Context.NONE))
+        candidates = _without_makers(candidates)
         candidates = [c for c in candidates if not self._is_civil_aircraft(words, c)]
         candidates = _with_nicknames(doc, candidates)
         confirmed = [c for c in candidates if c.context is Context.NONE]
@@ -401,6 +402,18 @@ class EntityRules:
             return True
         close = doc[max(0, start - _MILITARY_WINDOW) : end + _MILITARY_WINDOW]
         return any(token.lower_ in self.military and _is_cue(token) for token in close)
+
+
+def _without_makers(candidates: list[Candidate]) -> list[Candidate]:
+    """Weapons written after their maker's name start after it: "Dassault Rafale" is the
+    maker Dassault and the Rafale, "Embraer KC-390" Embraer and the KC-390."""
+    makers = {c.start: c.end for c in candidates if c.label == ORG}
+    return [
+        Candidate(makers[c.start], c.end, c.label, c.canonical, c.context, c.listed)
+        if c.label == WEAPON and c.start < makers.get(c.start, c.start) < c.end
+        else c
+        for c in candidates
+    ]
 
 
 # From the least to the most context a candidate needs.
@@ -648,7 +661,15 @@ def make_entity_cleanup(
     countries = load(Path(countries_path), CountryData)
     weapons = load(Path(weapons_path), WeaponData)
     names = CountryNames(countries)
-    is_country = cache(lambda text: names.code(text) is not None)
+    aliases = {alias.casefold() for alias in countries.aliases}
+
+    @cache
+    def is_country(text: str) -> bool:
+        # An acronym names a country only as news writes it ("UK", "UAE"), not as an ISO code:
+        # "MDA" is the Missile Defense Agency, not Moldova.
+        acronym = text.isupper() and len(text) <= 3 and text.casefold() not in aliases
+        return not acronym and names.code(text) is not None
+
     forms = [form for entry in weapons.weapons for text in entry.forms() for form in _forms(text)]
     return EntityCleanup(countries.capitals, ArtefactRules(is_country, countries.regions, forms))
 

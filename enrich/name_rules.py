@@ -59,7 +59,7 @@ _BODIES = [
 # Command", "Seventh Fleet", "Southern Military District").
 _HEADS = [
     "command", "fleet", "corps", "ministry", "agency", "department", "directorate", "forces",
-    "guard", "district", "brigade", "division", "regiment", "battalion", "squadron",
+    "force", "guard", "district", "brigade", "division", "regiment", "battalion", "squadron",
 ]  # fmt: skip
 _ARMED_HEADS = frozenset(
     [*_HEADS, "navy", "army", "force", "military", "marines", "guard", "ministry"]
@@ -139,6 +139,10 @@ _EQUIPMENT_NOUNS = _words(
 )
 # Nouns that name equipment only after a modifier: "air defense systems", "laser weapon".
 _SYSTEM_NOUNS = _words("system systems weapon weapons ship ships")
+# Common words after an organisation's name that describe it.
+_DESCRIPTIONS = (
+    _words("news agency wire service newspaper daily television tv broadcaster") | _EQUIPMENT_NOUNS
+)
 _PLACE_PREPOSITIONS = _words("in at near outside around into across towards")
 _PLACE_PHRASES = ("line of actual control", "line of control")
 # Words around an exercise's name: "the Malabar naval exercise", "Exercise Talisman Sabre".
@@ -262,7 +266,7 @@ class NameRules:
                 # nor "U.S. Energy" of "U.S. Energy Secretary".
                 if doc[end - 1].lower_ not in _LEADING_SUFFIXES and not _runs_on(doc, end):
                     found.append(Found(start, end, ORG))
-            elif _is_name_start(doc, start):
+            elif _is_name_start(doc, start) and not _runs_on(doc, end):
                 found.append(Found(start, end, ORG))
         return found
 
@@ -329,6 +333,8 @@ class ArtefactRules:
             if ent.id_ and ent.label_ not in (ORG, LOC, GPE):
                 ents.append(ent)
                 continue
+            if ent.label_ == ORG:
+                ent = _without_description(doc, ent)
             ents.extend(self._corrected(doc, ent, exercises, surnames))
         return ents
 
@@ -383,6 +389,17 @@ def _bare(ent: Span) -> str:
 def _is_place(folded: str) -> bool:
     words = folded.split()
     return len(words) > 1 and (words[-1] in _PLACE_HEADS or folded in _PLACE_PHRASES)
+
+
+def _without_description(doc: Doc, ent: Span) -> Span:
+    """An organisation without the common words after its name: "Xinhua news agency" is
+    Xinhua, "Airbus helicopters" is Airbus."""
+    end = ent.end
+    while end > ent.start + 1 and doc[end - 1].is_lower and doc[end - 1].lower_ in _DESCRIPTIONS:
+        end -= 1
+    if end == ent.end:
+        return ent
+    return Span(doc, ent.start, end, label=ORG, span_id=doc[ent.start : end].text)
 
 
 def _names_equipment(doc: Doc, ent: Span) -> bool:

@@ -408,3 +408,23 @@ def test_a_name_of_the_equipment_noun_after_it_is_a_weapon(
 )
 def test_a_maker_or_a_service_before_equipment_is_no_weapon(nlp: Language, text: str) -> None:
     assert weapons(nlp, text) == []
+
+
+def test_a_weapon_after_its_makers_name_is_two_entities(nlp: Language) -> None:
+    text = "Qatar will buy 12 Dassault Rafale fighter jets and Embraer KC-390 aircraft."
+
+    assert {"Dassault", "Embraer"} <= set(_facet(nlp, text, "ORG"))
+    assert weapons(nlp, text) == ["Rafale", "KC-390"]
+
+
+def test_an_agency_is_named_without_its_description(nlp: Language) -> None:
+    text = "The drill ended on Monday, Xinhua news agency reported."
+
+    assert "Xinhua" in _facet(nlp, text, "ORG")
+
+
+def test_an_acronym_is_a_body_not_an_iso_code(nlp: Language) -> None:
+    text = "Israel and the American Missile Defense Agency (MDA) tested the Arrow 3 in the UK."
+
+    assert "MDA" in _facet(nlp, text, "ORG")
+    assert "UK" in _facet(nlp, text, "GPE")
