@@ -182,18 +182,13 @@ class NameRules:
         self.bodies.add("body", [make_doc(body) for body in _BODIES])
         self.regions = PhraseMatcher(vocab, attr="LOWER")
         self.regions.add("region", [make_doc(region) for region in _lowered(regions)])
+        # Names ending in a head ("Eastern Theater Command") or a company's suffix ("Tullow
+        # Oil") are read leftwards from that word, a few tokens at most: the words before are
+        # checked only where such a word is.
+        self.ends = Matcher(vocab)
+        self.ends.add("headed", [[{"LOWER": {"IN": _HEADS}, "IS_TITLE": True}]])
+        self.ends.add("company", [[{"LOWER": {"IN": _COMPANY_SUFFIXES}, "IS_LOWER": False}]])
         self.shapes = Matcher(vocab)
-        # Capitalised words and the hyphens between them ("Anti-Doping"), not "The".
-        capitalised = {"TEXT": {"REGEX": r"^(?:[A-Z][\w'’.&]*|-)$"}, "IS_STOP": False}
-        first = {"OP": "?", "TEXT": {"REGEX": r"^(?:\d+(?:st|nd|rd|th)|[A-Z][A-Z.]+)$"}}
-        self.shapes.add(
-            "headed",
-            [[first, capitalised, {"OP": "{0,4}", **capitalised}, _title_in(_HEADS)]],
-        )
-        # A company's own words: "BrahMos", "Tullow", "BAE", "&"; not "NEW YORK" of a dateline.
-        proper = {"TEXT": {"REGEX": r"^(?:[A-Z][a-z][\w'’.-]*|[A-Z]{2,3}|&)$"}, "OP": "+"}
-        suffix = {"LOWER": {"IN": _COMPANY_SUFFIXES}, "IS_LOWER": False}
-        self.shapes.add("company", [[proper, suffix], [proper, suffix, suffix]])
         words = {"IS_ALPHA": True, "IS_LOWER": False, "OP": "{1,3}"}
         self.shapes.add(
             "dateline",
@@ -245,6 +240,11 @@ class NameRules:
                 found.append(Found(end + 1, bodies[end + 1], ORG))
         for _, start, end in self.regions(doc):
             found.append(Found(start, end, LOC))
+        for match_id, start, _ in self.ends(doc):
+            if doc.vocab.strings[match_id] == "headed":
+                found.extend(_headed(doc, start))
+            else:
+                found.extend(_company(doc, start))
         people = self.people(doc) if doc.has_annotation("POS") else []
         for match_id, start, end in [*self.shapes(doc), *people]:
             kind = doc.vocab.strings[match_id]
@@ -261,14 +261,50 @@ class NameRules:
                 titled = not any(t.lower_ in _NOT_NAMES or t.lower_ in _TITLES for t in name)
                 if titled and not _runs_on(doc, end) and not _name_goes_on(doc, end):
                     found.append(Found(start + 1, end, PERSON))
-            elif kind == "company":
-                # The whole name: not "BrahMos Aerospace" of "BrahMos Aerospace Private Limited",
-                # nor "U.S. Energy" of "U.S. Energy Secretary".
-                if doc[end - 1].lower_ not in _LEADING_SUFFIXES and not _runs_on(doc, end):
-                    found.append(Found(start, end, ORG))
-            elif _is_name_start(doc, start) and not _runs_on(doc, end):
-                found.append(Found(start, end, ORG))
         return found
+
+
+# Capitalised words and the hyphens between them ("Anti-Doping"), and what may come first: an
+# ordinal ("101st Airborne Division") or an acronym ("PLA Eastern Theater Command").
+_CAPITALISED = re.compile(r"^(?:[A-Z][\w'’.&]*|-)$")
+_FIRST = re.compile(r"^(?:\d+(?:st|nd|rd|th)|[A-Z][A-Z.]+)$")
+# A company's own words: "BrahMos", "Tullow", "BAE", "&"; not "NEW YORK" of a dateline.
+_PROPER = re.compile(r"^(?:[A-Z][a-z][\w'’.-]*|[A-Z]{2,3}|&)$")
+_NAME_WORDS = 5
+
+
+def _headed(doc: Doc, head: int) -> list[Found]:
+    """A body named by capitalised words before its head: "Eastern Theater Command"."""
+    start = head
+    while (
+        start > max(0, head - _NAME_WORDS)
+        and _CAPITALISED.match(doc[start - 1].text)
+        and not doc[start - 1].is_stop
+    ):
+        start -= 1
+    if start == head or doc[start].text == "-":
+        return []
+    if start > 0 and _FIRST.match(doc[start - 1].text):
+        start -= 1
+    if not _is_name_start(doc, start) or _runs_on(doc, head + 1):
+        return []
+    return [Found(start, head + 1, ORG)]
+
+
+def _company(doc: Doc, suffix: int) -> list[Found]:
+    """A company named by its own words and a suffix: "Tullow Oil", "BrahMos Aerospace Private
+    Limited"; the whole name, not "BrahMos Aerospace" of it nor "U.S. Energy" of "U.S. Energy
+    Secretary"."""
+    end = suffix + 1
+    if doc[suffix].lower_ in _LEADING_SUFFIXES or _runs_on(doc, end):
+        return []
+    start = suffix
+    if start > 0 and doc[start - 1].lower_ in _COMPANY_SUFFIXES and not doc[start - 1].is_lower:
+        start -= 1
+    first = start
+    while start > max(0, first - _NAME_WORDS) and _PROPER.match(doc[start - 1].text):
+        start -= 1
+    return [] if start == first else [Found(start, end, ORG)]
 
 
 def _is_body(doc: Doc, end: int) -> bool:
@@ -286,10 +322,6 @@ def _name_goes_on(doc: Doc, end: int) -> bool:
         return False
     after = doc[end]
     return (after.text in _DASHES and not doc[end - 1].whitespace_) or after.lower_ in _PARTICLES
-
-
-def _title_in(words: list[str]) -> dict[str, object]:
-    return {"LOWER": {"IN": words}, "IS_TITLE": True}
 
 
 def _is_name_start(doc: Doc, start: int) -> bool:
