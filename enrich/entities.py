@@ -17,16 +17,18 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 from pathlib import Path
 from typing import Protocol
 
+import pycountry
 import re2
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
-from enrich.facets import canonical_name
+from enrich.facets import CountryNames, canonical_name
 from enrich.gazetteer import (
     COUNTRIES_PATH,
     ORGANIZATIONS_PATH,
@@ -39,8 +41,10 @@ from enrich.gazetteer import (
     WeaponData,
     load,
 )
+from enrich.name_rules import ArtefactRules, NameRules
 
 WEAPON = "WEAPON"
+VESSEL = "VESSEL"
 ORG = "ORG"
 PERSON = "PERSON"
 
@@ -64,6 +68,9 @@ _VARIANT = re.compile(r"^[A-Z0-9][A-Za-z0-9]{0,4}$")
 # An attached letter that the tokenizer split off ("T-90" "M").
 _TAIL = re.compile(r"^[A-Z]{1,3}\d?$")
 _LEADING_DIGITS = re.compile(r"^\d+")
+_CLASS = re.compile(r"[\s-]class$", re.IGNORECASE)
+# Variant letters after a name or a number: "E" of "Gripen E", "A5" of "Leopard 1A5".
+_VARIANT_LETTERS = re.compile(r"^[A-Z]{1,2}\d?$")
 # A variant's word after a name: "SLM", "III", "1A5", "Block 5"'s "5" (not a nickname: "Triumf").
 _VARIANT_WORD = re.compile(r"^(?:[A-Z0-9][A-Z0-9+-]{0,5}|[IVX]{1,4})$")
 
@@ -120,8 +127,20 @@ def _is_one_word(form: str) -> bool:
 class EntityRules:
     """Tags curated weapons and organisations before the statistical recogniser runs."""
 
-    def __init__(self, nlp: Language, weapons: WeaponData, organizations: OrganizationData):
+    def __init__(
+        self,
+        nlp: Language,
+        weapons: WeaponData,
+        organizations: OrganizationData,
+        countries: CountryData | None = None,
+    ):
         self.vocab = nlp.vocab
+        # Organisations by shape, regions and datelines, where the countries are known.
+        self.names = (
+            None
+            if countries is None
+            else NameRules(nlp.vocab, nlp.make_doc, _country_words(countries), countries.regions)
+        )
         self.equipment = frozenset(cue.lower() for cue in weapons.cues.equipment)
         self.military = self.equipment | {cue.lower() for cue in weapons.cues.military}
         self.negatives = frozenset(_DASH.sub("-", m).lower() for m in weapons.negatives.mentions)
@@ -136,6 +155,12 @@ class EntityRules:
         self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.orth = PhraseMatcher(nlp.vocab, attr="ORTH")
         self._add_names(nlp, WEAPON, weapons.weapons)
+        self.nicknames = frozenset(
+            form.lower()
+            for entry in weapons.weapons
+            for nickname in entry.nicknames
+            for form in _forms(nickname)
+        )
         self.listed = frozenset(
             _normalised(form).lower() for entry in weapons.weapons for form in entry.forms()
         )
@@ -176,7 +201,7 @@ class EntityRules:
         by_matcher: dict[tuple[bool, str], list[Doc]] = {}
         for entry in entries:
             for form in entry.forms():
-                ambiguous = entry.ambiguous and _is_one_word(form)
+                ambiguous = (entry.ambiguous and _is_one_word(form)) or form in entry.nicknames
                 as_written = ambiguous or _is_acronym(form)
                 context = Context.NEAR if ambiguous and label == WEAPON else Context.NONE
                 key = f"{label}\t{entry.name}\t{context.value}"
@@ -212,18 +237,37 @@ class EntityRules:
                 if label == ORG and self._is_a_persons_surname(doc, start, end):
                     continue
                 listed = canonical
-                if label == WEAPON:
-                    canonical = self._weapon_name(doc[start:end], canonical)
-                    # A variant attached to a listed name: "Rafale-M", "Buk-M2".
-                    _, extended = _extend(doc, start, end)
-                    if extended > end:
-                        canonical += _normalised(doc[end:extended].text)
-                        end = extended
+                if label == ORG:
+                    # Organisations are named as written ("AP", not the "Associated Press" it
+                    # is listed under): a reader searches for the name the story uses.
+                    canonical = canonical_name(doc[start:end].text)
+                elif label == WEAPON and doc[start:end].text.lower() in self.nicknames:
+                    # "Satan" is the RS-28 Sarmat, "Tupolev-160" the Tu-160: ahead of the
+                    # designation read from the same words.
+                    candidates.insert(0, Candidate(start, end, label, canonical, Context.NEAR))
+                    continue
+                elif label == WEAPON:
+                    # A ship's class by its name: "Nimitz-class carrier" is the Nimitz.
+                    canonical = _CLASS.sub("", self._weapon_name(doc[start:end], canonical))
+                    # A variant attached to a listed name ("Rafale-M", "Buk-M2") is part of
+                    # the mention, not of the name (the guideline drops variant letters).
+                    _, end = _extend(doc, start, end)
                 candidates.append(Candidate(start, end, label, canonical, Context(context), listed))
+        for rule in self.names(doc) if self.names is not None else ():
+            name = canonical_name(doc[rule.start : rule.end].text)
+            candidates.append(Candidate(rule.start, rule.end, rule.label, name, Context.NONE))
+        candidates = _without_makers(candidates)
         candidates = [c for c in candidates if not self._is_civil_aircraft(words, c)]
         candidates = _with_nicknames(doc, candidates)
         confirmed = [c for c in candidates if c.context is Context.NONE]
         confirmed += [c for c in candidates if c.context is not Context.NONE and self._fits(doc, c)]
+        # A name the doc confirms once is that weapon everywhere in it: "K2 tanks ... the K2s".
+        named = {c.canonical for c in confirmed if c.label == WEAPON}
+        confirmed += [
+            c
+            for c in candidates
+            if c.context is not Context.NONE and c.canonical in named and c not in confirmed
+        ]
         spans = [Span(doc, c.start, c.end, label=c.label, span_id=c.canonical) for c in confirmed]
         # Longest first; among equals the rules' own, then earlier ones: filter_spans is stable.
         doc.ents = filter_spans([*spans, *doc.ents])
@@ -246,9 +290,16 @@ class EntityRules:
         words = written.split()
         if len(words) >= 3 and _is_acronym(name):  # "Guided Multiple Launch Rocket System"
             return name
+        first = written if " " in name else written.split()[0]
+        if _VARIANT_LETTERS.match(first[len(name) :].lstrip("-")) and first.lower().startswith(
+            name.lower()
+        ):  # "Leopard 1A5" of "Leopard 1", "Iskander-M" of "Iskander", "P-8A Poseidon" of "P-8"
+            return name
         if written.lower().startswith(name.lower() + " "):
             rest = [
-                w for w in written[len(name) + 1 :].split() if w.lower() not in self.descriptive
+                w
+                for w in written[len(name) + 1 :].split()
+                if w.lower() not in self.descriptive and not _VARIANT_LETTERS.match(w)
             ]
             # A variant written after the name is kept ("IRIS-T SLM", "Tien Kung III"); a
             # nickname is not ("S-400 Triumf").
@@ -288,7 +339,8 @@ class EntityRules:
         if kind == "spaced":
             return self._spaced(doc, start, end)
         if kind == "ship":
-            return Candidate(start, end, WEAPON, _normalised(text), Context.NONE)
+            # A warship by name is a vessel, not a weapon: the guideline counts its class.
+            return Candidate(start, end, VESSEL, _normalised(text), Context.NONE)
         match = _DESIGNATION.match(text)
         if match is None:  # the Matcher and this module share the pattern
             return None
@@ -303,6 +355,9 @@ class EntityRules:
             return Candidate(start, end, WEAPON, name, Context.ADJACENT)
         joiner = family.joiner if family.joiner != " " else ""
         suffix = singular.upper() if singular.islower() else singular
+        # Variant letters and block suffixes are dropped: "Su-35S" is an Su-35, "K2PL" a K2.
+        if suffix[:1].isalpha():
+            suffix = ""
         core = f"{family.prefix}{joiner}{number}{_DASH.sub('-', suffix)}"
         # Without its hyphen "C5" is as likely a car as an airlifter.
         needs_context = (
@@ -313,11 +368,7 @@ class EntityRules:
         new_start, new_end = _extend(doc, start, end)
         if _beside(doc, new_start, new_end, self.neighbours, _NEIGHBOUR_WINDOW):
             return None
-        name = (
-            _normalised(doc[new_start:start].text_with_ws).replace(" ", "")
-            + core
-            + _normalised(doc[end:new_end].text)
-        )
+        name = _normalised(doc[new_start:start].text_with_ws).replace(" ", "") + core
         context = Context.NEAR if needs_context else Context.NONE
         return Candidate(new_start, new_end, WEAPON, name, context)
 
@@ -330,7 +381,10 @@ class EntityRules:
         if family is None:
             return None
         new_start, new_end = _extend(doc, start, end)
-        name = _normalised(f"{family.prefix} {doc[start + 1 : new_end].text}")
+        # "Leopard 2A7" is a Leopard 2 and "Gripen E" a Gripen; a ship's class keeps its letter
+        # ("Type 052D").
+        kept = number if family.prefix == "Type" else (digits.group() if digits else "")
+        name = _normalised(f"{family.prefix} {kept}").strip()
         context = Context.NEAR if family.context else Context.NONE
         return Candidate(new_start, new_end, WEAPON, name, context)
 
@@ -348,6 +402,18 @@ class EntityRules:
             return True
         close = doc[max(0, start - _MILITARY_WINDOW) : end + _MILITARY_WINDOW]
         return any(token.lower_ in self.military and _is_cue(token) for token in close)
+
+
+def _without_makers(candidates: list[Candidate]) -> list[Candidate]:
+    """Weapons written after their maker's name start after it: "Dassault Rafale" is the
+    maker Dassault and the Rafale, "Embraer KC-390" Embraer and the KC-390."""
+    makers = {c.start: c.end for c in candidates if c.label == ORG}
+    return [
+        Candidate(makers[c.start], c.end, c.label, c.canonical, c.context, c.listed)
+        if c.label == WEAPON and c.start < makers.get(c.start, c.start) < c.end
+        else c
+        for c in candidates
+    ]
 
 
 # From the least to the most context a candidate needs.
@@ -369,9 +435,12 @@ def _with_nicknames(doc: Doc, candidates: list[Candidate]) -> list[Candidate]:
             and nickname is not None
             and nickname.listed is not None
             and candidate.canonical.lower().startswith(nickname.listed.split()[0].lower())
-            and candidate.canonical.lower() != nickname.listed.lower()
         ):
-            name = f"{candidate.canonical} {doc[nickname.start : nickname.end].text}"
+            # Named by its designation ("AH-64E Apache" is an AH-64), or by the listed name
+            # that spells it out ("RS-28 Sarmat").
+            listed = nickname.listed
+            spelled = listed.lower().startswith(candidate.canonical.lower())
+            name = listed if spelled else candidate.canonical
             context = min(candidate.context, nickname.context, key=_CONTEXT_ORDER.index)
             joined.append(Candidate(candidate.start, nickname.end, WEAPON, name, context))
             absorbed.add(id(nickname))
@@ -507,8 +576,11 @@ class EntityCleanup:
     """Relabels one-word ORG/GPE mentions that are the surname of a PERSON in the same doc, and
     capitals the model read as a person or an organisation ("sent tanks to Kyiv") as GPE."""
 
-    def __init__(self, capitals: Iterable[str] = ()) -> None:
+    def __init__(
+        self, capitals: Iterable[str] = (), artefacts: ArtefactRules | None = None
+    ) -> None:
         self.capitals = frozenset(name.casefold() for name in capitals)
+        self.artefacts = artefacts
 
     def __call__(self, doc: Doc) -> Doc:
         # As written: "UN" is not the "Un" of "Kim Jong Un".
@@ -527,6 +599,8 @@ class EntityCleanup:
                 changed = True
         if changed:
             doc.ents = ents
+        if self.artefacts is not None:
+            doc.ents = self.artefacts(doc)
         return doc
 
 
@@ -559,24 +633,53 @@ def _without_possessive(span: Span) -> str:
     default_config={
         "weapons_path": str(WEAPONS_PATH),
         "organizations_path": str(ORGANIZATIONS_PATH),
+        "countries_path": str(COUNTRIES_PATH),
     },
 )
 def make_entity_rules(
-    nlp: Language, name: str, weapons_path: str, organizations_path: str
+    nlp: Language, name: str, weapons_path: str, organizations_path: str, countries_path: str
 ) -> EntityRules:
-    """The rules component, from the weapon and organisation gazetteers at the given paths."""
+    """The rules component, from the weapon, organisation and country gazetteers at the given
+    paths."""
     return EntityRules(
         nlp,
         load(Path(weapons_path), WeaponData),
         load(Path(organizations_path), OrganizationData),
+        load(Path(countries_path), CountryData),
     )
 
 
-@Language.factory(CLEANUP_COMPONENT, default_config={"countries_path": str(COUNTRIES_PATH)})
-def make_entity_cleanup(nlp: Language, name: str, countries_path: str) -> EntityCleanup:
-    """The component that makes surname mentions of a person into PERSON entities, and capitals
-    of the countries file into GPE ones."""
-    return EntityCleanup(load(Path(countries_path), CountryData).capitals)
+@Language.factory(
+    CLEANUP_COMPONENT,
+    default_config={"countries_path": str(COUNTRIES_PATH), "weapons_path": str(WEAPONS_PATH)},
+)
+def make_entity_cleanup(
+    nlp: Language, name: str, countries_path: str, weapons_path: str
+) -> EntityCleanup:
+    """The component that makes surname mentions of a person into PERSON entities, capitals of
+    the countries file into GPE ones, and corrects the model's other artefacts (ArtefactRules)."""
+    countries = load(Path(countries_path), CountryData)
+    weapons = load(Path(weapons_path), WeaponData)
+    names = CountryNames(countries)
+    aliases = {alias.casefold() for alias in countries.aliases}
+
+    @cache
+    def is_country(text: str) -> bool:
+        # An acronym names a country only as news writes it ("UK", "UAE"), not as an ISO code:
+        # "MDA" is the Missile Defense Agency, not Moldova.
+        acronym = text.isupper() and len(text) <= 3 and text.casefold() not in aliases
+        return not acronym and names.code(text) is not None
+
+    forms = [form for entry in weapons.weapons for text in entry.forms() for form in _forms(text)]
+    return EntityCleanup(countries.capitals, ArtefactRules(is_country, countries.regions, forms))
+
+
+def _country_words(countries: CountryData) -> list[str]:
+    """Names and demonyms of countries, as news writes them before a body ("Indian Navy")."""
+    names = [*countries.names.values(), *countries.aliases, *countries.demonyms]
+    for country in pycountry.countries:
+        names += [country.name, getattr(country, "common_name", country.name)]
+    return names
 
 
 def add_entity_rules(
@@ -586,8 +689,12 @@ def add_entity_rules(
     countries_path: Path = COUNTRIES_PATH,
 ) -> None:
     """Adds the rules before `ner` and the clean-up after it (without `ner`: both at the end)."""
-    config = {"weapons_path": str(weapons_path), "organizations_path": str(organizations_path)}
-    cleanup = {"countries_path": str(countries_path)}
+    config = {
+        "weapons_path": str(weapons_path),
+        "organizations_path": str(organizations_path),
+        "countries_path": str(countries_path),
+    }
+    cleanup = {"countries_path": str(countries_path), "weapons_path": str(weapons_path)}
     if "ner" in nlp.pipe_names:
         nlp.add_pipe(RULES_COMPONENT, before="ner", config=config)
         nlp.add_pipe(CLEANUP_COMPONENT, after="ner", config=cleanup)

@@ -175,14 +175,35 @@ class Report:
         return sum(labelled) / len(labelled) if labelled else 0.0
 
 
+# A ship's class written as such ("Virginia-class" is the Virginia class) and a system's number
+# in Roman numerals ("Arrow III" is "Arrow 3", "Shaheen-I" is "Shaheen-1").
+_CLASS_SUFFIX = re.compile(r"[\s-]+class$", re.IGNORECASE)
+_ROMAN_NUMBER = re.compile(r"(?<=[\s-])(?:I{1,3}|IV|V|VI{1,3}|IX|X)$")
+_ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8,
+                 "IX": 9, "X": 10}  # fmt: skip
+
+
 def weapon_key(name: str) -> str:
-    """Weapon names compare without case, spaces or punctuation ("F-35" is "f35")."""
-    return _NOT_ALPHANUMERIC.sub("", name.casefold())
+    """Weapon names compare without case, spaces or punctuation ("F-35" is "f35"), a trailing
+    "class" ("Virginia-class" is "Virginia") and with Roman numbers as digits ("Minuteman III"
+    is "Minuteman 3")."""
+    bare = _CLASS_SUFFIX.sub("", name.strip())
+    bare = _ROMAN_NUMBER.sub(lambda number: str(_ROMAN_VALUES[number.group()]), bare)
+    return _NOT_ALPHANUMERIC.sub("", bare.casefold())
+
+
+# An owner written before a name: "Russia's" of "Russia's defence ministry", "Niger's" of
+# "Niger's Agadez" (at most two words, so that "Brigham and Women's Hospital" keeps its own).
+_OWNER = re.compile(r"^(?:\S+\s+)?\S+['’]s\s+(?=\S)")
+_REGION = re.compile(r"\s+region$", re.IGNORECASE)
 
 
 def entity_key(name: str) -> str:
-    """Entity names compare as weapons do, a leading "the" aside ("the Quad" is "Quad")."""
-    return weapon_key(re.sub(r"^the\s+", "", name.strip(), flags=re.IGNORECASE))
+    """Entity names compare as weapons do, a leading "the", an owner's possessive and a trailing
+    "region" aside: "the Quad" is "Quad", "Russia's defence ministry" is "defence ministry" and
+    "the Asia-Pacific region" is "Asia-Pacific" (the same entity, written with more words)."""
+    bare = re.sub(r"^the\s+", "", name.strip(), flags=re.IGNORECASE)
+    return weapon_key(_REGION.sub("", _OWNER.sub("", bare)))
 
 
 ENTITY_KINDS = ("persons", "organisations", "places")

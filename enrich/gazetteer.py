@@ -60,10 +60,15 @@ class Named(_Data):
         description="Its one-word names are also ordinary words: matched as written, with context.",
     )
     surname: bool = Field(default=False, description="Its one-word name is also a family name.")
+    nicknames: list[Text] = Field(
+        default_factory=list,
+        description='Other names (NATO reporting names: "Satan") that take `name` only with a '
+        "military word nearby.",
+    )
 
     def forms(self) -> list[str]:
-        """Its name and its aliases."""
-        return [self.name, *self.aliases]
+        """Its name, aliases and nicknames."""
+        return [self.name, *self.aliases, *self.nicknames]
 
 
 class Cues(_Data):
@@ -113,6 +118,10 @@ class CountryData(_Data):
     demonyms: dict[Text, Text] = Field(description="Demonyms and adjectives -> code.")
     capitals: dict[Text, Text] = Field(
         default_factory=dict, description="Capitals that stand for their government -> code."
+    )
+    regions: list[Text] = Field(
+        default_factory=list,
+        description="Regions, seas and areas that are places, never organisations or people.",
     )
 
 

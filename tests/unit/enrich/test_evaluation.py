@@ -203,3 +203,35 @@ def test_weapons_are_found_by_their_canonical_names(dev_report: Report) -> None:
 
 def test_no_hard_negative_gets_a_topic(dev_report: Report) -> None:
     assert dev_report.false_topics_on_negatives == {}, format_report(dev_report)
+
+
+@pytest.mark.parametrize(
+    ("labelled", "found"),
+    [
+        ("the Quad", "Quad"),
+        ("Russia's defence ministry", "defence ministry"),
+        ("Indonesia’s Ministry of Defence", "Ministry of Defence"),
+        ("Asia-Pacific", "the Asia-Pacific region"),
+    ],
+)
+def test_entity_names_compare_without_article_owner_or_region(labelled: str, found: str) -> None:
+    assert entity_key(labelled) == entity_key(found)
+
+
+def test_a_name_with_a_possessive_inside_keeps_it() -> None:
+    assert entity_key("Brigham and Women's Hospital") != entity_key("Hospital")
+
+
+@pytest.mark.parametrize(
+    ("labelled", "found"),
+    [("Minuteman III", "Minuteman 3"), ("Shaheen-I", "Shaheen-1"), ("Virginia-class", "Virginia")],
+)
+def test_weapon_names_compare_with_roman_numbers_and_without_class(
+    labelled: str, found: str
+) -> None:
+    assert weapon_key(labelled) == weapon_key(found)
+
+
+def test_a_letter_of_a_name_is_no_roman_number() -> None:
+    assert weapon_key("Iskander-M") != weapon_key("Iskander-1000")
+    assert weapon_key("Type 052D") != weapon_key("Type 052")

@@ -1,0 +1,531 @@
+"""Rules over the parse for organisations, places and people that the statistical model misses
+or mislabels (pure: spaCy docs in, spans out).
+
+Two passes, each linear in the doc (matchers and one walk over `doc.ents`):
+
+- `NameRules`, before `ner`: organisations by their shape, not only by list ("Russian Defence
+  Ministry", "Indian Navy", "PLA Eastern Theater Command", "BrahMos Aerospace Private Limited",
+  "Tullow Oil"), regions ("the Indo-Pacific"), and the city and agency of a dateline
+  ("GENEVA (AP) —").
+- `ArtefactRules`, after `ner`: the model's artefacts corrected with the parse and the gazetteers.
+  A country or base read as a person becomes a place, an exercise name ("Malabar") is no place,
+  a bare ministry word ("Defense" of "Defense Minister") is no organisation, a title is no part of
+  a name ("Gen Juniti Saito"), the person after a portfolio is no organisation ("Secretary of
+  Defense Lloyd Austin"), and a weapon ("Tomahawks") is no person.
+"""
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.vocab import Vocab
+
+ORG = "ORG"
+LOC = "LOC"
+GPE = "GPE"
+FAC = "FAC"
+PERSON = "PERSON"
+EVENT = "EVENT"
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_DASHES = ["-", "–", "—", "‐", "‑", "--"]
+_POSSESSIVES = ["'s", "’s"]
+
+# What an organisation of a country is called after its demonym or name: "Indian Navy",
+# "Russia's defence ministry", "U.S. Department of Defense". Lower case too: news writes "the
+# Egyptian army".
+_BODIES = [
+    "defence ministry", "defense ministry", "ministry of defence", "ministry of defense",
+    "ministry of national defence", "ministry of national defense", "foreign ministry",
+    "ministry of foreign affairs", "interior ministry", "ministry of interior",
+    "ministry of the interior", "commerce ministry", "ministry of commerce", "finance ministry",
+    "ministry of finance", "defence department", "defense department", "department of defense",
+    "department of defence", "state department", "department of state", "commerce department",
+    "department of commerce", "treasury department", "department of the treasury",
+    "justice department", "department of justice", "navy", "army", "air force", "armed forces",
+    "coast guard", "marine corps", "marines", "national guard", "defence forces", "defense forces",
+    "self-defense forces", "self-defence forces", "self defense forces", "self defence forces",
+    "special forces", "ground forces", "aerospace forces", "space force", "rocket force",
+    "rocket forces", "strategic command", "joint chiefs of staff", "general staff", "embassy",
+    "foreign office", "defence intelligence", "military intelligence",
+]  # fmt: skip
+# A body named by its own capitalised words and ending in one of these ("Eastern Theater
+# Command", "Seventh Fleet", "Southern Military District").
+_HEADS = [
+    "command", "fleet", "corps", "ministry", "agency", "department", "directorate", "forces",
+    "force", "guard", "district", "brigade", "division", "regiment", "battalion", "squadron",
+]  # fmt: skip
+_ARMED_HEADS = frozenset(
+    [*_HEADS, "navy", "army", "force", "military", "marines", "guard", "ministry"]
+)
+# Words of an organisation's name, never of a person's.
+_ORG_WORDS = frozenset(
+    [*_ARMED_HEADS, "agency", "cooperation", "security", "council", "office", "bureau",
+     "committee", "institute", "organisation", "organization", "administration", "service"]
+)  # fmt: skip
+# The word before a person's name: a title, or the last word of a portfolio.
+_TITLE_ENDS = _words(
+    """minister secretary president pm premier chancellor general gen gen. admiral adm adm.
+    nsa envoy ambassador spokesman spokeswoman spokesperson counterpart chief commander
+    defence defense forces affairs staff"""
+)
+# Lower-case words inside a name: "Mohammed bin Salman", "Ursula von der Leyen".
+_PARTICLES = sorted(_words("bin al de da del dos von van der le la"))
+# Legal and trade suffixes of a company: "Hindustan Aeronautics Limited", "Tullow Oil",
+# "BrahMos Aerospace Private Limited".
+_COMPANY_SUFFIXES = [
+    "limited", "ltd", "ltd.", "inc", "inc.", "corp", "corp.", "corporation", "co", "co.",
+    "company", "llc", "plc", "gmbh", "ag", "s.a.", "spa", "s.p.a.", "ab", "asa", "pvt", "pvt.",
+    "private", "holdings", "industries", "technologies", "aerospace", "shipbuilding",
+    "shipyard", "airlines", "airways", "oil", "petroleum", "energy", "motors", "dynamics",
+    "systems", "group", "concern",
+]  # fmt: skip
+# Words that end a company's name only after another suffix ("Private Limited").
+_LEADING_SUFFIXES = {"private", "pvt", "pvt."}
+
+# One-word (and a few two-word) mentions the model reads as an organisation that are the
+# generic word of a title or a sentence: "Defense" of "Defense Minister", "State" of "Secretary
+# of State", "the Army".
+_GENERIC_ORGS = _words(
+    """defense defence state council commerce commission group coalition embassy government
+    ministry military presidents exercise interior justice finance foreign dr mou moa loi"""
+)
+# Titles before a name: "Gen Juniti Saito", "Crown Prince Mohammed bin Salman".
+_TITLES = _words(
+    """gen gen. general lt lt. lieut lieut. lieutenant col col. colonel maj maj. major adm adm.
+    admiral rear vice brig brig. brigadier capt capt. captain cmdr cmdr. commander sgt sgt. dr
+    dr. mr mr. mrs mrs. ms ms. prof prof. president prime minister pm secretary crown prince
+    king queen sheikh sir dame lord hon hon. shri sri smt air marshal chief field marshal
+    ambassador senator
+    sen sen. rep rep. gov gov. governor mayor chancellor premier"""
+)
+# Words that are never part of a person's name after a title.
+_NOT_NAMES = frozenset(
+    [*_COMPANY_SUFFIXES, *_ORG_WORDS, *_GENERIC_ORGS, *_TITLE_ENDS, "of", "for", "and"]
+) | _words(
+    """officer executive director time roadmap operations development industrial dialogue
+    monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december"""
+)
+# Words a portfolio ends on, after which a name is a person: "Secretary of Defense Lloyd
+# Austin", "Minister of the Armed Forces Florence Parly".
+_PORTFOLIO_ENDS = _words(
+    """defence defense forces affairs state interior finance minister pm secretary president
+    commerce treasury justice trade"""
+)
+# The last word of a place the model reads as a person or an organisation.
+_PLACE_HEADS = _words(
+    """base airbase atoll island islands airport cosmodrome spaceport centre center range
+    sea strait peninsula province prefecture region lake valley bay gulf desert"""
+)
+WEAPON = "WEAPON"
+_CLASS = re.compile(r"[\s-]class$", re.IGNORECASE)
+# Entities the model gives a weapon's name: "Bogdana" (PERSON), "Mersad" (ORG), "Skyranger"
+# (PRODUCT), "Cheng Kung-class" (PERSON).
+_EQUIPMENT_NAMERS = frozenset({PERSON, ORG, "PRODUCT", FAC, "WORK_OF_ART"})
+_EQUIPMENT_GAP = 4
+_EQUIPMENT_NOUNS = _words(
+    """missile missiles launcher launchers fighter fighters bomber bombers interceptor
+    interceptors helicopter helicopters drone drones tank tanks howitzer howitzers frigate
+    frigates destroyer destroyers corvette corvettes submarine submarines warship warships
+    cruiser cruisers rifle rifles torpedo torpedoes vehicle vehicles radar radars gun guns
+    rounds icbm icbms warplane warplanes gunship gunships"""
+)
+# Nouns that name equipment only after a modifier: "air defense systems", "laser weapon".
+_SYSTEM_NOUNS = _words("system systems weapon weapons ship ships")
+# Common words after an organisation's name that describe it.
+_DESCRIPTIONS = (
+    _words("news agency wire service newspaper daily television tv broadcaster") | _EQUIPMENT_NOUNS
+)
+_PLACE_PREPOSITIONS = _words("in at near outside around into across towards")
+_PLACE_PHRASES = ("line of actual control", "line of control")
+# Words around an exercise's name: "the Malabar naval exercise", "Exercise Talisman Sabre".
+_EXERCISE_WORDS = _words("exercise exercises drill drills wargame wargames manoeuvres maneuvers")
+_EXERCISE_MODIFIERS = _words(
+    """naval military joint multinational annual trilateral bilateral air maritime combined
+    army war field live-fire amphibious command-post large-scale"""
+)
+
+
+def _lowered(phrases: Iterable[str]) -> list[str]:
+    return sorted({phrase.lower() for phrase in phrases})
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A span a rule found: its tokens and label."""
+
+    start: int
+    end: int
+    label: str
+
+
+class NameRules:
+    """Finds organisations by shape, regions and datelines in a tagged doc (before `ner`)."""
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        make_doc: Callable[[str], Doc],
+        countries: Iterable[str],
+        regions: Iterable[str],
+    ) -> None:
+        self.prefixes = PhraseMatcher(vocab, attr="LOWER")
+        self.prefixes.add("country", [make_doc(name) for name in _lowered(countries)])
+        self.bodies = PhraseMatcher(vocab, attr="LOWER")
+        self.bodies.add("body", [make_doc(body) for body in _BODIES])
+        self.regions = PhraseMatcher(vocab, attr="LOWER")
+        self.regions.add("region", [make_doc(region) for region in _lowered(regions)])
+        # Names ending in a head ("Eastern Theater Command") or a company's suffix ("Tullow
+        # Oil") are read leftwards from that word, a few tokens at most: the words before are
+        # checked only where such a word is.
+        self.ends = Matcher(vocab)
+        self.ends.add("headed", [[{"LOWER": {"IN": _HEADS}, "IS_TITLE": True}]])
+        self.ends.add("company", [[{"LOWER": {"IN": _COMPANY_SUFFIXES}, "IS_LOWER": False}]])
+        self.shapes = Matcher(vocab)
+        words = {"IS_ALPHA": True, "IS_LOWER": False, "OP": "{1,3}"}
+        self.shapes.add(
+            "dateline",
+            [
+                [words, {"ORTH": "("}, {"IS_ALPHA": True, "OP": "{1,3}"}, {"ORTH": ")"},
+                 {"ORTH": {"IN": _DASHES}}],
+                [words, {"ORTH": ","}, words, {"ORTH": "("}, {"IS_ALPHA": True, "OP": "{1,3}"},
+                 {"ORTH": ")"}, {"ORTH": {"IN": _DASHES}}],
+            ],
+        )  # fmt: skip
+        # "PARIS —", "CAPE CANAVERAL, Fla. —": a dateline with no agency, in capitals.
+        capitals = {"IS_UPPER": True, "IS_ALPHA": True, "LENGTH": {">=": 3}, "OP": "{1,4}"}
+        region = {"TEXT": {"REGEX": r"^[A-Z][A-Za-z.]*$"}, "OP": "{1,2}"}
+        self.shapes.add(
+            "bare_dateline",
+            [[capitals, {"ORTH": {"IN": _DASHES}}],
+             [capitals, {"ORTH": ","}, region, {"ORTH": {"IN": _DASHES}}]],
+        )  # fmt: skip
+        # A name after a title or a portfolio: "Defense Minister Lloyd Austin", "Secretary of
+        # Defense Jim Mattis", "NSA Ajit Doval"; the model often leaves such names untagged.
+        given = {"POS": "PROPN", "TEXT": {"REGEX": r"^[A-Z][\w'’.-]*$"}}
+        particle = {"LOWER": {"IN": _PARTICLES}, "OP": "?"}
+        # Only over a tagged doc (a pipeline without a tagger has no POS).
+        self.people = Matcher(vocab)
+        self.people.add(
+            "titled",
+            [[{"LOWER": {"IN": sorted(_TITLE_ENDS)}}, given, particle, given,
+              {"OP": "{0,2}", **given}]],
+        )  # fmt: skip
+
+    def __call__(self, doc: Doc) -> list[Found]:
+        """The organisations, regions and dateline places of `doc`."""
+        found: list[Found] = []
+        bodies: dict[int, int] = {}
+        for _, start, end in self.bodies(doc):
+            bodies[start] = max(end, bodies.get(start, end))
+        for _, start, end in self.prefixes(doc):
+            # Written as a name ("US Navy"), not a pronoun ("told us military ...").
+            if doc[start].is_lower:
+                continue
+            if end in bodies and _is_name_start(doc, start) and _is_body(doc, bodies[end]):
+                found.append(Found(start, bodies[end], ORG))
+            elif (
+                end + 1 in bodies
+                and doc[end].text in _POSSESSIVES
+                and _is_body(doc, bodies[end + 1])
+            ):
+                # "Russia's defence ministry": the ministry; Russia stays a place.
+                found.append(Found(end + 1, bodies[end + 1], ORG))
+        for _, start, end in self.regions(doc):
+            found.append(Found(start, end, LOC))
+        for match_id, start, _ in self.ends(doc):
+            if doc.vocab.strings[match_id] == "headed":
+                found.extend(_headed(doc, start))
+            else:
+                found.extend(_company(doc, start))
+        people = self.people(doc) if doc.has_annotation("POS") else []
+        for match_id, start, end in [*self.shapes(doc), *people]:
+            kind = doc.vocab.strings[match_id]
+            if kind == "dateline":
+                found.extend(_dateline(doc, start, end))
+            elif kind == "bare_dateline":
+                if start == 0 or "\n" in doc[start - 1].text_with_ws:
+                    comma = next((i for i in range(start, end) if doc[i].text == ","), end - 1)
+                    found.append(Found(start, comma, GPE))
+            elif kind == "titled":
+                # The whole name ("Ng Eng Hen", not "Ng Eng"), and a person's, not a body's
+                # ("General Atomics Aeronautical Systems").
+                name = doc[start + 1 : end]
+                titled = not any(t.lower_ in _NOT_NAMES or t.lower_ in _TITLES for t in name)
+                if titled and not _runs_on(doc, end) and not _name_goes_on(doc, end):
+                    found.append(Found(start + 1, end, PERSON))
+        return found
+
+
+# Capitalised words and the hyphens between them ("Anti-Doping"), and what may come first: an
+# ordinal ("101st Airborne Division") or an acronym ("PLA Eastern Theater Command").
+_CAPITALISED = re.compile(r"^(?:[A-Z][\w'’.&]*|-)$")
+_FIRST = re.compile(r"^(?:\d+(?:st|nd|rd|th)|[A-Z][A-Z.]+)$")
+# A company's own words: "BrahMos", "Tullow", "BAE", "&"; not "NEW YORK" of a dateline.
+_PROPER = re.compile(r"^(?:[A-Z][a-z][\w'’.-]*|[A-Z]{2,3}|&)$")
+_NAME_WORDS = 5
+
+
+def _headed(doc: Doc, head: int) -> list[Found]:
+    """A body named by capitalised words before its head: "Eastern Theater Command"."""
+    start = head
+    while (
+        start > max(0, head - _NAME_WORDS)
+        and _CAPITALISED.match(doc[start - 1].text)
+        and not doc[start - 1].is_stop
+    ):
+        start -= 1
+    if start == head or doc[start].text == "-":
+        return []
+    if start > 0 and _FIRST.match(doc[start - 1].text):
+        start -= 1
+    if not _is_name_start(doc, start) or _runs_on(doc, head + 1):
+        return []
+    return [Found(start, head + 1, ORG)]
+
+
+def _company(doc: Doc, suffix: int) -> list[Found]:
+    """A company named by its own words and a suffix: "Tullow Oil", "BrahMos Aerospace Private
+    Limited"; the whole name, not "BrahMos Aerospace" of it nor "U.S. Energy" of "U.S. Energy
+    Secretary"."""
+    end = suffix + 1
+    if doc[suffix].lower_ in _LEADING_SUFFIXES or _runs_on(doc, end):
+        return []
+    start = suffix
+    if start > 0 and doc[start - 1].lower_ in _COMPANY_SUFFIXES and not doc[start - 1].is_lower:
+        start -= 1
+    first = start
+    while start > max(0, first - _NAME_WORDS) and _PROPER.match(doc[start - 1].text):
+        start -= 1
+    return [] if start == first else [Found(start, end, ORG)]
+
+
+def _is_body(doc: Doc, end: int) -> bool:
+    # "The Venezuelan military said" names a body; "Russian military officials" does not.
+    return doc[end - 1].lower_ != "military" or doc[end - 1].pos_ == "NOUN"
+
+
+def _runs_on(doc: Doc, end: int) -> bool:
+    return end < len(doc) and doc[end].is_title and doc[end].pos_ == "PROPN"
+
+
+def _name_goes_on(doc: Doc, end: int) -> bool:
+    # "Lee Jae" of "Lee Jae-myung", "Abdel Fattah" of "Abdel Fattah al-Sisi".
+    if end >= len(doc):
+        return False
+    after = doc[end]
+    return (after.text in _DASHES and not doc[end - 1].whitespace_) or after.lower_ in _PARTICLES
+
+
+def _is_name_start(doc: Doc, start: int) -> bool:
+    # "The Eastern Theater Command" starts at "Eastern"; a headline's "Defence Ministry Says"
+    # still reads as a body, and the title's other words are left alone.
+    return start == 0 or doc[start - 1].lower_ != "of"
+
+
+def _dateline(doc: Doc, start: int, end: int) -> list[Found]:
+    """The city and agency of "GENEVA (AP) —" or "KHARTOUM, Sudan (Reuters) -" at the start of
+    the text or of a paragraph."""
+    if start > 0 and "\n" not in doc[start - 1].text_with_ws:
+        return []
+    open_at = next(i for i in range(start, end) if doc[i].text == "(")
+    comma = next((i for i in range(start, open_at) if doc[i].text == ","), open_at)
+    found = [Found(start, comma, GPE), Found(open_at + 1, end - 2, ORG)]
+    if comma < open_at:
+        found.append(Found(comma + 1, open_at, GPE))
+    return found
+
+
+class ArtefactRules:
+    """Corrects the model's entities with the parse and the gazetteers (after `ner`)."""
+
+    def __init__(
+        self,
+        is_country: Callable[[str], bool],
+        regions: Iterable[str],
+        weapons: Iterable[str],
+    ) -> None:
+        self.is_country = is_country
+        self.regions = frozenset(region.casefold() for region in regions)
+        self.weapons = frozenset(weapon.casefold() for weapon in weapons)
+
+    def __call__(self, doc: Doc) -> list[Span]:
+        """The doc's entities, corrected; those that are no entity are left out."""
+        exercises = _exercise_names(doc, self.is_country)
+        surnames = {ent[-1].lower_ for ent in doc.ents if ent.label_ == PERSON and len(ent) > 1}
+        ents: list[Span] = []
+        for ent in doc.ents:
+            if ent.id_ and ent.label_ not in (ORG, LOC, GPE):
+                ents.append(ent)
+                continue
+            if ent.label_ == ORG:
+                ent = _without_description(doc, ent)
+            ents.extend(self._corrected(doc, ent, exercises, surnames))
+        return ents
+
+    def _corrected(
+        self, doc: Doc, ent: Span, exercises: frozenset[str], surnames: set[str]
+    ) -> list[Span]:
+        text = _bare(ent)
+        folded = text.casefold()
+        label = ent.label_
+        if label not in (PERSON, ORG, GPE, LOC, FAC, "NORP", "PRODUCT", "WORK_OF_ART"):
+            return [ent]
+        if folded in exercises and not ent.id_:
+            return [Span(doc, ent.start, ent.end, label=EVENT)]
+        if (
+            label in (PERSON, ORG, "NORP", "PRODUCT")
+            and folded in self.weapons
+            and folded not in surnames
+        ):
+            return []
+        if label in (PERSON, ORG) and (folded in self.regions or self.is_country(text)):
+            return [Span(doc, ent.start, ent.end, label=LOC if folded in self.regions else GPE)]
+        if label in (PERSON, ORG) and _is_place(folded):
+            return [Span(doc, ent.start, ent.end, label=FAC)]
+        if label == PERSON and folded not in surnames and _is_where(doc, ent):
+            return [Span(doc, ent.start, ent.end, label=GPE)]
+        if label in (ORG, GPE, "NORP") and not ent.id_ and len(ent) == 3 and ent[1].text in "-–":
+            # "the U.S.-Mexico border": two countries.
+            pair = [Span(doc, i, i + 1, label=GPE) for i in (ent.start, ent.end - 1)]
+            if all(self.is_country(part.text) for part in pair):
+                return pair
+        if label == ORG and folded in _GENERIC_ORGS:
+            return []
+        if _names_equipment(doc, ent) and not self.is_country(text):
+            # "two Bergepanzer armored recovery vehicles", "Cheng Kung-class frigate".
+            name = _CLASS.sub("", text)
+            return [Span(doc, ent.start, ent.end, label=WEAPON, span_id=name)]
+        if label == ORG:
+            return [_person_after_portfolio(doc, ent)]
+        if label == PERSON:
+            return _without_titles(doc, ent)
+        return [ent]
+
+
+def _bare(ent: Span) -> str:
+    """The entity's text without a leading "the" or a trailing possessive."""
+    tokens = [t for t in ent if t.text not in _POSSESSIVES and t.text not in ("'", "’")]
+    if tokens and tokens[0].lower_ == "the":
+        tokens = tokens[1:]
+    return "".join(t.text_with_ws for t in tokens).strip()
+
+
+def _is_place(folded: str) -> bool:
+    words = folded.split()
+    return len(words) > 1 and (words[-1] in _PLACE_HEADS or folded in _PLACE_PHRASES)
+
+
+def _without_description(doc: Doc, ent: Span) -> Span:
+    """An organisation without the common words after its name: "Xinhua news agency" is
+    Xinhua, "Airbus helicopters" is Airbus."""
+    end = ent.end
+    while end > ent.start + 1 and doc[end - 1].is_lower and doc[end - 1].lower_ in _DESCRIPTIONS:
+        end -= 1
+    if end == ent.end:
+        return ent
+    return Span(doc, ent.start, end, label=ORG, span_id=doc[ent.start : end].text)
+
+
+def _names_equipment(doc: Doc, ent: Span) -> bool:
+    """Whether a name the model read as a person, a body or a product is the name of the
+    equipment noun after it, with at most a few modifiers between ("Stormer anti-aircraft
+    systems"): a weapon. Bodies of the gazetteer and armed services are left alone ("Raytheon
+    missiles", "Navy ships")."""
+    if ent.id_ or ent.label_ not in _EQUIPMENT_NAMERS or len(ent) > 4:
+        return False
+    # A person's full name is a person's ("Keanu Reeves guns"); a name is written as one.
+    if (ent.label_ == PERSON and len(ent) > 1 and not _CLASS.search(ent.text)) or not all(
+        token.is_alpha or token.like_num or token.text in _DASHES for token in ent
+    ):
+        return False
+    if ent.label_ == ORG and ent[-1].lower_ in _ARMED_HEADS:
+        return False
+    named = ent.start > 0 and doc[ent.start - 1].lower_ == "the"
+    for gap, token in enumerate(doc[ent.end : ent.end + _EQUIPMENT_GAP + 1]):
+        if token.lower_ in _EQUIPMENT_NOUNS or (gap and token.lower_ in _SYSTEM_NOUNS):
+            # A "think tank" is none; one item of a kind ("a restored Spitfire fighter plane")
+            # may be a museum piece: a name counts before a plural, a class or after "the".
+            plural = token.lower_.endswith("s") or token.lower_ == "artillery"
+            thought = token.i > 0 and doc[token.i - 1].lower_ == "think"
+            return not thought and (plural or named or bool(_CLASS.search(ent.text)))
+        if token.pos_ not in ("ADJ", "NOUN", "PROPN", "NUM") and token.text not in _DASHES:
+            return False
+    return False
+
+
+def _is_where(doc: Doc, ent: Span) -> bool:
+    """Whether a short name is the object of a preposition of place ("in Renton", "near
+    Makurdi") and no one's possessor: a place the model read as a person."""
+    before = doc[ent.start - 1] if ent.start > 0 else None
+    after = doc[ent.end].text if ent.end < len(doc) else ""
+    return (
+        before is not None
+        and before.lower_ in _PLACE_PREPOSITIONS
+        and before.dep_ == "prep"
+        and len(ent) <= 3
+        and after not in _POSSESSIVES
+    )
+
+
+def _person_after_portfolio(doc: Doc, ent: Span) -> Span:
+    """An organisation that runs on into the name of its minister ("Armed Forces Florence Parly",
+    "Defense Lloyd Austin") is that minister: the name after the portfolio's last word."""
+    last = max((i for i, t in enumerate(ent) if t.lower_ in _PORTFOLIO_ENDS), default=-1)
+    tail = ent[last + 1 :]
+    if (
+        ent.id_
+        or last < 0
+        or not 1 < len(tail) <= 4
+        or not all(t.is_title and t.is_alpha and t.pos_ == "PROPN" for t in tail)
+        or any(t.lower_ in _ORG_WORDS for t in tail)
+    ):
+        return ent
+    return Span(doc, tail.start, tail.end, label=PERSON)
+
+
+def _without_titles(doc: Doc, ent: Span) -> list[Span]:
+    """A person without the titles before the name ("Lt Gen Mohammed Hamdan"); none if the
+    mention is titles only ("Lt Gen")."""
+    start = ent.start
+    while start < ent.end and doc[start].lower_ in _TITLES:
+        start += 1
+    if start == ent.start:
+        return [ent]
+    return [Span(doc, start, ent.end, label=PERSON)] if start < ent.end else []
+
+
+def _may_name_an_exercise(ent: Span) -> bool:
+    # "the US Navy exercise" is the navy's; rule entities are bodies or weapons.
+    if ent.id_ or ent.label_ not in (GPE, LOC, FAC, PERSON, ORG, EVENT):
+        return False
+    return ent.label_ != ORG or ent[-1].lower_ not in _ARMED_HEADS
+
+
+def _exercise_names(doc: Doc, is_country: Callable[[str], bool]) -> frozenset[str]:
+    """Names the doc gives an exercise: the entity right before "exercise" (with modifiers
+    between: "Malabar naval exercise") or right after "Exercise" ("Exercise Talisman Sabre")."""
+    names = set()
+    for ent in doc.ents:
+        after = ent.end
+        while after < len(doc) and doc[after].lower_ in _EXERCISE_MODIFIERS:
+            after += 1
+        # A year after the name: "Malabar 2020 exercise".
+        if after < len(doc) and doc[after].like_num and after == ent.end:
+            after += 1
+        before = doc[ent.start - 1].lower_ if ent.start > 0 else ""
+        named = (after < len(doc) and doc[after].lower_ in _EXERCISE_WORDS) or before in (
+            "exercise",
+            "exercises",
+            "operation",
+        )
+        if named and _may_name_an_exercise(ent) and not is_country(_bare(ent)):
+            names.add(_bare(ent).casefold())
+    return frozenset(names)
