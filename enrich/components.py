@@ -5,6 +5,7 @@ spaCy pipeline a user can list (`nlp.pipe_names`), inspect (`nlp.config`), exten
 Each reads and writes the doc only, through its extension attributes:
 
 - `Doc._.title_end` (set before the pipeline runs): where the title ends in the text; 0 for none.
+- `Doc._.classifier_windows`: how many windows of the doc the topic classifier read.
 - `Doc._.topics`: every topic with evidence, as `TopicMatch`; those with `decided_by` are tagged.
 - `Doc._.deals`: the arms transfers stated, as `ArmsDeal` (read only where arms_deal is tagged).
 - `Doc._.warnings`: what a component left out and why (a budget ran out).
@@ -37,7 +38,7 @@ DEAL_EXTRACTOR = "wirewatch_deals"
 
 DEFAULT_CLASSIFIER_DIR = DATA_DIR / "topic_classifier"
 
-for _name in ("title_end", "topics", "deals", "warnings"):
+for _name in ("title_end", "classifier_windows", "topics", "deals", "warnings"):
     if not Doc.has_extension(_name):
         # None, not a list: a mutable default would be one list shared by every doc.
         Doc.set_extension(_name, default=None)
@@ -77,14 +78,16 @@ class HeadlineCleanup:
 
 class TopicClassifier:
     """The learned topic classifier (enrich.topic_model): writes each topic's probability to
-    `doc.cats`.
+    `doc.cats`, and to `Doc._.classifier_windows` how many windows it read.
 
-    It reads the first `lead_tokens` tokens: the title and lead, where a story says what it is
-    about, and about the length of the excerpts it was trained on."""
+    It was trained on excerpts (a title, a lead and a few paragraphs), so it reads a doc in
+    consecutive windows of `window_tokens` tokens, about an excerpt's length, and keeps each
+    topic's highest probability: a topic a long story reports in a later paragraph counts as
+    the rule cues count it."""
 
-    def __init__(self, model: LinearTopicModel, lead_tokens: int) -> None:
+    def __init__(self, model: LinearTopicModel, window_tokens: int) -> None:
         self.model = model
-        self.lead_tokens = lead_tokens
+        self.window_tokens = window_tokens
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -92,7 +95,14 @@ class TopicClassifier:
         return self.model.labels
 
     def __call__(self, doc: Doc) -> Doc:
-        doc.cats.update(self.model.probabilities(terms_of(doc[: self.lead_tokens])))
+        windows = range(0, max(len(doc), 1), self.window_tokens)
+        highest: dict[str, float] = {}
+        for start in windows:
+            found = self.model.probabilities(terms_of(doc[start : start + self.window_tokens]))
+            for topic, probability in found.items():
+                highest[topic] = max(probability, highest.get(topic, 0.0))
+        doc.cats.update(highest)
+        doc._.classifier_windows = len(windows)
         return doc
 
 
@@ -103,7 +113,9 @@ class Decision:
     The rule cues name wordings precisely and give the evidence sentences; the classifier has
     seen how whole stories read, so it catches wordings no cue names and tells a topic's words
     used in passing from a story about it. A topic is tagged when:
-    - its cues reach the taxonomy's threshold and the classifier gives it at least `confirm`;
+    - its cues reach the taxonomy's threshold and the classifier gives it at least `confirm`
+      (or the classifier may not overrule: it read the doc in several windows, so it saw no
+      excerpt like those it learned from as a whole, and the cues decide);
     - or some cue matched and the classifier gives it at least `support`;
     - or the classifier alone gives it at least `alone`.
     The tagger's defaults are chosen on out-of-fold probabilities of the labelled real-news
@@ -113,10 +125,12 @@ class Decision:
     support: float
     alone: float
 
-    def source(self, rules_tag: bool, cue_matched: bool, probability: float) -> TopicSource | None:
+    def source(
+        self, rules_tag: bool, cue_matched: bool, probability: float, may_overrule: bool = True
+    ) -> TopicSource | None:
         """What tags the topic, or None when it is not tagged."""
         classifier_tags = probability >= self.alone
-        if rules_tag and probability >= self.confirm:
+        if rules_tag and (probability >= self.confirm or not may_overrule):
             return "rules and classifier" if classifier_tags else "rules"
         if cue_matched and probability >= self.support:
             return "rules and classifier"
@@ -144,12 +158,17 @@ class TopicTaggerComponent:
                 "are the classifier's alone"
             )
             matches = []
-        doc._.topics = self.decide(matches, doc.cats)
+        doc._.topics = self.decide(
+            matches, doc.cats, may_overrule=(doc._.classifier_windows or 0) <= 1
+        )
         return doc
 
-    def decide(self, matches: list[TopicMatch], cats: dict[str, float]) -> list[TopicMatch]:
+    def decide(
+        self, matches: list[TopicMatch], cats: dict[str, float], may_overrule: bool = True
+    ) -> list[TopicMatch]:
         """The rule `matches` with the classifier's probabilities (`cats`; empty without a
-        classifier) and what decided each, plus the topics the classifier alone tags."""
+        classifier) and what decided each, plus the topics the classifier alone tags.
+        `may_overrule`: whether the classifier may drop a topic the cues tag (see Decision)."""
         threshold = self.tagger.taxonomy.threshold_of
         decided = []
         for match in matches:
@@ -159,7 +178,7 @@ class TopicTaggerComponent:
             if probability is None:
                 source = "rules" if rules_tag else None
             else:
-                source = self.decision.source(rules_tag, True, probability)
+                source = self.decision.source(rules_tag, True, probability, may_overrule)
             decided.append(
                 match.model_copy(update={"probability": probability, "decided_by": source})
             )
@@ -212,12 +231,14 @@ def make_headline_cleanup(nlp: Language, name: str) -> HeadlineCleanup:
 
 
 @Language.factory(
-    TOPIC_CLASSIFIER, default_config={"path": str(DEFAULT_CLASSIFIER_DIR), "lead_tokens": 300}
+    TOPIC_CLASSIFIER, default_config={"path": str(DEFAULT_CLASSIFIER_DIR), "window_tokens": 300}
 )
-def make_topic_classifier(nlp: Language, name: str, path: str, lead_tokens: int) -> TopicClassifier:
-    """The topic classifier saved in the folder `path` (as `make train` writes it), reading the
-    first `lead_tokens` tokens of a doc."""
-    return TopicClassifier(LinearTopicModel.load(Path(path)), lead_tokens)
+def make_topic_classifier(
+    nlp: Language, name: str, path: str, window_tokens: int
+) -> TopicClassifier:
+    """The topic classifier saved in the folder `path` (as `make train` writes it), reading docs
+    in windows of `window_tokens` tokens."""
+    return TopicClassifier(LinearTopicModel.load(Path(path)), window_tokens)
 
 
 @Language.factory(

@@ -39,14 +39,15 @@ LABELS = (
 THRESHOLD = 0.5
 REGULARISATION_C = 10.0
 MIN_EXAMPLES_PER_WORD = 2
-# The classifier reads a doc's first tokens only (enrich.components, `lead_tokens`).
-LEAD_TOKENS = 300
+# The classifier reads a doc in windows of this many tokens (enrich.components,
+# `window_tokens`); an excerpt fits one.
+WINDOW_TOKENS = 300
 
 
 def _terms(texts: Sequence[str]) -> list[list[str]]:
     """The words of each text as the pipeline's classifier reads them."""
     tokenizer = spacy.blank("en")
-    return [terms_of(tokenizer.make_doc(text)[:LEAD_TOKENS]) for text in texts]
+    return [terms_of(tokenizer.make_doc(text)[:WINDOW_TOKENS]) for text in texts]
 
 
 def _keep(words: list[str]) -> list[str]:

@@ -70,6 +70,24 @@ def test_each_topic_says_what_decided_it(component: TopicTaggerComponent) -> Non
     assert decided["sanctions"].probability == 0.05
 
 
+def test_a_classifier_that_read_several_windows_does_not_overrule_the_cues() -> None:
+    assert DECISION.source(True, True, 0.1, may_overrule=False) == "rules"
+    assert DECISION.source(False, True, 0.1, may_overrule=False) is None
+
+
+def test_a_long_article_is_read_in_windows_and_keeps_each_topics_highest() -> None:
+    nlp = Enricher(EnrichSettings()).nlp
+    lead = "Poland signed a deal to buy 96 Apache helicopters from the United States. " * 3
+    filler = "The weather in the capital stayed mild and the markets were calm. " * 40
+    late = "North Korea test-fired a new intercontinental ballistic missile on Friday. " * 3
+
+    doc = nlp(lead + filler + late)
+
+    assert doc._.classifier_windows > 1
+    tagged = {m.topic for m in doc._.topics if m.decided_by}
+    assert {"arms_deal", "weapons_test"} <= tagged
+
+
 def test_without_a_classifier_the_rules_decide_alone(component: TopicTaggerComponent) -> None:
     decided = component.decide([cue_match("arms_deal", 0.95), cue_match("sanctions", 0.1)], {})
 
