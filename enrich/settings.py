@@ -50,7 +50,7 @@ class EnrichSettings(BaseModel):
     )
     topic_classifier_dir: Path | None = Field(
         default=None,
-        description="Folder of a trained topic classifier (a spaCy pipeline holding one "
-        "textcat_multilabel component, as `make train` writes); unset: the one shipped with "
-        "wirewatch. Topics it does not know are decided by the taxonomy's rules alone.",
+        description="Folder of a trained topic classifier (model.json and weights.npz, as "
+        "`make train` writes them); unset: the one shipped with wirewatch. Topics it does not "
+        "know are decided by the taxonomy's rules alone.",
     )
