@@ -10,17 +10,11 @@ from spacy.language import Language
 
 from enrich.components import DEFAULT_CLASSIFIER_DIR
 from enrich.errors import EnrichmentError
+from enrich.taxonomy import DEFAULT_TOPICS_FILE, load_taxonomy
 from enrich.topic_model import LinearTopicModel, terms_of
 
-TOPICS = {
-    "arms_deal",
-    "military_exercise",
-    "defense_cooperation",
-    "military_aid",
-    "sanctions",
-    "troop_deployment",
-    "weapons_test",
-}
+# The classifier knows exactly the taxonomy's topics.
+TOPICS = set(load_taxonomy(DEFAULT_TOPICS_FILE).topics)
 SALE = (
     "Poland signs $4.6 billion deal for 32 F-35 fighter jets\n\nPoland signed a $4.6 billion "
     "agreement with the United States on Friday to buy 32 F-35 fighter jets, the defence "
