@@ -298,6 +298,28 @@ def test_weapon_variants_take_the_family_name(
     assert sorted(set(weapons(nlp, text))) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a number written apart after a listed name is its variant, Roman or not
+        ("Taiwan fired domestically developed Sky Bow III missiles.", ["Sky Bow III"]),
+        ("An unarmed Minuteman 3 intercontinental ballistic missile was launched.",
+         ["Minuteman 3"]),
+        ("The test examined the new Arrow III for the first time.", ["Arrow 3"]),
+        # a trailing "defense system" describes the name
+        ("Israel tested the Arrow missile defense system.", ["Arrow"]),
+    ],
+)  # fmt: skip
+def test_a_number_written_apart_is_part_of_the_weapons_name(
+    nlp: Language, text: str, expected: list[str]
+) -> None:
+    assert weapons(nlp, text) == expected
+
+
+def test_a_number_that_counts_the_plural_after_a_name_is_no_variant(nlp: Language) -> None:
+    assert "Sky Bow 2" not in weapons(nlp, "Taiwan fired Sky Bow 2 missiles at dawn.")
+
+
 def test_a_nato_name_is_a_weapon_only_beside_military_words(nlp: Language) -> None:
     assert weapons(nlp, "The film Satan is a horror story set in Texas.") == []
 
