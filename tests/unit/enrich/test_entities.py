@@ -347,6 +347,36 @@ def test_organisations_are_found_by_their_shape(nlp: Language, text: str, expect
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a head, "of" and what it is of
+        ("The U.S. Department of Commerce added the firms.", "U.S. Department of Commerce"),
+        ("The Ministry of Peshmerga said so.", "Ministry of Peshmerga"),
+        ("They met the Office of the National Security Adviser.",
+         "Office of the National Security Adviser"),
+        ("The Board of Deputies of British Jews said so.", "Board of Deputies of British Jews"),
+        # a country named elsewhere too is not lost inside the name
+        ("The Armed Forces of Ukraine struck. Ukraine said so.", "Armed Forces of Ukraine"),
+        # the crown, a unit's number, a newsroom
+        ("General Thirachay commands the Royal Thai Army.", "Royal Thai Army"),
+        ("Destroyer Squadron 24 sailed on Monday.", "Destroyer Squadron 24"),
+        ("The 366th Fighter Wing flew.", "366th Fighter Wing"),
+        ("Shafaq News reported the strike.", "Shafaq News"),
+        # a title after the name is the person's
+        ("Commander of the Eastern Fleet Rear Admiral Sanjay Bhalla came.", "Eastern Fleet"),
+    ],
+)  # fmt: skip
+def test_organisations_are_named_in_full(nlp: Language, text: str, expected: str) -> None:
+    assert expected in _facet(nlp, text, "ORG")
+
+
+def test_a_minister_after_an_of_portfolio_is_not_part_of_the_body(nlp: Language) -> None:
+    text = "US Department of Defense Lloyd Austin met them."
+
+    assert "Lloyd Austin" in _facet(nlp, text, "PERSON")
+
+
+@pytest.mark.parametrize(
     ("text", "name", "label"),
     [
         ("Analysts said Tullow Oil would drill again in Kenya.", "Tullow Oil", "ORG"),
