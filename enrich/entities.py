@@ -73,6 +73,11 @@ _CLASS = re.compile(r"[\s-]class$", re.IGNORECASE)
 _VARIANT_LETTERS = re.compile(r"^[A-Z]{1,2}\d?$")
 # A variant's word after a name: "SLM", "III", "1A5", "Block 5"'s "5" (not a nickname: "Triumf").
 _VARIANT_WORD = re.compile(r"^(?:[A-Z0-9][A-Z0-9+-]{0,5}|[IVX]{1,4})$")
+# A system's number written apart after its name: "Sky Bow III", "Hyunmoo 4", "Arrow 3" (a
+# lone "I" is as likely the pronoun).
+_SPACED_VARIANT = re.compile(r"^(?:[1-9]|II|III|IV|V|VI|VII|VIII|IX|X)$")
+_ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6", "VII": "7",
+          "VIII": "8", "IX": "9", "X": "10"}  # fmt: skip
 
 # How far a cue may be from a name that needs one, in tokens.
 _EQUIPMENT_WINDOW = 6
@@ -374,6 +379,8 @@ class EntityRules:
 
     def _spaced(self, doc: Doc, start: int, end: int) -> Candidate | None:
         prefix, number = doc[start].text, doc[start + 1].text
+        # "Arrow III" is the Arrow 3.
+        number = _ROMAN.get(number, number)
         digits = _LEADING_DIGITS.match(number)
         family = self.spaced.get((prefix.upper(), number.upper())) or (
             self.spaced.get((prefix.upper(), digits.group())) if digits else None
@@ -542,6 +549,17 @@ def _singular(suffix: str) -> str:
 
 def _normalised(text: str) -> str:
     return _DASH.sub("-", " ".join(text.split()))
+
+
+def _numbered_after(doc: Doc, end: int) -> bool:
+    """Whether a number written apart after a name is part of it ("Sky Bow III", "Hyunmoo 4"):
+    a Roman one always, a digit unless it counts the plural after it ("12 Hawk 2 jets" may be
+    two jets; a Roman numeral counts nothing)."""
+    if end >= len(doc) or not doc[end - 1].whitespace_ or not _SPACED_VARIANT.match(doc[end].text):
+        return False
+    if not doc[end].text.isdigit():
+        return True
+    return end + 1 >= len(doc) or doc[end + 1].tag_ != "NNS"
 
 
 def _extend(doc: Doc, start: int, end: int) -> tuple[int, int]:

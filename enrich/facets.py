@@ -140,6 +140,21 @@ def country_code(name: str) -> str | None:
     return packaged_country_names().code(name)
 
 
+# A system's number after its name: "Arrow 3", "Hsiung Feng III", "Hyunmoo-2".
+_NUMBERED = re.compile(r"^(?P<family>.+?)[\s-]+(?:\d+|[IVX]{1,4})$")
+
+
+def without_bare_families(weapons: list[str]) -> list[str]:
+    """Weapons without a bare family name the article also names by number: "Arrow" goes where
+    "Arrow 3" is named (the same system, written short), and stays where it is alone."""
+    families = set()
+    for weapon in weapons:
+        numbered = _NUMBERED.match(weapon)
+        if numbered is not None:
+            families.add(numbered["family"].casefold())
+    return [weapon for weapon in weapons if weapon.casefold() not in families]
+
+
 def facets_of(mentions: Iterable[Mention], countries: CountryNames) -> Facets:
     """The facets of an article's mentions, each a list of canonical names in first-seen order."""
     persons, organizations, locations, weapons, codes = [], [], [], [], []
@@ -167,6 +182,6 @@ def facets_of(mentions: Iterable[Mention], countries: CountryNames) -> Facets:
         persons=tuple(merge_person_mentions(unique(persons))),
         organizations=tuple(unique(organizations)),
         locations=tuple(unique(locations)),
-        weapons=tuple(unique(weapons)),
+        weapons=tuple(without_bare_families(unique(weapons))),
         countries=tuple(unique(code for code in codes if code)),
     )

@@ -60,10 +60,21 @@ _BODIES = [
 _HEADS = [
     "command", "fleet", "corps", "ministry", "agency", "department", "directorate", "forces",
     "force", "guard", "district", "brigade", "division", "regiment", "battalion", "squadron",
+    "wing", "group", "police",
 ]  # fmt: skip
 _ARMED_HEADS = frozenset(
     [*_HEADS, "navy", "army", "force", "military", "marines", "guard", "ministry"]
 )
+# A body named by its head and what it is of: "Ministry of Peshmerga", "Armed Forces of Ukraine",
+# "Office of the National Security Adviser", "Presidency of Defence Industries".
+_OF_HEADS = _words(
+    """ministry department office presidency board commission council committee agency bureau
+    directorate institute academy university federation association organisation organization
+    embassy mission representation staff forces court secretariat authority administration
+    corps society chamber league"""
+)
+_OF_JOINERS = _words("and for of on &")
+_OF_WORDS = 8
 # Words of an organisation's name, never of a person's.
 _ORG_WORDS = frozenset(
     [*_ARMED_HEADS, "agency", "cooperation", "security", "council", "office", "bureau",
@@ -84,7 +95,7 @@ _COMPANY_SUFFIXES = [
     "company", "llc", "plc", "gmbh", "ag", "s.a.", "spa", "s.p.a.", "ab", "asa", "pvt", "pvt.",
     "private", "holdings", "industries", "technologies", "aerospace", "shipbuilding",
     "shipyard", "airlines", "airways", "oil", "petroleum", "energy", "motors", "dynamics",
-    "systems", "group", "concern",
+    "systems", "group", "concern", "news", "newsradio",
 ]  # fmt: skip
 # Words that end a company's name only after another suffix ("Private Limited").
 _LEADING_SUFFIXES = {"private", "pvt", "pvt."}
@@ -188,6 +199,8 @@ class NameRules:
         self.ends = Matcher(vocab)
         self.ends.add("headed", [[{"LOWER": {"IN": _HEADS}, "IS_TITLE": True}]])
         self.ends.add("company", [[{"LOWER": {"IN": _COMPANY_SUFFIXES}, "IS_LOWER": False}]])
+        self.ends.add("of_named", [[{"LOWER": {"IN": sorted(_OF_HEADS)}, "IS_TITLE": True},
+                                    {"LOWER": "of"}]])  # fmt: skip
         self.shapes = Matcher(vocab)
         words = {"IS_ALPHA": True, "IS_LOWER": False, "OP": "{1,3}"}
         self.shapes.add(
@@ -230,7 +243,9 @@ class NameRules:
             if doc[start].is_lower:
                 continue
             if end in bodies and _is_name_start(doc, start) and _is_body(doc, bodies[end]):
-                found.append(Found(start, bodies[end], ORG))
+                # "Royal Thai Army", "Royal Netherlands Navy": the crown is part of the name.
+                royal = start > 0 and doc[start - 1].text == "Royal"
+                found.append(Found(start - royal, bodies[end], ORG))
             elif (
                 end + 1 in bodies
                 and doc[end].text in _POSSESSIVES
@@ -240,9 +255,12 @@ class NameRules:
                 found.append(Found(end + 1, bodies[end + 1], ORG))
         for _, start, end in self.regions(doc):
             found.append(Found(start, end, LOC))
+        countries = {start: end for _, start, end in self.prefixes(doc)}
         for match_id, start, _ in self.ends(doc):
             if doc.vocab.strings[match_id] == "headed":
                 found.extend(_headed(doc, start))
+            elif doc.vocab.strings[match_id] == "of_named":
+                found.extend(_of_named(doc, start, countries))
             else:
                 found.extend(_company(doc, start))
         people = self.people(doc) if doc.has_annotation("POS") else []
@@ -286,9 +304,45 @@ def _headed(doc: Doc, head: int) -> list[Found]:
         return []
     if start > 0 and _FIRST.match(doc[start - 1].text):
         start -= 1
-    if not _is_name_start(doc, start) or _runs_on(doc, head + 1):
+    end = head + 1
+    # A unit's number after its head: "Destroyer Squadron 24", "Carrier Strike Group 11".
+    if end < len(doc) and doc[end].is_digit and len(doc[end]) <= 3:
+        end += 1
+    if not _is_name_start(doc, start) or _runs_on(doc, end):
         return []
-    return [Found(start, head + 1, ORG)]
+    return [Found(start, end, ORG)]
+
+
+def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
+    """A body named by its head, "of" and capitalised words: "Ministry of Peshmerga", "U.S.
+    Department of Commerce", "Armed Forces of Ukraine"; without the minister named after the
+    portfolio ("Department of Defense Lloyd Austin"), and none where a country named only there
+    would be lost inside it."""
+    headed = _headed(doc, head)
+    start = headed[0].start if headed else head
+    first = head + 2
+    if first < len(doc) and doc[first].lower_ == "the":
+        first += 1
+    end = first
+    while end < min(len(doc), first + _OF_WORDS) and not doc[end].is_sent_start:
+        token = doc[end]
+        joins = token.lower_ in _OF_JOINERS and end + 1 < len(doc) and doc[end + 1].is_title
+        if not (token.is_title or (token.is_upper and token.is_alpha) or (joins and end > first)):
+            break
+        end += 1
+    if end == first:
+        return []
+    tail = doc[first:end]
+    last = max((i for i, t in enumerate(tail) if t.lower_ in _PORTFOLIO_ENDS), default=-1)
+    person = tail[last + 1 :]
+    if last >= 0 and len(person) > 1 and all(t.pos_ == "PROPN" for t in person):
+        end = first + last + 1
+    for at, country_end in countries.items():
+        # A country's name, not a word before another ("of British Jews").
+        named = country_end >= end or not doc[country_end].is_title
+        if first <= at < end and named and doc.text.count(doc[at:country_end].text) < 2:
+            return []
+    return [Found(start, end, ORG)]
 
 
 def _company(doc: Doc, suffix: int) -> list[Found]:
@@ -366,7 +420,7 @@ class ArtefactRules:
                 ents.append(ent)
                 continue
             if ent.label_ == ORG:
-                ent = _without_description(doc, ent)
+                ent = _without_description(doc, _without_trailing_titles(doc, ent))
             ents.extend(self._corrected(doc, ent, exercises, surnames))
         return ents
 
@@ -416,6 +470,24 @@ def _bare(ent: Span) -> str:
     if tokens and tokens[0].lower_ == "the":
         tokens = tokens[1:]
     return "".join(t.text_with_ws for t in tokens).strip()
+
+
+# Titles the model runs an organisation on into: "Eastern Fleet Rear" of "Eastern Fleet Rear
+# Admiral Sanjay Bhalla", "Defense Ministry Spokesperson".
+_TRAILING_TITLES = _words(
+    """rear vice admiral adm adm. lt lt. col col. colonel commander cmdr capt capt. brigadier
+    brig brig. spokesperson spokesman spokeswoman"""
+)
+
+
+def _without_trailing_titles(doc: Doc, ent: Span) -> Span:
+    """An organisation without the title of a person after it ("Eastern Fleet Rear")."""
+    end = ent.end
+    while end > ent.start + 1 and doc[end - 1].lower_ in _TRAILING_TITLES:
+        end -= 1
+    if end == ent.end:
+        return ent
+    return Span(doc, ent.start, end, label=ORG)
 
 
 def _is_place(folded: str) -> bool:

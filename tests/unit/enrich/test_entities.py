@@ -298,6 +298,28 @@ def test_weapon_variants_take_the_family_name(
     assert sorted(set(weapons(nlp, text))) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a number written apart after a listed name is its variant, Roman or not
+        ("Taiwan fired domestically developed Sky Bow III missiles.", ["Sky Bow III"]),
+        ("An unarmed Minuteman 3 intercontinental ballistic missile was launched.",
+         ["Minuteman 3"]),
+        ("The test examined the new Arrow III for the first time.", ["Arrow 3"]),
+        # a trailing "defense system" describes the name
+        ("Israel tested the Arrow missile defense system.", ["Arrow"]),
+    ],
+)  # fmt: skip
+def test_a_number_written_apart_is_part_of_the_weapons_name(
+    nlp: Language, text: str, expected: list[str]
+) -> None:
+    assert weapons(nlp, text) == expected
+
+
+def test_a_number_that_counts_the_plural_after_a_name_is_no_variant(nlp: Language) -> None:
+    assert "Sky Bow 2" not in weapons(nlp, "Taiwan fired Sky Bow 2 missiles at dawn.")
+
+
 def test_a_nato_name_is_a_weapon_only_beside_military_words(nlp: Language) -> None:
     assert weapons(nlp, "The film Satan is a horror story set in Texas.") == []
 
@@ -322,6 +344,36 @@ def _facet(nlp: Language, text: str, label: str) -> list[str]:
 )  # fmt: skip
 def test_organisations_are_found_by_their_shape(nlp: Language, text: str, expected: str) -> None:
     assert expected in _facet(nlp, text, "ORG")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a head, "of" and what it is of
+        ("The U.S. Department of Commerce added the firms.", "U.S. Department of Commerce"),
+        ("The Ministry of Peshmerga said so.", "Ministry of Peshmerga"),
+        ("They met the Office of the National Security Adviser.",
+         "Office of the National Security Adviser"),
+        ("The Board of Deputies of British Jews said so.", "Board of Deputies of British Jews"),
+        # a country named elsewhere too is not lost inside the name
+        ("The Armed Forces of Ukraine struck. Ukraine said so.", "Armed Forces of Ukraine"),
+        # the crown, a unit's number, a newsroom
+        ("General Thirachay commands the Royal Thai Army.", "Royal Thai Army"),
+        ("Destroyer Squadron 24 sailed on Monday.", "Destroyer Squadron 24"),
+        ("The 366th Fighter Wing flew.", "366th Fighter Wing"),
+        ("Shafaq News reported the strike.", "Shafaq News"),
+        # a title after the name is the person's
+        ("Commander of the Eastern Fleet Rear Admiral Sanjay Bhalla came.", "Eastern Fleet"),
+    ],
+)  # fmt: skip
+def test_organisations_are_named_in_full(nlp: Language, text: str, expected: str) -> None:
+    assert expected in _facet(nlp, text, "ORG")
+
+
+def test_a_minister_after_an_of_portfolio_is_not_part_of_the_body(nlp: Language) -> None:
+    text = "US Department of Defense Lloyd Austin met them."
+
+    assert "Lloyd Austin" in _facet(nlp, text, "PERSON")
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from enrich.facets import (
     facets_of,
     merge_person_mentions,
     unique,
+    without_bare_families,
 )
 
 
@@ -174,3 +175,14 @@ def test_country_names(names: CountryNames, code: str, name: str) -> None:
 
 def test_no_mentions_no_facets(names: CountryNames) -> None:
     assert facets_of([], names) == Facets()
+
+
+def test_a_bare_family_goes_where_the_article_names_it_by_number() -> None:
+    assert without_bare_families(["Arrow", "Arrow 3", "Hyunmoo-2", "Hyunmoo"]) == [
+        "Arrow 3",
+        "Hyunmoo-2",
+    ]
+
+
+def test_a_bare_family_alone_stays() -> None:
+    assert without_bare_families(["Arrow", "F-35"]) == ["Arrow", "F-35"]
