@@ -235,7 +235,7 @@ async def test_an_article_enrichment_raises_on_is_dead_lettered_and_its_batch_go
             raise ValueError("cannot read this text")
         drop_headline_artefacts(doc, title_end)
 
-    monkeypatch.setattr("enrich.pipeline.drop_headline_artefacts", failing)
+    monkeypatch.setattr("enrich.components.drop_headline_artefacts", failing)
     poison = article_line(2, body="Defence minister Tripwire met Nicolas Maduro in Caracas.")
     await produce(settings, [article_line(1), poison, article_line(3)])
     async with running(settings):
