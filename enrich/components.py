@@ -246,9 +246,9 @@ def make_topic_classifier(
     default_config={
         "topics_path": str(DEFAULT_TOPICS_FILE),
         "budget_ms": 2_000,
-        "confirm": 0.35,
-        "support": 0.5,
-        "alone": 0.6,
+        "confirm": 0.45,
+        "support": 0.55,
+        "alone": 0.65,
     },
 )
 def make_topic_tagger(

@@ -48,9 +48,7 @@ def test_the_budget_skips_the_rule_cues_and_deals_and_says_so(enricher: Enricher
     tight = Enricher(EnrichSettings(article_budget_ms=1))
     article = pathological_article("deals", 50_000)
 
-    start = time.perf_counter()
     result = enriched(tight.enrich([article])[0])
-    took = time.perf_counter() - start
 
     assert all(match.decided_by == "classifier" for match in result.topic_details)
     assert all(not match.evidence for match in result.topic_details)
@@ -58,13 +56,9 @@ def test_the_budget_skips_the_rule_cues_and_deals_and_says_so(enricher: Enricher
     assert any("ARTICLE_BUDGET_MS" in warning for warning in result.warnings)
     # Entities and facets are always there.
     assert "Poland" in result.locations
-    start = time.perf_counter()
     untimed = enriched(enricher.enrich([article])[0])
-    untimed_took = time.perf_counter() - start
     assert untimed.deals
     assert not untimed.warnings
-    # Entities, facets and story bands only: far less than the full enrichment.
-    assert took < untimed_took
 
 
 def test_the_budget_holds_within_a_margin() -> None:
