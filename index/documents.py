@@ -1,9 +1,11 @@
 """The indexed document: what Kibana and alert rules query (field names are a contract)."""
 
+import functools
 import math
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,9 +47,23 @@ class ArticleDocument(BaseModel):
     ingested_at: datetime
     kafka: KafkaPosition | None = Field(description="Where it was read; none when offline.")
 
-    def source_fields(self) -> dict[str, Any]:
-        """The document's `_source`."""
+    # Dumped once: alert matching and the bulk body read the same `_source` (a dump of a
+    # real-length article costs about as much as its bulk line, benchmarks/per_article_cost.py).
+    # A cached property, not a private attribute: pydantic leaves it out of equality.
+    @functools.cached_property
+    def _source(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+    def source_fields(self) -> dict[str, Any]:
+        """The document's `_source`; one dict per document, shared by every caller: read it,
+        never change it."""
+        return self._source
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy, with `update` applied; its `_source` is dumped afresh."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("_source", None)
+        return copied
 
 
 def build_document(

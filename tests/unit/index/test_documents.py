@@ -179,3 +179,14 @@ def test_an_untitled_article_takes_its_first_sentence_and_says_so() -> None:
 
 def test_a_document_that_fits_carries_no_warnings() -> None:
     assert build_document(enriched_article(), POSITION, INGESTED_AT).warnings == []
+
+
+def test_the_source_is_dumped_once_and_a_copy_dumps_its_own() -> None:
+    document = build_document(enriched_article(), POSITION, INGESTED_AT)
+
+    first = document.source_fields()
+    assert document.source_fields() is first
+    assert first == document.model_dump(mode="json")
+    renamed = document.model_copy(update={"id": "another"})
+    assert renamed.source_fields()["id"] == "another"
+    assert document.source_fields()["id"] != "another"
