@@ -33,9 +33,10 @@ import orjson
 from elasticsearch.serializer import JsonSerializer, OrjsonSerializer
 
 from benchmarks.matching_cost import Vocabulary, make_rules, raw_articles
-from contracts import Article, DeadLetter, KafkaPosition
+from contracts import Article, DeadLetter, EnrichedArticle, KafkaPosition
 from enrich.pipeline import Enricher
 from enrich.settings import EnrichSettings
+from index import IndexSettings, connect
 from index.documents import build_document
 from index.stories import propose
 from ingest.dead_letter import dead_letter_headers
@@ -167,6 +168,22 @@ def main() -> None:
         lambda _: propose(batch, {}, NOW, timedelta(hours=72)), [None], rounds * 20
     )
     show("propose (per article of the batch)", (best / len(batch), median / len(batch)))
+
+    print("the batch path outside spaCy and matching, as this checkout runs it")
+    client_serializer = connect(IndexSettings()).transport.serializers.get_serializer(
+        "application/json"
+    )
+
+    def batch_path(pair: tuple[tuple[bytes, bytes], EnrichedArticle]) -> None:
+        (value, key), article = pair
+        decode_message(position, key, value, 1_700_000_000_000)
+        document = build_document(article, position, NOW, None)
+        document.source_fields()  # alert matching reads it
+        client_serializer.dumps(document.source_fields())  # the bulk line
+
+    show("decode + build_document + _source for matching + bulk line", per_article_us(
+        batch_path, list(zip(messages, enriched, strict=True)), rounds
+    ))  # fmt: skip
 
     print("dead letter")
     letters = [
