@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -50,6 +50,8 @@ PERSON = "PERSON"
 
 RULES_COMPONENT = "wirewatch_entity_rules"
 CLEANUP_COMPONENT = "wirewatch_entity_cleanup"
+# Entity texts whose "is it a country?" answer is kept (about 200 bytes each).
+COUNTRY_CACHE_SIZE = 4096
 
 _DASHES = "-‐‑‒–—"
 _DASH = re.compile(f"[{_DASHES}]")
@@ -681,7 +683,9 @@ def make_entity_cleanup(
     names = CountryNames(countries)
     aliases = {alias.casefold() for alias in countries.aliases}
 
-    @cache
+    # Bounded: news names new people and places every day, and each one asked about stayed for
+    # the life of the process (per-article growth); the countries named often stay cached.
+    @lru_cache(maxsize=COUNTRY_CACHE_SIZE)
     def is_country(text: str) -> bool:
         # An acronym names a country only as news writes it ("UK", "UAE"), not as an ISO code:
         # "MDA" is the Missile Defense Agency, not Moldova.

@@ -1,11 +1,14 @@
 """The Elasticsearch client, built from settings."""
 
+import json
 import ssl
 from typing import Any
 
+import orjson
 import structlog
 from elastic_transport import TlsError, TransportError
 from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError
+from elasticsearch.serializer import JsonSerializer, OrjsonSerializer
 
 from index.errors import IndexingError
 from index.settings import IndexSettings
@@ -14,6 +17,25 @@ log = structlog.get_logger(__name__)
 
 # The client type, for callers that pass one in without importing Elasticsearch themselves.
 ElasticsearchClient = AsyncElasticsearch
+
+
+class FastJsonSerializer(OrjsonSerializer):
+    """Request and response bodies through orjson (the bulk body of an article: 13 times
+    faster than the standard library, benchmarks/per_article_cost.py), and through the
+    standard library's json wherever orjson refuses what it takes (a lone surrogate, an
+    integer beyond 64 bits): the bytes sent differ only in speed, never in what is accepted."""
+
+    def json_dumps(self, data: Any) -> bytes:
+        try:
+            return super().json_dumps(data)
+        except orjson.JSONEncodeError:
+            return JsonSerializer.json_dumps(self, data)
+
+    def json_loads(self, data: bytes) -> Any:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return json.loads(data)
 
 
 def connect(settings: IndexSettings) -> AsyncElasticsearch:
@@ -38,6 +60,7 @@ def connect(settings: IndexSettings) -> AsyncElasticsearch:
         request_timeout=settings.request_timeout_s,
         max_retries=settings.max_retries,
         retry_on_timeout=True,
+        serializer=FastJsonSerializer(),
     )
 
 

@@ -1,10 +1,13 @@
 """The indexed document: what Kibana and alert rules query (field names are a contract)."""
 
+import functools
 import math
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts import ArmsDeal, EnrichedArticle, Entity, KafkaPosition, TopicMatch, headline
@@ -45,9 +48,23 @@ class ArticleDocument(BaseModel):
     ingested_at: datetime
     kafka: KafkaPosition | None = Field(description="Where it was read; none when offline.")
 
-    def source_fields(self) -> dict[str, Any]:
-        """The document's `_source`."""
+    # Dumped once: alert matching and the bulk body read the same `_source` (a dump of a
+    # real-length article costs about as much as its bulk line, benchmarks/per_article_cost.py).
+    # A cached property, not a private attribute: pydantic leaves it out of equality.
+    @functools.cached_property
+    def _source(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+    def source_fields(self) -> dict[str, Any]:
+        """The document's `_source`; one dict per document, shared by every caller: read it,
+        never change it."""
+        return self._source
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy, with `update` applied; its `_source` is dumped afresh."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("_source", None)
+        return copied
 
 
 def build_document(
@@ -197,11 +214,52 @@ def _keyword_limits() -> dict[str, list[int | None]]:
 
 _KEYWORDS = _keyword_limits()
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# The keyword fields that index a value long enough to pass the term limit: no ignore_above,
+# or one above the characters that can make MAX_TERM_BYTES.
+_UNCAPPED_KEYWORDS = tuple(
+    tuple(path.split("."))
+    for path, limits in _KEYWORDS.items()
+    if any(limit is None or limit > MAX_TERM_BYTES // 4 for limit in limits)
+)
+
+
+def _values_at(source: dict[str, Any], path: tuple[str, ...]) -> list[Any]:
+    """The values at a dotted path of a document's `_source`, through its lists (of values or
+    of objects: the document's fields nest no list directly in another)."""
+    nodes: list[Any] = [source]
+    for step in path:
+        found: list[Any] = []
+        for node in nodes:
+            value = node.get(step) if type(node) is dict else None
+            if type(value) is list:
+                found.extend(value)
+            elif value is not None:
+                found.append(value)
+        nodes = found
+    return nodes
+
+
+def _fits_as_it_is(source: dict[str, Any]) -> bool:
+    """Whether no string of `source` needs `_fit_strings`: a sufficient test in a fraction of
+    the walk's time (a real-length article: the walk took two thirds of build_document)."""
+    try:
+        # orjson refuses a lone surrogate, anywhere in the document, at C speed.
+        orjson.dumps(source)
+    except orjson.JSONEncodeError:
+        return False
+    longest = MAX_TERM_BYTES // 4
+    return not any(
+        type(value) is str and len(value) > longest
+        for path in _UNCAPPED_KEYWORDS
+        for value in _values_at(source, path)
+    )
 
 
 def _fit_strings(document: ArticleDocument) -> ArticleDocument:
     """The document with every keyword within Lucene's term limit (a value over its field's
     ignore_above is not indexed, so it fits as it is) and no lone surrogate in any string."""
+    if _fits_as_it_is(document.source_fields()):
+        return document
     warnings: list[str] = []
 
     def fit(value: Any, path: str) -> Any:

@@ -77,7 +77,11 @@ _WORD_ONLY = regex.compile(_WORD, regex.VERSION1)
 # the standard library's engine runs it several times faster.
 _ASCII_CORE = r"(?:[0-9](?:(?:_*|[,;.'])[0-9])*|[A-Za-z](?:(?:_*|[:.'])[A-Za-z])*)+"
 _ASCII_TOKEN = re.compile(rf"{_ASCII_CORE}(?:_+{_ASCII_CORE})*_*")
+# The chunk cache holds at most this many chunks, each of at most this many characters: a
+# body of long unbroken runs (a base64 blob, a run of punctuation) would otherwise keep up to
+# the limit of them whole, megabytes each, and what news text repeats is words.
 _CACHE_LIMIT = 100_000
+CACHED_CHUNK_MAX_CHARS = 64
 _chunk_cache: dict[str, tuple[str, ...]] = {}
 
 
@@ -161,9 +165,10 @@ def analyze(text: str) -> list[str]:
         found = cache.get(chunk)
         if found is None:
             found = _chunk_tokens(chunk)
-            if len(cache) >= _CACHE_LIMIT:
-                cache.clear()
-            cache[chunk] = found
+            if len(chunk) <= CACHED_CHUNK_MAX_CHARS:
+                if len(cache) >= _CACHE_LIMIT:
+                    cache.clear()
+                cache[chunk] = found
         tokens.extend(found)
     return tokens
 

@@ -179,3 +179,35 @@ def test_an_untitled_article_takes_its_first_sentence_and_says_so() -> None:
 
 def test_a_document_that_fits_carries_no_warnings() -> None:
     assert build_document(enriched_article(), POSITION, INGESTED_AT).warnings == []
+
+
+def test_the_source_is_dumped_once_and_a_copy_dumps_its_own() -> None:
+    document = build_document(enriched_article(), POSITION, INGESTED_AT)
+
+    first = document.source_fields()
+    assert document.source_fields() is first
+    assert first == document.model_dump(mode="json")
+    renamed = document.model_copy(update={"id": "another"})
+    assert renamed.source_fields()["id"] == "another"
+    assert document.source_fields()["id"] != "another"
+
+
+def test_a_keyword_over_the_term_limit_within_a_list_of_objects_is_cut() -> None:
+    label = "é" * 20_000
+    enriched = enriched_article().model_copy(
+        update={"entities": [Entity(text="Putin", label=label, field="body", start=0, end=5)]}
+    )
+
+    document = build_document(enriched, POSITION, INGESTED_AT)
+
+    assert len(document.entities[0].label.encode()) <= 32_766
+    assert any(w.startswith("entities.label:") for w in document.warnings)
+
+
+def test_a_lone_surrogate_deep_in_the_document_is_replaced() -> None:
+    enriched = enriched_article().model_copy(update={"story_bands": ["band-1", "x\ud800y"]})
+
+    document = build_document(enriched, POSITION, INGESTED_AT)
+
+    assert document.story_bands == ["band-1", "x\ufffdy"]
+    assert any("lone surrogates" in w for w in document.warnings)
