@@ -16,19 +16,34 @@ from enrich.fingerprints import story_bands
 from enrich.pipeline import Enricher, EnrichmentFailure, EnrichmentResult, analysed_text
 from enrich.settings import EnrichSettings
 from enrich.topic_model import LinearTopicModel, terms_of
+from enrich.workers import (
+    ArticleEnricher,
+    EnricherFactory,
+    EnrichmentPool,
+    WorkerDiedError,
+    cpu_quota,
+    default_workers,
+    usable_cpus,
+)
 
 __all__ = [
     "TOPIC_TAGGER",
+    "ArticleEnricher",
     "Decision",
     "EnrichSettings",
     "Enricher",
+    "EnricherFactory",
     "EnrichmentError",
     "EnrichmentFailure",
+    "EnrichmentPool",
     "EnrichmentResult",
     "LinearTopicModel",
     "Prediction",
     "TopicTaggerComponent",
+    "WorkerDiedError",
     "analysed_text",
+    "cpu_quota",
+    "default_workers",
     "drop_headline_artefacts",
     "entity_key",
     "evaluate",
@@ -37,4 +52,5 @@ __all__ = [
     "snippet_article",
     "story_bands",
     "terms_of",
+    "usable_cpus",
 ]

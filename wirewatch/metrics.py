@@ -22,6 +22,12 @@ class ServiceMetrics:
             ["stage"],
             registry=registry,
         )
+        self.enrichment_worker_restarts = Counter(
+            "wirewatch_enrichment_worker_restarts",
+            "Enrichment worker processes started in place of one that died (a crash or the OOM "
+            "killer); the articles it held were tried again one at a time.",
+            registry=registry,
+        )
         self.batch_seconds = Histogram(
             "wirewatch_batch_duration_seconds",
             "Time from fetching a batch to committing its offsets.",

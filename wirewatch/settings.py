@@ -62,10 +62,13 @@ class ServiceSettings(BaseModel):
         "enriched stops at the next chunk and is redelivered.",
     )
     enrich_chunk_max_records: int = Field(
-        default=16, gt=0, description="Articles enriched at once: a stop is heard between chunks."
+        default=16,
+        gt=0,
+        description="Articles of a chunk: a batch's chunks go to the enrichment workers at once, "
+        "and a stop gives up those not yet started.",
     )
     enrich_chunk_max_bytes: int = Field(
-        default=65_536, gt=0, description="Message bytes enriched at once (a longer one alone)."
+        default=65_536, gt=0, description="Message bytes of a chunk (a longer message alone)."
     )
     probe_timeout_ms: int = Field(
         default=2000,

@@ -20,6 +20,7 @@ from elasticsearch import AsyncElasticsearch
 from index.client import connect
 from ingest import ensure_topics, publish_lines
 from ingest.connection import client_options
+from wirewatch.batch import ArticleEnricher
 from wirewatch.service import Service
 from wirewatch.settings import Settings
 
@@ -78,10 +79,13 @@ async def drop_index(settings: Settings) -> None:
 
 @asynccontextmanager
 async def running(
-    settings: Settings, elasticsearch: AsyncElasticsearch | None = None
+    settings: Settings,
+    elasticsearch: AsyncElasticsearch | None = None,
+    enricher: ArticleEnricher | None = None,
 ) -> AsyncIterator[Service]:
-    """The service consuming in this event loop until the block ends, then stopped cleanly."""
-    service = Service(settings, elasticsearch=elasticsearch)
+    """The service consuming in this event loop until the block ends, then stopped cleanly
+    (with its own pool of enrichment workers unless `enricher` is given)."""
+    service = Service(settings, elasticsearch=elasticsearch, enricher=enricher)
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(stop))
     ready = asyncio.create_task(service.ready.wait())

@@ -12,7 +12,7 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 from spacy.tokens import Doc
 
-from enrich import drop_headline_artefacts
+from enrich import Enricher, EnrichmentPool, EnrichSettings, components, drop_headline_artefacts
 from index import IndexingError
 from tests.integration.support import (
     article_line,
@@ -225,20 +225,28 @@ async def test_copies_of_one_story_share_a_story_id_across_batches_and_restarts(
     assert stories == {first: first, "rerun-elsewhere": first, "article-1": "article-1"}
 
 
-async def test_an_article_enrichment_raises_on_is_dead_lettered_and_its_batch_goes_on(
-    settings: Settings, elasticsearch: AsyncElasticsearch, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A fault in one article's enrichment (as a component bug on odd text would raise),
-    # injected into the real pipeline; the other articles of the batch are enriched as usual.
-    def failing(doc: Doc, title_end: int) -> None:
-        if "Tripwire" in doc.text:
-            raise ValueError("cannot read this text")
-        drop_headline_artefacts(doc, title_end)
+def _failing_on_tripwire(doc: Doc, title_end: int) -> None:
+    if "Tripwire" in doc.text:
+        raise ValueError("cannot read this text")
+    drop_headline_artefacts(doc, title_end)
 
-    monkeypatch.setattr("enrich.components.drop_headline_artefacts", failing)
+
+def enricher_failing_on_tripwire(settings: EnrichSettings) -> Enricher:
+    """The real enricher, whose headline clean-up raises on one text (as a component bug on odd
+    text would): built in each worker process, where the fault must be."""
+    setattr(components, "drop_headline_artefacts", _failing_on_tripwire)  # noqa: B010
+    return Enricher(settings)
+
+
+async def test_an_article_enrichment_raises_on_is_dead_lettered_and_its_batch_goes_on(
+    settings: Settings, elasticsearch: AsyncElasticsearch
+) -> None:
+    # A fault in one article's enrichment, injected into the real pipeline; the other articles
+    # of the batch are enriched as usual.
+    pool = EnrichmentPool(settings.enrich, factory=enricher_failing_on_tripwire)
     poison = article_line(2, body="Defence minister Tripwire met Nicolas Maduro in Caracas.")
     await produce(settings, [article_line(1), poison, article_line(3)])
-    async with running(settings):
+    async with pool, running(settings, enricher=pool):
         await eventually(lambda: committed_offsets(settings), what="a commit")
 
     assert await committed_offsets(settings) == {0: 3}

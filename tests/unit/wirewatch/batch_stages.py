@@ -2,6 +2,7 @@
 batches to feed them: each keeps what a user would look at (what the index holds, what was
 dead-lettered, which offsets were committed, which alerts were recorded and released)."""
 
+import asyncio
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -102,17 +103,23 @@ class Source:
 
 
 class Enricher:
-    """Enrichment without spaCy: a title with "FAIL" fails, `bands` gives story band keys."""
+    """Enrichment without spaCy: a title with "FAIL" fails, `bands` gives story band keys.
+    Each call records its chunk, takes a moment (as a worker process would), then records it
+    as finished."""
 
     def __init__(self, bands: dict[str, list[str]] | None = None) -> None:
         self.bands = bands or {}
         self.chunks: list[list[str]] = []
-        # Called (in the enrichment thread) once a chunk is enriched.
+        self.finished: list[list[str]] = []
+        # Called once a chunk is started.
         self.on_chunk: Callable[[], None] = lambda: None
 
-    def enrich(self, articles: Sequence[Article]) -> list[EnrichmentResult]:
-        self.chunks.append([article.document_id for article in articles])
+    async def enrich(self, articles: Sequence[Article]) -> list[EnrichmentResult]:
+        chunk = [article.document_id for article in articles]
+        self.chunks.append(chunk)
         self.on_chunk()
+        await asyncio.sleep(0.01)
+        self.finished.append(chunk)
         return [
             EnrichmentFailure(article=article, reason="spaCy raised ValueError: boom")
             if "FAIL" in article.title

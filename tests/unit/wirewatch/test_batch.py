@@ -146,19 +146,15 @@ async def test_offsets_are_not_committed_before_the_dead_letters_are_acknowledge
     assert stages.source.committed == {}
 
 
-async def test_a_stop_between_enrichment_chunks_gives_the_batch_up_unwritten() -> None:
+async def test_a_stop_while_enriching_gives_the_batch_up_unwritten() -> None:
     stages = Stages()
-    loop = asyncio.get_running_loop()
-
-    def stop_now() -> None:
-        loop.call_soon_threadsafe(stages.stop.set)
-
-    stages.enricher.on_chunk = stop_now
+    stages.enricher.on_chunk = stages.stop.set
 
     with pytest.raises(StopRequestedError):
         await stages.processor.process(batch_of([received(n) for n in range(1, 6)]))
 
-    assert len(stages.enricher.chunks) == 1  # chunks of LIMITS.chunk_max_records
+    assert stages.enricher.chunks  # chunks of LIMITS.chunk_max_records, started at once
+    assert stages.enricher.finished == []  # and given up
     assert stages.index.documents == {}
     assert stages.alerts.recorded == {}
     assert stages.source.committed == {}

@@ -1,7 +1,6 @@
 """Enrichment in chunks: bounded chunks in order, off the event loop, a stop heard between two."""
 
 import asyncio
-import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -42,28 +41,51 @@ def test_no_articles_no_chunks() -> None:
     assert enrichment_chunks([], max_records=4, max_bytes=100) == []
 
 
-async def test_a_stop_is_heard_between_chunks_and_the_rest_is_not_worked_on() -> None:
+async def test_a_stop_gives_up_the_chunks_in_hand_at_once() -> None:
     stop = asyncio.Event()
-    done: list[int] = []
-    loop = asyncio.get_running_loop()
+    started: list[list[int]] = []
+    finished: list[list[int]] = []
 
-    def work(chunk: list[int]) -> list[int]:
-        done.extend(chunk)
+    async def work(chunk: list[int]) -> list[int]:
+        started.append(chunk)
         if chunk == [2, 3]:
-            loop.call_soon_threadsafe(stop.set)
-        return [n * 10 for n in chunk]
+            stop.set()
+        await asyncio.sleep(10)
+        finished.append(chunk)
+        return chunk
 
     with pytest.raises(StopRequestedError):
-        await map_in_chunks(work, [[0, 1], [2, 3], [4, 5]], stop)
-    assert done == [0, 1, 2, 3]
+        await asyncio.wait_for(map_in_chunks(work, [[0, 1], [2, 3], [4, 5]], stop), timeout=5)
+    assert started == [[0, 1], [2, 3], [4, 5]]
+    assert finished == []
 
 
-async def test_chunks_run_off_the_event_loop_and_results_keep_their_order() -> None:
-    threads: set[int] = set()
+async def test_a_stop_set_before_starts_nothing() -> None:
+    stop = asyncio.Event()
+    stop.set()
+    started: list[list[int]] = []
 
-    def work(chunk: list[int]) -> list[int]:
-        threads.add(threading.get_ident())
+    async def work(chunk: list[int]) -> list[int]:
+        started.append(chunk)
+        return chunk
+
+    with pytest.raises(StopRequestedError):
+        await map_in_chunks(work, [[0, 1]], stop)
+    assert started == []
+
+
+async def test_chunks_run_at_once_and_results_keep_their_order() -> None:
+    running = 0
+    most = 0
+
+    async def work(chunk: list[int]) -> list[int]:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(0.01 * (3 - len(chunk)))  # the shorter chunk ends last
+        running -= 1
         return [n * 10 for n in chunk]
 
     assert await map_in_chunks(work, [[0, 1], [2]], asyncio.Event()) == [0, 10, 20]
-    assert threading.get_ident() not in threads
+    assert await map_in_chunks(work, [[0, 1], [2]], None) == [0, 10, 20]
+    assert most == 2
