@@ -1,9 +1,9 @@
-"""The service loop's held state: a batch held through an outage makes the service unready."""
+"""The pipeline: its held state, a batch held through an outage makes the service unready."""
 
 import pytest
 
 from contracts import WirewatchError
-from wirewatch.service import PipelineState
+from wirewatch.pipeline import PipelineState
 
 
 async def test_a_held_pipeline_is_not_ready_until_released() -> None:
