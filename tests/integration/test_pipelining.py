@@ -52,9 +52,12 @@ class CountingElasticsearch(AsyncElasticsearch):
     """The real client; it counts the writes of each article id (those of the test's articles
     index only) and notes when each bulk request to that index ran."""
 
-    def __init__(self, *, _transport: Any, writes: dict[str, int], spans: list[Span]) -> None:
+    def __init__(self, *, _transport: Any, writes: dict[str, int] | None = None,
+                 spans: list[Span] | None = None) -> None:  # fmt: skip
         super().__init__(_transport=_transport)
-        self.writes, self.spans = writes, spans
+        # `options()` copies the client through this constructor; it then shares the tallies.
+        self.writes = writes if writes is not None else {}
+        self.spans = spans if spans is not None else []
 
     def options(self, **kwargs: Any) -> "CountingElasticsearch":
         copy = super().options(**kwargs)
