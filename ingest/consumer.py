@@ -2,7 +2,7 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import structlog
@@ -39,16 +39,46 @@ class IncomingBatch(BaseModel):
     lag: dict[tuple[str, int], int] = Field(
         default_factory=dict, description="Per (topic, partition): messages behind the end."
     )
+    epochs: dict[tuple[str, int], int] = Field(
+        default_factory=dict,
+        description="Per (topic, partition): its revocation epoch when fetched (PartitionEpochs).",
+    )
 
     @property
     def size(self) -> int:
         return len(self.articles) + len(self.dead_letters)
 
 
+class PartitionEpochs:
+    """How often each partition was revoked from this member: a batch records the epochs of
+    its partitions when fetched, and its records are this member's to write only while they
+    are unchanged. A partition revoked and assigned back is read again from its committed
+    offset, so the records fetched before the revocation are dropped even then."""
+
+    def __init__(self) -> None:
+        self._revocations: dict[tuple[str, int], int] = {}
+
+    def revoke(self, partitions: Iterable[tuple[str, int]]) -> None:
+        for partition in partitions:
+            self._revocations[partition] = self._revocations.get(partition, 0) + 1
+
+    def now(self) -> dict[tuple[str, int], int]:
+        """The epochs now (a partition never revoked is at 0, and left out)."""
+        return dict(self._revocations)
+
+    def unchanged(self, epochs: Mapping[tuple[str, int], int]) -> set[tuple[str, int]]:
+        """The partitions of `epochs` not revoked since."""
+        return {
+            partition
+            for partition, epoch in epochs.items()
+            if self._revocations.get(partition, 0) == epoch
+        }
+
+
 class _LeaveRevokedToNewOwner(ConsumerRebalanceListener):  # type: ignore[misc]
-    """On revocation: lets a batch being written commit (for up to `wait_s`), and marks the
-    revoked partitions lost to a batch still being enriched, which then leaves their records
-    to the new owner. Never blocks past the rebalance timeout, so the member stays in the group.
+    """On revocation: lets the batch being written commit (for up to `wait_s`), then moves the
+    revoked partitions to a new epoch, so that every batch in flight leaves their records to
+    the new owner. Never blocks past the rebalance timeout, so the member stays in the group.
     """
 
     def __init__(self, consumer: "ArticleConsumer", wait_s: float) -> None:
@@ -69,30 +99,34 @@ class _LeaveRevokedToNewOwner(ConsumerRebalanceListener):  # type: ignore[misc]
                             "its revoked partitions' offsets will not be committed",
                             partitions=sorted(str(tp) for tp in revoked),
                             waited_s=self._wait_s)  # fmt: skip
-        self._consumer._lost |= revoked
+        # No await since the claim was let go: the next batch's claim sees the new epochs.
+        self._consumer._epochs.revoke((tp.topic, tp.partition) for tp in revoked)
         log.info("partitions revoked", partitions=sorted(str(tp) for tp in revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        if self._consumer._fetching_paused and assigned:
+            # Back-pressure holds: new partitions start paused too.
+            self._consumer._consumer.pause(*assigned)
         log.info("partitions assigned", partitions=sorted(str(tp) for tp in assigned))
 
 
 class ArticleConsumer(AsyncResource):
     """A consumer-group member reading the articles topic in batches, auto-commit off.
 
-    Use `batch()` as an async context manager. While it is open, fetching is paused and the
-    member keeps polling (fetching nothing), so a batch may take longer than the poll
-    interval. Before writing anything, `claim()` the batch: it keeps only the partitions
-    still assigned, and from then until the batch closes a revocation waits for its commit.
+    `fetch()` the batches, one after the other, while earlier ones are still worked on; to
+    stop fetching for a while (back-pressure), stay inside `paused()`: the member keeps
+    polling (fetching nothing) so that it stays in the group. Before writing a batch,
+    `claim()` it: it keeps only the partitions still ours since the fetch, and from then
+    until `unclaim()` a revocation waits for its commit. One batch is claimed at a time.
     """
 
     def __init__(self, kafka: KafkaSettings, ingest: IngestSettings) -> None:
         self._kafka = kafka
         self._ingest = ingest
-        # Held from `claim()` until the batch closes: its writes and commit are under way.
+        # Held from `claim()` until `unclaim()`: a batch's writes and commit are under way.
         self._claimed = asyncio.Lock()
-        # Partitions revoked since the batch in hand was fetched: its records of them are
-        # another member's now.
-        self._lost: set[TopicPartition] = set()
+        self._epochs = PartitionEpochs()
+        self._fetching_paused = False
         self._consumer = AIOKafkaConsumer(
             **client_options(kafka),
             group_id=ingest.group_id,
@@ -157,13 +191,12 @@ class ArticleConsumer(AsyncResource):
             # gone, re-raises the cancellation of its own task: the consumer is closed anyway.
             log.info("consumer closed while Kafka was unreachable")
 
-    @contextlib.asynccontextmanager
-    async def batch(self, stop: asyncio.Event | None = None) -> AsyncIterator[IncomingBatch]:
-        """Fetches the next batch (possibly empty) and keeps the member polling until it closes.
+    async def fetch(self, stop: asyncio.Event | None = None) -> IncomingBatch:
+        """The next batch (possibly empty), decoded and validated, with its partitions' epochs.
 
         Setting `stop` ends the wait for records at once, with an empty batch.
         """
-        self._lost.clear()
+        before = self._epochs.now()
         try:
             records = await self._fetch(stop)
         except KafkaError as error:
@@ -171,36 +204,52 @@ class ArticleConsumer(AsyncResource):
                 f"fetching from {self._ingest.topic!r} failed: {error!r}",
                 retriable=error.retriable,
             ) from error
-        batch = self._decode(self._keep_owned(records))
-        if not batch.size:
-            yield batch
-            return
-        # Fetch nothing more until this batch is done, but go on polling: aiokafka counts a
-        # member that has not polled for max_poll_interval_ms as dead and leaves the group.
+        # A partition revoked during the fetch is read again from its committed offset once
+        # it is assigned again: what this fetch brought of it is not ours.
+        epochs = {
+            (tp.topic, tp.partition): before.get((tp.topic, tp.partition), 0) for tp in records
+        }
+        ours = self._epochs.unchanged(epochs)
+        kept = {
+            tp: messages
+            for tp, messages in records.items()
+            if (tp.topic, tp.partition) in ours and tp in self._consumer.assignment()
+        }
+        return self._decode(kept, epochs)
+
+    @contextlib.asynccontextmanager
+    async def paused(self) -> AsyncIterator[None]:
+        """Fetches nothing while open, but goes on polling: aiokafka counts a member that has
+        not polled for max_poll_interval_ms as dead and leaves the group."""
+        self._fetching_paused = True
         self._consumer.pause(*self._consumer.assignment())
         polling = asyncio.create_task(self._keep_polling())
         try:
-            yield batch
+            yield
         finally:
             polling.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await polling
-            self.unclaim()
+            self._fetching_paused = False
             self._consumer.resume(*self._consumer.assignment())
+
+    def paused_partitions(self) -> int:
+        """How many assigned partitions fetching is paused on now."""
+        return len(self._consumer.paused())
 
     async def claim(
         self, batch: IncomingBatch, results: Sequence[T]
     ) -> tuple[IncomingBatch, list[T]]:
         """The part of the batch on partitions still ours, with its per-article `results`.
 
-        Call it after the slow work and before the first write: from then until the batch
-        closes, a rebalance waits (up to half the rebalance timeout) for the commit. The
-        records of partitions revoked meanwhile are dropped: their new owner reads them from
-        the last commit, so no two members write them.
+        Call it after the slow work and before the first write: from then until `unclaim()`,
+        a rebalance waits (up to half the rebalance timeout) for the commit. The records of
+        partitions revoked since the fetch are dropped: their new owner reads them from the
+        last commit, so no two members write them.
         """
         if not self._claimed.locked():
             await self._claimed.acquire()
-        owned = self._owned_partitions()
+        owned = self._owned_partitions(batch)
         kept = [
             (article, result)
             for article, result in zip(batch.articles, results, strict=True)
@@ -226,37 +275,23 @@ class ArticleConsumer(AsyncResource):
                     key: offset for key, offset in batch.next_offsets.items() if key in owned
                 },
                 lag={key: lag for key, lag in batch.lag.items() if key in owned},
+                epochs={key: epoch for key, epoch in batch.epochs.items() if key in owned},
             ),
             [result for _, result in kept],
         )
 
     def unclaim(self) -> None:
-        """Lets revocations go ahead again: the claimed batch failed and nothing of it is
-        committed; `claim()` it again before the next attempt writes."""
+        """Lets revocations go ahead again: the claimed batch is committed, or failed with
+        nothing of it committed (`claim()` it again before the next attempt writes)."""
         if self._claimed.locked():
             self._claimed.release()
 
-    def _owned_partitions(self) -> set[tuple[str, int]]:
-        return {
-            (tp.topic, tp.partition) for tp in self._consumer.assignment() if tp not in self._lost
-        }
-
-    def _keep_owned(
-        self, records: dict[TopicPartition, list[Any]]
-    ) -> dict[TopicPartition, list[Any]]:
-        """The records of partitions still ours; a partition revoked during the fetch and
-        assigned again is read again from its first record fetched."""
-        assigned = self._consumer.assignment()
-        kept = {}
-        for tp, messages in records.items():
-            if tp in assigned and tp not in self._lost:
-                kept[tp] = messages
-            elif tp in assigned and messages:
-                self._consumer.seek(tp, messages[0].offset)
-        return kept
+    def _owned_partitions(self, batch: IncomingBatch) -> set[tuple[str, int]]:
+        """The batch's partitions still assigned and not revoked since it was fetched."""
+        return self.assigned() & self._epochs.unchanged(batch.epochs)
 
     async def _keep_polling(self) -> None:
-        """Polls (fetching nothing) while a batch is worked on, so the member stays alive."""
+        """Polls (fetching nothing) while fetching is paused, so the member stays alive."""
         interval_s = min(5.0, self._ingest.max_poll_interval_ms / 4000)
         while True:
             await asyncio.sleep(interval_s)
@@ -298,7 +333,7 @@ class ArticleConsumer(AsyncResource):
             return
         backoff_s = _COMMIT_BACKOFF_S
         while True:
-            owned = self._owned_partitions()
+            owned = self._owned_partitions(batch)
             offsets = {
                 TopicPartition(topic, partition): offset
                 for (topic, partition), offset in batch.next_offsets.items()
@@ -336,7 +371,9 @@ class ArticleConsumer(AsyncResource):
         except (KafkaError, TimeoutError) as error:
             raise IngestError(f"Kafka does not answer: {error!r}", retriable=True) from error
 
-    def _decode(self, records: dict[TopicPartition, list[Any]]) -> IncomingBatch:
+    def _decode(
+        self, records: dict[TopicPartition, list[Any]], epochs: dict[tuple[str, int], int]
+    ) -> IncomingBatch:
         articles: list[ReceivedArticle] = []
         dead_letters: list[DeadLetter] = []
         next_offsets: dict[tuple[str, int], int] = {}
@@ -364,6 +401,7 @@ class ArticleConsumer(AsyncResource):
             dead_letters=dead_letters,
             next_offsets=next_offsets,
             lag=self._lag(next_offsets),
+            epochs={key: epochs[key] for key in next_offsets},
         )
 
     def _lag(self, next_offsets: dict[tuple[str, int], int]) -> dict[tuple[str, int], int]:

@@ -1,8 +1,10 @@
 """One batch through the stages, as a short list of named steps.
 
     1. enrich           spaCy over the articles, in chunks spread over the enrichment worker
-                        processes; then claim
-                        the batch (the records of partitions revoked meanwhile are dropped)
+                        processes
+    then, in the write half (`write`), which the pipeline runs one batch at a time in fetch
+    order while later batches are enriched:
+       claim            the records of partitions revoked since the fetch are dropped
     2. resolve stories  the story id of each enriched article (the stories index decides)
     3. write            the documents to the articles index
     4. alert            on the articles that are new: recorded before the write, released
@@ -57,6 +59,10 @@ class BatchSource(Protocol):
 
     async def commit(self, batch: IncomingBatch) -> None:
         """Commits the offsets after the batch."""
+        ...
+
+    def unclaim(self) -> None:
+        """Lets revocations go ahead again once the claimed batch is committed or given up."""
         ...
 
     def assigned(self) -> set[Partition]:
@@ -189,6 +195,16 @@ def rejected_letters(
 
 
 @dataclass(frozen=True)
+class EnrichedFetch:
+    """A fetched batch with one enrichment result per article, in order; not yet claimed, so
+    a retry after an outage claims it again without enriching it again."""
+
+    batch: IncomingBatch
+    results: list[EnrichmentResult]
+    enrich_s: float
+
+
+@dataclass(frozen=True)
 class EnrichedBatch:
     """A claimed batch after enrichment: the articles that go on, in order, and the letters
     so far (those of validation, then those of enrichment)."""
@@ -276,39 +292,58 @@ class BatchProcessor:
         self.limits = limits
 
     async def process(self, batch: IncomingBatch) -> None:
-        """Indexes or dead-letters every message of the batch, then commits its offsets.
+        """Indexes or dead-letters every message of the batch, then commits its offsets:
+        `enrich`, then `write` (the pipeline runs the two halves on different batches at once).
 
         Raises StopRequestedError, having written nothing, if `stop` is set while enriching;
-        RefusalBreakerError, having dead-lettered and committed nothing, if most of the batch
-        is refused for one reason; the stage's error if a step fails (nothing committed).
+        otherwise as `write`.
         """
-        started = time.perf_counter()
-        enriched = await self.enrich(batch)  # 1
-        documents = await self.resolve_stories(enriched)  # 2
-        pending = await self.record_alerts(enriched.received, documents)  # 4, before the write
-        written = await self.index.write(documents)  # 3
-        await self.release_alerts(pending, written.rejections)  # 4, after it
-        letters = self.letters(enriched, documents, written.rejections)  # 5
-        self.observer.refused(written.rejections)
-        await self.dead_letters.publish(letters)
-        await self.source.commit(enriched.batch)  # 6
-        self.observer.committed(
-            BatchOutcome(enriched.batch, enriched.received, documents, written.rejections, letters),
-            time.perf_counter() - started,
-        )
+        await self.write(await self.enrich(batch))
 
-    async def enrich(self, batch: IncomingBatch) -> EnrichedBatch:
-        """Step 1: enriches the batch, then claims what is still ours of it."""
-        # spaCy holds the CPU: in the enricher's worker processes, in chunks, so heartbeats
-        # flow meanwhile and a stop gives up the chunks not yet started.
+    async def enrich(self, batch: IncomingBatch) -> EnrichedFetch:
+        """Step 1: one enrichment result per article of the batch; nothing is written."""
+        started = time.perf_counter()
+        # spaCy holds the CPU: in the enricher's worker processes, in chunks, so the event
+        # loop (heartbeats, the other stages) runs meanwhile and a stop gives up the chunks
+        # not yet started.
         chunks = enrichment_chunks(
             batch.articles, self.limits.chunk_max_records, self.limits.chunk_max_bytes
         )
         results = await map_in_chunks(
             self.enricher.enrich, [[item.article for item in chunk] for chunk in chunks], self.stop
         )
-        # Partitions revoked while enriching are their new owner's: only the rest is written.
-        claimed, results = await self.source.claim(batch, results)
+        return EnrichedFetch(batch, results, time.perf_counter() - started)
+
+    async def write(self, fetched: EnrichedFetch) -> None:
+        """Steps 2-6: claims what is still ours of the enriched batch, writes, alerts,
+        dead-letters and commits it; the claim is let go at the end, whatever happens.
+
+        Raises RefusalBreakerError, having dead-lettered and committed nothing, if most of the
+        batch is refused for one reason; the stage's error if a step fails (nothing committed).
+        """
+        started = time.perf_counter()
+        try:
+            enriched = await self.claim(fetched)
+            documents = await self.resolve_stories(enriched)  # 2
+            pending = await self.record_alerts(enriched.received, documents)  # 4, before it
+            written = await self.index.write(documents)  # 3
+            await self.release_alerts(pending, written.rejections)  # 4, after it
+            letters = self.letters(enriched, documents, written.rejections)  # 5
+            self.observer.refused(written.rejections)
+            await self.dead_letters.publish(letters)
+            await self.source.commit(enriched.batch)  # 6
+        finally:
+            self.source.unclaim()
+        self.observer.committed(
+            BatchOutcome(enriched.batch, enriched.received, documents, written.rejections, letters),
+            fetched.enrich_s + time.perf_counter() - started,
+        )
+
+    async def claim(self, fetched: EnrichedFetch) -> EnrichedBatch:
+        """Before the first write: only the records of partitions still ours go on, split by
+        their enrichment results; until `unclaim`, a revocation waits for the commit."""
+        # Partitions revoked since the fetch are their new owner's: only the rest is written.
+        claimed, results = await self.source.claim(fetched.batch, fetched.results)
         return EnrichedBatch.of(claimed, results)
 
     async def resolve_stories(self, enriched: EnrichedBatch) -> list[ArticleDocument]:

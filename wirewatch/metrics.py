@@ -30,7 +30,7 @@ class ServiceMetrics:
         )
         self.batch_seconds = Histogram(
             "wirewatch_batch_duration_seconds",
-            "Time from fetching a batch to committing its offsets.",
+            "Time spent enriching, writing and committing a batch (queue waits excluded).",
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
             registry=registry,
         )
@@ -76,6 +76,17 @@ class ServiceMetrics:
             "wirewatch_dependency_up",
             "1 when the dependency answered the last readiness probe or start-up attempt, else 0.",
             ["dependency"],
+            registry=registry,
+        )
+        self.pipeline_queued_batches = Gauge(
+            "wirewatch_pipeline_queued_batches",
+            "Batches waiting in the pipeline for a stage (enrich, write).",
+            ["stage"],
+            registry=registry,
+        )
+        self.paused_partitions = Gauge(
+            "wirewatch_paused_partitions",
+            "Assigned partitions not fetched now: the pipeline is full (back-pressure).",
             registry=registry,
         )
         self.sink_batch_age_seconds = Gauge(

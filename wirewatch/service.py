@@ -1,12 +1,10 @@
-"""The wiring of the three stages: ingest -> enrich -> index, one batch at a time (the
-batch's steps are in batch.py)."""
+"""The wiring of the three stages: ingest -> enrich -> index, overlapped on consecutive
+batches (pipeline.py; the batch's steps are in batch.py)."""
 
 import asyncio
 import contextlib
-import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from typing import Any
 
 import structlog
 from prometheus_client import CollectorRegistry
@@ -15,56 +13,19 @@ from alerts import Alerting, AlertStores, ApiAccess, alert_routes
 from contracts import WirewatchError
 from enrich import EnrichmentPool
 from index import ArticleIndex, ElasticsearchClient
-from ingest import ArticleConsumer, DeadLetterPublisher, IncomingBatch, ssl_context
-from wirewatch.batch import ArticleEnricher, BatchLimits, BatchProcessor, StopRequestedError
+from ingest import ArticleConsumer, DeadLetterPublisher, ssl_context
+from wirewatch.batch import ArticleEnricher, BatchLimits, BatchProcessor
 from wirewatch.batch_observer import BatchObserver
 from wirewatch.health import Readiness, SinkWatch, wait_for
 from wirewatch.http import HealthServer
 from wirewatch.logs import kafka_outage
 from wirewatch.metrics import ServiceMetrics
+from wirewatch.pipeline import Pipeline, PipelineLimits, PipelineState
 from wirewatch.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 _OUTAGE_PROBE_INTERVAL_S = 2.0
-
-
-class ShutdownTimeoutError(WirewatchError):
-    """The batch in hand did not finish within the shutdown timeout; nothing was committed."""
-
-
-class PipelineState:
-    """Whether the service loop moves, or holds a batch through an outage (and why).
-
-    Readiness reads it: a held pipeline is not ready, though the process is alive.
-    """
-
-    def __init__(self) -> None:
-        self.held_reason: str | None = None
-        self._held_since = 0.0
-
-    def hold(self, reason: str) -> bool:
-        """Records an outage; True when this starts one (the moment to say so once)."""
-        starts = self.held_reason is None
-        if starts:
-            self._held_since = time.monotonic()
-        self.held_reason = reason
-        return starts
-
-    def release(self) -> float | None:
-        """Ends an outage; returns how long it lasted, or None if there was none."""
-        if self.held_reason is None:
-            return None
-        self.held_reason = None
-        return time.monotonic() - self._held_since
-
-    async def check(self) -> None:
-        """Raises while a batch is held, for the readiness probe."""
-        if self.held_reason is not None:
-            raise WirewatchError(
-                f"holding a batch until the outage ends (consumption paused): {self.held_reason}",
-                retriable=True,
-            )
 
 
 async def _watch_kafka_outage(consumer: ArticleConsumer) -> None:
@@ -80,9 +41,10 @@ async def _watch_kafka_outage(consumer: ArticleConsumer) -> None:
 class Service:
     """The long-running consumer: call `run(stop)` and set `stop` to shut it down cleanly.
 
-    Shutdown order: stop fetching, finish the batch in hand (up to the shutdown timeout),
-    which writes, dead-letters and commits it, then close the clients. After a failure,
-    nothing more is committed: the uncommitted messages are redelivered and overwrite.
+    Shutdown order: stop fetching and enriching, finish the batch being written (up to the
+    shutdown timeout), which writes, dead-letters and commits it, then close the clients;
+    the batches behind it are left uncommitted. After a failure, nothing more is committed:
+    the uncommitted messages are redelivered and overwrite.
     """
 
     def __init__(
@@ -210,91 +172,24 @@ class Service:
                 BatchObserver(self.metrics, consumer.assigned), alerting,
                 limits=BatchLimits.from_settings(settings), stop=stop,
             )  # fmt: skip
+            pipeline = Pipeline(
+                consumer, processor, limits=PipelineLimits.from_settings(settings),
+                state=self.pipeline, sink=self.sink,
+            )  # fmt: skip
+            self._measure(pipeline, consumer)
             self.readiness.started()
             self.ready.set()
-            log.info("consuming", topic=settings.ingest.topic, group=settings.ingest.group_id)
+            log.info("consuming", topic=settings.ingest.topic, group=settings.ingest.group_id,
+                     pipeline_max_batches=settings.service.pipeline_max_batches)  # fmt: skip
             watch = asyncio.create_task(_watch_kafka_outage(consumer))
             resources.callback(watch.cancel)
-            while not stop.is_set():
-                async with consumer.batch(stop) as batch:
-                    if batch.size:
-                        await self._finish(self._until_done(processor, consumer, batch), stop)
-            log.info("stopping: the last batch is committed or left for redelivery; "
-                     "closing clients")  # fmt: skip
+            await pipeline.run(stop)
+            log.info("stopping: the batch being written is committed or left for redelivery, "
+                     "and those behind it are left for redelivery; closing clients")  # fmt: skip
         log.info("stopped")
 
-    async def _until_done(
-        self, processor: BatchProcessor, consumer: ArticleConsumer, batch: IncomingBatch
-    ) -> None:
-        """Processes the batch, holding it through outages: a retriable failure (Elasticsearch
-        away past the retry deadline, Kafka away) pauses consumption and retries the batch
-        whole, with capped backoff, until it goes through. Nothing is committed meanwhile."""
-        backoff_s = self.settings.index.retry_initial_backoff_ms / 1000
-        max_backoff_s = self.settings.index.retry_max_backoff_ms / 1000
-        while True:
-            try:
-                # Each attempt is watched alone: a pause between attempts is no stall.
-                await self._watched(batch, processor.process(batch))
-            except WirewatchError as error:
-                if not error.retriable:
-                    raise
-                reason = str(error)
-            else:
-                held_s = self.pipeline.release()
-                if held_s is not None:
-                    log.warning("outage over: the held batch went through; consuming again",
-                                held_s=round(held_s, 1))  # fmt: skip
-                return
-            # Nothing of the batch is committed: a revocation meanwhile may take it.
-            consumer.unclaim()
-            if self.pipeline.hold(reason):
-                log.error("outage: holding the batch and retrying it until it goes through; "
-                          "consumption is paused, nothing is committed",
-                          error=reason, records=batch.size)  # fmt: skip
-            await asyncio.sleep(backoff_s)
-            backoff_s = min(max(backoff_s * 2, 0.1), max_backoff_s)
-
-    async def _watched(self, batch: IncomingBatch, attempt: Awaitable[None]) -> None:
-        """Runs one attempt at the batch under the stall watch that /healthz reports."""
-        self.sink.took(batch.size)
-        done = False
-        try:
-            await attempt
-            done = True
-        finally:
-            self.sink.settled(done=done)
-
-    async def _finish(self, work: Coroutine[Any, Any, None], stop: asyncio.Event) -> None:
-        """Runs the batch to its end; once `stop` is set it gets the shutdown timeout, no more."""
-        task = asyncio.create_task(work)
-        stopping = asyncio.create_task(stop.wait())
-        try:
-            await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if not task.done() and self.pipeline.held_reason is not None:
-                # Held through an outage: nothing of it is committed; it is redelivered.
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-                log.warning("stopped holding the batch in hand; it will be redelivered")
-                return
-            if not task.done():
-                timeout = self.settings.service.shutdown_timeout_s
-                await asyncio.wait({task}, timeout=timeout)
-                if not task.done():
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-                    raise ShutdownTimeoutError(
-                        f"the batch in hand did not finish within {timeout:.0f} s of the stop "
-                        "signal (WIREWATCH_SERVICE__SHUTDOWN_TIMEOUT_S); unless its commit was "
-                        "already on the wire it will be redelivered, overwriting the same "
-                        "documents."
-                    )
-            try:
-                task.result()
-            except StopRequestedError:
-                log.info("stopped enriching the batch in hand; it will be redelivered")
-        finally:
-            stopping.cancel()
-            if not task.done():
-                task.cancel()
+    def _measure(self, pipeline: Pipeline, consumer: ArticleConsumer) -> None:
+        queued = self.metrics.pipeline_queued_batches
+        queued.labels("enrich").set_function(lambda: len(pipeline.to_enrich))
+        queued.labels("write").set_function(lambda: len(pipeline.to_write))
+        self.metrics.paused_partitions.set_function(consumer.paused_partitions)

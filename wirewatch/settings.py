@@ -58,8 +58,14 @@ class ServiceSettings(BaseModel):
     shutdown_timeout_s: float = Field(
         default=30.0,
         gt=0,
-        description="Time the batch being written gets to finish on SIGTERM; one still being "
-        "enriched stops at the next chunk and is redelivered.",
+        description="Time the batch being written gets to finish on SIGTERM; those still being "
+        "enriched or queued are left uncommitted and redelivered.",
+    )
+    pipeline_max_batches: int = Field(
+        default=2,
+        gt=0,
+        description="Batches waiting at most in each queue of the pipeline (before enrichment, "
+        "before the write); fetching pauses while the first is full.",
     )
     enrich_chunk_max_records: int = Field(
         default=16,

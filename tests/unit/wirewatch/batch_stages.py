@@ -93,6 +93,9 @@ class Source:
         )
         return claimed, [result for _, result in kept]
 
+    def unclaim(self) -> None:
+        """Nothing to let go: this source has no rebalances to hold back."""
+
     async def commit(self, batch: IncomingBatch) -> None:
         self.committed.update(
             {key: offset for key, offset in batch.next_offsets.items() if key in self.owned}
