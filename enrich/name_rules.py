@@ -15,11 +15,13 @@ Two passes, each linear in the doc (matchers and one walk over `doc.ents`):
 """
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
 from spacy.vocab import Vocab
 
 ORG = "ORG"
@@ -203,21 +205,27 @@ class NameRules:
                                     {"LOWER": "of"}]])  # fmt: skip
         self.shapes = Matcher(vocab)
         words = {"IS_ALPHA": True, "IS_LOWER": False, "OP": "{1,3}"}
+        # "KUALA LUMPUR, Feb 27 (KUNA) --": the date may stand between the city and the agency.
+        date: list[dict[str, object]] = [{"IS_ALPHA": True, "IS_TITLE": True}, {"IS_DIGIT": True}]
+        agency: list[dict[str, object]] = [
+            {"ORTH": "("}, {"IS_ALPHA": True, "OP": "{1,3}"}, {"ORTH": ")"},
+            {"ORTH": {"IN": _DASHES}},
+        ]  # fmt: skip
         self.shapes.add(
             "dateline",
             [
-                [words, {"ORTH": "("}, {"IS_ALPHA": True, "OP": "{1,3}"}, {"ORTH": ")"},
-                 {"ORTH": {"IN": _DASHES}}],
-                [words, {"ORTH": ","}, words, {"ORTH": "("}, {"IS_ALPHA": True, "OP": "{1,3}"},
-                 {"ORTH": ")"}, {"ORTH": {"IN": _DASHES}}],
+                [words, *agency],
+                [words, {"ORTH": ","}, words, *agency],
+                [words, {"ORTH": ","}, *date, *agency],
             ],
         )  # fmt: skip
         # "PARIS —", "CAPE CANAVERAL, Fla. —": a dateline with no agency, in capitals.
         capitals = {"IS_UPPER": True, "IS_ALPHA": True, "LENGTH": {">=": 3}, "OP": "{1,4}"}
         region = {"TEXT": {"REGEX": r"^[A-Z][A-Za-z.]*$"}, "OP": "{1,2}"}
+        # "ISLAMABAD:", "MUMBAI:": South Asian and Gulf outlets end the dateline with a colon.
         self.shapes.add(
             "bare_dateline",
-            [[capitals, {"ORTH": {"IN": _DASHES}}],
+            [[capitals, {"ORTH": {"IN": [*_DASHES, ":"]}}],
              [capitals, {"ORTH": ","}, region, {"ORTH": {"IN": _DASHES}}]],
         )  # fmt: skip
         # A name after a title or a portfolio: "Defense Minister Lloyd Austin", "Secretary of
@@ -298,6 +306,7 @@ def _headed(doc: Doc, head: int) -> list[Found]:
         start > max(0, head - _NAME_WORDS)
         and _CAPITALISED.match(doc[start - 1].text)
         and not doc[start - 1].is_stop
+        and not _is_dateline_dash(doc, start - 1)
     ):
         start -= 1
     if start == head or doc[start].text == "-":
@@ -361,6 +370,11 @@ def _company(doc: Doc, suffix: int) -> list[Found]:
     return [] if start == first else [Found(start, end, ORG)]
 
 
+def _is_dateline_dash(doc: Doc, i: int) -> bool:
+    # "MOGADISHU-Anadolu Agency": a city in capitals, then the agency, is a dateline's dash.
+    return doc[i].text in _DASHES and i > 0 and doc[i - 1].is_upper and len(doc[i - 1]) > 2
+
+
 def _is_body(doc: Doc, end: int) -> bool:
     # "The Venezuelan military said" names a body; "Russian military officials" does not.
     return doc[end - 1].lower_ != "military" or doc[end - 1].pos_ == "NOUN"
@@ -392,7 +406,7 @@ def _dateline(doc: Doc, start: int, end: int) -> list[Found]:
     open_at = next(i for i in range(start, end) if doc[i].text == "(")
     comma = next((i for i in range(start, open_at) if doc[i].text == ","), open_at)
     found = [Found(start, comma, GPE), Found(open_at + 1, end - 2, ORG)]
-    if comma < open_at:
+    if comma < open_at and not doc[open_at - 1].is_digit:
         found.append(Found(comma + 1, open_at, GPE))
     return found
 
@@ -405,27 +419,43 @@ class ArtefactRules:
         is_country: Callable[[str], bool],
         regions: Iterable[str],
         weapons: Iterable[str],
+        provinces: Iterable[tuple[str, str]] = (),
+        country_of: Callable[[str], str | None] = lambda _: None,
     ) -> None:
         self.is_country = is_country
         self.regions = frozenset(region.casefold() for region in regions)
         self.weapons = frozenset(weapon.casefold() for weapon in weapons)
+        # A province's country, by name: "Falcón" is a state of Venezuela, and a "Falcon" in a
+        # story that names no Venezuela is something else.
+        self.provinces: dict[str, set[str]] = {}
+        for province, country in provinces:
+            self.provinces.setdefault(plain_name(province), set()).add(country)
+        self.country_of = country_of
 
     def __call__(self, doc: Doc) -> list[Span]:
         """The doc's entities, corrected; those that are no entity are left out."""
         exercises = _exercise_names(doc, self.is_country)
         surnames = {ent[-1].lower_ for ent in doc.ents if ent.label_ == PERSON and len(ent) > 1}
+        # Longest first: a name made whole replaces the pieces the model cut it into.
+        repaired = [*_whole_names(doc, self.is_country), *_acronyms(doc, self.weapons)]
+        named = {self.country_of(ent.text) for ent in doc.ents if ent.label_ in (GPE, "NORP")}
         ents: list[Span] = []
-        for ent in doc.ents:
+        for ent in filter_spans([*repaired, *doc.ents]) if repaired else doc.ents:
             if ent.id_ and ent.label_ not in (ORG, LOC, GPE):
                 ents.append(ent)
                 continue
             if ent.label_ == ORG:
                 ent = _without_description(doc, _without_trailing_titles(doc, ent))
-            ents.extend(self._corrected(doc, ent, exercises, surnames))
+            ents.extend(self._corrected(doc, ent, exercises, surnames, named))
         return ents
 
     def _corrected(
-        self, doc: Doc, ent: Span, exercises: frozenset[str], surnames: set[str]
+        self,
+        doc: Doc,
+        ent: Span,
+        exercises: frozenset[str],
+        surnames: set[str],
+        countries: set[str | None],
     ) -> list[Span]:
         text = _bare(ent)
         folded = text.casefold()
@@ -442,6 +472,17 @@ class ArtefactRules:
             return []
         if label in (PERSON, ORG) and (folded in self.regions or self.is_country(text)):
             return [Span(doc, ent.start, ent.end, label=LOC if folded in self.regions else GPE)]
+        if (
+            label in (PERSON, ORG)
+            and not ent.id_
+            and folded not in surnames
+            and (
+                self._is_province(doc, ent, text, countries)
+                or (label == PERSON and self._is_located(doc, ent))
+            )
+        ):
+            # "Himachal Pradesh", "Haryana", "Manaus, Brazil": a province or a town in one.
+            return [Span(doc, ent.start, ent.end, label=GPE)]
         if label in (PERSON, ORG) and _is_place(folded):
             return [Span(doc, ent.start, ent.end, label=FAC)]
         if label == PERSON and folded not in surnames and _is_where(doc, ent):
@@ -462,6 +503,130 @@ class ArtefactRules:
         if label == PERSON:
             return _without_titles(doc, ent)
         return [ent]
+
+    def _is_province(self, doc: Doc, ent: Span, text: str, countries: set[str | None]) -> bool:
+        """Whether a name is a province's: one of two words or more ("Uttar Pradesh"), or of
+        one word where the doc names its country or writes it as a place ("in Punjab",
+        "Capas, Tarlac"); "Falcon" is a Venezuelan state only in a story of Venezuela."""
+        owners = self.provinces.get(plain_name(text))
+        if not owners:
+            return False
+        before = doc[ent.start - 1] if ent.start > 0 else None
+        placed = before is not None and (
+            before.lower_ in _PLACE_PREPOSITIONS
+            or (before.text == "," and before.i > 0 and doc[before.i - 1].ent_type_ == GPE)
+        )
+        return len(text.split()) > 1 or placed or not owners.isdisjoint(countries)
+
+    def _is_located(self, doc: Doc, ent: Span) -> bool:
+        """Whether a short name is followed by its country or province ("Goma, Congo")."""
+        if len(ent) > 1 or ent.end + 2 > len(doc) or doc[ent.end].text != ",":
+            return False
+        after = doc[ent.end + 1]
+        two_words = doc[after.i : after.i + 2].text
+        return (
+            self.is_country(after.text)
+            or plain_name(after.text) in self.provinces
+            or plain_name(two_words) in self.provinces
+        )
+
+
+def plain_name(name: str) -> str:
+    """A place's name compared without case or accents: "Pará" is "para"."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _whole_names(doc: Doc, is_country: Callable[[str], bool]) -> list[Span]:
+    """People's names the model cut or ran on: "Yoon Suk" of "Yoon Suk-yeol", "Ursula von der"
+    of "Ursula von der Leyen", and a headline's "Zimbabwe Zhou Ding" without the country."""
+    whole = []
+    for ent in doc.ents:
+        if ent.label_ != PERSON or ent.id_:
+            continue
+        start, end = ent.start, ent.end
+        for _ in range(_NAME_PARTS):
+            if end + 1 < len(doc) and _joins_name(doc, end):
+                end += 2
+            elif end < len(doc) and doc[end - 1].lower_ in _PARTICLES and doc[end].is_title:
+                end += 1
+            else:
+                break
+        if end - start > 2 and is_country(doc[start].text):
+            start += 1
+        if (start, end) != (ent.start, ent.end):
+            whole.append(Span(doc, start, end, label=PERSON))
+    return whole
+
+
+_NAME_PARTS = 3
+
+
+def _joins_name(doc: Doc, end: int) -> bool:
+    # A hyphen written inside the name, between letters: "Suk-yeol", "Fils-Aimé".
+    return (
+        doc[end].text in _DASHES
+        and not doc[end - 1].whitespace_
+        and not doc[end].whitespace_
+        and doc[end + 1].is_alpha
+    )
+
+
+# Services named after a body's acronym: "People's Liberation Army (PLA) Navy".
+_SERVICE_AFTER_ACRONYM = _words("navy army force forces guard corps marines")
+
+
+def _acronyms(doc: Doc, weapons: frozenset[str]) -> list[Span]:
+    """An acronym written in brackets after the name it abbreviates ("Royal Saudi Land Forces
+    (RSLF)", "Democratic Republic of the Congo (DRC)") is that organisation or place wherever
+    the doc writes it; a service named after the brackets ("(PLA) Navy") is part of the name."""
+    kinds: dict[str, str] = {}
+    found: list[Span] = []
+    for ent in doc.ents:
+        if ent.label_ not in (ORG, GPE, LOC):
+            continue
+        at = ent.end + (ent.end < len(doc) and doc[ent.end].text in _POSSESSIVES)
+        if at + 2 >= len(doc) or doc[at].text not in "([" or doc[at + 2].text not in ")]":
+            continue
+        acronym = doc[at + 1].text
+        # "intercontinental ballistic missile (ICBM)" is equipment, whatever the model says.
+        folded = acronym.casefold()
+        if not _abbreviates(acronym, ent) or folded in weapons or folded in _EQUIPMENT_NOUNS:
+            continue
+        kinds.setdefault(acronym, ent.label_)
+        service = at + 3
+        if (
+            ent.label_ == ORG
+            and service < len(doc)
+            and doc[service].is_title
+            and doc[service].lower_ in _SERVICE_AFTER_ACRONYM
+        ):
+            name = doc[ent.start + (ent[0].lower_ == "the") : service + 1]
+            found.append(Span(doc, name.start, name.end, label=ORG, span_id=name.text))
+    if not kinds:
+        return found
+    tagged = {token.i: ent for ent in doc.ents for token in ent}
+    for token in doc:
+        kind = kinds.get(token.text)
+        if kind is None:
+            continue
+        around = tagged.get(token.i)
+        if around is None or (len(around) == 1 and not around.id_ and around.label_ != kind):
+            found.append(Span(doc, token.i, token.i + 1, label=kind))
+    return found
+
+
+def _abbreviates(acronym: str, ent: Span) -> bool:
+    """Whether `acronym` may be the initials of `ent`: capitals (and digits), starting with
+    the initial of its first word, no longer than its words allow."""
+    words = [t for t in ent if t.is_alpha and t.lower_ != "the"]
+    return (
+        2 <= len(acronym) <= len(words) + 2
+        and acronym[0].isupper()
+        and all(c.isupper() or c.isdigit() for c in acronym)
+        and bool(words)
+        and words[0].text[0] == acronym[0]
+    )
 
 
 def _bare(ent: Span) -> str:
