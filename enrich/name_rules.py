@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import takewhile
 
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
@@ -73,7 +74,7 @@ _OF_HEADS = _words(
     """ministry department office presidency board commission council committee agency bureau
     directorate institute academy university federation association organisation organization
     embassy mission representation staff forces court secretariat authority administration
-    corps society chamber league"""
+    corps society chamber league chiefs"""
 )
 _OF_JOINERS = _words("and for of on &")
 _OF_WORDS = 8
@@ -97,7 +98,14 @@ _COMPANY_SUFFIXES = [
     "company", "llc", "plc", "gmbh", "ag", "s.a.", "spa", "s.p.a.", "ab", "asa", "pvt", "pvt.",
     "private", "holdings", "industries", "technologies", "aerospace", "shipbuilding",
     "shipyard", "airlines", "airways", "oil", "petroleum", "energy", "motors", "dynamics",
-    "systems", "group", "concern", "news", "newsradio",
+    "systems", "group", "concern", "news", "newsradio", "incorporated", "aviation",
+]  # fmt: skip
+# Legal forms written in capitals only ("Dassault Aviation SA", "Kongsberg Gruppen ASA"): in
+# lower or title case they are words ("sa", "Ag").
+_LEGAL_FORMS = [
+    "SA", "S.A.", "SAS", "NV", "N.V.", "BV", "B.V.", "AS", "A/S", "ASA", "AB", "AG", "KG",
+    "OY", "OYJ", "KK", "K.K.", "JSC", "PJSC", "OJSC", "BHD", "BHD.", "TBK", "PTE", "SE",
+    "SPA", "S.P.A.", "SRL", "S.R.L.", "LTD", "LTD.", "INC", "INC.", "PLC", "LLC",
 ]  # fmt: skip
 # Words that end a company's name only after another suffix ("Private Limited").
 _LEADING_SUFFIXES = {"private", "pvt", "pvt."}
@@ -107,7 +115,8 @@ _LEADING_SUFFIXES = {"private", "pvt", "pvt."}
 # of State", "the Army".
 _GENERIC_ORGS = _words(
     """defense defence state council commerce commission group coalition embassy government
-    ministry military presidents exercise interior justice finance foreign dr mou moa loi"""
+    ministry military presidents exercise interior justice finance foreign dr mou moa loi m/s
+    messrs"""
 )
 # Titles before a name: "Gen Juniti Saito", "Crown Prince Mohammed bin Salman".
 _TITLES = _words(
@@ -200,7 +209,8 @@ class NameRules:
         # checked only where such a word is.
         self.ends = Matcher(vocab)
         self.ends.add("headed", [[{"LOWER": {"IN": _HEADS}, "IS_TITLE": True}]])
-        self.ends.add("company", [[{"LOWER": {"IN": _COMPANY_SUFFIXES}, "IS_LOWER": False}]])
+        self.ends.add("company", [[{"LOWER": {"IN": _COMPANY_SUFFIXES}, "IS_LOWER": False}],
+                                  [{"ORTH": {"IN": _LEGAL_FORMS}}]])  # fmt: skip
         self.ends.add("of_named", [[{"LOWER": {"IN": sorted(_OF_HEADS)}, "IS_TITLE": True},
                                     {"LOWER": "of"}]])  # fmt: skip
         self.shapes = Matcher(vocab)
@@ -362,8 +372,16 @@ def _company(doc: Doc, suffix: int) -> list[Found]:
     if doc[suffix].lower_ in _LEADING_SUFFIXES or _runs_on(doc, end):
         return []
     start = suffix
-    if start > 0 and doc[start - 1].lower_ in _COMPANY_SUFFIXES and not doc[start - 1].is_lower:
-        start -= 1
+    while start > max(0, suffix - 3):
+        before = doc[start - 1]
+        if before.text == "." and start > 1 and not doc[start - 2].whitespace_:
+            # "Pvt. Ltd.": the tokenizer cut the abbreviation's full stop off.
+            before = doc[start - 2]
+        if before.is_lower or not (
+            before.lower_ in _COMPANY_SUFFIXES or before.text in _LEGAL_FORMS
+        ):
+            break
+        start = before.i
     first = start
     while start > max(0, first - _NAME_WORDS) and _PROPER.match(doc[start - 1].text):
         start -= 1
@@ -446,6 +464,7 @@ class ArtefactRules:
                 continue
             if ent.label_ == ORG:
                 ent = _without_description(doc, _without_trailing_titles(doc, ent))
+                ent = _without_leading_titles(doc, ent)
             ents.extend(self._corrected(doc, ent, exercises, surnames, named))
         return ents
 
@@ -479,6 +498,7 @@ class ArtefactRules:
             and (
                 self._is_province(doc, ent, text, countries)
                 or (label == PERSON and self._is_located(doc, ent))
+                or (label == ORG and _is_named_place(doc, ent))
             )
         ):
             # "Himachal Pradesh", "Haryana", "Manaus, Brazil": a province or a town in one.
@@ -519,16 +539,41 @@ class ArtefactRules:
         return len(text.split()) > 1 or placed or not owners.isdisjoint(countries)
 
     def _is_located(self, doc: Doc, ent: Span) -> bool:
-        """Whether a short name is followed by its country or province ("Goma, Congo")."""
-        if len(ent) > 1 or ent.end + 2 > len(doc) or doc[ent.end].text != ",":
+        """Whether a name the model gave a person is a place by what is written around it: its
+        country or province after it ("Goma, Congo", "Leticia (Colombia)"), or a word for a
+        place before or after it ("the city of Cartagena", "Jiupeng military base", "Amritsar
+        sectors")."""
+        if len(ent) > 2:
             return False
-        after = doc[ent.end + 1]
-        two_words = doc[after.i : after.i + 2].text
+        if _is_named_place(doc, ent):
+            return True
+        after = doc[ent.end : ent.end + 3]
+        nouns = list(takewhile(lambda token: token.is_lower, after[:2]))
+        if nouns and (nouns[0].lower_ in _PLACE_NOUNS or nouns[-1].lower_ in _PLACE_NOUNS):
+            # "Jiupeng military base": at most one modifier between, and it is no verb.
+            return all(t.pos_ in ("NOUN", "ADJ") for t in nouns)
+        if len(ent) > 1 or len(after) < 2 or after[0].text not in (",", "("):
+            return False
+        where = after[1]
+        two_words = doc[where.i : where.i + 2].text
         return (
-            self.is_country(after.text)
-            or plain_name(after.text) in self.provinces
+            self.is_country(where.text)
+            or plain_name(where.text) in self.provinces
             or plain_name(two_words) in self.provinces
         )
+
+
+def _is_named_place(doc: Doc, ent: Span) -> bool:
+    """Whether a name comes after "the city of", "the port of" ...: a place's."""
+    before = doc[max(0, ent.start - 2) : ent.start]
+    return len(before) == 2 and before[1].lower_ == "of" and before[0].lower_ in _PLACE_NOUNS
+
+
+# Lower-case words for a place, before ("the city of") or after ("military base") its name.
+_PLACE_NOUNS = _words(
+    """city town village port ports airport base sector sectors territory district province
+    county region area border township wharf"""
+)
 
 
 def plain_name(name: str) -> str:
@@ -653,6 +698,25 @@ def _without_trailing_titles(doc: Doc, ent: Span) -> Span:
     if end == ent.end:
         return ent
     return Span(doc, ent.start, end, label=ORG)
+
+
+# Words before a body's name that are no part of it: a person's title ("Director General
+# Strategic Plans Division"), the "M/s" or "Messrs" of Indian and West African notices.
+_LEADING_TITLES = _words("director chairman chairperson dig m/s messrs messrs. first")
+
+
+def _without_leading_titles(doc: Doc, ent: Span) -> Span:
+    """An organisation without the titles or "M/s" written before its name."""
+    start = ent.start
+    while start < ent.end - 1 and doc[start].lower_ in _LEADING_TITLES:
+        start += 1
+        if doc[start - 1].lower_ == "director" and doc[start].lower_ == "general":
+            start += 1
+    if start > ent.start and doc[start].text in _DASHES:
+        start += 1
+    if start == ent.start or start >= ent.end:
+        return ent
+    return Span(doc, start, ent.end, label=ORG, span_id=doc[start : ent.end].text)
 
 
 def _is_place(folded: str) -> bool:
