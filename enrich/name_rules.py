@@ -593,10 +593,17 @@ def _whole_names(doc: Doc, is_country: Callable[[str], bool]) -> list[Span]:
         for _ in range(_NAME_PARTS):
             if end + 1 < len(doc) and _joins_name(doc, end):
                 end += 2
-            elif end < len(doc) and doc[end - 1].lower_ in _PARTICLES and doc[end].is_title:
+            elif (
+                end < len(doc)
+                and doc[end - 1].lower_ in _PARTICLES
+                and (doc[end].is_title or doc[end].lower_ in _PARTICLES)
+            ):
                 end += 1
             else:
                 break
+        while end > ent.end and doc[end - 1].lower_ in _PARTICLES:
+            # A particle the name never reached: "von" of "Ursula von", with no "Leyen".
+            end -= 1
         if end - start > 2 and is_country(doc[start].text):
             start += 1
         if (start, end) != (ent.start, ent.end):
