@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from itertools import takewhile
 
 from spacy.matcher import Matcher, PhraseMatcher
@@ -456,7 +457,11 @@ class ArtefactRules:
         surnames = {ent[-1].lower_ for ent in doc.ents if ent.label_ == PERSON and len(ent) > 1}
         # Longest first: a name made whole replaces the pieces the model cut it into.
         repaired = [*_whole_names(doc, self.is_country), *_acronyms(doc, self.weapons)]
-        named = {self.country_of(ent.text) for ent in doc.ents if ent.label_ in (GPE, "NORP")}
+        # The doc's countries are looked up only if a one-word province needs them (a lookup
+        # of a new name reads all of pycountry's).
+        named = cache(
+            lambda: {self.country_of(ent.text) for ent in doc.ents if ent.label_ in (GPE, "NORP")}
+        )
         ents: list[Span] = []
         for ent in filter_spans([*repaired, *doc.ents]) if repaired else doc.ents:
             if ent.id_ and ent.label_ not in (ORG, LOC, GPE):
@@ -474,7 +479,7 @@ class ArtefactRules:
         ent: Span,
         exercises: frozenset[str],
         surnames: set[str],
-        countries: set[str | None],
+        countries: Callable[[], set[str | None]],
     ) -> list[Span]:
         text = _bare(ent)
         folded = text.casefold()
@@ -524,7 +529,9 @@ class ArtefactRules:
             return _without_titles(doc, ent)
         return [ent]
 
-    def _is_province(self, doc: Doc, ent: Span, text: str, countries: set[str | None]) -> bool:
+    def _is_province(
+        self, doc: Doc, ent: Span, text: str, countries: Callable[[], set[str | None]]
+    ) -> bool:
         """Whether a name is a province's: one of two words or more ("Uttar Pradesh"), or of
         one word where the doc names its country or writes it as a place ("in Punjab",
         "Capas, Tarlac"); "Falcon" is a Venezuelan state only in a story of Venezuela."""
@@ -536,7 +543,7 @@ class ArtefactRules:
             before.lower_ in _PLACE_PREPOSITIONS
             or (before.text == "," and before.i > 0 and doc[before.i - 1].ent_type_ == GPE)
         )
-        return len(text.split()) > 1 or placed or not owners.isdisjoint(countries)
+        return len(text.split()) > 1 or placed or not owners.isdisjoint(countries())
 
     def _is_located(self, doc: Doc, ent: Span) -> bool:
         """Whether a name the model gave a person is a place by what is written around it: its
