@@ -693,7 +693,42 @@ def make_entity_cleanup(
         return not acronym and names.code(text) is not None
 
     forms = [form for entry in weapons.weapons for text in entry.forms() for form in _forms(text)]
-    return EntityCleanup(countries.capitals, ArtefactRules(is_country, countries.regions, forms))
+
+    @cache
+    def country_of(text: str) -> str | None:
+        bare = _without_possessive_text(text)
+        return names.code(bare) or names.code_of_people(bare)
+
+    artefacts = ArtefactRules(is_country, countries.regions, forms, _provinces(), country_of)
+    return EntityCleanup(countries.capitals, artefacts)
+
+
+# Subdivisions of these kinds are named in news as places of their own ("Punjab", "Zambales");
+# districts and municipalities are too many, and too often a common word, to be listed.
+_PROVINCE_KINDS = (
+    "state", "province", "region", "prefecture", "governorate", "oblast", "territory",
+)  # fmt: skip
+# Subdivisions named by a common word: "Central" (Ghana), "Eastern" (Rwanda), "Capital".
+_NOT_PROVINCES = frozenset(
+    ["central", "eastern", "western", "northern", "southern", "north", "south", "east", "west",
+     "capital", "coast", "coastal", "upper", "lower", "middle", "interior", "islands", "lakes",
+     "mountains"]
+)  # fmt: skip
+
+
+def _without_possessive_text(text: str) -> str:
+    return re.sub(r"['’]s?$", "", text)
+
+
+def _provinces() -> list[tuple[str, str]]:
+    """Names of the states, provinces and regions of the world (ISO 3166-2), each with its
+    country's code."""
+    return [
+        (subdivision.name, subdivision.country_code)
+        for subdivision in pycountry.subdivisions
+        if any(kind in subdivision.type.casefold() for kind in _PROVINCE_KINDS)
+        and not set(subdivision.name.casefold().split()) <= _NOT_PROVINCES
+    ]
 
 
 def _country_words(countries: CountryData) -> list[str]:

@@ -15,11 +15,15 @@ Two passes, each linear in the doc (matchers and one walk over `doc.ents`):
 """
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
+from itertools import takewhile
 
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
 from spacy.vocab import Vocab
 
 ORG = "ORG"
@@ -71,7 +75,7 @@ _OF_HEADS = _words(
     """ministry department office presidency board commission council committee agency bureau
     directorate institute academy university federation association organisation organization
     embassy mission representation staff forces court secretariat authority administration
-    corps society chamber league"""
+    corps society chamber league chiefs"""
 )
 _OF_JOINERS = _words("and for of on &")
 _OF_WORDS = 8
@@ -95,7 +99,14 @@ _COMPANY_SUFFIXES = [
     "company", "llc", "plc", "gmbh", "ag", "s.a.", "spa", "s.p.a.", "ab", "asa", "pvt", "pvt.",
     "private", "holdings", "industries", "technologies", "aerospace", "shipbuilding",
     "shipyard", "airlines", "airways", "oil", "petroleum", "energy", "motors", "dynamics",
-    "systems", "group", "concern", "news", "newsradio",
+    "systems", "group", "concern", "news", "newsradio", "incorporated", "aviation",
+]  # fmt: skip
+# Legal forms written in capitals only ("Dassault Aviation SA", "Kongsberg Gruppen ASA"): in
+# lower or title case they are words ("sa", "Ag").
+_LEGAL_FORMS = [
+    "SA", "S.A.", "SAS", "NV", "N.V.", "BV", "B.V.", "AS", "A/S", "ASA", "AB", "AG", "KG",
+    "OY", "OYJ", "KK", "K.K.", "JSC", "PJSC", "OJSC", "BHD", "BHD.", "TBK", "PTE", "SE",
+    "SPA", "S.P.A.", "SRL", "S.R.L.", "LTD", "LTD.", "INC", "INC.", "PLC", "LLC",
 ]  # fmt: skip
 # Words that end a company's name only after another suffix ("Private Limited").
 _LEADING_SUFFIXES = {"private", "pvt", "pvt."}
@@ -105,7 +116,8 @@ _LEADING_SUFFIXES = {"private", "pvt", "pvt."}
 # of State", "the Army".
 _GENERIC_ORGS = _words(
     """defense defence state council commerce commission group coalition embassy government
-    ministry military presidents exercise interior justice finance foreign dr mou moa loi"""
+    ministry military presidents exercise interior justice finance foreign dr mou moa loi m/s
+    messrs"""
 )
 # Titles before a name: "Gen Juniti Saito", "Crown Prince Mohammed bin Salman".
 _TITLES = _words(
@@ -198,26 +210,33 @@ class NameRules:
         # checked only where such a word is.
         self.ends = Matcher(vocab)
         self.ends.add("headed", [[{"LOWER": {"IN": _HEADS}, "IS_TITLE": True}]])
-        self.ends.add("company", [[{"LOWER": {"IN": _COMPANY_SUFFIXES}, "IS_LOWER": False}]])
+        self.ends.add("company", [[{"LOWER": {"IN": _COMPANY_SUFFIXES}, "IS_LOWER": False}],
+                                  [{"ORTH": {"IN": _LEGAL_FORMS}}]])  # fmt: skip
         self.ends.add("of_named", [[{"LOWER": {"IN": sorted(_OF_HEADS)}, "IS_TITLE": True},
                                     {"LOWER": "of"}]])  # fmt: skip
         self.shapes = Matcher(vocab)
         words = {"IS_ALPHA": True, "IS_LOWER": False, "OP": "{1,3}"}
+        # "KUALA LUMPUR, Feb 27 (KUNA) --": the date may stand between the city and the agency.
+        date: list[dict[str, object]] = [{"IS_ALPHA": True, "IS_TITLE": True}, {"IS_DIGIT": True}]
+        agency: list[dict[str, object]] = [
+            {"ORTH": "("}, {"IS_ALPHA": True, "OP": "{1,3}"}, {"ORTH": ")"},
+            {"ORTH": {"IN": _DASHES}},
+        ]  # fmt: skip
         self.shapes.add(
             "dateline",
             [
-                [words, {"ORTH": "("}, {"IS_ALPHA": True, "OP": "{1,3}"}, {"ORTH": ")"},
-                 {"ORTH": {"IN": _DASHES}}],
-                [words, {"ORTH": ","}, words, {"ORTH": "("}, {"IS_ALPHA": True, "OP": "{1,3}"},
-                 {"ORTH": ")"}, {"ORTH": {"IN": _DASHES}}],
+                [words, *agency],
+                [words, {"ORTH": ","}, words, *agency],
+                [words, {"ORTH": ","}, *date, *agency],
             ],
         )  # fmt: skip
         # "PARIS —", "CAPE CANAVERAL, Fla. —": a dateline with no agency, in capitals.
         capitals = {"IS_UPPER": True, "IS_ALPHA": True, "LENGTH": {">=": 3}, "OP": "{1,4}"}
         region = {"TEXT": {"REGEX": r"^[A-Z][A-Za-z.]*$"}, "OP": "{1,2}"}
+        # "ISLAMABAD:", "MUMBAI:": South Asian and Gulf outlets end the dateline with a colon.
         self.shapes.add(
             "bare_dateline",
-            [[capitals, {"ORTH": {"IN": _DASHES}}],
+            [[capitals, {"ORTH": {"IN": [*_DASHES, ":"]}}],
              [capitals, {"ORTH": ","}, region, {"ORTH": {"IN": _DASHES}}]],
         )  # fmt: skip
         # A name after a title or a portfolio: "Defense Minister Lloyd Austin", "Secretary of
@@ -298,6 +317,7 @@ def _headed(doc: Doc, head: int) -> list[Found]:
         start > max(0, head - _NAME_WORDS)
         and _CAPITALISED.match(doc[start - 1].text)
         and not doc[start - 1].is_stop
+        and not _is_dateline_dash(doc, start - 1)
     ):
         start -= 1
     if start == head or doc[start].text == "-":
@@ -353,12 +373,25 @@ def _company(doc: Doc, suffix: int) -> list[Found]:
     if doc[suffix].lower_ in _LEADING_SUFFIXES or _runs_on(doc, end):
         return []
     start = suffix
-    if start > 0 and doc[start - 1].lower_ in _COMPANY_SUFFIXES and not doc[start - 1].is_lower:
-        start -= 1
+    while start > max(0, suffix - 3):
+        before = doc[start - 1]
+        if before.text == "." and start > 1 and not doc[start - 2].whitespace_:
+            # "Pvt. Ltd.": the tokenizer cut the abbreviation's full stop off.
+            before = doc[start - 2]
+        if before.is_lower or not (
+            before.lower_ in _COMPANY_SUFFIXES or before.text in _LEGAL_FORMS
+        ):
+            break
+        start = before.i
     first = start
     while start > max(0, first - _NAME_WORDS) and _PROPER.match(doc[start - 1].text):
         start -= 1
     return [] if start == first else [Found(start, end, ORG)]
+
+
+def _is_dateline_dash(doc: Doc, i: int) -> bool:
+    # "MOGADISHU-Anadolu Agency": a city in capitals, then the agency, is a dateline's dash.
+    return doc[i].text in _DASHES and i > 0 and doc[i - 1].is_upper and len(doc[i - 1]) > 2
 
 
 def _is_body(doc: Doc, end: int) -> bool:
@@ -392,7 +425,7 @@ def _dateline(doc: Doc, start: int, end: int) -> list[Found]:
     open_at = next(i for i in range(start, end) if doc[i].text == "(")
     comma = next((i for i in range(start, open_at) if doc[i].text == ","), open_at)
     found = [Found(start, comma, GPE), Found(open_at + 1, end - 2, ORG)]
-    if comma < open_at:
+    if comma < open_at and not doc[open_at - 1].is_digit:
         found.append(Found(comma + 1, open_at, GPE))
     return found
 
@@ -405,27 +438,48 @@ class ArtefactRules:
         is_country: Callable[[str], bool],
         regions: Iterable[str],
         weapons: Iterable[str],
+        provinces: Iterable[tuple[str, str]] = (),
+        country_of: Callable[[str], str | None] = lambda _: None,
     ) -> None:
         self.is_country = is_country
         self.regions = frozenset(region.casefold() for region in regions)
         self.weapons = frozenset(weapon.casefold() for weapon in weapons)
+        # A province's country, by name: "Falcón" is a state of Venezuela, and a "Falcon" in a
+        # story that names no Venezuela is something else.
+        self.provinces: dict[str, set[str]] = {}
+        for province, country in provinces:
+            self.provinces.setdefault(plain_name(province), set()).add(country)
+        self.country_of = country_of
 
     def __call__(self, doc: Doc) -> list[Span]:
         """The doc's entities, corrected; those that are no entity are left out."""
         exercises = _exercise_names(doc, self.is_country)
         surnames = {ent[-1].lower_ for ent in doc.ents if ent.label_ == PERSON and len(ent) > 1}
+        # Longest first: a name made whole replaces the pieces the model cut it into.
+        repaired = [*_whole_names(doc, self.is_country), *_acronyms(doc, self.weapons)]
+        # The doc's countries are looked up only if a one-word province needs them (a lookup
+        # of a new name reads all of pycountry's).
+        named = cache(
+            lambda: {self.country_of(ent.text) for ent in doc.ents if ent.label_ in (GPE, "NORP")}
+        )
         ents: list[Span] = []
-        for ent in doc.ents:
+        for ent in filter_spans([*repaired, *doc.ents]) if repaired else doc.ents:
             if ent.id_ and ent.label_ not in (ORG, LOC, GPE):
                 ents.append(ent)
                 continue
             if ent.label_ == ORG:
                 ent = _without_description(doc, _without_trailing_titles(doc, ent))
-            ents.extend(self._corrected(doc, ent, exercises, surnames))
+                ent = _without_leading_titles(doc, ent)
+            ents.extend(self._corrected(doc, ent, exercises, surnames, named))
         return ents
 
     def _corrected(
-        self, doc: Doc, ent: Span, exercises: frozenset[str], surnames: set[str]
+        self,
+        doc: Doc,
+        ent: Span,
+        exercises: frozenset[str],
+        surnames: set[str],
+        countries: Callable[[], set[str | None]],
     ) -> list[Span]:
         text = _bare(ent)
         folded = text.casefold()
@@ -442,6 +496,18 @@ class ArtefactRules:
             return []
         if label in (PERSON, ORG) and (folded in self.regions or self.is_country(text)):
             return [Span(doc, ent.start, ent.end, label=LOC if folded in self.regions else GPE)]
+        if (
+            label in (PERSON, ORG)
+            and not ent.id_
+            and folded not in surnames
+            and (
+                self._is_province(doc, ent, text, countries)
+                or (label == PERSON and self._is_located(doc, ent))
+                or (label == ORG and _is_named_place(doc, ent))
+            )
+        ):
+            # "Himachal Pradesh", "Haryana", "Manaus, Brazil": a province or a town in one.
+            return [Span(doc, ent.start, ent.end, label=GPE)]
         if label in (PERSON, ORG) and _is_place(folded):
             return [Span(doc, ent.start, ent.end, label=FAC)]
         if label == PERSON and folded not in surnames and _is_where(doc, ent):
@@ -462,6 +528,164 @@ class ArtefactRules:
         if label == PERSON:
             return _without_titles(doc, ent)
         return [ent]
+
+    def _is_province(
+        self, doc: Doc, ent: Span, text: str, countries: Callable[[], set[str | None]]
+    ) -> bool:
+        """Whether a name is a province's: one of two words or more ("Uttar Pradesh"), or of
+        one word where the doc names its country or writes it as a place ("in Punjab",
+        "Capas, Tarlac"); "Falcon" is a Venezuelan state only in a story of Venezuela."""
+        owners = self.provinces.get(plain_name(text))
+        if not owners:
+            return False
+        before = doc[ent.start - 1] if ent.start > 0 else None
+        placed = before is not None and (
+            before.lower_ in _PLACE_PREPOSITIONS
+            or (before.text == "," and before.i > 0 and doc[before.i - 1].ent_type_ == GPE)
+        )
+        return len(text.split()) > 1 or placed or not owners.isdisjoint(countries())
+
+    def _is_located(self, doc: Doc, ent: Span) -> bool:
+        """Whether a name the model gave a person is a place by what is written around it: its
+        country or province after it ("Goma, Congo", "Leticia (Colombia)"), or a word for a
+        place before or after it ("the city of Cartagena", "Jiupeng military base", "Amritsar
+        sectors")."""
+        if len(ent) > 2:
+            return False
+        if _is_named_place(doc, ent):
+            return True
+        after = doc[ent.end : ent.end + 3]
+        nouns = list(takewhile(lambda token: token.is_lower, after[:2]))
+        if nouns and (nouns[0].lower_ in _PLACE_NOUNS or nouns[-1].lower_ in _PLACE_NOUNS):
+            # "Jiupeng military base": at most one modifier between, and it is no verb.
+            return all(t.pos_ in ("NOUN", "ADJ") for t in nouns)
+        if len(ent) > 1 or len(after) < 2 or after[0].text not in (",", "("):
+            return False
+        where = after[1]
+        two_words = doc[where.i : where.i + 2].text
+        return (
+            self.is_country(where.text)
+            or plain_name(where.text) in self.provinces
+            or plain_name(two_words) in self.provinces
+        )
+
+
+def _is_named_place(doc: Doc, ent: Span) -> bool:
+    """Whether a name comes after "the city of", "the port of" ...: a place's."""
+    before = doc[max(0, ent.start - 2) : ent.start]
+    return len(before) == 2 and before[1].lower_ == "of" and before[0].lower_ in _PLACE_NOUNS
+
+
+# Lower-case words for a place, before ("the city of") or after ("military base") its name.
+_PLACE_NOUNS = _words(
+    """city town village port ports airport base sector sectors territory district province
+    county region area border township wharf"""
+)
+
+
+def plain_name(name: str) -> str:
+    """A place's name compared without case or accents: "Pará" is "para"."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _whole_names(doc: Doc, is_country: Callable[[str], bool]) -> list[Span]:
+    """People's names the model cut or ran on: "Yoon Suk" of "Yoon Suk-yeol", "Ursula von der"
+    of "Ursula von der Leyen", and a headline's "Zimbabwe Zhou Ding" without the country."""
+    whole = []
+    for ent in doc.ents:
+        if ent.label_ != PERSON or ent.id_:
+            continue
+        start, end = ent.start, ent.end
+        for _ in range(_NAME_PARTS):
+            if end + 1 < len(doc) and _joins_name(doc, end):
+                end += 2
+            elif (
+                end < len(doc)
+                and doc[end - 1].lower_ in _PARTICLES
+                and (doc[end].is_title or doc[end].lower_ in _PARTICLES)
+            ):
+                end += 1
+            else:
+                break
+        while end > ent.end and doc[end - 1].lower_ in _PARTICLES:
+            # A particle the name never reached: "von" of "Ursula von", with no "Leyen".
+            end -= 1
+        if end - start > 2 and is_country(doc[start].text):
+            start += 1
+        if (start, end) != (ent.start, ent.end):
+            whole.append(Span(doc, start, end, label=PERSON))
+    return whole
+
+
+_NAME_PARTS = 3
+
+
+def _joins_name(doc: Doc, end: int) -> bool:
+    # A hyphen written inside the name, between letters: "Suk-yeol", "Fils-Aimé".
+    return (
+        doc[end].text in _DASHES
+        and not doc[end - 1].whitespace_
+        and not doc[end].whitespace_
+        and doc[end + 1].is_alpha
+    )
+
+
+# Services named after a body's acronym: "People's Liberation Army (PLA) Navy".
+_SERVICE_AFTER_ACRONYM = _words("navy army force forces guard corps marines")
+
+
+def _acronyms(doc: Doc, weapons: frozenset[str]) -> list[Span]:
+    """An acronym written in brackets after the name it abbreviates ("Royal Saudi Land Forces
+    (RSLF)", "Democratic Republic of the Congo (DRC)") is that organisation or place wherever
+    the doc writes it; a service named after the brackets ("(PLA) Navy") is part of the name."""
+    kinds: dict[str, str] = {}
+    found: list[Span] = []
+    for ent in doc.ents:
+        if ent.label_ not in (ORG, GPE, LOC):
+            continue
+        at = ent.end + (ent.end < len(doc) and doc[ent.end].text in _POSSESSIVES)
+        if at + 2 >= len(doc) or doc[at].text not in "([" or doc[at + 2].text not in ")]":
+            continue
+        acronym = doc[at + 1].text
+        # "intercontinental ballistic missile (ICBM)" is equipment, whatever the model says.
+        folded = acronym.casefold()
+        if not _abbreviates(acronym, ent) or folded in weapons or folded in _EQUIPMENT_NOUNS:
+            continue
+        kinds.setdefault(acronym, ent.label_)
+        service = at + 3
+        if (
+            ent.label_ == ORG
+            and service < len(doc)
+            and doc[service].is_title
+            and doc[service].lower_ in _SERVICE_AFTER_ACRONYM
+        ):
+            name = doc[ent.start + (ent[0].lower_ == "the") : service + 1]
+            found.append(Span(doc, name.start, name.end, label=ORG, span_id=name.text))
+    if not kinds:
+        return found
+    tagged = {token.i: ent for ent in doc.ents for token in ent}
+    for token in doc:
+        kind = kinds.get(token.text)
+        if kind is None:
+            continue
+        around = tagged.get(token.i)
+        if around is None or (len(around) == 1 and not around.id_ and around.label_ != kind):
+            found.append(Span(doc, token.i, token.i + 1, label=kind))
+    return found
+
+
+def _abbreviates(acronym: str, ent: Span) -> bool:
+    """Whether `acronym` may be the initials of `ent`: capitals (and digits), starting with
+    the initial of its first word, no longer than its words allow."""
+    words = [t for t in ent if t.is_alpha and t.lower_ != "the"]
+    return (
+        2 <= len(acronym) <= len(words) + 2
+        and acronym[0].isupper()
+        and all(c.isupper() or c.isdigit() for c in acronym)
+        and bool(words)
+        and words[0].text[0] == acronym[0]
+    )
 
 
 def _bare(ent: Span) -> str:
@@ -488,6 +712,25 @@ def _without_trailing_titles(doc: Doc, ent: Span) -> Span:
     if end == ent.end:
         return ent
     return Span(doc, ent.start, end, label=ORG)
+
+
+# Words before a body's name that are no part of it: a person's title ("Director General
+# Strategic Plans Division"), the "M/s" or "Messrs" of Indian and West African notices.
+_LEADING_TITLES = _words("director chairman chairperson dig m/s messrs messrs. first")
+
+
+def _without_leading_titles(doc: Doc, ent: Span) -> Span:
+    """An organisation without the titles or "M/s" written before its name."""
+    start = ent.start
+    while start < ent.end - 1 and doc[start].lower_ in _LEADING_TITLES:
+        start += 1
+        if doc[start - 1].lower_ == "director" and doc[start].lower_ == "general":
+            start += 1
+    if start > ent.start and doc[start].text in _DASHES:
+        start += 1
+    if start == ent.start or start >= ent.end:
+        return ent
+    return Span(doc, start, ent.end, label=ORG, span_id=doc[start : ent.end].text)
 
 
 def _is_place(folded: str) -> bool:

@@ -480,3 +480,99 @@ def test_an_acronym_is_a_body_not_an_iso_code(nlp: Language) -> None:
 
     assert "MDA" in _facet(nlp, text, "ORG")
     assert "UK" in _facet(nlp, text, "GPE")
+
+
+@pytest.mark.parametrize(
+    ("text", "city", "agency"),
+    [
+        ("LAHORE: Pakistan's navy commissioned a new corvette on Friday.", "LAHORE", None),
+        ("NAIROBI, Mar 3 (KNA) -- Kenyan troops arrived in the port.", "NAIROBI", "KNA"),
+        ("ACCRA-Anadolu Agency\nGhana received four patrol boats.", "ACCRA", "Anadolu Agency"),
+    ],
+)
+def test_datelines_with_a_colon_a_date_or_a_glued_agency(
+    nlp: Language, text: str, city: str, agency: str | None
+) -> None:
+    assert city in _facet(nlp, text, "GPE")
+    organisations = _facet(nlp, text, "ORG")
+    assert all(city not in name for name in organisations)
+    if agency is not None:
+        assert agency in organisations
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Officials said Park Ji-hoon and Marie van der Berg signed the accord.", "Park Ji-hoon"),
+        ("Officials said Park Ji-hoon and Marie van der Berg signed the accord.",
+         "Marie van der Berg"),
+    ],
+)  # fmt: skip
+def test_a_persons_name_cut_by_the_model_is_made_whole(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert expected in _facet(nlp, text, "PERSON")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Troops of the Malawi Defence Force (MDF) arrived. The MDF contingent will stay a year.",
+        "The Ministry of Home Affairs (MHA) issued the order, and MHA officials confirmed it.",
+    ],
+)
+def test_an_acronym_after_its_name_is_that_organisation_everywhere(
+    nlp: Language, text: str
+) -> None:
+    acronym = text.split("(")[1].split(")")[0]
+
+    assert _facet(nlp, text, "ORG").count(acronym) == 2
+
+
+def test_a_service_after_a_bodys_acronym_is_part_of_its_name(nlp: Language) -> None:
+    text = "Ships of the Islamic Revolutionary Guard Corps (IRGC) Navy sailed into the Gulf."
+
+    assert "Islamic Revolutionary Guard Corps (IRGC) Navy" in _facet(nlp, text, "ORG")
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("Floods hit Bihar and Jharkhand, officials in New Delhi said.", "Jharkhand"),
+        ("Marines trained near Olongapo (Philippines) and Cebu.", "Olongapo"),
+        ("The frigate docked in the southern Chilean port of Talcahuano.", "Talcahuano"),
+        ("Two rockets were fired from Hsinchu air base on Tuesday.", "Hsinchu"),
+    ],
+)
+def test_places_are_read_from_what_is_written_around_them(
+    nlp: Language, text: str, place: str
+) -> None:
+    assert place not in _facet(nlp, text, "PERSON")
+    assert place not in _facet(nlp, text, "ORG")
+
+
+def test_a_province_named_by_a_common_word_is_a_place_only_in_its_countrys_story(
+    nlp: Language,
+) -> None:
+    # Falcón is a Venezuelan state; a "Falcon" in a story of drones is not it.
+    text = "Falcon said its drones would be delivered to the army in the spring."
+
+    assert "Falcon" not in _facet(nlp, text, "GPE")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The order went to Nordic Shipyards ASA last week.", "Nordic Shipyards ASA"),
+        ("A contract was signed with M/s Bharat Forge Pvt. Ltd. for shells.",
+         "Bharat Forge Pvt. Ltd."),
+        ("Shares of Meridian Avionics Incorporated rose.", "Meridian Avionics Incorporated"),
+        ("The Director General Naval Projects Directorate visited the yard.",
+         "Naval Projects Directorate"),
+        ("He met the Joint Chiefs of Staff in Washington.", "Joint Chiefs of Staff"),
+    ],
+)  # fmt: skip
+def test_companies_by_legal_form_and_bodies_without_the_titles_before(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert expected in _facet(nlp, text, "ORG")
