@@ -3,17 +3,17 @@ written, and a member joining mid-stream leaves nothing lost and nothing written
 
 import asyncio
 import json
-import threading
 import time
-from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
 
-import pytest
 from elastic_transport import ObjectApiResponse
 from elasticsearch import AsyncElasticsearch
 
 from contracts import Article
-from enrich import Enricher, EnrichmentResult
+from enrich import EnrichmentResult
+from enrich.workers import EnrichmentPool
 from index import connect
 from tests.integration.support import (
     article_line,
@@ -31,21 +31,27 @@ from wirewatch.settings import Settings
 Span = tuple[float, float]
 
 
-class SlowEnricher(Enricher):
-    """The real enrichment, `ENRICH_S` slower a call (as a heavier model would be); it notes
-    when each call ran."""
+class SlowEnrichment:
+    """The real enrichment in its worker processes, `delay_s` slower a call (as a heavier
+    model would be); it notes when each call ran."""
 
-    ENRICH_S = 0.3
-    spans: ClassVar[list[Span]] = []
-    _lock = threading.Lock()
+    def __init__(self, pool: EnrichmentPool, delay_s: float) -> None:
+        self._pool = pool
+        self._delay_s = delay_s
+        self.spans: list[Span] = []
 
-    def enrich(self, articles: Sequence[Article]) -> list[EnrichmentResult]:
+    async def enrich(self, articles: Sequence[Article]) -> list[EnrichmentResult]:
         started = time.monotonic()
-        time.sleep(self.ENRICH_S)
-        results = super().enrich(articles)
-        with self._lock:
-            SlowEnricher.spans.append((started, time.monotonic()))
+        await asyncio.sleep(self._delay_s)
+        results = await self._pool.enrich(articles)
+        self.spans.append((started, time.monotonic()))
         return results
+
+
+@asynccontextmanager
+async def slow_enrichment(settings: Settings, delay_s: float) -> AsyncIterator[SlowEnrichment]:
+    async with EnrichmentPool(settings.enrich) as pool:
+        yield SlowEnrichment(pool, delay_s)
 
 
 class CountingElasticsearch(AsyncElasticsearch):
@@ -100,12 +106,10 @@ def _queued(service: Service) -> float:
 
 
 async def test_a_batch_is_enriched_while_the_one_before_it_is_written(
-    base_settings: Settings, monkeypatch: pytest.MonkeyPatch
+    base_settings: Settings,
 ) -> None:
     settings = small_batches(base_settings, partitions=1, records=5)
     count = 40
-    monkeypatch.setattr("wirewatch.service.Enricher", SlowEnricher)
-    SlowEnricher.spans = []
     writes: dict[str, int] = {}
     bulk_spans: list[Span] = []
     await produce(settings, [article_line(n) for n in range(count)])
@@ -115,11 +119,14 @@ async def test_a_batch_is_enriched_while_the_one_before_it_is_written(
             counting = CountingElasticsearch(
                 _transport=client.transport, writes=writes, spans=bulk_spans
             )
-            async with running(settings, elasticsearch=counting) as service:
+            async with (
+                slow_enrichment(settings, delay_s=0.3) as enrichment,
+                running(settings, elasticsearch=counting, enricher=enrichment) as service,
+            ):
                 while not await _committed(settings, count):
                     most_queued = max(most_queued, _queued(service))
                     await asyncio.sleep(0.05)
-        enrich_spans = list(SlowEnricher.spans)
+        enrich_spans = list(enrichment.spans)
         overlapping = [
             (write, enrich)
             for write in bulk_spans
@@ -139,12 +146,10 @@ async def test_a_batch_is_enriched_while_the_one_before_it_is_written(
 
 
 async def test_a_member_joining_mid_stream_leaves_nothing_lost_and_nothing_written_twice(
-    base_settings: Settings, elasticsearch: AsyncElasticsearch, monkeypatch: pytest.MonkeyPatch
+    base_settings: Settings, elasticsearch: AsyncElasticsearch
 ) -> None:
     settings = small_batches(base_settings, partitions=4, records=10)
     count = 400
-    monkeypatch.setattr("wirewatch.service.Enricher", SlowEnricher)
-    monkeypatch.setattr(SlowEnricher, "ENRICH_S", 0.1)
     await produce(settings, [article_line(n) for n in range(count)])
     by_first: dict[str, int] = {}
     by_second: dict[str, int] = {}
@@ -155,13 +160,16 @@ async def test_a_member_joining_mid_stream_leaves_nothing_lost_and_nothing_writt
             second = CountingElasticsearch(
                 _transport=client.transport, writes=by_second, spans=spans
             )
-            async with running(settings, elasticsearch=first):
+            async with (
+                slow_enrichment(settings, delay_s=0.1) as enrichment,
+                running(settings, elasticsearch=first, enricher=enrichment),
+            ):
                 # The first member is mid-stream, its pipeline full, when the second joins.
                 await eventually(
                     lambda: committed_offsets(settings), timeout_s=120, what="a first commit"
                 )
                 joined_at = sum((await committed_offsets(settings)).values())
-                async with running(settings, elasticsearch=second):
+                async with running(settings, elasticsearch=second, enricher=enrichment):
                     await eventually(
                         lambda: _committed(settings, count), timeout_s=240, what="everything"
                     )
