@@ -512,6 +512,28 @@ def _with_nicknames(doc: Doc, candidates: list[Candidate]) -> list[Candidate]:
         nickname = by_start.get(candidate.end)
         if (
             candidate.label == WEAPON
+            and nickname is not None
+            and nickname.listed is not None
+            and candidate.listed == nickname.listed
+            and nickname is not candidate
+        ):
+            # Two names of one entry side by side ("AIM-9X Sidewinder", "Bayraktar" "TB2"): one
+            # weapon, named by its entry unless that carries a class noun ("Nirbhay missile").
+            listed = candidate.listed or ""
+            name = candidate.canonical if any(w.islower() for w in listed.split()) else listed
+            joined.append(
+                Candidate(
+                    candidate.start,
+                    nickname.end,
+                    WEAPON,
+                    name,
+                    min(candidate.context, nickname.context, key=_CONTEXT_ORDER.index),
+                    candidate.listed,
+                )
+            )
+            absorbed.add(id(nickname))
+        elif (
+            candidate.label == WEAPON
             and candidate.listed is None
             and nickname is not None
             and nickname.listed is not None
