@@ -159,6 +159,7 @@ class EntityRules:
         self.neighbours = frozenset(word.lower() for word in weapons.negatives.neighbours)
         self.makers = self.neighbours | {word.lower() for word in weapons.negatives.makers}
         self.descriptive = self.military | {word.lower() for word in weapons.cues.descriptive}
+        self.heritage = frozenset(word.lower() for word in weapons.negatives.heritage)
         self.heads = frozenset(word.lower() for word in weapons.cues.heads)
         self.qualified_heads = frozenset(word.lower() for word in weapons.cues.qualified_heads)
         self.modifiers = frozenset(word.lower() for word in weapons.cues.modifiers)
@@ -306,9 +307,18 @@ class EntityRules:
         drones") are not names; tokens that another rule took are left to it."""
         taken = {i for c in candidates for i in range(c.start, c.end)}
         found: list[Candidate] = []
+        # Tokens of sentences about museum pieces, found in one pass (Token.sent rescans).
+        heritage = {
+            i
+            for sent in doc.sents
+            if any(token.lower_ in self.heritage for token in sent)
+            for i in range(sent.start, sent.end)
+        }
         for head in doc:
             qualified = head.lower_ in self.qualified_heads
             if not (qualified or head.lower_ in self.heads) or not head.is_lower:
+                continue
+            if head.i in heritage:
                 continue
             # "Kyiv drone attack": the noun after the class noun is what the phrase is about.
             following = doc[head.i + 1] if head.i + 1 < len(doc) else None

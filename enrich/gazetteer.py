@@ -99,6 +99,11 @@ class Negatives(_Data):
         default=frozenset(), description="Veto designations that need context only."
     )
     neighbours: frozenset[Text]
+    heritage: frozenset[Text] = Field(
+        default=frozenset(),
+        description="Words of a sentence about museum pieces, replicas or toys, where a name "
+        'before a class noun is no weapon in service ("a restored Sherman tank").',
+    )
     owners: frozenset[Text] = Field(
         default=frozenset(),
         description="Capitalised words that own or date equipment rather than name it "

@@ -51,6 +51,7 @@ def test_a_capitalised_name_before_a_class_noun_is_a_weapon(
         "Precision air munitions were also part of the package.",
         "Nine Fly-to-Buy missiles were included in the notification.",
         "Seoul said Pyongyang test-fired short-range ballistic missiles.",
+        "The museum displayed a restored Vulcan bomber and a Centurion tank.",
     ],
 )
 def test_owners_places_and_people_before_a_class_noun_are_no_weapons(
