@@ -308,9 +308,10 @@ class EntityRules:
         taken = {i for c in candidates for i in range(c.start, c.end)}
         found: list[Candidate] = []
         # Tokens of sentences about museum pieces, found in one pass (Token.sent rescans).
+        sentences = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
         heritage = {
             i
-            for sent in doc.sents
+            for sent in sentences
             if any(token.lower_ in self.heritage for token in sent)
             for i in range(sent.start, sent.end)
         }
