@@ -78,6 +78,13 @@ _VARIANT_WORD = re.compile(r"^(?:[A-Z0-9][A-Z0-9+-]{0,5}|[IVX]{1,4})$")
 # A system's number written apart after its name: "Sky Bow III", "Hyunmoo 4", "Arrow 3" (a
 # lone "I" is as likely the pronoun).
 _SPACED_VARIANT = re.compile(r"^(?:[1-9]|II|III|IV|V|VI|VII|VIII|IX|X)$")
+# A Roman number with a variant letter: "IIE" of "Hsiung Feng IIE".
+_ROMAN_VARIANT = re.compile(r"^(II|III|IV|V|VI|VII|VIII|IX|X)[A-HJ-UWYZ]$")
+# How many modifiers may stand between a name and its class noun ("Agni-II nuclear-capable
+# ballistic missile": hyphens and the words they join count one token each), and how many tokens
+# the name may have ("Cheongung M-SAM II").
+_MAX_MODIFIERS = 8
+_MAX_NAME_TOKENS = 5
 _ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6", "VII": "7",
           "VIII": "8", "IX": "9", "X": "10"}  # fmt: skip
 
@@ -154,6 +161,14 @@ class EntityRules:
         self.neighbours = frozenset(word.lower() for word in weapons.negatives.neighbours)
         self.makers = self.neighbours | {word.lower() for word in weapons.negatives.makers}
         self.descriptive = self.military | {word.lower() for word in weapons.cues.descriptive}
+        self.heritage = frozenset(word.lower() for word in weapons.negatives.heritage)
+        self.heads = frozenset(word.lower() for word in weapons.cues.heads)
+        self.qualified_heads = frozenset(word.lower() for word in weapons.cues.qualified_heads)
+        self.modifiers = frozenset(word.lower() for word in weapons.cues.modifiers)
+        country_words = _country_words(countries) if countries is not None else []
+        self.owners = frozenset(word.lower() for word in weapons.negatives.owners) | {
+            word.lower() for word in country_words
+        }
         # RE2, not re: the patterns are data and the text is anyone's, and RE2 matches in time
         # linear in the text whatever the pattern ("737" and thirty digits took re minutes).
         self.civil_aircraft = _civil_aircraft(weapons.negatives.civil_aircraft)
@@ -257,12 +272,19 @@ class EntityRules:
                     # A ship's class by its name: "Nimitz-class carrier" is the Nimitz.
                     canonical = _CLASS.sub("", self._weapon_name(doc[start:end], canonical))
                     # A variant attached to a listed name ("Rafale-M", "Buk-M2") is part of
-                    # the mention, not of the name (the guideline drops variant letters).
+                    # the mention, not of the name (the guideline drops variant letters); a
+                    # Roman number names a system of its own ("Prithvi-II").
+                    listed_end = end
                     _, end = _extend(doc, start, end)
+                    canonical += _roman_number(doc, listed_end, end)
+                    if end == listed_end and _numbered_after(doc, end):  # "Hsiung Feng IIE"
+                        canonical += " " + _ROMAN_VARIANT.sub(r"\1", doc[end].text)
+                        end += 1
                 candidates.append(Candidate(start, end, label, canonical, Context(context), listed))
         for rule in self.names(doc) if self.names is not None else ():
             name = canonical_name(doc[rule.start : rule.end].text)
             candidates.append(Candidate(rule.start, rule.end, rule.label, name, Context.NONE))
+        candidates += self._named_by_class(doc, candidates)
         candidates = _without_makers(candidates)
         candidates = [c for c in candidates if not self._is_civil_aircraft(words, c)]
         candidates = _with_nicknames(doc, candidates)
@@ -279,6 +301,67 @@ class EntityRules:
         # Longest first; among equals the rules' own, then earlier ones: filter_spans is stable.
         doc.ents = filter_spans([*spans, *doc.ents])
         return doc
+
+    def _named_by_class(self, doc: Doc, candidates: list[Candidate]) -> list[Candidate]:
+        """Weapons named by the class noun written after them, listed or not: "Pinaka rocket
+        launchers", "the Fattah hypersonic missile", "a Kalvari class submarine", "the Agni-II
+        ballistic missile". Words that own or place the equipment ("Navy frigates", "Russian
+        drones") are not names; tokens that another rule took are left to it."""
+        taken = {i for c in candidates for i in range(c.start, c.end)}
+        found: list[Candidate] = []
+        # Tokens of sentences about museum pieces, found in one pass (Token.sent rescans).
+        sentences = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
+        heritage = {
+            i
+            for sent in sentences
+            if any(token.lower_ in self.heritage for token in sent)
+            for i in range(sent.start, sent.end)
+        }
+        for head in doc:
+            qualified = head.lower_ in self.qualified_heads
+            if not (qualified or head.lower_ in self.heads) or not head.is_lower:
+                continue
+            if head.i in heritage:
+                continue
+            # "Kyiv drone attack": the noun after the class noun is what the phrase is about.
+            following = doc[head.i + 1] if head.i + 1 < len(doc) else None
+            if following is not None and following.pos_ in ("NOUN", "PROPN"):
+                continue
+            end = head.i
+            while head.i - end < _MAX_MODIFIERS and end > 0:
+                if _is_class_suffix(doc, end):  # "Kalvari-class": the name ends at the hyphen
+                    end -= 2
+                    break
+                word_start = _word_start(doc, end - 1)
+                if doc[word_start:end].text.lower() not in self.modifiers:
+                    break
+                end = word_start
+            if qualified and end == head.i:
+                continue
+            span = _name_before(doc, end)
+            if span is None or _word_start(doc, span.start) < span.start:
+                continue  # "Fly-to-Buy missiles": a part of a word is not a name
+            if span.start == end - 1 and span[0].is_sent_start and span[0].is_alpha:
+                continue  # "Precision air munitions": the first word may be a common one
+            start = span.start
+            while start < end and (
+                doc[start].lower_ in self.owners or doc[start].text in (*_DASHES, "/")
+            ):
+                start += 1
+            name = doc[start:end]
+            if (
+                not name
+                or not any(token.is_alpha and len(token) > 1 for token in name)
+                or any(token.i in taken for token in name)
+                or any(t.lower_ in self.owners or t.lower_ in self.military for t in name)
+                or name.text.lower() in self.owners
+                or _beside(doc, start, end, self.makers, _MAKER_WINDOW)
+            ):
+                continue
+            canonical = _CLASS.sub("", self._singular(_normalised(name.text)))
+            found.append(Candidate(start, end, WEAPON, canonical, Context.NONE))
+            taken.update(range(start, end))
+        return found
 
     def _is_civil_aircraft(self, words: "_Words", candidate: Candidate) -> bool:
         """Whether a WEAPON candidate names, or is part of a word that names, an airliner
@@ -308,10 +391,12 @@ class EntityRules:
                 for w in written[len(name) + 1 :].split()
                 if w.lower() not in self.descriptive and not _VARIANT_LETTERS.match(w)
             ]
-            # A variant written after the name is kept ("IRIS-T SLM", "Tien Kung III"); a
-            # nickname is not ("S-400 Triumf").
-            if rest and all(_VARIANT_WORD.match(word) for word in rest):
-                return f"{name} {' '.join(rest)}"
+            # A number written after the name names a system of its own ("Tien Kung III",
+            # "Arrow 3"); variant letters ("IRIS-T SLM", "Patriot PAC-3", "Hsiung Feng IIE")
+            # and nicknames ("S-400 Triumf") do not: the guideline drops them.
+            numbers = [_ROMAN_VARIANT.sub(r"\1", word) for word in rest]
+            if numbers and all(_SPACED_VARIANT.match(number) for number in numbers):
+                return f"{name} {' '.join(numbers)}"
             return name
         if written.lower().endswith(" " + name.lower()):  # "9M133 Kornet"
             return name
@@ -440,6 +525,28 @@ def _with_nicknames(doc: Doc, candidates: list[Candidate]) -> list[Candidate]:
         nickname = by_start.get(candidate.end)
         if (
             candidate.label == WEAPON
+            and nickname is not None
+            and nickname.listed is not None
+            and candidate.listed == nickname.listed
+            and nickname is not candidate
+        ):
+            # Two names of one entry side by side ("AIM-9X Sidewinder", "Bayraktar" "TB2"): one
+            # weapon, named by its entry unless that carries a class noun ("Nirbhay missile").
+            listed = candidate.listed or ""
+            name = candidate.canonical if any(w.islower() for w in listed.split()) else listed
+            joined.append(
+                Candidate(
+                    candidate.start,
+                    nickname.end,
+                    WEAPON,
+                    name,
+                    min(candidate.context, nickname.context, key=_CONTEXT_ORDER.index),
+                    candidate.listed,
+                )
+            )
+            absorbed.add(id(nickname))
+        elif (
+            candidate.label == WEAPON
             and candidate.listed is None
             and nickname is not None
             and nickname.listed is not None
@@ -542,6 +649,57 @@ def _beside(doc: Doc, start: int, end: int, words: frozenset[str], window: int) 
     return any(token.lower_ in words for token in around)
 
 
+def _is_class_suffix(doc: Doc, end: int) -> bool:
+    return (
+        end >= 3
+        and doc[end - 1].lower_ == "class"
+        and doc[end - 2].text in _DASHES
+        and not doc[end - 3].whitespace_
+        and not doc[end - 2].whitespace_
+    )
+
+
+def _word_start(doc: Doc, index: int) -> int:
+    """The first token of the hyphenated word that token `index` ends: "surface-to-air" is
+    five tokens, one word."""
+    start = index
+    while (
+        start > 0
+        and not doc[start - 1].whitespace_
+        and (doc[start - 1].text in _DASHES or doc[start].text in _DASHES)
+    ):
+        start -= 1
+    return start
+
+
+def _name_before(doc: Doc, end: int) -> Span | None:
+    """The capitalised name that ends at token `end`: words in title or upper case, numbers with
+    letters ("TB2") and the hyphens that join them ("Agni-II"), not a sentence's first word unless
+    it is a proper noun."""
+    start = end
+    while start > 0 and end - start < _MAX_NAME_TOKENS:
+        token = doc[start - 1]
+        joined = token.text in (*_DASHES, "/") and not token.whitespace_ and start - 1 > 0
+        written = (
+            token.is_title
+            or token.is_upper
+            or (any(char.isdigit() for char in token.text) and any(c.isupper() for c in token.text))
+        )
+        if not (joined or (written and not token.is_punct)):
+            break
+        if token.is_sent_start and token.pos_ != "PROPN":
+            break
+        start -= 1
+    return doc[start:end] if start < end else None
+
+
+def _roman_number(doc: Doc, name_end: int, end: int) -> str:
+    """The Roman number a listed name's extension gives it ("-II" of "Prithvi-II"), else ""."""
+    if end - name_end == 2 and doc[name_end].text in _DASHES and doc[name_end + 1].text in _ROMAN:
+        return f"-{doc[name_end + 1].text}"
+    return ""
+
+
 def _singular(suffix: str) -> str:
     # "MiG-29s", "F-16s", "F-16Vs" are plurals; "Su-35S" is a variant.
     if suffix.endswith("s") and (len(suffix) == 1 or not suffix[-2].islower()):
@@ -557,7 +715,9 @@ def _numbered_after(doc: Doc, end: int) -> bool:
     """Whether a number written apart after a name is part of it ("Sky Bow III", "Hyunmoo 4"):
     a Roman one always, a digit unless it counts the plural after it ("12 Hawk 2 jets" may be
     two jets; a Roman numeral counts nothing)."""
-    if end >= len(doc) or not doc[end - 1].whitespace_ or not _SPACED_VARIANT.match(doc[end].text):
+    if end >= len(doc) or not doc[end - 1].whitespace_:
+        return False
+    if not _SPACED_VARIANT.match(_ROMAN_VARIANT.sub(r"\1", doc[end].text)):
         return False
     if not doc[end].text.isdigit():
         return True

@@ -77,6 +77,18 @@ class Cues(_Data):
     equipment: frozenset[Text]
     military: frozenset[Text]
     descriptive: frozenset[Text] = frozenset()
+    heads: frozenset[Text] = Field(
+        default=frozenset(),
+        description="Class nouns that make the capitalised name written before them a weapon.",
+    )
+    qualified_heads: frozenset[Text] = Field(
+        default=frozenset(),
+        description='Class nouns that do so only after a modifier ("fighter jets", not "jets").',
+    )
+    modifiers: frozenset[Text] = Field(
+        default=frozenset(),
+        description="Words that may stand between such a name and its class noun.",
+    )
 
 
 class Negatives(_Data):
@@ -87,6 +99,16 @@ class Negatives(_Data):
         default=frozenset(), description="Veto designations that need context only."
     )
     neighbours: frozenset[Text]
+    heritage: frozenset[Text] = Field(
+        default=frozenset(),
+        description="Words of a sentence about museum pieces, replicas or toys, where a name "
+        'before a class noun is no weapon in service ("a restored Sherman tank").',
+    )
+    owners: frozenset[Text] = Field(
+        default=frozenset(),
+        description="Capitalised words that own or date equipment rather than name it "
+        '("Navy frigates", "Monday missiles").',
+    )
     civil_aircraft: list[Text] = Field(
         default_factory=list,
         description="Regular expressions (whole mention, any case) of airliner families: never "
