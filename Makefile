@@ -106,6 +106,16 @@ crossval: install
 	$(BIN)/python -m tools.training crossval --folds 5 $(CROSSVAL_ARGS)
 	$(BIN)/python -m tools.training decision
 
+## make bench: P1-P5 of the service (throughput against bare nlp.pipe, pass-through against raw
+## Kafka and Elasticsearch, latency at half load with 1,000 rules, memory over a long run,
+## scaling), printed and written to benchmarks/results/bench-<UTC>.json, on the servers of the
+## WIREWATCH_* environment (default: the stack of `make run`, started here).
+## BENCH_ARGS="--articles 2000 --memory-articles 5000 --parts p1,p4 --out file.json".
+.PHONY: bench
+bench: install
+	$(WIREWATCH) stack up
+	$(WIREWATCH) bench $(BENCH_ARGS)
+
 ## make bench-match: per-article cost of in-process rule matching with 10, 1,000 and 10,000 rules.
 .PHONY: bench-match
 bench-match: install

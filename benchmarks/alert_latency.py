@@ -29,6 +29,7 @@ from alerts import AlertStores, parse_draft
 from enrich import story_bands
 from index import connect
 from ingest import client_options, ensure_topics
+from tools.bench import percentile
 from wirewatch.logs import configure_logging
 from wirewatch.service import Service
 from wirewatch.settings import Settings
@@ -162,11 +163,6 @@ async def read_alerts(settings: Settings, expected: int, timeout_s: float) -> di
 def _mean(service: Service, histogram: str) -> float:
     total = service.registry.get_sample_value(f"{histogram}_sum") or 0.0
     return total / (service.registry.get_sample_value(f"{histogram}_count") or 1.0)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 async def cleanup(settings: Settings) -> None:

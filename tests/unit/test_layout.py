@@ -22,11 +22,19 @@ ALLOWED = {
     "index": {"contracts"},
     "alerts": {"contracts", "ingest", "index", "matcher"},
     "wirewatch": {"contracts", "ingest", "enrich", "index", "matcher", "alerts", "tools"},
-    "tools": {"contracts", "enrich", "wirewatch"},
+    "tools": {"contracts", "ingest", "enrich", "index", "alerts", "wirewatch"},
 }
 # Importing the app's settings module is how tools read the one settings object; tools is a
-# box of separate tools, each public on its own (the stack package, the reference generator).
-PUBLIC_MODULES = {"wirewatch.settings", "tools.stack", "tools.reference"}
+# box of separate tools, each public on its own (the stack package, the reference generator,
+# the benchmark).
+# The benchmark's pass-through service builds the Service itself (wirewatch.service).
+PUBLIC_MODULES = {
+    "wirewatch.settings",
+    "wirewatch.service",
+    "tools.stack",
+    "tools.reference",
+    "tools.bench",
+}
 
 
 def _imports(package: str) -> list[tuple[Path, str, list[str]]]:

@@ -3,7 +3,7 @@
 - service.py: run, produce, search, enrich, eval, schema (the service and its data)
 - rules.py: rules add|list|rm|enable|disable|test, alerts
 - dlq.py: dlq list|replay
-- tooling.py: stack up|env|down|status, kibana import, config reference
+- tooling.py: stack up|env|down|status, kibana import, config reference, bench
 - common.py: settings loading, wirewatch errors as exit code 1, the tools' install hint
 
 Each command imports what it needs when it runs, so that `wirewatch --help` starts fast and the
@@ -28,6 +28,7 @@ app.command()(service.pipeline)
 app.command("eval")(service.eval_command)
 app.command()(service.schema)
 app.command("alerts")(rules.alerts_recent)
+app.command()(tooling.bench)
 app.add_typer(tooling.stack_app, name="stack")
 app.add_typer(rules.rules_app, name="rules")
 app.add_typer(tooling.kibana_app, name="kibana")

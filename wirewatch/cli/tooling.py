@@ -1,5 +1,5 @@
 """Development and operator tooling: stack up|env|down|status, config reference, kibana
-import. The tools package is imported only when its command runs: the image lacks it."""
+import, bench. The tools package is imported only when its command runs: the image lacks it."""
 
 from pathlib import Path
 from typing import Annotated
@@ -115,3 +115,51 @@ def config_reference() -> None:
         raise without_tools(error, "wirewatch config reference") from error
 
     typer.echo(render(), nl=False)
+
+
+def _numbers(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(",") if part.strip())
+
+
+def bench(
+    parts: Annotated[str, typer.Option(help="Which of p1,p2,p3,p4,p5 to run.")] = "p1,p2,p3,p4,p5",
+    articles: Annotated[int, typer.Option(min=1, help="Backlog of P1 and each P5 run.")] = 1_000,
+    pass_through_articles: Annotated[int, typer.Option(min=1, help="Backlog of P2.")] = 20_000,
+    memory_articles: Annotated[int, typer.Option(min=1, help="Backlog of P4.")] = 20_000,
+    workers: Annotated[
+        str, typer.Option(help="P5's worker counts, e.g. 1,2,4; empty: 1 to the usable CPUs.")
+    ] = "",
+    rules: Annotated[int, typer.Option(min=1, help="Rules loaded for P3.")] = 1_000,
+    latency_seconds: Annotated[float, typer.Option(min=1, help="How long P3 produces.")] = 30,
+    latency_rate: Annotated[
+        float | None, typer.Option(help="P3's articles/s; default: half of P1's rate.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="JSON file; default benchmarks/results/bench-<UTC>.json.")
+    ] = None,
+) -> None:
+    """Measure P1-P5 of the service on the servers of the WIREWATCH_* environment: end-to-end
+    rate against bare nlp.pipe, without enrichment against raw Kafka and Elasticsearch,
+    latencies at half load, memory over a long run, scaling; print them and write them as JSON."""
+    try:
+        from tools.bench import PARTS, BenchOptions, run_bench
+    except ModuleNotFoundError as error:
+        raise without_tools(error, "wirewatch bench") from error
+
+    chosen = tuple(part.strip().lower() for part in parts.split(",") if part.strip())
+    unknown = sorted(set(chosen) - set(PARTS))
+    if unknown:
+        raise typer.BadParameter(f"unknown part(s) {', '.join(unknown)}; choose from {PARTS}")
+    options = BenchOptions(
+        parts=chosen,
+        articles=articles,
+        pass_through_articles=pass_through_articles,
+        memory_articles=memory_articles,
+        workers=_numbers(workers),
+        rules=rules,
+        latency_seconds=latency_seconds,
+        latency_rate_per_s=latency_rate,
+        out=out,
+    )
+    _, written = run_async(run_bench(load_settings(), options, typer.echo))
+    typer.echo(f"written to {written}")
