@@ -132,12 +132,6 @@ bench-enrich: install
 bench-enrich-cost: install
 	$(BIN)/python -m benchmarks.enrichment_cost $(BENCH_ARGS)
 
-## make bench-alerts: produce-to-alert latency (p50, p99) at a steady load, on the servers of
-## the WIREWATCH_* environment (default: the stack of `make run`). BENCH_ARGS="--rate 20 --seconds 30".
-.PHONY: bench-alerts
-bench-alerts: install
-	$(BIN)/python -m benchmarks.alert_latency $(BENCH_ARGS)
-
 ## make chaos: the fault suite: real `wirewatch run` processes on a stack of their own (ports
 ## 28092, 28200), SIGKILLs, servers stopped, frozen and restarted, a rebalance, 429s, a webhook
 ## down; counts by id. CHAOS_SIZE=full (5,000 articles, ES down 60 s, webhook 2 min), ci
