@@ -64,7 +64,8 @@ _BODIES = [
 _HEADS = [
     "command", "fleet", "corps", "ministry", "agency", "department", "directorate", "forces",
     "force", "guard", "district", "brigade", "division", "regiment", "battalion", "squadron",
-    "wing", "group", "police",
+    "wing", "group", "police", "committee", "council", "federation", "laboratory", "movement",
+    "organization", "organisation", "fund",
 ]  # fmt: skip
 _ARMED_HEADS = frozenset(
     [*_HEADS, "navy", "army", "force", "military", "marines", "guard", "ministry"]
@@ -75,9 +76,14 @@ _OF_HEADS = _words(
     """ministry department office presidency board commission council committee agency bureau
     directorate institute academy university federation association organisation organization
     embassy mission representation staff forces court secretariat authority administration
-    corps society chamber league chiefs"""
+    corps society chamber league chiefs laboratory movement fund foundation unit service services"""
 )
+# What joins a body's head to what it is of or for: "Agency for International Development",
+# "Committee on Foreign Relations".
+_AFTER_HEAD = ["of", "for", "on"]
 _OF_JOINERS = _words("and for of on &")
+# Inner connectors of a name read leftwards from its head: "Justice and Equality Movement".
+_INNER_JOINERS = frozenset(["and", "&"])
 _OF_WORDS = 8
 # Words of an organisation's name, never of a person's.
 _ORG_WORDS = frozenset(
@@ -128,13 +134,17 @@ _TITLES = _words(
     ambassador senator
     sen sen. rep rep. gov gov. governor mayor chancellor premier"""
 )
-# Words that are never part of a person's name after a title.
-_NOT_NAMES = frozenset(
-    [*_COMPANY_SUFFIXES, *_ORG_WORDS, *_GENERIC_ORGS, *_TITLE_ENDS, "of", "for", "and"]
-) | _words(
-    """officer executive director time roadmap operations development industrial dialogue
-    monday tuesday wednesday thursday friday saturday sunday january february march april
+_DATE_WORDS = _words(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april
     may june july august september october november december"""
+)
+# Words that are never part of a person's name after a title.
+_NOT_NAMES = (
+    frozenset([*_COMPANY_SUFFIXES, *_ORG_WORDS, *_GENERIC_ORGS, *_TITLE_ENDS, "of", "for", "and"])
+    | _words(
+        """officer executive director time roadmap operations development industrial dialogue"""
+    )
+    | _DATE_WORDS
 )
 # Words a portfolio ends on, after which a name is a person: "Secretary of Defense Lloyd
 # Austin", "Minister of the Armed Forces Florence Parly".
@@ -213,7 +223,7 @@ class NameRules:
         self.ends.add("company", [[{"LOWER": {"IN": _COMPANY_SUFFIXES}, "IS_LOWER": False}],
                                   [{"ORTH": {"IN": _LEGAL_FORMS}}]])  # fmt: skip
         self.ends.add("of_named", [[{"LOWER": {"IN": sorted(_OF_HEADS)}, "IS_TITLE": True},
-                                    {"LOWER": "of"}]])  # fmt: skip
+                                    {"LOWER": {"IN": _AFTER_HEAD}}]])  # fmt: skip
         self.shapes = Matcher(vocab)
         words = {"IS_ALPHA": True, "IS_LOWER": False, "OP": "{1,3}"}
         # "KUALA LUMPUR, Feb 27 (KUNA) --": the date may stand between the city and the agency.
@@ -277,7 +287,7 @@ class NameRules:
         countries = {start: end for _, start, end in self.prefixes(doc)}
         for match_id, start, _ in self.ends(doc):
             if doc.vocab.strings[match_id] == "headed":
-                found.extend(_headed(doc, start))
+                found.extend(_headed(doc, start, countries))
             elif doc.vocab.strings[match_id] == "of_named":
                 found.extend(_of_named(doc, start, countries))
             else:
@@ -310,16 +320,29 @@ _PROPER = re.compile(r"^(?:[A-Z][a-z][\w'’.-]*|[A-Z]{2,3}|&)$")
 _NAME_WORDS = 5
 
 
-def _headed(doc: Doc, head: int) -> list[Found]:
-    """A body named by capitalised words before its head: "Eastern Theater Command"."""
+def _headed(doc: Doc, head: int, countries: dict[int, int] | None = None) -> list[Found]:
+    """A body named by capitalised words before its head: "Eastern Theater Command", "Defence
+    Science and Technology Laboratory"; not two countries' forces ("US and Iraqi Forces")."""
+    countries = countries or {}
     start = head
-    while (
-        start > max(0, head - _NAME_WORDS)
-        and _CAPITALISED.match(doc[start - 1].text)
-        and not doc[start - 1].is_stop
-        and not _is_dateline_dash(doc, start - 1)
-    ):
+    while start > max(0, head - _NAME_WORDS):
+        before = doc[start - 1]
+        if (
+            before.lower_ in _INNER_JOINERS
+            and start < head
+            and start - 1 > 0
+            and _is_name_word(doc, start - 2)
+            and start not in countries
+            and start - 1 not in countries.values()
+            and doc[start - 2].lower_ not in _HEAD_WORDS
+        ):
+            start -= 1
+            continue
+        if not _is_name_word(doc, start - 1):
+            break
         start -= 1
+    if doc[start].lower_ in _INNER_JOINERS:  # the name's words ran out after "and"
+        start += 1
     if start == head or doc[start].text == "-":
         return []
     if start > 0 and _FIRST.match(doc[start - 1].text):
@@ -333,12 +356,20 @@ def _headed(doc: Doc, head: int) -> list[Found]:
     return [Found(start, end, ORG)]
 
 
+def _is_name_word(doc: Doc, i: int) -> bool:
+    return (
+        bool(_CAPITALISED.match(doc[i].text))
+        and not doc[i].is_stop
+        and not _is_dateline_dash(doc, i)
+    )
+
+
 def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
     """A body named by its head, "of" and capitalised words: "Ministry of Peshmerga", "U.S.
     Department of Commerce", "Armed Forces of Ukraine"; without the minister named after the
     portfolio ("Department of Defense Lloyd Austin"), and none where a country named only there
     would be lost inside it."""
-    headed = _headed(doc, head)
+    headed = _headed(doc, head, countries)
     start = headed[0].start if headed else head
     first = head + 2
     if first < len(doc) and doc[first].lower_ == "the":
@@ -346,14 +377,29 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
     end = first
     while end < min(len(doc), first + _OF_WORDS) and not doc[end].is_sent_start:
         token = doc[end]
-        joins = token.lower_ in _OF_JOINERS and end + 1 < len(doc) and doc[end + 1].is_title
+        if token.lower_ in _DATE_WORDS:  # "the Council on Monday"
+            break
+        joins = (
+            end + 1 < len(doc)
+            and doc[end + 1].is_title
+            and (
+                token.lower_ in _OF_JOINERS
+                # "Military-Technical Cooperation"
+                or (
+                    token.text in _DASHES and not token.whitespace_ and not doc[end - 1].whitespace_
+                )
+            )
+        )
         if not (token.is_title or (token.is_upper and token.is_alpha) or (joins and end > first)):
             break
         end += 1
+    while end > first and doc[end - 1].lower_ in _OF_JOINERS:  # "of Commerce on" Thursday
+        end -= 1
     if end == first:
         return []
     tail = doc[first:end]
-    last = max((i for i, t in enumerate(tail) if t.lower_ in _PORTFOLIO_ENDS), default=-1)
+    # "Presidency of Defence Industries Mustafa Murat": the name ends at its last body word.
+    last = max((i for i, t in enumerate(tail) if t.lower_ in _BODY_ENDS), default=-1)
     person = tail[last + 1 :]
     if last >= 0 and len(person) > 1 and all(t.pos_ == "PROPN" for t in person):
         end = first + last + 1
@@ -363,6 +409,10 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
         if first <= at < end and named and doc.text.count(doc[at:country_end].text) < 2:
             return []
     return [Found(start, end, ORG)]
+
+
+_HEAD_WORDS = frozenset(_HEADS) | _OF_HEADS
+_BODY_ENDS = _PORTFOLIO_ENDS | _ORG_WORDS | frozenset(_COMPANY_SUFFIXES)
 
 
 def _company(doc: Doc, suffix: int) -> list[Found]:

@@ -370,6 +370,45 @@ def test_organisations_are_named_in_full(nlp: Language, text: str, expected: str
     assert expected in _facet(nlp, text, "ORG")
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # inner "and" and "&" of a name read leftwards from its head
+        ("The Peace and Reconciliation Committee met in Bamako.",
+         "Peace and Reconciliation Committee"),
+        ("Scientists of the Marine Science and Fisheries Laboratory took samples.",
+         "Marine Science and Fisheries Laboratory"),
+        # a head joined by "for" or "on" to what it is for
+        ("A grant came from the Canadian Agency for Rural Development on Monday.",
+         "Canadian Agency for Rural Development"),
+        ("The Senate Committee on Armed Services questioned him.",
+         "Senate Committee on Armed Services"),
+        # the body's last word ends it before the name of its head of office
+        ("He met the Authority of Marine Industries Omar Farouk Dikko.",
+         "Authority of Marine Industries"),
+    ],
+)  # fmt: skip
+def test_a_name_with_inner_connectors_is_one_organisation(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert expected in _facet(nlp, text, "ORG")
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        # two bodies, or two countries' forces, joined by "and"
+        ("The Signals Division and Army Cyber Command met.",
+         "Signals Division and Army Cyber Command"),
+        ("US and Iraqi Forces patrolled the town.", "US and Iraqi Forces"),
+        # a date after "on" is no part of the name
+        ("The Trade Council on Friday rejected it.", "Trade Council on Friday"),
+    ],
+)  # fmt: skip
+def test_connectors_do_not_join_what_is_not_one_name(nlp: Language, text: str, wrong: str) -> None:
+    assert wrong not in _facet(nlp, text, "ORG")
+
+
 def test_a_minister_after_an_of_portfolio_is_not_part_of_the_body(nlp: Language) -> None:
     text = "US Department of Defense Lloyd Austin met them."
 
