@@ -503,6 +503,7 @@ class ArtefactRules:
 
     def __call__(self, doc: Doc) -> list[Span]:
         """The doc's entities, corrected; those that are no entity are left out."""
+        _close_brackets(doc)
         exercises = _exercise_names(doc, self.is_country)
         surnames = {ent[-1].lower_ for ent in doc.ents if ent.label_ == PERSON and len(ent) > 1}
         # Longest first: a name made whole replaces the pieces the model cut it into.
@@ -618,6 +619,21 @@ class ArtefactRules:
             or plain_name(where.text) in self.provinces
             or plain_name(two_words) in self.provinces
         )
+
+
+def _close_brackets(doc: Doc) -> None:
+    """Ends a name the model ran on into an open bracket at the bracket: "Joint Information
+    Center (JIC" is the center, and the acronym in brackets is then read as its own."""
+    ents = list(doc.ents)
+    changed = False
+    for i, ent in enumerate(ents):
+        opening = next((t.i for t in ent if t.text in "(["), None)
+        if opening is None or any(t.text in ")]" for t in doc[opening : ent.end]):
+            continue
+        changed = True
+        ents[i] = Span(doc, ent.start, opening, label=ent.label_, span_id=ent.id_)
+    if changed:
+        doc.ents = [ent for ent in ents if len(ent)]
 
 
 def _is_named_place(doc: Doc, ent: Span) -> bool:

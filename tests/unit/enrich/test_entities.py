@@ -2,10 +2,12 @@
 
 import pytest
 from spacy.language import Language
+from spacy.tokens import Span
 
 from enrich import EnrichSettings, drop_headline_artefacts
 from enrich.entities import CLEANUP_COMPONENT, RULES_COMPONENT, add_entity_rules, canonical_of
 from enrich.gazetteer import ORGANIZATIONS_PATH, WEAPONS_PATH
+from enrich.name_rules import ArtefactRules
 from enrich.pipeline import load_pipeline
 
 
@@ -615,3 +617,15 @@ def test_companies_by_legal_form_and_bodies_without_the_titles_before(
     nlp: Language, text: str, expected: str
 ) -> None:
     assert expected in _facet(nlp, text, "ORG")
+
+
+def test_a_name_ends_before_its_acronym_in_brackets(nlp: Language) -> None:
+    doc = nlp.make_doc("The Regional Water Authority (RWA) repaired it. RWA crews left.")
+    # The model's run-on span, as it writes it for some names.
+    doc.ents = [Span(doc, 1, 6, label="ORG")]
+
+    names = {(ent.text, ent.label_) for ent in ArtefactRules(lambda _: False, [], [])(doc)}
+
+    assert ("Regional Water Authority", "ORG") in names
+    assert ("RWA", "ORG") in names
+    assert not [name for name, _ in names if "(" in name]
