@@ -153,7 +153,13 @@ class EntityRules:
         self.names = (
             None
             if countries is None
-            else NameRules(nlp.vocab, nlp.make_doc, _country_words(countries), countries.regions)
+            else NameRules(
+                nlp.vocab,
+                nlp.make_doc,
+                _country_words(countries),
+                countries.regions,
+                [*(capital.title() for capital in countries.capitals), *countries.cities],
+            )
         )
         self.equipment = frozenset(cue.lower() for cue in weapons.cues.equipment)
         self.military = self.equipment | {cue.lower() for cue in weapons.cues.military}

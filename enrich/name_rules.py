@@ -208,8 +208,15 @@ class NameRules:
         make_doc: Callable[[str], Doc],
         countries: Iterable[str],
         regions: Iterable[str],
+        cities: Iterable[str] = (),
     ) -> None:
         self.prefixes = PhraseMatcher(vocab, attr="LOWER")
+        # As written: "Male" and "Nice" are words too.
+        self.cities = PhraseMatcher(vocab, attr="ORTH")
+        self.cities.add("city", [make_doc(city) for city in sorted(set(cities))])
+        self.places = Matcher(vocab)
+        self.places.add("place", [[{"LOWER": {"IN": sorted(_PLACE_NAME_HEADS)}, "IS_TITLE": True}],
+                                  [{"LOWER": "airport"}]])  # fmt: skip
         self.prefixes.add("country", [make_doc(name) for name in _lowered(countries)])
         self.bodies = PhraseMatcher(vocab, attr="LOWER")
         self.bodies.add("body", [make_doc(body) for body in _BODIES])
@@ -284,6 +291,14 @@ class NameRules:
                 found.append(Found(end + 1, bodies[end + 1], ORG))
         for _, start, end in self.regions(doc):
             found.append(Found(start, end, LOC))
+        for _, start, end in self.cities(doc):
+            if _stands_alone(doc, start, end):
+                found.append(Found(start, end, GPE))
+        region_ends = {end for _, _, end in self.regions(doc)}
+        for _, head, _ in self.places(doc):
+            # "Romanian Black Sea" is the Black Sea; "Black Sea Straits" a place of its own.
+            if head + 1 not in region_ends:
+                found.extend(_place_headed(doc, head))
         countries = {start: end for _, start, end in self.prefixes(doc)}
         for match_id, start, _ in self.ends(doc):
             if doc.vocab.strings[match_id] == "headed":
@@ -354,6 +369,51 @@ def _headed(doc: Doc, head: int, countries: dict[int, int] | None = None) -> lis
     if not _is_name_start(doc, start) or _runs_on(doc, end):
         return []
     return [Found(start, end, ORG)]
+
+
+def _stands_alone(doc: Doc, start: int, end: int) -> bool:
+    """Whether a name has no capitalised word beside it that would make it part of another:
+    "Washington Sundar", "Kyiv Post", "Charles Darwin", "University of Toronto"."""
+    before = doc[start - 1] if start > 0 else None
+    if before is not None and before.is_title and not (before.is_sent_start and before.is_stop):
+        return False
+    if before is not None and before.lower_ == "of" and start > 1 and doc[start - 2].is_title:
+        return False
+    if end + 1 < len(doc) and doc[end].text == "," and _is_state_code(doc[end + 1].text):
+        return False  # "Washington, DC", "Portland, Ore."
+    return end >= len(doc) or not (doc[end].is_title or doc[end].is_upper)
+
+
+def _is_state_code(text: str) -> bool:
+    return (len(text) == 2 and text.isupper()) or (text.endswith(".") and len(text) <= 6)
+
+
+# The last word of a place's own name: "Mediterranean Sea", "Black Sea Straits", "East and
+# South China Seas", "Devonport Naval Base", "Goma airport" (the only one also in lower case).
+_WATER_HEADS = _words("sea seas strait straits ocean")
+_PLACE_NAME_HEADS = _WATER_HEADS | _words("base airport airbase harbour harbor")
+_PLACE_WORDS = 5
+
+
+def _place_headed(doc: Doc, head: int) -> list[Found]:
+    """A place named by capitalised words before its head word, joined over "and"."""
+    start = head
+    while start > max(0, head - _PLACE_WORDS):
+        before = doc[start - 1]
+        if before.lower_ == "and" and start < head and start > 1 and _is_name_word(doc, start - 2):
+            start -= 1
+            continue
+        if not _is_name_word(doc, start - 1):
+            break
+        start -= 1
+    if doc[start].lower_ == "and":
+        start += 1
+    if start == head or not doc[start].is_title or _runs_on(doc, head + 1):
+        return []
+    if doc[head].is_lower and start < head - 1:
+        return []  # "Goma airport", not "Federal Aviation Administration airport"
+    label = LOC if doc[head].lower_ in _WATER_HEADS else FAC
+    return [Found(start, head + 1, label)]
 
 
 def _is_name_word(doc: Doc, i: int) -> bool:
@@ -504,6 +564,7 @@ class ArtefactRules:
     def __call__(self, doc: Doc) -> list[Span]:
         """The doc's entities, corrected; those that are no entity are left out."""
         _close_brackets(doc)
+        self._split_country_pairs(doc)
         exercises = _exercise_names(doc, self.is_country)
         surnames = {ent[-1].lower_ for ent in doc.ents if ent.label_ == PERSON and len(ent) > 1}
         # Longest first: a name made whole replaces the pieces the model cut it into.
@@ -523,6 +584,33 @@ class ArtefactRules:
                 ent = _without_leading_titles(doc, ent)
             ents.extend(self._corrected(doc, ent, exercises, surnames, named))
         return ents
+
+    def _split_country_pairs(self, doc: Doc) -> None:
+        """Countries joined by a hyphen ("China-Thailand drills", "the India-Pakistan Test") are
+        places each, whatever the model made of the pair; a rule's name around them stays."""
+        pairs = [
+            (dash.i - 1, dash.i + 1)
+            for dash in doc[1:-1]
+            if dash.text in _DASHES
+            and not dash.whitespace_
+            and not doc[dash.i - 1].whitespace_
+            and all(doc[i].is_title or doc[i].is_upper for i in (dash.i - 1, dash.i + 1))
+            and self.is_country(doc[dash.i - 1].text)
+            and self.is_country(doc[dash.i + 1].text)
+        ]
+        if not pairs:
+            return
+        covered = {i: ent for ent in doc.ents for i in range(ent.start, ent.end)}
+        dropped: set[int] = set()
+        added = []
+        for first, second in pairs:
+            around = {covered.get(first), covered.get(second)} - {None}
+            if any(ent.id_ for ent in around if ent is not None):
+                continue
+            dropped.update(ent.start for ent in around if ent is not None)
+            added += [Span(doc, i, i + 1, label=GPE) for i in (first, second)]
+        kept = [ent for ent in doc.ents if ent.start not in dropped]
+        doc.ents = filter_spans([*added, *kept])
 
     def _corrected(
         self,
@@ -622,16 +710,23 @@ class ArtefactRules:
 
 
 def _close_brackets(doc: Doc) -> None:
-    """Ends a name the model ran on into an open bracket at the bracket: "Joint Information
-    Center (JIC" is the center, and the acronym in brackets is then read as its own."""
+    """Ends a name the model ran on into an open bracket at the bracket ("Joint Information
+    Center (JIC" is the center, and the acronym in brackets is then read as its own), or into a
+    preposition."""
     ents = list(doc.ents)
     changed = False
     for i, ent in enumerate(ents):
+        end = ent.end
         opening = next((t.i for t in ent if t.text in "(["), None)
-        if opening is None or any(t.text in ")]" for t in doc[opening : ent.end]):
+        if opening is not None and not any(t.text in ")]" for t in doc[opening : ent.end]):
+            end = opening
+        # "Great Hall of the People in" before a place the rules tagged first.
+        while end > ent.start + 1 and doc[end - 1].is_lower and doc[end - 1].pos_ == "ADP":
+            end -= 1
+        if end == ent.end:
             continue
         changed = True
-        ents[i] = Span(doc, ent.start, opening, label=ent.label_, span_id=ent.id_)
+        ents[i] = Span(doc, ent.start, end, label=ent.label_, span_id=ent.id_)
     if changed:
         doc.ents = [ent for ent in ents if len(ent)]
 

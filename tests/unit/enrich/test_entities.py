@@ -629,3 +629,40 @@ def test_a_name_ends_before_its_acronym_in_brackets(nlp: Language) -> None:
     assert ("Regional Water Authority", "ORG") in names
     assert ("RWA", "ORG") in names
     assert not [name for name, _ in names if "(" in name]
+
+
+def _places(nlp: Language, text: str) -> list[str]:
+    return [ent.text for ent in nlp(text).ents if ent.label_ in ("GPE", "LOC", "FAC")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a capital or a major city, alone, as the object of a verb or a preposition
+        ("The lenders promised a further tranche to Nairobi next year.", "Nairobi"),
+        ("The convoy reached Peshawar before dawn.", "Peshawar"),
+        # a sea, strait or base named by its own words, joined over "and"
+        ("Tankers crossed the Arabian Sea and the Ionian Sea on Monday.", "Ionian Sea"),
+        ("Patrols covered the North and Baltic Seas all winter.", "North and Baltic Seas"),
+        ("The jets flew from Fairford Air Base at noon.", "Fairford Air Base"),
+        # countries joined by a hyphen are each a place
+        ("The Brazil-Argentina summit ended early.", "Argentina"),
+    ],
+)  # fmt: skip
+def test_plain_places_are_places(nlp: Language, text: str, expected: str) -> None:
+    assert expected in _places(nlp, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "city"),
+    [
+        ("The spinner Lahore Qalandars took four wickets.", "Lahore"),
+        ("Professor Jane Doe of the University of Toronto said so.", "Toronto"),
+        ("The naturalist Charles Darwin sailed in 1831.", "Darwin"),
+        ("She flew in from Washington, DC, on Monday.", "Washington"),
+    ],
+)
+def test_a_city_beside_another_name_is_part_of_that_name(
+    nlp: Language, text: str, city: str
+) -> None:
+    assert city not in _places(nlp, text)
