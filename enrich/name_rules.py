@@ -130,9 +130,9 @@ _TITLES = _words(
     """gen gen. general lt lt. lieut lieut. lieutenant col col. colonel maj maj. major adm adm.
     admiral rear vice brig brig. brigadier capt capt. captain cmdr cmdr. commander sgt sgt. dr
     dr. mr mr. mrs mrs. ms ms. prof prof. president prime minister pm secretary crown prince
-    king queen sheikh sir dame lord hon hon. shri sri smt air marshal chief field marshal
-    ambassador senator
-    sen sen. rep rep. gov gov. governor mayor chancellor premier"""
+    king queen sheikh sir dame lord hon hon. honourable honorable rank shri sri smt air marshal
+    chief field marshal ambassador senator sen sen. rep rep. gov gov. governor mayor chancellor
+    premier"""
 )
 _DATE_WORDS = _words(
     """monday tuesday wednesday thursday friday saturday sunday january february march april
@@ -663,7 +663,7 @@ class ArtefactRules:
             name = _CLASS.sub("", text)
             return [Span(doc, ent.start, ent.end, label=WEAPON, span_id=name)]
         if label == ORG:
-            return [_person_after_portfolio(doc, ent)]
+            return [_titled_person(doc, ent) or _person_after_portfolio(doc, ent)]
         if label == PERSON:
             return _without_titles(doc, ent)
         return [ent]
@@ -965,6 +965,28 @@ def _person_after_portfolio(doc: Doc, ent: Span) -> Span:
     ):
         return ent
     return Span(doc, tail.start, tail.end, label=PERSON)
+
+
+_ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)$")
+
+
+def _titled_person(doc: Doc, ent: Span) -> Span | None:
+    """A person the model read as a body for the title before the name ("Honourable Jane
+    Roe", "Rank Ivan Petrov" of "Captain 1st Rank"): the name after the titles."""
+    if ent.id_ or not (ent[0].lower_ in _TITLES or _ORDINAL.match(ent[0].text)):
+        return None
+    start = ent.start
+    # "1st Rank", "2nd Lt": an ordinal is part of a rank.
+    while start < ent.end and (doc[start].lower_ in _TITLES or _ORDINAL.match(doc[start].text)):
+        start += 1
+    if start == ent.start or doc[start - 1].lower_ not in _TITLES:
+        return None
+    name = doc[start : ent.end]
+    if not 1 < len(name) <= 4 or not all(
+        t.is_title and t.pos_ == "PROPN" and t.lower_ not in _NOT_NAMES for t in name
+    ):
+        return None
+    return Span(doc, name.start, name.end, label=PERSON)
 
 
 def _without_titles(doc: Doc, ent: Span) -> list[Span]:

@@ -666,3 +666,23 @@ def test_a_city_beside_another_name_is_part_of_that_name(
     nlp: Language, text: str, city: str
 ) -> None:
     assert city not in _places(nlp, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "title_words", "expected"),
+    [
+        ("The Honourable Marcel Tremblay spoke.", 1, "Marcel Tremblay"),
+        ("Captain 1st Rank Oleg Sorokin commanded the ship.", 2, "Oleg Sorokin"),
+        ("Captain 1st Rank Oleg Sorokin commanded the ship.", 1, "Oleg Sorokin"),
+    ],
+)
+def test_a_body_the_model_made_of_a_title_and_a_name_is_the_person(
+    nlp: Language, text: str, title_words: int, expected: str
+) -> None:
+    doc = nlp(text)
+    start = next(t.i for t in doc if t.text == expected.split()[0]) - title_words
+    doc.ents = [Span(doc, start, start + title_words + 2, label="ORG")]
+
+    found = {(ent.text, ent.label_) for ent in ArtefactRules(lambda _: False, [], [])(doc)}
+
+    assert found == {(expected, "PERSON")}
