@@ -14,7 +14,7 @@ read back through `canonical_of` (model entities get their text, made canonical)
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache, lru_cache
@@ -800,6 +800,74 @@ def drop_headline_artefacts(doc: Doc, title_end: int) -> None:
     kept = [ent for ent in doc.ents if not _is_headline_artefact(ent, title_end, body)]
     if len(kept) < len(doc.ents):
         doc.ents = kept
+
+
+# A headline is in title case where most of its longer words are capitalised.
+_TITLE_CASE_SHARE = 0.7
+_TITLE_CASE_WORDS = 3
+_LONG_WORD = 4
+# Labels of names a title-case headline runs on into its verb.
+_HEADLINE_NAME_LABELS = frozenset({ORG, PERSON, "GPE", "LOC", "FAC", "NORP", "EVENT"})
+
+
+def cut_headline_verbs(
+    doc: Doc,
+    title_end: int,
+    tag: Callable[[str], Doc],
+    is_country: Callable[[str], bool],
+) -> None:
+    """Ends the names of a title-case headline at the verb that follows them: "IMF Approves
+    Loan" is the IMF, "Pacific Command Launches Relief Effort" the command, read with the tags
+    of the lower-cased headline (in title case every word looks like a name); and drops a slug
+    in capitals before the headline ("AIRSHOW-", "EARLY FRIDAY BOX OFFICE:").
+
+    `tag` parses a text with a tagger; `title_end` is where the title ends in `doc`."""
+    # Rules' names too: a slug is no dateline's city ("EARLY FRIDAY BOX OFFICE:"), a body's
+    # name read from title-case words may run on ("First US Troops Begin").
+    ents = [ent for ent in doc.ents if ent.start_char < title_end]
+    if not ents:
+        return
+    title, body = doc.text[:title_end], doc.text[title_end:]
+    slug_end = _slug_end(title)
+    verbs: set[int] = set()
+    if _is_title_case(title):
+        lowered = tag(title.lower())
+        # Lower-casing that moved the offsets leaves nothing to align.
+        if len(lowered.text) == len(title):
+            verbs = {token.idx for token in lowered if token.tag_.startswith("VB")}
+    dropped: set[int] = set()
+    replaced: dict[int, Span] = {}
+    for ent in ents:
+        # "PAF-PLAAF Starts Drill" names the PAF that the body names again.
+        if ent.end_char <= slug_end and not is_country(ent.text) and ent.text not in body:
+            dropped.add(ent.start)
+            continue
+        # The model may run a name on over the blank line into the body.
+        cut = next(
+            (t.i for t in ent[1:] if t.idx >= title_end or (t.idx in verbs and t.is_title)), None
+        )
+        if cut is None or ent.label_ not in _HEADLINE_NAME_LABELS:
+            continue
+        name = doc[ent.start : cut]
+        label = "GPE" if is_country(name.text) else ent.label_
+        replaced[ent.start] = Span(doc, name.start, name.end, label=label)
+    if dropped or replaced:
+        doc.ents = [replaced.get(ent.start, ent) for ent in doc.ents if ent.start not in dropped]
+
+
+def _is_title_case(title: str) -> bool:
+    words = [word for word in title.split() if len(word) >= _LONG_WORD and word[0].isalpha()]
+    capitalised = sum(word[0].isupper() for word in words)
+    return capitalised >= _TITLE_CASE_WORDS and capitalised >= _TITLE_CASE_SHARE * len(words)
+
+
+# A slug in capitals at the start of a headline: "AIRSHOW-", "RPT-", "EARLY FRIDAY BOX OFFICE:".
+_SLUG = re.compile(r"^[A-Z][A-Z ]{1,40}[-:]")
+
+
+def _slug_end(title: str) -> int:
+    slug = _SLUG.match(title)
+    return slug.end() if slug is not None else 0
 
 
 def _is_headline_artefact(ent: Span, title_end: int, body: str) -> bool:

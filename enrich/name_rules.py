@@ -313,7 +313,9 @@ class NameRules:
             if kind == "dateline":
                 found.extend(_dateline(doc, start, end))
             elif kind == "bare_dateline":
-                if start == 0 or "\n" in doc[start - 1].text_with_ws:
+                # "AIRSHOW-Boeing says": a slug glued to the headline is no city.
+                glued = doc[end - 1].text == "-" and not doc[end - 2].whitespace_
+                if not glued and (start == 0 or "\n" in doc[start - 1].text_with_ws):
                     comma = next((i for i in range(start, end) if doc[i].text == ","), end - 1)
                     found.append(Found(start, comma, GPE))
             elif kind == "titled":

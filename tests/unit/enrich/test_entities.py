@@ -5,7 +5,13 @@ from spacy.language import Language
 from spacy.tokens import Span
 
 from enrich import EnrichSettings, drop_headline_artefacts
-from enrich.entities import CLEANUP_COMPONENT, RULES_COMPONENT, add_entity_rules, canonical_of
+from enrich.entities import (
+    CLEANUP_COMPONENT,
+    RULES_COMPONENT,
+    add_entity_rules,
+    canonical_of,
+    cut_headline_verbs,
+)
 from enrich.gazetteer import ORGANIZATIONS_PATH, WEAPONS_PATH
 from enrich.name_rules import ArtefactRules
 from enrich.pipeline import load_pipeline
@@ -686,3 +692,38 @@ def test_a_body_the_model_made_of_a_title_and_a_name_is_the_person(
     found = {(ent.text, ent.label_) for ent in ArtefactRules(lambda _: False, [], [])(doc)}
 
     assert found == {(expected, "PERSON")}
+
+
+def _headline(nlp: Language, title: str, body: str, name: str, label: str) -> set[str]:
+    doc = nlp.make_doc(f"{title}\n\n{body}")
+    start = next(t.i for t in doc if t.text == name.split()[0])
+    doc.ents = [Span(doc, start, start + len(name.split()), label=label)]
+
+    cut_headline_verbs(doc, len(title), lambda text: nlp(text), lambda text: text == "Peru")
+
+    return {f"{ent.text}/{ent.label_}" for ent in doc.ents}
+
+
+@pytest.mark.parametrize(
+    ("title", "name", "label", "expected"),
+    [
+        # a title-case headline's name ends at its verb, read from the lower-cased headline
+        ("Port Authority Extends Night Curfew In Harbour", "Port Authority Extends Night Curfew",
+         "ORG", {"Port Authority/ORG"}),
+        ("Peru Suspends Fishing Permits For Two Weeks", "Peru Suspends Fishing Permits",
+         "PERSON", {"Peru/GPE"}),
+        # a slug in capitals glued to the headline is no name
+        ("TRAVELWATCH-Airline orders more jets", "TRAVELWATCH", "GPE", set()),
+        # unless the body names it again
+        ("NATO-EU talks end without a deal", "NATO", "ORG", {"NATO/ORG"}),
+        # a headline in sentence case is read as written
+        ("Port Authority Extends curfew in the harbour", "Port Authority Extends", "ORG",
+         {"Port Authority Extends/ORG"}),
+    ],
+)  # fmt: skip
+def test_a_headline_name_ends_at_the_headline_verb(
+    nlp: Language, title: str, name: str, label: str, expected: set[str]
+) -> None:
+    body = "The talks ended. NATO said so." if "NATO" in title else "Officials said so."
+
+    assert _headline(nlp, title, body, name, label) == expected
