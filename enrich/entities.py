@@ -58,7 +58,9 @@ _DASH = re.compile(f"[{_DASHES}]")
 # One token such as "Su-35S", "MiG-29s", "F16", "Il-76MD-90A", "M777", "M51.3", "Shahed-136".
 _DESIGNATION = re.compile(
     rf"^(?P<prefix>[A-Za-z]{{1,12}})(?P<dash>[{_DASHES}]?)(?P<number>\d{{1,5}})"
-    rf"(?P<suffix>(?:[A-Za-z0-9+]|[{_DASHES}](?=[A-Za-z0-9])){{0,12}}(?:\.\d{{1,2}})?)$"
+    rf"(?P<suffix>(?:[A-Za-z0-9+]|[{_DASHES}](?=[A-Za-z0-9])){{0,12}}(?:\.\d{{1,2}})?)"
+    # A closing quote or inch mark the tokenizer left on the word ("the new F-35″ fighters").
+    r"[″”’]?$"
 )
 # GRAU-style indices ("9M723", "2S19") are weapons only with a cue next to them.
 _INDEX = re.compile(r"^\d[A-Z]{1,2}\d{1,4}[A-Z0-9]*$")
@@ -498,7 +500,10 @@ class EntityRules:
             ]
             return any(word in self.equipment for word in window)
         near = doc[max(0, start - _EQUIPMENT_WINDOW) : end + _EQUIPMENT_WINDOW]
-        if any(token.lower_ in self.equipment and _is_cue(token) for token in near):
+        # The class noun right after the name is one in any case: "the Type 23 Frigate".
+        if any(
+            token.lower_ in self.equipment and (_is_cue(token) or token.i == end) for token in near
+        ):
             return True
         close = doc[max(0, start - _MILITARY_WINDOW) : end + _MILITARY_WINDOW]
         return any(token.lower_ in self.military and _is_cue(token) for token in close)
@@ -827,8 +832,14 @@ def cut_headline_verbs(
     ents = [ent for ent in doc.ents if ent.start_char < title_end]
     if not ents:
         return
-    title, body = doc.text[:title_end], doc.text[title_end:]
+    title = doc.text[:title_end]
     slug_end = _slug_end(title)
+    # Tagging the headline again costs as much as a short article: only where a name of two
+    # words or more, or a slug, may need it.
+    if not slug_end and all(
+        len(ent) < 2 or ent.label_ not in _HEADLINE_NAME_LABELS for ent in ents
+    ):
+        return
     verbs: set[int] = set()
     if _is_title_case(title):
         lowered = tag(title.lower())
@@ -839,7 +850,11 @@ def cut_headline_verbs(
     replaced: dict[int, Span] = {}
     for ent in ents:
         # "PAF-PLAAF Starts Drill" names the PAF that the body names again.
-        if ent.end_char <= slug_end and not is_country(ent.text) and ent.text not in body:
+        if (
+            ent.end_char <= slug_end
+            and not is_country(ent.text)
+            and ent.text not in doc.text[title_end:]
+        ):
             dropped.add(ent.start)
             continue
         # The model may run a name on over the blank line into the body.

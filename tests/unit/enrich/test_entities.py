@@ -727,3 +727,18 @@ def test_a_headline_name_ends_at_the_headline_verb(
     body = "The talks ended. NATO said so." if "NATO" in title else "Officials said so."
 
     assert _headline(nlp, title, body, name, label) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a closing quote or inch mark glued to a designation
+        ("Pilots will move from the Mirage 2000 to the new F-16″ jets next year.", "F-16"),
+        # a class noun in title case right after a name that needs one
+        ("The crew of the Type 26 Frigate trained at sea.", "Type 26"),
+    ],
+)
+def test_a_designation_is_read_through_its_typography(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert expected in weapons(nlp, text)
