@@ -115,6 +115,9 @@ _LEGAL_FORMS = [
     "OY", "OYJ", "KK", "K.K.", "JSC", "PJSC", "OJSC", "BHD", "BHD.", "TBK", "PTE", "SE",
     "SPA", "S.P.A.", "SRL", "S.R.L.", "LTD", "LTD.", "INC", "INC.", "PLC", "LLC",
 ]  # fmt: skip
+# Trade words that end a company's name only joined to a suffix: "Chariot Oil & Gas" (alone,
+# "Natural Gas" is no company).
+_JOINED_SUFFIXES = ["gas", "chemicals", "minerals", "mining", "defence", "defense", "space"]
 # Words that end a company's name only after another suffix ("Private Limited").
 _LEADING_SUFFIXES = {"private", "pvt", "pvt."}
 
@@ -228,8 +231,10 @@ class NameRules:
         # checked only where such a word is.
         self.ends = Matcher(vocab)
         self.ends.add("headed", [[{"LOWER": {"IN": _HEADS}, "IS_TITLE": True}]])
-        self.ends.add("company", [[{"LOWER": {"IN": _COMPANY_SUFFIXES}, "IS_LOWER": False}],
-                                  [{"ORTH": {"IN": _LEGAL_FORMS}}]])  # fmt: skip
+        suffix = {"LOWER": {"IN": _COMPANY_SUFFIXES}, "IS_LOWER": False}
+        joined = {"LOWER": {"IN": _JOINED_SUFFIXES}, "IS_TITLE": True}
+        self.ends.add("company", [[suffix], [{"ORTH": {"IN": _LEGAL_FORMS}}],
+                                  [suffix, {"LOWER": {"IN": ["&", "and"]}}, joined]])  # fmt: skip
         self.ends.add("of_named", [[{"LOWER": {"IN": sorted(_OF_HEADS)}, "IS_TITLE": True},
                                     {"LOWER": {"IN": _AFTER_HEAD}}]])  # fmt: skip
         self.shapes = Matcher(vocab)
@@ -301,13 +306,13 @@ class NameRules:
             if head + 1 not in region_ends:
                 found.extend(_place_headed(doc, head))
         countries = {start: end for _, start, end in self.prefixes(doc)}
-        for match_id, start, _ in self.ends(doc):
+        for match_id, start, end in self.ends(doc):
             if doc.vocab.strings[match_id] == "headed":
                 found.extend(_headed(doc, start, countries))
             elif doc.vocab.strings[match_id] == "of_named":
                 found.extend(_of_named(doc, start, countries))
             else:
-                found.extend(_company(doc, start))
+                found.extend(_company(doc, start, end))
         people = self.people(doc) if doc.has_annotation("POS") else []
         for match_id, start, end in [*self.shapes(doc), *people]:
             kind = doc.vocab.strings[match_id]
@@ -476,11 +481,10 @@ _HEAD_WORDS = frozenset(_HEADS) | _OF_HEADS
 _BODY_ENDS = _PORTFOLIO_ENDS | _ORG_WORDS | frozenset(_COMPANY_SUFFIXES)
 
 
-def _company(doc: Doc, suffix: int) -> list[Found]:
+def _company(doc: Doc, suffix: int, end: int) -> list[Found]:
     """A company named by its own words and a suffix: "Tullow Oil", "BrahMos Aerospace Private
-    Limited"; the whole name, not "BrahMos Aerospace" of it nor "U.S. Energy" of "U.S. Energy
-    Secretary"."""
-    end = suffix + 1
+    Limited", "Chariot Oil & Gas" (its suffixes are tokens `suffix` to `end`); the whole name,
+    not "BrahMos Aerospace" of it nor "U.S. Energy" of "U.S. Energy Secretary"."""
     if doc[suffix].lower_ in _LEADING_SUFFIXES or _runs_on(doc, end):
         return []
     start = suffix
@@ -726,7 +730,7 @@ def _close_brackets(doc: Doc) -> None:
         end = ent.end
         text = ent.text
         if ("(" in text and ")" not in text) or ("[" in text and "]" not in text):
-            end = next(t.i for t in ent if t.text in ("(", "["))
+            end = next((t.i for t in ent if t.text in ("(", "[")), end)
         # "Great Hall of the People in" before a place the rules tagged first.
         while end > ent.start + 1 and doc[end - 1].is_lower and doc[end - 1].pos_ == "ADP":
             end -= 1

@@ -345,6 +345,7 @@ def _facet(nlp: Language, text: str, label: str) -> list[str]:
         ("The deal went to BrahMos Aerospace Private Limited last year.",
          "BrahMos Aerospace Private Limited"),
         ("Shares in Tullow Oil fell after the announcement.", "Tullow Oil"),
+        ("Shares of Meridian Oil & Gas rose on Monday.", "Meridian Oil & Gas"),
         ("The Egyptian army said it had destroyed the tunnels.", "Egyptian army"),
         ("GENEVA (AP) — Swiss officials signed the contract.", "AP"),
         ("The drills were reported by TASS on Tuesday.", "TASS"),
@@ -742,3 +743,13 @@ def test_a_designation_is_read_through_its_typography(
     nlp: Language, text: str, expected: str
 ) -> None:
     assert expected in weapons(nlp, text)
+
+
+def test_a_bracket_inside_a_word_leaves_the_name_as_it_is(nlp: Language) -> None:
+    doc = nlp.make_doc("The Water Authority(RWA said so.")
+    doc.ents = [Span(doc, 1, len(doc) - 3, label="ORG")]
+    name = doc.ents[0].text
+
+    found = [ent.text for ent in ArtefactRules(lambda _: False, [], [])(doc)]
+
+    assert found == [name]
