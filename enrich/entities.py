@@ -829,7 +829,7 @@ def cut_headline_verbs(
     `tag` parses a text with a tagger; `title_end` is where the title ends in `doc`."""
     # Rules' names too: a slug is no dateline's city ("EARLY FRIDAY BOX OFFICE:"), a body's
     # name read from title-case words may run on ("First US Troops Begin").
-    ents = [ent for ent in doc.ents if ent.start_char < title_end]
+    ents = _title_ents(doc, title_end)
     if not ents:
         return
     title = doc.text[:title_end]
@@ -868,6 +868,21 @@ def cut_headline_verbs(
         replaced[ent.start] = Span(doc, name.start, name.end, label=label)
     if dropped or replaced:
         doc.ents = [replaced.get(ent.start, ent) for ent in doc.ents if ent.start not in dropped]
+
+
+def _title_ents(doc: Doc, title_end: int) -> list[Span]:
+    """The entities that start in the title, read from the title's tokens (`doc.ents` makes a
+    span of every entity of the doc)."""
+    ents: list[Span] = []
+    for token in doc:
+        if token.idx >= title_end:
+            break
+        if token.ent_iob_ == "B":
+            end = token.i + 1
+            while end < len(doc) and doc[end].ent_iob_ == "I":
+                end += 1
+            ents.append(Span(doc, token.i, end, label=token.ent_type_, span_id=token.ent_id_))
+    return ents
 
 
 def _is_title_case(title: str) -> bool:

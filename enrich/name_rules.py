@@ -23,6 +23,7 @@ from itertools import takewhile
 
 import numpy
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.parts_of_speech import IDS as PARTS_OF_SPEECH  # type: ignore[import-not-found]
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 from spacy.vocab import Vocab
@@ -724,9 +725,20 @@ def _close_brackets(doc: Doc) -> None:
     """Ends a name the model ran on into an open bracket at the bracket ("Joint Information
     Center (JIC" is the center, and the acronym in brackets is then read as its own), or into a
     preposition."""
+    # Found from the token arrays first: reading every entity's text costs more than the rest
+    # of this pass.
+    iob, pos, orth = doc.to_array(["ENT_IOB", "POS", "ORTH"]).T
+    inside = (iob == _IOB_INSIDE) | (iob == _IOB_BEGIN)
+    last = inside & (numpy.append(iob[1:], _IOB_OUTSIDE) != _IOB_INSIDE)
+    brackets = [doc.vocab.strings.add(bracket) for bracket in ("(", "[")]
+    suspect = (last & (pos == _ADP)) | (inside & numpy.isin(orth, brackets))
+    if not suspect.any():
+        return
     ents = list(doc.ents)
     changed = False
     for i, ent in enumerate(ents):
+        if not suspect[ent.start : ent.end].any():
+            continue
         end = ent.end
         text = ent.text
         if ("(" in text and ")" not in text) or ("[" in text and "]" not in text):
@@ -740,6 +752,11 @@ def _close_brackets(doc: Doc) -> None:
         ents[i] = Span(doc, ent.start, end, label=ent.label_, span_id=ent.id_)
     if changed:
         doc.ents = [ent for ent in ents if len(ent)]
+
+
+# spaCy's codes of IOB tags (Token.ent_iob) and of the adposition part of speech.
+_IOB_INSIDE, _IOB_OUTSIDE, _IOB_BEGIN = 1, 2, 3
+_ADP: int = PARTS_OF_SPEECH["ADP"]
 
 
 def _is_named_place(doc: Doc, ent: Span) -> bool:
