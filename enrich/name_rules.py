@@ -851,17 +851,35 @@ def _acronyms(doc: Doc, weapons: frozenset[str]) -> list[Span]:
         ):
             name = doc[ent.start + (ent[0].lower_ == "the") : service + 1]
             found.append(Span(doc, name.start, name.end, label=ORG, span_id=name.text))
+    for ent in doc.ents:
+        # "JEM" after "Justice and Equality Movement", with no brackets between.
+        initials = _initials(ent) if ent.label_ == ORG else ""
+        if len(initials) >= _MIN_INITIALS:
+            kinds.setdefault(initials, ORG)
     if not kinds:
         return found
     tagged = {token.i: ent for ent in doc.ents for token in ent}
-    for token in doc:
-        kind = kinds.get(token.text)
-        if kind is None:
-            continue
+    # The acronyms' tokens are found by their ids in one array, not by a walk over the doc.
+    ids = [doc.vocab.strings.add(acronym) for acronym in kinds]
+    for i in numpy.flatnonzero(numpy.isin(doc.to_array("ORTH"), ids)):
+        token = doc[int(i)]
+        kind = kinds[token.text]
         around = tagged.get(token.i)
         if around is None or (len(around) == 1 and not around.id_ and around.label_ != kind):
             found.append(Span(doc, token.i, token.i + 1, label=kind))
     return found
+
+
+_MIN_INITIALS = 3
+
+
+def _initials(ent: Span) -> str:
+    """The initials of a name of capitalised words ("Justice and Equality Movement": "JEM"),
+    or "" where a word of it is neither capitalised nor a joiner."""
+    words = [t for t in ent if t.lower_ not in _OF_JOINERS and t.lower_ != "the"]
+    if len(words) < _MIN_INITIALS or not all(t.is_title and t.is_alpha for t in words):
+        return ""
+    return "".join(t.text[0] for t in words)
 
 
 def _abbreviates(acronym: str, ent: Span) -> bool:

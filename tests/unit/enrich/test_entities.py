@@ -753,3 +753,12 @@ def test_a_bracket_inside_a_word_leaves_the_name_as_it_is(nlp: Language) -> None
     found = [ent.text for ent in ArtefactRules(lambda _: False, [], [])(doc)]
 
     assert found == [name]
+
+
+def test_an_acronym_of_a_named_body_is_that_body_without_brackets(nlp: Language) -> None:
+    doc = nlp.make_doc("The Coastal Defence and Rescue Authority met. Later CDRA divers left.")
+    doc.ents = [Span(doc, 1, 6, label="ORG")]
+
+    found = {(ent.text, ent.label_) for ent in ArtefactRules(lambda _: False, [], [])(doc)}
+
+    assert ("CDRA", "ORG") in found
