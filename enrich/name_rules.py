@@ -659,6 +659,8 @@ class ArtefactRules:
         ):
             # "Himachal Pradesh", "Haryana", "Manaus, Brazil": a province or a town in one.
             return [Span(doc, ent.start, ent.end, label=GPE)]
+        if label in (ORG, FAC) and _is_working_centre(folded):
+            return [Span(doc, ent.start, ent.end, label=ORG)]
         if label in (PERSON, ORG) and _is_place(folded):
             return [Span(doc, ent.start, ent.end, label=FAC)]
         if label == PERSON and folded not in surnames and _is_where(doc, ent):
@@ -938,6 +940,22 @@ def _without_leading_titles(doc: Doc, ent: Span) -> Span:
     if start == ent.start or start >= ent.end:
         return ent
     return Span(doc, start, ent.end, label=ORG, span_id=doc[start : ent.end].text)
+
+
+_CENTRES = _words("center centre")
+# What a centre that is a site is for: "Kennedy Space Center", "Satellite Launch Center",
+# "Trafford Shopping Centre"; others are bodies ("Joint Information Center", "National
+# Counter Terrorism Centre", "Youth Detention Center").
+_SITE_WORDS = _words(
+    """space launch satellite shopping convention exhibition trade sports aquatic city town
+    visitor visitors conference"""
+)
+
+
+def _is_working_centre(folded: str) -> bool:
+    """Whether a name of three words or more ends in a centre that is a body, not a site."""
+    words = folded.split()
+    return len(words) > 2 and words[-1] in _CENTRES and words[-2] not in _SITE_WORDS
 
 
 def _is_place(folded: str) -> bool:

@@ -762,3 +762,22 @@ def test_an_acronym_of_a_named_body_is_that_body_without_brackets(nlp: Language)
     found = {(ent.text, ent.label_) for ent in ArtefactRules(lambda _: False, [], [])(doc)}
 
     assert ("CDRA", "ORG") in found
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "expected"),
+    [
+        ("The Regional Flood Warning Centre issued alerts.", "FAC", "ORG"),
+        ("The County Cyber Response Center issued alerts.", "FAC", "ORG"),
+        ("The Vostochny Satellite Launch Center hosted it.", "ORG", "FAC"),
+    ],
+)
+def test_a_centre_is_a_body_unless_it_is_a_site(
+    nlp: Language, text: str, label: str, expected: str
+) -> None:
+    doc = nlp(text)
+    doc.ents = [Span(doc, 1, 5, label=label)]
+
+    found = [ent.label_ for ent in ArtefactRules(lambda _: False, [], [])(doc)]
+
+    assert found == [expected]
