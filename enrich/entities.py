@@ -161,6 +161,7 @@ class EntityRules:
                 _country_words(countries),
                 countries.regions,
                 [*(capital.title() for capital in countries.capitals), *countries.cities],
+                _country_names(countries),
             )
         )
         self.equipment = frozenset(cue.lower() for cue in weapons.cues.equipment)
@@ -993,6 +994,15 @@ def _provinces() -> list[tuple[str, str]]:
         if any(kind in subdivision.type.casefold() for kind in _PROVINCE_KINDS)
         and not set(subdivision.name.casefold().split()) <= _NOT_PROVINCES
     ]
+
+
+def _country_names(countries: CountryData) -> list[str]:
+    """Names of countries, not their demonyms, without ISO's inverted forms ("Korea, Republic
+    of")."""
+    names = [*countries.names.values(), *countries.aliases]
+    for country in pycountry.countries:
+        names += [country.name, getattr(country, "common_name", country.name)]
+    return [name for name in names if "," not in name and "(" not in name]
 
 
 def _country_words(countries: CountryData) -> list[str]:

@@ -214,11 +214,15 @@ class NameRules:
         countries: Iterable[str],
         regions: Iterable[str],
         cities: Iterable[str] = (),
+        country_names: Iterable[str] = (),
     ) -> None:
         self.prefixes = PhraseMatcher(vocab, attr="LOWER")
         # As written: "Male" and "Nice" are words too.
         self.cities = PhraseMatcher(vocab, attr="ORTH")
         self.cities.add("city", [make_doc(city) for city in sorted(set(cities))])
+        # Countries by name, not by demonym: a place wherever written as a name, alone.
+        self.country_names = PhraseMatcher(vocab, attr="LOWER")
+        self.country_names.add("country", [make_doc(name) for name in _lowered(country_names)])
         self.places = Matcher(vocab)
         self.places.add("place", [[{"LOWER": {"IN": sorted(_PLACE_NAME_HEADS)}, "IS_TITLE": True}],
                                   [{"LOWER": "airport"}]])  # fmt: skip
@@ -300,6 +304,9 @@ class NameRules:
             found.append(Found(start, end, LOC))
         for _, start, end in self.cities(doc):
             if _stands_alone(doc, start, end):
+                found.append(Found(start, end, GPE))
+        for _, start, end in self.country_names(doc):
+            if not doc[start].is_lower and _stands_alone(doc, start, end):
                 found.append(Found(start, end, GPE))
         region_ends = {end for _, _, end in self.regions(doc)}
         for _, head, _ in self.places(doc):
@@ -384,6 +391,9 @@ def _stands_alone(doc: Doc, start: int, end: int) -> bool:
     before = doc[start - 1] if start > 0 else None
     if before is not None and before.is_title and not (before.is_sent_start and before.is_stop):
         return False
+    if before is not None and before.lower_ == "the" and start > 1:
+        before = doc[start - 2]  # "Armed Forces of the Philippines"
+        start -= 1
     if before is not None and before.lower_ == "of" and start > 1 and doc[start - 2].is_title:
         return False
     if end + 1 < len(doc) and doc[end].text == "," and _is_state_code(doc[end + 1].text):
@@ -648,7 +658,7 @@ class ArtefactRules:
         if label in (PERSON, ORG) and (folded in self.regions or self.is_country(text)):
             return [Span(doc, ent.start, ent.end, label=LOC if folded in self.regions else GPE)]
         if (
-            label in (PERSON, ORG)
+            label in (PERSON, ORG, "NORP")
             and not ent.id_
             and folded not in surnames
             and (

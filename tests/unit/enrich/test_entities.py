@@ -654,6 +654,9 @@ def _places(nlp: Language, text: str) -> list[str]:
         ("The jets flew from Fairford Air Base at noon.", "Fairford Air Base"),
         # countries joined by a hyphen are each a place
         ("The Brazil-Argentina summit ended early.", "Argentina"),
+        # a country by name at the start of a paragraph, or before a possessive title
+        ("Lead.\n\nUruguay has received the patrol boats.", "Uruguay"),
+        ("Oman’s Sultan Haitham met them.", "Oman"),
     ],
 )  # fmt: skip
 def test_plain_places_are_places(nlp: Language, text: str, expected: str) -> None:
