@@ -13,8 +13,9 @@ Each reads and writes the doc only, through its extension attributes:
 The data paths and thresholds of all of them are in one place, `component_configs`.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from spacy.tokens import Doc
 from contracts import ArmsDeal, TopicMatch, TopicSource
 from enrich.budget import Deadline
 from enrich.deals import DEAL_TOPIC, OutOfTime, extract_deals
-from enrich.entities import drop_headline_artefacts
+from enrich.entities import cut_headline_verbs, drop_headline_artefacts
 from enrich.facets import CountryNames
 from enrich.gazetteer import COUNTRIES_PATH, DATA_DIR
 from enrich.settings import EnrichSettings
@@ -32,6 +33,8 @@ from enrich.taxonomy import DEFAULT_TOPICS_FILE, TopicsOutOfTime, TopicTagger
 from enrich.topic_model import LinearTopicModel, terms_of
 
 HEADLINE_CLEANUP = "wirewatch_headline_cleanup"
+# Headline words whose "is it a country?" answer is kept.
+HEADLINE_COUNTRY_CACHE_SIZE = 1024
 TOPIC_CLASSIFIER = "wirewatch_topic_classifier"
 TOPIC_TAGGER = "wirewatch_topic_tagger"
 DEAL_EXTRACTOR = "wirewatch_deals"
@@ -68,11 +71,22 @@ def deals_of(doc: Doc) -> list[ArmsDeal]:
 
 
 class HeadlineCleanup:
-    """Drops entities of a title-case headline that the body writes as common words."""
+    """Drops entities of a title-case headline that the body writes as common words, and ends
+    those that run on into the headline's verb ("IMF Approves")."""
+
+    def __init__(
+        self,
+        tag: Callable[[str], Doc] | None = None,
+        is_country: Callable[[str], bool] = lambda _: False,
+    ) -> None:
+        self.tag = tag
+        self.is_country = is_country
 
     def __call__(self, doc: Doc) -> Doc:
         if doc._.title_end:
             drop_headline_artefacts(doc, doc._.title_end)
+            if self.tag is not None:
+                cut_headline_verbs(doc, doc._.title_end, self.tag, self.is_country)
         return doc
 
 
@@ -226,8 +240,25 @@ class DealExtractor:
 
 @Language.factory(HEADLINE_CLEANUP)
 def make_headline_cleanup(nlp: Language, name: str) -> HeadlineCleanup:
-    """The headline clean-up: after the entity recogniser."""
-    return HeadlineCleanup()
+    """The headline clean-up: after the entity recogniser; it tags lower-cased headlines with
+    the pipeline's own tagger, where it has one."""
+    if "tagger" not in nlp.pipe_names:
+        return HeadlineCleanup()
+    steps = [nlp.get_pipe(step) for step in ("tok2vec", "tagger") if step in nlp.pipe_names]
+
+    def tag(text: str) -> Doc:
+        doc = nlp.make_doc(text)
+        for step in steps:
+            doc = step(doc)
+        return doc
+
+    names = CountryNames.load(COUNTRIES_PATH)
+
+    @lru_cache(maxsize=HEADLINE_COUNTRY_CACHE_SIZE)
+    def is_country(text: str) -> bool:
+        return names.code(text) is not None
+
+    return HeadlineCleanup(tag, is_country)
 
 
 @Language.factory(

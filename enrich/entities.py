@@ -14,7 +14,7 @@ read back through `canonical_of` (model entities get their text, made canonical)
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache, lru_cache
@@ -58,7 +58,9 @@ _DASH = re.compile(f"[{_DASHES}]")
 # One token such as "Su-35S", "MiG-29s", "F16", "Il-76MD-90A", "M777", "M51.3", "Shahed-136".
 _DESIGNATION = re.compile(
     rf"^(?P<prefix>[A-Za-z]{{1,12}})(?P<dash>[{_DASHES}]?)(?P<number>\d{{1,5}})"
-    rf"(?P<suffix>(?:[A-Za-z0-9+]|[{_DASHES}](?=[A-Za-z0-9])){{0,12}}(?:\.\d{{1,2}})?)$"
+    rf"(?P<suffix>(?:[A-Za-z0-9+]|[{_DASHES}](?=[A-Za-z0-9])){{0,12}}(?:\.\d{{1,2}})?)"
+    # A closing quote or inch mark the tokenizer left on the word ("the new F-35″ fighters").
+    r"[″”’]?$"
 )
 # GRAU-style indices ("9M723", "2S19") are weapons only with a cue next to them.
 _INDEX = re.compile(r"^\d[A-Z]{1,2}\d{1,4}[A-Z0-9]*$")
@@ -153,7 +155,14 @@ class EntityRules:
         self.names = (
             None
             if countries is None
-            else NameRules(nlp.vocab, nlp.make_doc, _country_words(countries), countries.regions)
+            else NameRules(
+                nlp.vocab,
+                nlp.make_doc,
+                _country_words(countries),
+                countries.regions,
+                [*(capital.title() for capital in countries.capitals), *countries.cities],
+                _country_names(countries),
+            )
         )
         self.equipment = frozenset(cue.lower() for cue in weapons.cues.equipment)
         self.military = self.equipment | {cue.lower() for cue in weapons.cues.military}
@@ -492,7 +501,10 @@ class EntityRules:
             ]
             return any(word in self.equipment for word in window)
         near = doc[max(0, start - _EQUIPMENT_WINDOW) : end + _EQUIPMENT_WINDOW]
-        if any(token.lower_ in self.equipment and _is_cue(token) for token in near):
+        # The class noun right after the name is one in any case: "the Type 23 Frigate".
+        if any(
+            token.lower_ in self.equipment and (_is_cue(token) or token.i == end) for token in near
+        ):
             return True
         close = doc[max(0, start - _MILITARY_WINDOW) : end + _MILITARY_WINDOW]
         return any(token.lower_ in self.military and _is_cue(token) for token in close)
@@ -796,6 +808,99 @@ def drop_headline_artefacts(doc: Doc, title_end: int) -> None:
         doc.ents = kept
 
 
+# A headline is in title case where most of its longer words are capitalised.
+_TITLE_CASE_SHARE = 0.7
+_TITLE_CASE_WORDS = 3
+_LONG_WORD = 4
+# Labels of names a title-case headline runs on into its verb.
+_HEADLINE_NAME_LABELS = frozenset({ORG, PERSON, "GPE", "LOC", "FAC", "NORP", "EVENT"})
+
+
+def cut_headline_verbs(
+    doc: Doc,
+    title_end: int,
+    tag: Callable[[str], Doc],
+    is_country: Callable[[str], bool],
+) -> None:
+    """Ends the names of a title-case headline at the verb that follows them: "IMF Approves
+    Loan" is the IMF, "Pacific Command Launches Relief Effort" the command, read with the tags
+    of the lower-cased headline (in title case every word looks like a name); and drops a slug
+    in capitals before the headline ("AIRSHOW-", "EARLY FRIDAY BOX OFFICE:").
+
+    `tag` parses a text with a tagger; `title_end` is where the title ends in `doc`."""
+    # Rules' names too: a slug is no dateline's city ("EARLY FRIDAY BOX OFFICE:"), a body's
+    # name read from title-case words may run on ("First US Troops Begin").
+    ents = _title_ents(doc, title_end)
+    if not ents:
+        return
+    title = doc.text[:title_end]
+    slug_end = _slug_end(title)
+    # Tagging the headline again costs as much as a short article: only where a name of two
+    # words or more, or a slug, may need it.
+    if not slug_end and all(
+        len(ent) < 2 or ent.label_ not in _HEADLINE_NAME_LABELS for ent in ents
+    ):
+        return
+    verbs: set[int] = set()
+    if _is_title_case(title):
+        lowered = tag(title.lower())
+        # Lower-casing that moved the offsets leaves nothing to align.
+        if len(lowered.text) == len(title):
+            verbs = {token.idx for token in lowered if token.tag_.startswith("VB")}
+    dropped: set[int] = set()
+    replaced: dict[int, Span] = {}
+    for ent in ents:
+        # "PAF-PLAAF Starts Drill" names the PAF that the body names again.
+        if (
+            ent.end_char <= slug_end
+            and not is_country(ent.text)
+            and ent.text not in doc.text[title_end:]
+        ):
+            dropped.add(ent.start)
+            continue
+        # The model may run a name on over the blank line into the body.
+        cut = next(
+            (t.i for t in ent[1:] if t.idx >= title_end or (t.idx in verbs and t.is_title)), None
+        )
+        if cut is None or ent.label_ not in _HEADLINE_NAME_LABELS:
+            continue
+        name = doc[ent.start : cut]
+        label = "GPE" if is_country(name.text) else ent.label_
+        replaced[ent.start] = Span(doc, name.start, name.end, label=label)
+    if dropped or replaced:
+        doc.ents = [replaced.get(ent.start, ent) for ent in doc.ents if ent.start not in dropped]
+
+
+def _title_ents(doc: Doc, title_end: int) -> list[Span]:
+    """The entities that start in the title, read from the title's tokens (`doc.ents` makes a
+    span of every entity of the doc)."""
+    ents: list[Span] = []
+    for token in doc:
+        if token.idx >= title_end:
+            break
+        if token.ent_iob_ == "B":
+            end = token.i + 1
+            while end < len(doc) and doc[end].ent_iob_ == "I":
+                end += 1
+            ents.append(Span(doc, token.i, end, label=token.ent_type_, span_id=token.ent_id_))
+    return ents
+
+
+def _is_title_case(title: str) -> bool:
+    words = [word for word in title.split() if len(word) >= _LONG_WORD and word[0].isalpha()]
+    capitalised = sum(word[0].isupper() for word in words)
+    return capitalised >= _TITLE_CASE_WORDS and capitalised >= _TITLE_CASE_SHARE * len(words)
+
+
+# A slug in capitals at the start of a headline: "AIRSHOW-", "RPT-", "EARLY FRIDAY BOX OFFICE:".
+_SLUG = re.compile(r"^[A-Z][A-Z ]{1,40}[-:]")
+
+
+def _slug_end(title: str) -> int:
+    slug = _SLUG.match(title)
+    return slug.end() if slug is not None else 0
+
+
 def _is_headline_artefact(ent: Span, title_end: int, body: str) -> bool:
     if ent.end_char > title_end or ent.id_ or len(ent) < 2:
         return False
@@ -889,6 +994,15 @@ def _provinces() -> list[tuple[str, str]]:
         if any(kind in subdivision.type.casefold() for kind in _PROVINCE_KINDS)
         and not set(subdivision.name.casefold().split()) <= _NOT_PROVINCES
     ]
+
+
+def _country_names(countries: CountryData) -> list[str]:
+    """Names of countries, not their demonyms, without ISO's inverted forms ("Korea, Republic
+    of")."""
+    names = [*countries.names.values(), *countries.aliases]
+    for country in pycountry.countries:
+        names += [country.name, getattr(country, "common_name", country.name)]
+    return [name for name in names if "," not in name and "(" not in name]
 
 
 def _country_words(countries: CountryData) -> list[str]:

@@ -141,6 +141,10 @@ class CountryData(_Data):
     capitals: dict[Text, Text] = Field(
         default_factory=dict, description="Capitals that stand for their government -> code."
     )
+    cities: list[Text] = Field(
+        default_factory=list,
+        description="Capitals and major cities, as written: places where no name is beside them.",
+    )
     regions: list[Text] = Field(
         default_factory=list,
         description="Regions, seas and areas that are places, never organisations or people.",

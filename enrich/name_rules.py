@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import takewhile
 
+import numpy
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.parts_of_speech import IDS as PARTS_OF_SPEECH  # type: ignore[import-not-found]
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 from spacy.vocab import Vocab
@@ -64,7 +66,8 @@ _BODIES = [
 _HEADS = [
     "command", "fleet", "corps", "ministry", "agency", "department", "directorate", "forces",
     "force", "guard", "district", "brigade", "division", "regiment", "battalion", "squadron",
-    "wing", "group", "police",
+    "wing", "group", "police", "committee", "council", "federation", "laboratory", "movement",
+    "organization", "organisation", "fund",
 ]  # fmt: skip
 _ARMED_HEADS = frozenset(
     [*_HEADS, "navy", "army", "force", "military", "marines", "guard", "ministry"]
@@ -75,9 +78,14 @@ _OF_HEADS = _words(
     """ministry department office presidency board commission council committee agency bureau
     directorate institute academy university federation association organisation organization
     embassy mission representation staff forces court secretariat authority administration
-    corps society chamber league chiefs"""
+    corps society chamber league chiefs laboratory movement fund foundation unit service services"""
 )
+# What joins a body's head to what it is of or for: "Agency for International Development",
+# "Committee on Foreign Relations".
+_AFTER_HEAD = ["of", "for", "on"]
 _OF_JOINERS = _words("and for of on &")
+# Inner connectors of a name read leftwards from its head: "Justice and Equality Movement".
+_INNER_JOINERS = frozenset(["and", "&"])
 _OF_WORDS = 8
 # Words of an organisation's name, never of a person's.
 _ORG_WORDS = frozenset(
@@ -108,6 +116,9 @@ _LEGAL_FORMS = [
     "OY", "OYJ", "KK", "K.K.", "JSC", "PJSC", "OJSC", "BHD", "BHD.", "TBK", "PTE", "SE",
     "SPA", "S.P.A.", "SRL", "S.R.L.", "LTD", "LTD.", "INC", "INC.", "PLC", "LLC",
 ]  # fmt: skip
+# Trade words that end a company's name only joined to a suffix: "Chariot Oil & Gas" (alone,
+# "Natural Gas" is no company).
+_JOINED_SUFFIXES = ["gas", "chemicals", "minerals", "mining", "defence", "defense", "space"]
 # Words that end a company's name only after another suffix ("Private Limited").
 _LEADING_SUFFIXES = {"private", "pvt", "pvt."}
 
@@ -124,17 +135,21 @@ _TITLES = _words(
     """gen gen. general lt lt. lieut lieut. lieutenant col col. colonel maj maj. major adm adm.
     admiral rear vice brig brig. brigadier capt capt. captain cmdr cmdr. commander sgt sgt. dr
     dr. mr mr. mrs mrs. ms ms. prof prof. president prime minister pm secretary crown prince
-    king queen sheikh sir dame lord hon hon. shri sri smt air marshal chief field marshal
-    ambassador senator
-    sen sen. rep rep. gov gov. governor mayor chancellor premier"""
+    king queen sheikh sir dame lord hon hon. honourable honorable rank shri sri smt air marshal
+    chief field marshal ambassador senator sen sen. rep rep. gov gov. governor mayor chancellor
+    premier"""
+)
+_DATE_WORDS = _words(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december"""
 )
 # Words that are never part of a person's name after a title.
-_NOT_NAMES = frozenset(
-    [*_COMPANY_SUFFIXES, *_ORG_WORDS, *_GENERIC_ORGS, *_TITLE_ENDS, "of", "for", "and"]
-) | _words(
-    """officer executive director time roadmap operations development industrial dialogue
-    monday tuesday wednesday thursday friday saturday sunday january february march april
-    may june july august september october november december"""
+_NOT_NAMES = (
+    frozenset([*_COMPANY_SUFFIXES, *_ORG_WORDS, *_GENERIC_ORGS, *_TITLE_ENDS, "of", "for", "and"])
+    | _words(
+        """officer executive director time roadmap operations development industrial dialogue"""
+    )
+    | _DATE_WORDS
 )
 # Words a portfolio ends on, after which a name is a person: "Secretary of Defense Lloyd
 # Austin", "Minister of the Armed Forces Florence Parly".
@@ -198,8 +213,19 @@ class NameRules:
         make_doc: Callable[[str], Doc],
         countries: Iterable[str],
         regions: Iterable[str],
+        cities: Iterable[str] = (),
+        country_names: Iterable[str] = (),
     ) -> None:
         self.prefixes = PhraseMatcher(vocab, attr="LOWER")
+        # As written: "Male" and "Nice" are words too.
+        self.cities = PhraseMatcher(vocab, attr="ORTH")
+        self.cities.add("city", [make_doc(city) for city in sorted(set(cities))])
+        # Countries by name, not by demonym: a place wherever written as a name, alone.
+        self.country_names = PhraseMatcher(vocab, attr="LOWER")
+        self.country_names.add("country", [make_doc(name) for name in _lowered(country_names)])
+        self.places = Matcher(vocab)
+        self.places.add("place", [[{"LOWER": {"IN": sorted(_PLACE_NAME_HEADS)}, "IS_TITLE": True}],
+                                  [{"LOWER": "airport"}]])  # fmt: skip
         self.prefixes.add("country", [make_doc(name) for name in _lowered(countries)])
         self.bodies = PhraseMatcher(vocab, attr="LOWER")
         self.bodies.add("body", [make_doc(body) for body in _BODIES])
@@ -210,10 +236,12 @@ class NameRules:
         # checked only where such a word is.
         self.ends = Matcher(vocab)
         self.ends.add("headed", [[{"LOWER": {"IN": _HEADS}, "IS_TITLE": True}]])
-        self.ends.add("company", [[{"LOWER": {"IN": _COMPANY_SUFFIXES}, "IS_LOWER": False}],
-                                  [{"ORTH": {"IN": _LEGAL_FORMS}}]])  # fmt: skip
+        suffix = {"LOWER": {"IN": _COMPANY_SUFFIXES}, "IS_LOWER": False}
+        joined = {"LOWER": {"IN": _JOINED_SUFFIXES}, "IS_TITLE": True}
+        self.ends.add("company", [[suffix], [{"ORTH": {"IN": _LEGAL_FORMS}}],
+                                  [suffix, {"LOWER": {"IN": ["&", "and"]}}, joined]])  # fmt: skip
         self.ends.add("of_named", [[{"LOWER": {"IN": sorted(_OF_HEADS)}, "IS_TITLE": True},
-                                    {"LOWER": "of"}]])  # fmt: skip
+                                    {"LOWER": {"IN": _AFTER_HEAD}}]])  # fmt: skip
         self.shapes = Matcher(vocab)
         words = {"IS_ALPHA": True, "IS_LOWER": False, "OP": "{1,3}"}
         # "KUALA LUMPUR, Feb 27 (KUNA) --": the date may stand between the city and the agency.
@@ -274,14 +302,25 @@ class NameRules:
                 found.append(Found(end + 1, bodies[end + 1], ORG))
         for _, start, end in self.regions(doc):
             found.append(Found(start, end, LOC))
+        for _, start, end in self.cities(doc):
+            if _stands_alone(doc, start, end):
+                found.append(Found(start, end, GPE))
+        for _, start, end in self.country_names(doc):
+            if not doc[start].is_lower and _stands_alone(doc, start, end):
+                found.append(Found(start, end, GPE))
+        region_ends = {end for _, _, end in self.regions(doc)}
+        for _, head, _ in self.places(doc):
+            # "Romanian Black Sea" is the Black Sea; "Black Sea Straits" a place of its own.
+            if head + 1 not in region_ends:
+                found.extend(_place_headed(doc, head))
         countries = {start: end for _, start, end in self.prefixes(doc)}
-        for match_id, start, _ in self.ends(doc):
+        for match_id, start, end in self.ends(doc):
             if doc.vocab.strings[match_id] == "headed":
-                found.extend(_headed(doc, start))
+                found.extend(_headed(doc, start, countries))
             elif doc.vocab.strings[match_id] == "of_named":
                 found.extend(_of_named(doc, start, countries))
             else:
-                found.extend(_company(doc, start))
+                found.extend(_company(doc, start, end))
         people = self.people(doc) if doc.has_annotation("POS") else []
         for match_id, start, end in [*self.shapes(doc), *people]:
             kind = doc.vocab.strings[match_id]
@@ -310,16 +349,29 @@ _PROPER = re.compile(r"^(?:[A-Z][a-z][\w'’.-]*|[A-Z]{2,3}|&)$")
 _NAME_WORDS = 5
 
 
-def _headed(doc: Doc, head: int) -> list[Found]:
-    """A body named by capitalised words before its head: "Eastern Theater Command"."""
+def _headed(doc: Doc, head: int, countries: dict[int, int] | None = None) -> list[Found]:
+    """A body named by capitalised words before its head: "Eastern Theater Command", "Defence
+    Science and Technology Laboratory"; not two countries' forces ("US and Iraqi Forces")."""
+    countries = countries or {}
     start = head
-    while (
-        start > max(0, head - _NAME_WORDS)
-        and _CAPITALISED.match(doc[start - 1].text)
-        and not doc[start - 1].is_stop
-        and not _is_dateline_dash(doc, start - 1)
-    ):
+    while start > max(0, head - _NAME_WORDS):
+        before = doc[start - 1]
+        if (
+            before.lower_ in _INNER_JOINERS
+            and start < head
+            and start - 1 > 0
+            and _is_name_word(doc, start - 2)
+            and start not in countries
+            and start - 1 not in countries.values()
+            and doc[start - 2].lower_ not in _HEAD_WORDS
+        ):
+            start -= 1
+            continue
+        if not _is_name_word(doc, start - 1):
+            break
         start -= 1
+    if doc[start].lower_ in _INNER_JOINERS:  # the name's words ran out after "and"
+        start += 1
     if start == head or doc[start].text == "-":
         return []
     if start > 0 and _FIRST.match(doc[start - 1].text):
@@ -333,12 +385,68 @@ def _headed(doc: Doc, head: int) -> list[Found]:
     return [Found(start, end, ORG)]
 
 
+def _stands_alone(doc: Doc, start: int, end: int) -> bool:
+    """Whether a name has no capitalised word beside it that would make it part of another:
+    "Washington Sundar", "Kyiv Post", "Charles Darwin", "University of Toronto"."""
+    before = doc[start - 1] if start > 0 else None
+    if before is not None and before.is_title and not (before.is_sent_start and before.is_stop):
+        return False
+    if before is not None and before.lower_ == "the" and start > 1:
+        before = doc[start - 2]  # "Armed Forces of the Philippines"
+        start -= 1
+    if before is not None and before.lower_ == "of" and start > 1 and doc[start - 2].is_title:
+        return False
+    if end + 1 < len(doc) and doc[end].text == "," and _is_state_code(doc[end + 1].text):
+        return False  # "Washington, DC", "Portland, Ore."
+    return end >= len(doc) or not (doc[end].is_title or doc[end].is_upper)
+
+
+def _is_state_code(text: str) -> bool:
+    return (len(text) == 2 and text.isupper()) or (text.endswith(".") and len(text) <= 6)
+
+
+# The last word of a place's own name: "Mediterranean Sea", "Black Sea Straits", "East and
+# South China Seas", "Devonport Naval Base", "Goma airport" (the only one also in lower case).
+_WATER_HEADS = _words("sea seas strait straits ocean")
+_PLACE_NAME_HEADS = _WATER_HEADS | _words("base airport airbase harbour harbor")
+_PLACE_WORDS = 5
+
+
+def _place_headed(doc: Doc, head: int) -> list[Found]:
+    """A place named by capitalised words before its head word, joined over "and"."""
+    start = head
+    while start > max(0, head - _PLACE_WORDS):
+        before = doc[start - 1]
+        if before.lower_ == "and" and start < head and start > 1 and _is_name_word(doc, start - 2):
+            start -= 1
+            continue
+        if not _is_name_word(doc, start - 1):
+            break
+        start -= 1
+    if doc[start].lower_ == "and":
+        start += 1
+    if start == head or not doc[start].is_title or _runs_on(doc, head + 1):
+        return []
+    if doc[head].is_lower and start < head - 1:
+        return []  # "Goma airport", not "Federal Aviation Administration airport"
+    label = LOC if doc[head].lower_ in _WATER_HEADS else FAC
+    return [Found(start, head + 1, label)]
+
+
+def _is_name_word(doc: Doc, i: int) -> bool:
+    return (
+        bool(_CAPITALISED.match(doc[i].text))
+        and not doc[i].is_stop
+        and not _is_dateline_dash(doc, i)
+    )
+
+
 def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
     """A body named by its head, "of" and capitalised words: "Ministry of Peshmerga", "U.S.
     Department of Commerce", "Armed Forces of Ukraine"; without the minister named after the
     portfolio ("Department of Defense Lloyd Austin"), and none where a country named only there
     would be lost inside it."""
-    headed = _headed(doc, head)
+    headed = _headed(doc, head, countries)
     start = headed[0].start if headed else head
     first = head + 2
     if first < len(doc) and doc[first].lower_ == "the":
@@ -346,14 +454,29 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
     end = first
     while end < min(len(doc), first + _OF_WORDS) and not doc[end].is_sent_start:
         token = doc[end]
-        joins = token.lower_ in _OF_JOINERS and end + 1 < len(doc) and doc[end + 1].is_title
+        if token.lower_ in _DATE_WORDS:  # "the Council on Monday"
+            break
+        joins = (
+            end + 1 < len(doc)
+            and doc[end + 1].is_title
+            and (
+                token.lower_ in _OF_JOINERS
+                # "Military-Technical Cooperation"
+                or (
+                    token.text in _DASHES and not token.whitespace_ and not doc[end - 1].whitespace_
+                )
+            )
+        )
         if not (token.is_title or (token.is_upper and token.is_alpha) or (joins and end > first)):
             break
         end += 1
+    while end > first and doc[end - 1].lower_ in _OF_JOINERS:  # "of Commerce on" Thursday
+        end -= 1
     if end == first:
         return []
     tail = doc[first:end]
-    last = max((i for i, t in enumerate(tail) if t.lower_ in _PORTFOLIO_ENDS), default=-1)
+    # "Presidency of Defence Industries Mustafa Murat": the name ends at its last body word.
+    last = max((i for i, t in enumerate(tail) if t.lower_ in _BODY_ENDS), default=-1)
     person = tail[last + 1 :]
     if last >= 0 and len(person) > 1 and all(t.pos_ == "PROPN" for t in person):
         end = first + last + 1
@@ -365,11 +488,14 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
     return [Found(start, end, ORG)]
 
 
-def _company(doc: Doc, suffix: int) -> list[Found]:
+_HEAD_WORDS = frozenset(_HEADS) | _OF_HEADS
+_BODY_ENDS = _PORTFOLIO_ENDS | _ORG_WORDS | frozenset(_COMPANY_SUFFIXES)
+
+
+def _company(doc: Doc, suffix: int, end: int) -> list[Found]:
     """A company named by its own words and a suffix: "Tullow Oil", "BrahMos Aerospace Private
-    Limited"; the whole name, not "BrahMos Aerospace" of it nor "U.S. Energy" of "U.S. Energy
-    Secretary"."""
-    end = suffix + 1
+    Limited", "Chariot Oil & Gas" (its suffixes are tokens `suffix` to `end`); the whole name,
+    not "BrahMos Aerospace" of it nor "U.S. Energy" of "U.S. Energy Secretary"."""
     if doc[suffix].lower_ in _LEADING_SUFFIXES or _runs_on(doc, end):
         return []
     start = suffix
@@ -453,6 +579,8 @@ class ArtefactRules:
 
     def __call__(self, doc: Doc) -> list[Span]:
         """The doc's entities, corrected; those that are no entity are left out."""
+        _close_brackets(doc)
+        self._split_country_pairs(doc)
         exercises = _exercise_names(doc, self.is_country)
         surnames = {ent[-1].lower_ for ent in doc.ents if ent.label_ == PERSON and len(ent) > 1}
         # Longest first: a name made whole replaces the pieces the model cut it into.
@@ -472,6 +600,39 @@ class ArtefactRules:
                 ent = _without_leading_titles(doc, ent)
             ents.extend(self._corrected(doc, ent, exercises, surnames, named))
         return ents
+
+    @staticmethod
+    def _dash_ids(doc: Doc) -> list[int]:
+        return [doc.vocab.strings.add(dash) for dash in _DASHES]
+
+    def _split_country_pairs(self, doc: Doc) -> None:
+        """Countries joined by a hyphen ("China-Thailand drills", "the India-Pakistan Test") are
+        places each, whatever the model made of the pair; a rule's name around them stays."""
+        # The dashes are found by their ids in one array (a walk over every token costs more
+        # than the rest of this pass).
+        dashes = numpy.flatnonzero(numpy.isin(doc.to_array("ORTH"), self._dash_ids(doc)))
+        pairs = [
+            (dash.i - 1, dash.i + 1)
+            for dash in (doc[int(i)] for i in dashes if 0 < i < len(doc) - 1)
+            if not dash.whitespace_
+            and not doc[dash.i - 1].whitespace_
+            and all(doc[i].is_title or doc[i].is_upper for i in (dash.i - 1, dash.i + 1))
+            and self.is_country(doc[dash.i - 1].text)
+            and self.is_country(doc[dash.i + 1].text)
+        ]
+        if not pairs:
+            return
+        covered = {i: ent for ent in doc.ents for i in range(ent.start, ent.end)}
+        dropped: set[int] = set()
+        added = []
+        for first, second in pairs:
+            around = {covered.get(first), covered.get(second)} - {None}
+            if any(ent.id_ for ent in around if ent is not None):
+                continue
+            dropped.update(ent.start for ent in around if ent is not None)
+            added += [Span(doc, i, i + 1, label=GPE) for i in (first, second)]
+        kept = [ent for ent in doc.ents if ent.start not in dropped]
+        doc.ents = filter_spans([*added, *kept])
 
     def _corrected(
         self,
@@ -497,7 +658,7 @@ class ArtefactRules:
         if label in (PERSON, ORG) and (folded in self.regions or self.is_country(text)):
             return [Span(doc, ent.start, ent.end, label=LOC if folded in self.regions else GPE)]
         if (
-            label in (PERSON, ORG)
+            label in (PERSON, ORG, "NORP")
             and not ent.id_
             and folded not in surnames
             and (
@@ -508,6 +669,8 @@ class ArtefactRules:
         ):
             # "Himachal Pradesh", "Haryana", "Manaus, Brazil": a province or a town in one.
             return [Span(doc, ent.start, ent.end, label=GPE)]
+        if label in (ORG, FAC) and _is_working_centre(folded):
+            return [Span(doc, ent.start, ent.end, label=ORG)]
         if label in (PERSON, ORG) and _is_place(folded):
             return [Span(doc, ent.start, ent.end, label=FAC)]
         if label == PERSON and folded not in surnames and _is_where(doc, ent):
@@ -524,7 +687,7 @@ class ArtefactRules:
             name = _CLASS.sub("", text)
             return [Span(doc, ent.start, ent.end, label=WEAPON, span_id=name)]
         if label == ORG:
-            return [_person_after_portfolio(doc, ent)]
+            return [_titled_person(doc, ent) or _person_after_portfolio(doc, ent)]
         if label == PERSON:
             return _without_titles(doc, ent)
         return [ent]
@@ -568,6 +731,44 @@ class ArtefactRules:
             or plain_name(where.text) in self.provinces
             or plain_name(two_words) in self.provinces
         )
+
+
+def _close_brackets(doc: Doc) -> None:
+    """Ends a name the model ran on into an open bracket at the bracket ("Joint Information
+    Center (JIC" is the center, and the acronym in brackets is then read as its own), or into a
+    preposition."""
+    # Found from the token arrays first: reading every entity's text costs more than the rest
+    # of this pass.
+    iob, pos, orth = doc.to_array(["ENT_IOB", "POS", "ORTH"]).T
+    inside = (iob == _IOB_INSIDE) | (iob == _IOB_BEGIN)
+    last = inside & (numpy.append(iob[1:], _IOB_OUTSIDE) != _IOB_INSIDE)
+    brackets = [doc.vocab.strings.add(bracket) for bracket in ("(", "[")]
+    suspect = (last & (pos == _ADP)) | (inside & numpy.isin(orth, brackets))
+    if not suspect.any():
+        return
+    ents = list(doc.ents)
+    changed = False
+    for i, ent in enumerate(ents):
+        if not suspect[ent.start : ent.end].any():
+            continue
+        end = ent.end
+        text = ent.text
+        if ("(" in text and ")" not in text) or ("[" in text and "]" not in text):
+            end = next((t.i for t in ent if t.text in ("(", "[")), end)
+        # "Great Hall of the People in" before a place the rules tagged first.
+        while end > ent.start + 1 and doc[end - 1].is_lower and doc[end - 1].pos_ == "ADP":
+            end -= 1
+        if end == ent.end:
+            continue
+        changed = True
+        ents[i] = Span(doc, ent.start, end, label=ent.label_, span_id=ent.id_)
+    if changed:
+        doc.ents = [ent for ent in ents if len(ent)]
+
+
+# spaCy's codes of IOB tags (Token.ent_iob) and of the adposition part of speech.
+_IOB_INSIDE, _IOB_OUTSIDE, _IOB_BEGIN = 1, 2, 3
+_ADP: int = PARTS_OF_SPEECH["ADP"]
 
 
 def _is_named_place(doc: Doc, ent: Span) -> bool:
@@ -662,17 +863,35 @@ def _acronyms(doc: Doc, weapons: frozenset[str]) -> list[Span]:
         ):
             name = doc[ent.start + (ent[0].lower_ == "the") : service + 1]
             found.append(Span(doc, name.start, name.end, label=ORG, span_id=name.text))
+    for ent in doc.ents:
+        # "JEM" after "Justice and Equality Movement", with no brackets between.
+        initials = _initials(ent) if ent.label_ == ORG else ""
+        if len(initials) >= _MIN_INITIALS:
+            kinds.setdefault(initials, ORG)
     if not kinds:
         return found
     tagged = {token.i: ent for ent in doc.ents for token in ent}
-    for token in doc:
-        kind = kinds.get(token.text)
-        if kind is None:
-            continue
+    # The acronyms' tokens are found by their ids in one array, not by a walk over the doc.
+    ids = [doc.vocab.strings.add(acronym) for acronym in kinds]
+    for i in numpy.flatnonzero(numpy.isin(doc.to_array("ORTH"), ids)):
+        token = doc[int(i)]
+        kind = kinds[token.text]
         around = tagged.get(token.i)
         if around is None or (len(around) == 1 and not around.id_ and around.label_ != kind):
             found.append(Span(doc, token.i, token.i + 1, label=kind))
     return found
+
+
+_MIN_INITIALS = 3
+
+
+def _initials(ent: Span) -> str:
+    """The initials of a name of capitalised words ("Justice and Equality Movement": "JEM"),
+    or "" where a word of it is neither capitalised nor a joiner."""
+    words = [t for t in ent if t.lower_ not in _OF_JOINERS and t.lower_ != "the"]
+    if len(words) < _MIN_INITIALS or not all(t.is_title and t.is_alpha for t in words):
+        return ""
+    return "".join(t.text[0] for t in words)
 
 
 def _abbreviates(acronym: str, ent: Span) -> bool:
@@ -731,6 +950,22 @@ def _without_leading_titles(doc: Doc, ent: Span) -> Span:
     if start == ent.start or start >= ent.end:
         return ent
     return Span(doc, start, ent.end, label=ORG, span_id=doc[start : ent.end].text)
+
+
+_CENTRES = _words("center centre")
+# What a centre that is a site is for: "Kennedy Space Center", "Satellite Launch Center",
+# "Trafford Shopping Centre"; others are bodies ("Joint Information Center", "National
+# Counter Terrorism Centre", "Youth Detention Center").
+_SITE_WORDS = _words(
+    """space launch satellite shopping convention exhibition trade sports aquatic city town
+    visitor visitors conference"""
+)
+
+
+def _is_working_centre(folded: str) -> bool:
+    """Whether a name of three words or more ends in a centre that is a body, not a site."""
+    words = folded.split()
+    return len(words) > 2 and words[-1] in _CENTRES and words[-2] not in _SITE_WORDS
 
 
 def _is_place(folded: str) -> bool:
@@ -804,6 +1039,28 @@ def _person_after_portfolio(doc: Doc, ent: Span) -> Span:
     ):
         return ent
     return Span(doc, tail.start, tail.end, label=PERSON)
+
+
+_ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)$")
+
+
+def _titled_person(doc: Doc, ent: Span) -> Span | None:
+    """A person the model read as a body for the title before the name ("Honourable Jane
+    Roe", "Rank Ivan Petrov" of "Captain 1st Rank"): the name after the titles."""
+    if ent.id_ or not (ent[0].lower_ in _TITLES or _ORDINAL.match(ent[0].text)):
+        return None
+    start = ent.start
+    # "1st Rank", "2nd Lt": an ordinal is part of a rank.
+    while start < ent.end and (doc[start].lower_ in _TITLES or _ORDINAL.match(doc[start].text)):
+        start += 1
+    if start == ent.start or doc[start - 1].lower_ not in _TITLES:
+        return None
+    name = doc[start : ent.end]
+    if not 1 < len(name) <= 4 or not all(
+        t.is_title and t.pos_ == "PROPN" and t.lower_ not in _NOT_NAMES for t in name
+    ):
+        return None
+    return Span(doc, name.start, name.end, label=PERSON)
 
 
 def _without_titles(doc: Doc, ent: Span) -> list[Span]:

@@ -2,10 +2,18 @@
 
 import pytest
 from spacy.language import Language
+from spacy.tokens import Span
 
 from enrich import EnrichSettings, drop_headline_artefacts
-from enrich.entities import CLEANUP_COMPONENT, RULES_COMPONENT, add_entity_rules, canonical_of
+from enrich.entities import (
+    CLEANUP_COMPONENT,
+    RULES_COMPONENT,
+    add_entity_rules,
+    canonical_of,
+    cut_headline_verbs,
+)
 from enrich.gazetteer import ORGANIZATIONS_PATH, WEAPONS_PATH
+from enrich.name_rules import ArtefactRules
 from enrich.pipeline import load_pipeline
 
 
@@ -337,6 +345,7 @@ def _facet(nlp: Language, text: str, label: str) -> list[str]:
         ("The deal went to BrahMos Aerospace Private Limited last year.",
          "BrahMos Aerospace Private Limited"),
         ("Shares in Tullow Oil fell after the announcement.", "Tullow Oil"),
+        ("Shares of Meridian Oil & Gas rose on Monday.", "Meridian Oil & Gas"),
         ("The Egyptian army said it had destroyed the tunnels.", "Egyptian army"),
         ("GENEVA (AP) — Swiss officials signed the contract.", "AP"),
         ("The drills were reported by TASS on Tuesday.", "TASS"),
@@ -368,6 +377,45 @@ def test_organisations_are_found_by_their_shape(nlp: Language, text: str, expect
 )  # fmt: skip
 def test_organisations_are_named_in_full(nlp: Language, text: str, expected: str) -> None:
     assert expected in _facet(nlp, text, "ORG")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # inner "and" and "&" of a name read leftwards from its head
+        ("The Peace and Reconciliation Committee met in Bamako.",
+         "Peace and Reconciliation Committee"),
+        ("Scientists of the Marine Science and Fisheries Laboratory took samples.",
+         "Marine Science and Fisheries Laboratory"),
+        # a head joined by "for" or "on" to what it is for
+        ("A grant came from the Canadian Agency for Rural Development on Monday.",
+         "Canadian Agency for Rural Development"),
+        ("The Senate Committee on Armed Services questioned him.",
+         "Senate Committee on Armed Services"),
+        # the body's last word ends it before the name of its head of office
+        ("He met the Authority of Marine Industries Omar Farouk Dikko.",
+         "Authority of Marine Industries"),
+    ],
+)  # fmt: skip
+def test_a_name_with_inner_connectors_is_one_organisation(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert expected in _facet(nlp, text, "ORG")
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        # two bodies, or two countries' forces, joined by "and"
+        ("The Signals Division and Army Cyber Command met.",
+         "Signals Division and Army Cyber Command"),
+        ("US and Iraqi Forces patrolled the town.", "US and Iraqi Forces"),
+        # a date after "on" is no part of the name
+        ("The Trade Council on Friday rejected it.", "Trade Council on Friday"),
+    ],
+)  # fmt: skip
+def test_connectors_do_not_join_what_is_not_one_name(nlp: Language, text: str, wrong: str) -> None:
+    assert wrong not in _facet(nlp, text, "ORG")
 
 
 def test_a_minister_after_an_of_portfolio_is_not_part_of_the_body(nlp: Language) -> None:
@@ -576,3 +624,163 @@ def test_companies_by_legal_form_and_bodies_without_the_titles_before(
     nlp: Language, text: str, expected: str
 ) -> None:
     assert expected in _facet(nlp, text, "ORG")
+
+
+def test_a_name_ends_before_its_acronym_in_brackets(nlp: Language) -> None:
+    doc = nlp.make_doc("The Regional Water Authority (RWA) repaired it. RWA crews left.")
+    # The model's run-on span, as it writes it for some names.
+    doc.ents = [Span(doc, 1, 6, label="ORG")]
+
+    names = {(ent.text, ent.label_) for ent in ArtefactRules(lambda _: False, [], [])(doc)}
+
+    assert ("Regional Water Authority", "ORG") in names
+    assert ("RWA", "ORG") in names
+    assert not [name for name, _ in names if "(" in name]
+
+
+def _places(nlp: Language, text: str) -> list[str]:
+    return [ent.text for ent in nlp(text).ents if ent.label_ in ("GPE", "LOC", "FAC")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a capital or a major city, alone, as the object of a verb or a preposition
+        ("The lenders promised a further tranche to Nairobi next year.", "Nairobi"),
+        ("The convoy reached Peshawar before dawn.", "Peshawar"),
+        # a sea, strait or base named by its own words, joined over "and"
+        ("Tankers crossed the Arabian Sea and the Ionian Sea on Monday.", "Ionian Sea"),
+        ("Patrols covered the North and Baltic Seas all winter.", "North and Baltic Seas"),
+        ("The jets flew from Fairford Air Base at noon.", "Fairford Air Base"),
+        # countries joined by a hyphen are each a place
+        ("The Brazil-Argentina summit ended early.", "Argentina"),
+        # a country by name at the start of a paragraph, or before a possessive title
+        ("Lead.\n\nUruguay has received the patrol boats.", "Uruguay"),
+        ("Oman’s Sultan Haitham met them.", "Oman"),
+    ],
+)  # fmt: skip
+def test_plain_places_are_places(nlp: Language, text: str, expected: str) -> None:
+    assert expected in _places(nlp, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "city"),
+    [
+        ("The spinner Lahore Qalandars took four wickets.", "Lahore"),
+        ("Professor Jane Doe of the University of Toronto said so.", "Toronto"),
+        ("The naturalist Charles Darwin sailed in 1831.", "Darwin"),
+        ("She flew in from Washington, DC, on Monday.", "Washington"),
+    ],
+)
+def test_a_city_beside_another_name_is_part_of_that_name(
+    nlp: Language, text: str, city: str
+) -> None:
+    assert city not in _places(nlp, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "title_words", "expected"),
+    [
+        ("The Honourable Marcel Tremblay spoke.", 1, "Marcel Tremblay"),
+        ("Captain 1st Rank Oleg Sorokin commanded the ship.", 2, "Oleg Sorokin"),
+        ("Captain 1st Rank Oleg Sorokin commanded the ship.", 1, "Oleg Sorokin"),
+    ],
+)
+def test_a_body_the_model_made_of_a_title_and_a_name_is_the_person(
+    nlp: Language, text: str, title_words: int, expected: str
+) -> None:
+    doc = nlp(text)
+    start = next(t.i for t in doc if t.text == expected.split()[0]) - title_words
+    doc.ents = [Span(doc, start, start + title_words + 2, label="ORG")]
+
+    found = {(ent.text, ent.label_) for ent in ArtefactRules(lambda _: False, [], [])(doc)}
+
+    assert found == {(expected, "PERSON")}
+
+
+def _headline(nlp: Language, title: str, body: str, name: str, label: str) -> set[str]:
+    doc = nlp.make_doc(f"{title}\n\n{body}")
+    start = next(t.i for t in doc if t.text == name.split()[0])
+    doc.ents = [Span(doc, start, start + len(name.split()), label=label)]
+
+    cut_headline_verbs(doc, len(title), lambda text: nlp(text), lambda text: text == "Peru")
+
+    return {f"{ent.text}/{ent.label_}" for ent in doc.ents}
+
+
+@pytest.mark.parametrize(
+    ("title", "name", "label", "expected"),
+    [
+        # a title-case headline's name ends at its verb, read from the lower-cased headline
+        ("Port Authority Extends Night Curfew In Harbour", "Port Authority Extends Night Curfew",
+         "ORG", {"Port Authority/ORG"}),
+        ("Peru Suspends Fishing Permits For Two Weeks", "Peru Suspends Fishing Permits",
+         "PERSON", {"Peru/GPE"}),
+        # a slug in capitals glued to the headline is no name
+        ("TRAVELWATCH-Airline orders more jets", "TRAVELWATCH", "GPE", set()),
+        # unless the body names it again
+        ("NATO-EU talks end without a deal", "NATO", "ORG", {"NATO/ORG"}),
+        # a headline in sentence case is read as written
+        ("Port Authority Extends curfew in the harbour", "Port Authority Extends", "ORG",
+         {"Port Authority Extends/ORG"}),
+    ],
+)  # fmt: skip
+def test_a_headline_name_ends_at_the_headline_verb(
+    nlp: Language, title: str, name: str, label: str, expected: set[str]
+) -> None:
+    body = "The talks ended. NATO said so." if "NATO" in title else "Officials said so."
+
+    assert _headline(nlp, title, body, name, label) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a closing quote or inch mark glued to a designation
+        ("Pilots will move from the Mirage 2000 to the new F-16″ jets next year.", "F-16"),
+        # a class noun in title case right after a name that needs one
+        ("The crew of the Type 26 Frigate trained at sea.", "Type 26"),
+    ],
+)
+def test_a_designation_is_read_through_its_typography(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert expected in weapons(nlp, text)
+
+
+def test_a_bracket_inside_a_word_leaves_the_name_as_it_is(nlp: Language) -> None:
+    doc = nlp.make_doc("The Water Authority(RWA said so.")
+    doc.ents = [Span(doc, 1, len(doc) - 3, label="ORG")]
+    name = doc.ents[0].text
+
+    found = [ent.text for ent in ArtefactRules(lambda _: False, [], [])(doc)]
+
+    assert found == [name]
+
+
+def test_an_acronym_of_a_named_body_is_that_body_without_brackets(nlp: Language) -> None:
+    doc = nlp.make_doc("The Coastal Defence and Rescue Authority met. Later CDRA divers left.")
+    doc.ents = [Span(doc, 1, 6, label="ORG")]
+
+    found = {(ent.text, ent.label_) for ent in ArtefactRules(lambda _: False, [], [])(doc)}
+
+    assert ("CDRA", "ORG") in found
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "expected"),
+    [
+        ("The Regional Flood Warning Centre issued alerts.", "FAC", "ORG"),
+        ("The County Cyber Response Center issued alerts.", "FAC", "ORG"),
+        ("The Vostochny Satellite Launch Center hosted it.", "ORG", "FAC"),
+    ],
+)
+def test_a_centre_is_a_body_unless_it_is_a_site(
+    nlp: Language, text: str, label: str, expected: str
+) -> None:
+    doc = nlp(text)
+    doc.ents = [Span(doc, 1, 5, label=label)]
+
+    found = [ent.label_ for ent in ArtefactRules(lambda _: False, [], [])(doc)]
+
+    assert found == [expected]
