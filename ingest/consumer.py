@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import IllegalStateError, KafkaError
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts import AsyncResource, DeadLetter, KafkaPosition, ReceivedArticle
@@ -210,12 +210,29 @@ class ArticleConsumer(AsyncResource):
             (tp.topic, tp.partition): before.get((tp.topic, tp.partition), 0) for tp in records
         }
         ours = self._epochs.unchanged(epochs)
-        kept = {
-            tp: messages
-            for tp, messages in records.items()
-            if (tp.topic, tp.partition) in ours and tp in self._consumer.assignment()
-        }
+        assigned = self._consumer.assignment()
+        kept: dict[TopicPartition, list[Any]] = {}
+        for tp, messages in records.items():
+            if (tp.topic, tp.partition) in ours and tp in assigned:
+                kept[tp] = messages
+            elif tp in assigned and messages:
+                await self._read_again(tp, messages[0].offset)
         return self._decode(kept, epochs)
+
+    async def _read_again(self, tp: TopicPartition, offset: int) -> None:
+        """Moves the partition's position back to `offset` if it is past it. Records dropped as
+        fetched before a rebalance may have been fetched after it, from the new assignment's
+        position: without this, the position would be past them and they would be skipped
+        (and committed over by the next batch). Records of the old assignment are before the
+        new position (read from the committed offset): it stays as it is."""
+        try:
+            position = await self._consumer.position(tp)
+        except IllegalStateError:  # revoked again meanwhile: its next owner reads it
+            return
+        if offset < position:
+            log.info("records fetched across a rebalance are read again",
+                     partition=str(tp), offset=offset, position=position)  # fmt: skip
+            self._consumer.seek(tp, offset)
 
     @contextlib.asynccontextmanager
     async def paused(self) -> AsyncIterator[None]:

@@ -15,6 +15,7 @@ from contracts import Article
 from enrich import EnrichmentResult
 from enrich.workers import EnrichmentPool
 from index import connect
+from ingest import ArticleConsumer
 from tests.integration.support import (
     article_line,
     committed_offsets,
@@ -183,3 +184,37 @@ async def test_a_member_joining_mid_stream_leaves_nothing_lost_and_nothing_writt
         assert await count_documents(elasticsearch, settings) == count
     finally:
         await drop_index(settings)
+
+
+async def test_records_fetched_across_a_rebalance_that_gives_their_partition_back_are_read_again(
+    base_settings: Settings,
+) -> None:
+    # A rebalance during a fetch that hands the partition back to this member: the records
+    # the fetch brought came from the new assignment's position, yet carry the old epoch and
+    # are dropped. The position must go back to them, or they are skipped for good (and the
+    # next batch's commit covers them).
+    settings = isolated(base_settings, partitions=1)
+    await produce(settings, [article_line(n) for n in range(5)])
+    fetched: list[str] = []
+    async with ArticleConsumer(settings.kafka, settings.ingest) as consumer:
+        fetch_records = consumer._fetch
+        rebalanced = False
+
+        async def fetch_across_a_rebalance(stop: asyncio.Event | None) -> Any:
+            nonlocal rebalanced
+            records = await fetch_records(stop)
+            if records and not rebalanced:
+                rebalanced = True
+                consumer._epochs.revoke((tp.topic, tp.partition) for tp in records)
+            return records
+
+        consumer._fetch = fetch_across_a_rebalance  # type: ignore[method-assign]
+
+        async def everything() -> bool:
+            batch = await consumer.fetch()
+            fetched.extend(str(item.article.id) for item in batch.articles)
+            return len(fetched) >= 5
+
+        await eventually(everything, timeout_s=30, what="the five records")
+    assert rebalanced
+    assert fetched == [f"article-{n}" for n in range(5)]
