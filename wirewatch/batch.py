@@ -34,6 +34,7 @@ from wirewatch.batch_observer import BatchObserver, BatchOutcome, Partition
 from wirewatch.settings import Settings
 
 A = TypeVar("A")
+B = TypeVar("B")
 R = TypeVar("R")
 T = TypeVar("T")
 
@@ -108,6 +109,23 @@ class DeadLetterSink(Protocol):
 
 
 # What the steps decide: pure.
+
+
+async def both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """The results of two steps run at once. When one fails, the other is cancelled and the
+    failure raised as it is (not wrapped in a group: callers tell outages by their type)."""
+    tasks = (asyncio.ensure_future(first), asyncio.ensure_future(second))
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for task in tasks:
+            task.cancel()  # a task that is done is left as it is
+    await asyncio.wait(tasks)
+    for task in tasks:
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            raise error
+    return tasks[0].result(), tasks[1].result()
 
 
 def enrichment_chunks(
@@ -324,8 +342,11 @@ class BatchProcessor:
         started = time.perf_counter()
         try:
             enriched = await self.claim(fetched)
-            documents = await self.resolve_stories(enriched)  # 2
-            pending = await self.record_alerts(enriched.received, documents)  # 4, before it
+            # Two reads of Elasticsearch that need nothing of each other: at once.
+            documents, stored = await both(
+                self.resolve_stories(enriched), self.stored(enriched)
+            )  # 2
+            pending = await self.record_alerts(enriched.received, documents, stored)  # 4, before
             written = await self.index.write(documents)  # 3
             await self.release_alerts(pending, written.rejections)  # 4, after it
             letters = self.letters(enriched, documents, written.rejections)  # 5
@@ -351,17 +372,28 @@ class BatchProcessor:
         stories = await self.stories.resolve(enriched.story_bands())
         return enriched.documents(stories, datetime.now(UTC))
 
+    async def stored(self, enriched: EnrichedBatch) -> set[str]:
+        """The batch's document ids the index holds already (only alerting asks)."""
+        if self.alerts is None:
+            return set()
+        # Newness is decided before the write, by what the index holds, so neither the answer
+        # to a retried bulk request nor a crash after the write changes it.
+        return await self.index.stored(
+            [article.article.document_id for article in enriched.articles]
+        )
+
     async def record_alerts(
-        self, received: Sequence[ReceivedArticle], documents: Sequence[ArticleDocument]
+        self,
+        received: Sequence[ReceivedArticle],
+        documents: Sequence[ArticleDocument],
+        stored: set[str],
     ) -> RecordedAlerts | None:
-        """Step 4, first half: records the alerts of the new articles, before the write."""
+        """Step 4, first half: records the alerts of the articles not `stored` yet, before the
+        write."""
         if self.alerts is None:
             return None
-        # Newness is decided before the write, by what the index holds, so neither the answer
-        # to a retried bulk request nor a crash after the write changes it; the alerts are
-        # recorded before the write too, and their ids derive from (rule, story): a
-        # redelivery finds them recorded and records nothing twice.
-        stored = await self.index.stored([document.id for document in documents])
+        # Recorded before the write, with ids derived from (rule, story): a redelivery finds
+        # them recorded and records nothing twice.
         return await self.alerts.record(new_articles(received, documents, stored))
 
     async def release_alerts(

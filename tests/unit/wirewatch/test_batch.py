@@ -21,7 +21,7 @@ from tests.unit.wirewatch.batch_stages import (
     invalid,
     received,
 )
-from wirewatch.batch import BatchLimits, BatchProcessor, StopRequestedError
+from wirewatch.batch import BatchLimits, BatchProcessor, StopRequestedError, both
 from wirewatch.batch_observer import BatchObserver
 from wirewatch.metrics import ServiceMetrics
 
@@ -202,3 +202,41 @@ async def test_the_observer_counts_and_logs_what_the_batch_did() -> None:
     await stages.processor.process(batch_of([received(4)]))
     assert stages.metric("wirewatch_consumer_lag", topic=TOPIC, partition="1") is None
     assert stages.metric("wirewatch_consumer_lag", topic=TOPIC, partition="0") == 3
+
+
+async def test_both_runs_two_steps_at_once() -> None:
+    first_started, second_started = asyncio.Event(), asyncio.Event()
+
+    async def step(mine: asyncio.Event, other: asyncio.Event, result: str) -> str:
+        mine.set()
+        await other.wait()  # one after the other, neither would ever finish
+        return result
+
+    results = await asyncio.wait_for(
+        both(
+            step(first_started, second_started, "stories"),
+            step(second_started, first_started, "stored"),
+        ),
+        timeout=5,
+    )
+    assert results == ("stories", "stored")
+
+
+async def test_when_one_step_fails_both_raises_its_error_and_cancels_the_other() -> None:
+    cancelled = asyncio.Event()
+
+    async def slow() -> str:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return "never"
+
+    async def failing() -> str:
+        await asyncio.sleep(0)
+        raise IndexingError("Elasticsearch did not answer", retriable=True)
+
+    with pytest.raises(IndexingError, match="did not answer"):
+        await asyncio.wait_for(both(slow(), failing()), timeout=5)
+    assert cancelled.is_set()
