@@ -784,3 +784,68 @@ def test_a_centre_is_a_body_unless_it_is_a_site(
     found = [ent.label_ for ent in ArtefactRules(lambda _: False, [], [])(doc)]
 
     assert found == [expected]
+
+
+def _corrected(nlp: Language, text: str, ents: list[tuple[int, int, str]]) -> set[tuple[str, str]]:
+    doc = nlp(text)
+    doc.ents = [Span(doc, start, end, label=label) for start, end, label in ents]
+    return {(ent.text, ent.label_) for ent in ArtefactRules(lambda _: False, [], [])(doc)}
+
+
+def test_a_name_in_a_list_of_places_is_a_place(nlp: Language) -> None:
+    # "Patrols ran in Kisoro , Bunagana and Mgahinga ."
+    text = "Patrols ran in Kisoro, Bunagana and Mgahinga."
+    found = _corrected(nlp, text, [(3, 4, "GPE"), (5, 6, "PERSON"), (7, 8, "GPE")])
+
+    assert ("Bunagana", "GPE") in found
+
+
+def test_a_person_beside_one_place_stays_a_person(nlp: Language) -> None:
+    text = "Talks between Ruritania and Smith ended."
+    found = _corrected(nlp, text, [(2, 3, "GPE"), (4, 5, "PERSON")])
+
+    assert ("Smith", "PERSON") in found
+
+
+def test_a_full_name_read_as_a_body_beside_a_person_is_a_person(nlp: Language) -> None:
+    text = "Goals by Tomas Veldra and Ilja Moravec sealed the win."
+    found = _corrected(nlp, text, [(2, 4, "PERSON"), (5, 7, "ORG")])
+
+    assert ("Ilja Moravec", "PERSON") in found
+
+
+def test_a_body_in_a_list_of_bodies_stays_a_body(nlp: Language) -> None:
+    text = "Offers came from Halden Marine and Vesto Works."
+    found = _corrected(nlp, text, [(3, 5, "ORG"), (6, 8, "ORG")])
+
+    assert found == {("Halden Marine", "ORG"), ("Vesto Works", "ORG")}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The plan was confirmed by Dario Velkov, head of the procurement office.",
+        "The plan was confirmed by Dario Velkov, the agency's deputy director.",
+        "The plan was confirmed by Dario Velkov, a Sofia-based analyst.",
+    ],
+)
+def test_a_full_name_read_as_a_body_with_a_role_after_it_is_a_person(
+    nlp: Language, text: str
+) -> None:
+    assert ("Dario Velkov", "PERSON") in _corrected(nlp, text, [(5, 7, "ORG")])
+
+
+def test_a_body_followed_by_a_description_stays_a_body(nlp: Language) -> None:
+    text = "The order went to Harlow Tanner, a shipbuilder in the north."
+    assert ("Harlow Tanner", "ORG") in _corrected(nlp, text, [(4, 6, "ORG")])
+
+
+def test_a_title_after_the_article_is_no_part_of_the_persons_name(nlp: Language) -> None:
+    text = "It was signed by the Rear Admiral Paulo Siqueira on Monday."
+    assert ("Paulo Siqueira", "PERSON") in _corrected(nlp, text, [(4, 9, "ORG")])
+
+
+@pytest.mark.parametrize("letters", ["MP", "QC", "MLA"])
+def test_letters_after_a_name_are_no_part_of_it(nlp: Language, letters: str) -> None:
+    text = f"A statement from Margaret Oyelaran {letters} followed."
+    assert ("Margaret Oyelaran", "PERSON") in _corrected(nlp, text, [(3, 6, "PERSON")])
