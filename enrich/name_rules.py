@@ -139,7 +139,7 @@ _TITLES = _words(
     dr. mr mr. mrs mrs. ms ms. prof prof. president prime minister pm secretary crown prince
     king queen sheikh sir dame lord hon hon. honourable honorable rank shri sri smt air marshal
     chief field marshal ambassador senator sen sen. rep rep. gov gov. governor mayor chancellor
-    premier"""
+    premier commodore"""
 )
 _DATE_WORDS = _words(
     """monday tuesday wednesday thursday friday saturday sunday january february march april
@@ -651,6 +651,28 @@ class ArtefactRules:
             return [ent]
         if folded in exercises and not ent.id_:
             return [Span(doc, ent.start, ent.end, label=EVENT)]
+        if label == PERSON and not ent.id_ and _is_attributive(doc, ent):
+            # "the Harlan administration", "the Varga regime": a surname that names what
+            # the person leads, not the person.
+            return []
+        if label in (ORG, PERSON) and not ent.id_ and _is_titles_only(ent):
+            # "Air Commodore", "Major-General": a rank whose holder is not named.
+            return []
+        if label == ORG and not ent.id_ and ent[-1].lower_ in _INSTRUMENT_HEADS:
+            # "Reciprocal Access Agreement", "Extended Fund Facility": what bodies sign or
+            # hold, not a body.
+            return [Span(doc, ent.start, ent.end, label=_INSTRUMENT_HEADS[ent[-1].lower_])]
+        if (
+            label == ORG
+            and len(ent) == 1
+            and not ent.id_
+            # "BA", "PN" are bodies' acronyms as well as ISO codes of countries.
+            and ent[0].is_title
+            and not self.is_country(text)
+            and self.country_of(text) is not None
+        ):
+            # "French" alone: a people's or a language's name, no body.
+            return [Span(doc, ent.start, ent.end, label="NORP")]
         if (
             label in (PERSON, ORG, "NORP", "PRODUCT")
             and folded in self.weapons
@@ -919,6 +941,7 @@ def _bare(ent: Span) -> str:
 
 # Titles the model runs an organisation on into: "Eastern Fleet Rear" of "Eastern Fleet Rear
 # Admiral Sanjay Bhalla", "Defense Ministry Spokesperson".
+_CONNECTORS = _words("the a an of for and in at to")
 _TRAILING_TITLES = _words(
     """rear vice admiral adm adm. lt lt. col col. colonel commander cmdr capt capt. brigadier
     brig brig. spokesperson spokesman spokeswoman"""
@@ -926,9 +949,13 @@ _TRAILING_TITLES = _words(
 
 
 def _without_trailing_titles(doc: Doc, ent: Span) -> Span:
-    """An organisation without the title of a person after it ("Eastern Fleet Rear")."""
+    """An organisation without the title of a person after it ("Eastern Fleet Rear"), or the
+    article or connector it ran on into ("Directorate of the")."""
     end = ent.end
-    while end > ent.start + 1 and doc[end - 1].lower_ in _TRAILING_TITLES:
+    while end > ent.start + 1 and (
+        doc[end - 1].lower_ in _TRAILING_TITLES
+        or (doc[end - 1].is_lower and doc[end - 1].lower_ in _CONNECTORS)
+    ):
         end -= 1
     if end == ent.end:
         return ent
@@ -1211,3 +1238,35 @@ def _has_role_after(doc: Doc, end: int) -> bool:
         if token.text in _ROLE_STOPS:
             return False
     return False
+
+
+# The last word of a name the model read as a body that names what bodies sign, fund or hold
+# ("Status of Forces Agreement", "Extended Credit Facility", "Coastal Radar Project"), with
+# the label it takes instead.
+_INSTRUMENT_HEADS = {
+    **dict.fromkeys(
+        _words(
+            """agreement agreements arrangement arrangements accord accords treaty pact
+            memorandum facility project projects replacement financing guidelines"""
+        ),
+        "LAW",
+    ),
+    **dict.fromkeys(_words("summit ceremony olympics"), EVENT),
+}
+
+
+def _is_titles_only(ent: Span) -> bool:
+    return all(part.lower() in _TITLES for token in ent for part in token.text.split("-") if part)
+
+
+def _is_attributive(doc: Doc, ent: Span) -> bool:
+    """Whether a one-word name stands between "the" and a common noun it modifies."""
+    return (
+        len(ent) == 1
+        and ent.start > 0
+        and ent.end < len(doc)
+        and doc[ent.start - 1].lower_ == "the"
+        and doc[ent.end].is_lower
+        and doc[ent.end].pos_ == "NOUN"
+        and ent[0].head.i == ent.end
+    )

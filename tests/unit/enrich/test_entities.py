@@ -1,6 +1,7 @@
 """WEAPON and defence ORG rules working with the real small English model."""
 
 import pytest
+from spacy.lang.en import English
 from spacy.language import Language
 from spacy.tokens import Span
 
@@ -849,3 +850,69 @@ def test_a_title_after_the_article_is_no_part_of_the_persons_name(nlp: Language)
 def test_letters_after_a_name_are_no_part_of_it(nlp: Language, letters: str) -> None:
     text = f"A statement from Margaret Oyelaran {letters} followed."
     assert ("Margaret Oyelaran", "PERSON") in _corrected(nlp, text, [(3, 6, "PERSON")])
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "label"),
+    [
+        ("Both sides signed the Maritime Transit Agreement in May.", 4, 7, "LAW"),
+        ("The lender approved an Extended Credit Facility for the country.", 4, 7, "LAW"),
+        ("Work on the Coastal Radar Project began.", 3, 6, "LAW"),
+        ("Leaders met at the Nordic Security Summit on Friday.", 4, 7, "EVENT"),
+    ],
+)
+def test_what_bodies_sign_or_hold_is_no_body(
+    nlp: Language, text: str, start: int, end: int, label: str
+) -> None:
+    found = _corrected(nlp, text, [(start, end, "ORG")])
+
+    assert [found_label for _, found_label in found] == [label]
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("The Air Commodore said the jets were ready.", 1, 3),
+        ("A Major-General inspected the unit.", 1, 2),
+    ],
+)
+def test_a_rank_alone_is_no_entity(nlp: Language, text: str, start: int, end: int) -> None:
+    assert _corrected(nlp, text, [(start, end, "ORG")]) == set()
+
+
+def test_a_peoples_name_alone_is_no_body() -> None:
+    rules = ArtefactRules(
+        lambda _: False, [], [], country_of=lambda text: "FR" if text == "French" else None
+    )
+    doc = English().make_doc("The French said no.")
+    doc.ents = [Span(doc, 1, 2, label="ORG")]
+
+    assert [(ent.text, ent.label_) for ent in rules(doc)] == [("French", "NORP")]
+
+
+def test_a_body_is_cut_before_the_article_it_ran_on_into(nlp: Language) -> None:
+    text = "The Directorate of the said nothing."
+    assert _corrected(nlp, text, [(1, 4, "ORG")]) == {("Directorate", "ORG")}
+
+
+def test_an_acronym_that_is_also_a_countrys_code_stays_a_body() -> None:
+    rules = ArtefactRules(lambda _: False, [], [], country_of=lambda text: text)
+    doc = English().make_doc("The airline BA said no.")
+    doc.ents = [Span(doc, 2, 3, label="ORG")]
+
+    assert [(ent.text, ent.label_) for ent in rules(doc)] == [("BA", "ORG")]
+
+
+@pytest.mark.parametrize(
+    "text", ["Critics of the Harlan administration spoke.", "Under the Varga regime, few spoke."]
+)
+def test_a_surname_that_names_what_the_person_leads_is_no_person(nlp: Language, text: str) -> None:
+    doc = nlp(text)
+    name = next(i for i, token in enumerate(doc) if token.text in ("Harlan", "Varga"))
+
+    assert _corrected(nlp, text, [(name, name + 1, "PERSON")]) == set()
+
+
+def test_a_surname_after_the_that_is_the_subject_stays_a_person(nlp: Language) -> None:
+    text = "Reporters said the Harlan had left."
+    assert ("Harlan", "PERSON") in _corrected(nlp, text, [(3, 4, "PERSON")])
