@@ -601,7 +601,7 @@ class ArtefactRules:
                 ent = _without_description(doc, _without_trailing_titles(doc, ent))
                 ent = _without_leading_titles(doc, ent)
             ents.extend(self._corrected(doc, ent, exercises, surnames, named))
-        return _by_role(doc, _by_list_mates(doc, ents, surnames))
+        return _by_role(doc, _by_list_mates(doc, _without_instrument_acronyms(doc, ents), surnames))
 
     @staticmethod
     def _dash_ids(doc: Doc) -> list[int]:
@@ -1270,3 +1270,22 @@ def _is_attributive(doc: Doc, ent: Span) -> bool:
         and doc[ent.end].pos_ == "NOUN"
         and ent[0].head.i == ent.end
     )
+
+
+def _without_instrument_acronyms(doc: Doc, ents: list[Span]) -> list[Span]:
+    """The acronym of what bodies sign or hold is no body either: "RAA" after "Reciprocal
+    Access Agreement (RAA)"."""
+    instruments = {
+        _initials(ent): ent.label_
+        for ent in ents
+        if ent.label_ in ("LAW", EVENT) and ent[-1].lower_ in _INSTRUMENT_HEADS
+    }
+    instruments.pop("", None)
+    if not instruments:
+        return ents
+    return [
+        Span(doc, ent.start, ent.end, label=instruments[ent.text])
+        if ent.label_ == ORG and not ent.id_ and len(ent) == 1 and ent.text in instruments
+        else ent
+        for ent in ents
+    ]

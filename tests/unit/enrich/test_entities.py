@@ -916,3 +916,12 @@ def test_a_surname_that_names_what_the_person_leads_is_no_person(nlp: Language, 
 def test_a_surname_after_the_that_is_the_subject_stays_a_person(nlp: Language) -> None:
     text = "Reporters said the Harlan had left."
     assert ("Harlan", "PERSON") in _corrected(nlp, text, [(3, 4, "PERSON")])
+
+
+def test_the_acronym_of_an_agreement_is_no_body(nlp: Language) -> None:
+    text = "They signed a Coastal Patrol Agreement (CPA) in June. The CPA starts soon."
+    doc = nlp(text)
+    acronym = [token.i for token in doc if token.text == "CPA"]
+    ents = [(3, 6, "ORG"), *((i, i + 1, "ORG") for i in acronym)]
+
+    assert {label for name, label in _corrected(nlp, text, ents) if name == "CPA"} == {"LAW"}
