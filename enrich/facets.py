@@ -66,13 +66,20 @@ def unique(names: Iterable[str]) -> list[str]:
     return list(seen.values())
 
 
+_GENERATIONS = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
+
+
 def merge_person_mentions(names: list[str]) -> list[str]:
     """Joins a surname-only mention ("Guaido") to the full name it abbreviates ("Juan Guaido")."""
     # Full names by surname, found once: an article naming thousands of people stays linear.
     by_surname: dict[str, dict[str, str]] = {}
     for full in names:
-        if " " in full:
-            by_surname.setdefault(full.split()[-1].casefold(), {})[full.casefold()] = full
+        words = full.split()
+        # "Ferdinand Marcos Jr." is Marcos: a generation's mark is no surname.
+        while len(words) > 2 and words[-1].casefold() in _GENERATIONS:
+            words.pop()
+        if len(words) > 1:
+            by_surname.setdefault(words[-1].casefold(), {})[full.casefold()] = full
     merged = []
     for name in names:
         if " " not in name:

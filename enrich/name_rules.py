@@ -34,6 +34,8 @@ GPE = "GPE"
 FAC = "FAC"
 PERSON = "PERSON"
 EVENT = "EVENT"
+# A place of either label, GPE or LOC, when names are counted by kind.
+PLACE = "PLACE"
 
 
 def _words(text: str) -> frozenset[str]:
@@ -137,7 +139,7 @@ _TITLES = _words(
     dr. mr mr. mrs mrs. ms ms. prof prof. president prime minister pm secretary crown prince
     king queen sheikh sir dame lord hon hon. honourable honorable rank shri sri smt air marshal
     chief field marshal ambassador senator sen sen. rep rep. gov gov. governor mayor chancellor
-    premier"""
+    premier commodore"""
 )
 _DATE_WORDS = _words(
     """monday tuesday wednesday thursday friday saturday sunday january february march april
@@ -599,7 +601,7 @@ class ArtefactRules:
                 ent = _without_description(doc, _without_trailing_titles(doc, ent))
                 ent = _without_leading_titles(doc, ent)
             ents.extend(self._corrected(doc, ent, exercises, surnames, named))
-        return ents
+        return _by_role(doc, _by_list_mates(doc, _without_instrument_acronyms(doc, ents), surnames))
 
     @staticmethod
     def _dash_ids(doc: Doc) -> list[int]:
@@ -649,6 +651,28 @@ class ArtefactRules:
             return [ent]
         if folded in exercises and not ent.id_:
             return [Span(doc, ent.start, ent.end, label=EVENT)]
+        if label == PERSON and not ent.id_ and _is_attributive(doc, ent):
+            # "the Harlan administration", "the Varga regime": a surname that names what
+            # the person leads, not the person.
+            return []
+        if label in (ORG, PERSON) and not ent.id_ and _is_titles_only(ent):
+            # "Air Commodore", "Major-General": a rank whose holder is not named.
+            return []
+        if label == ORG and not ent.id_ and ent[-1].lower_ in _INSTRUMENT_HEADS:
+            # "Reciprocal Access Agreement", "Extended Fund Facility": what bodies sign or
+            # hold, not a body.
+            return [Span(doc, ent.start, ent.end, label=_INSTRUMENT_HEADS[ent[-1].lower_])]
+        if (
+            label == ORG
+            and len(ent) == 1
+            and not ent.id_
+            # "BA", "PN" are bodies' acronyms as well as ISO codes of countries.
+            and ent[0].is_title
+            and not self.is_country(text)
+            and self.country_of(text) is not None
+        ):
+            # "French" alone: a people's or a language's name, no body.
+            return [Span(doc, ent.start, ent.end, label="NORP")]
         if (
             label in (PERSON, ORG, "NORP", "PRODUCT")
             and folded in self.weapons
@@ -917,6 +941,7 @@ def _bare(ent: Span) -> str:
 
 # Titles the model runs an organisation on into: "Eastern Fleet Rear" of "Eastern Fleet Rear
 # Admiral Sanjay Bhalla", "Defense Ministry Spokesperson".
+_CONNECTORS = _words("the a an of for and in at to")
 _TRAILING_TITLES = _words(
     """rear vice admiral adm adm. lt lt. col col. colonel commander cmdr capt capt. brigadier
     brig brig. spokesperson spokesman spokeswoman"""
@@ -924,9 +949,13 @@ _TRAILING_TITLES = _words(
 
 
 def _without_trailing_titles(doc: Doc, ent: Span) -> Span:
-    """An organisation without the title of a person after it ("Eastern Fleet Rear")."""
+    """An organisation without the title of a person after it ("Eastern Fleet Rear"), or the
+    article or connector it ran on into ("Directorate of the")."""
     end = ent.end
-    while end > ent.start + 1 and doc[end - 1].lower_ in _TRAILING_TITLES:
+    while end > ent.start + 1 and (
+        doc[end - 1].lower_ in _TRAILING_TITLES
+        or (doc[end - 1].is_lower and doc[end - 1].lower_ in _CONNECTORS)
+    ):
         end -= 1
     if end == ent.end:
         return ent
@@ -1047,13 +1076,16 @@ _ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)$")
 def _titled_person(doc: Doc, ent: Span) -> Span | None:
     """A person the model read as a body for the title before the name ("Honourable Jane
     Roe", "Rank Ivan Petrov" of "Captain 1st Rank"): the name after the titles."""
-    if ent.id_ or not (ent[0].lower_ in _TITLES or _ORDINAL.match(ent[0].text)):
+    # "the Hon Jane Roe": the article the model took in goes with the titles.
+    start = ent.start + 1 if ent[0].lower_ == "the" and len(ent) > 1 else ent.start
+    first = doc[start]
+    if ent.id_ or not (first.lower_ in _TITLES or _ORDINAL.match(first.text)):
         return None
-    start = ent.start
+    title_start = start
     # "1st Rank", "2nd Lt": an ordinal is part of a rank.
     while start < ent.end and (doc[start].lower_ in _TITLES or _ORDINAL.match(doc[start].text)):
         start += 1
-    if start == ent.start or doc[start - 1].lower_ not in _TITLES:
+    if start == title_start or doc[start - 1].lower_ not in _TITLES:
         return None
     name = doc[start : ent.end]
     if not 1 < len(name) <= 4 or not all(
@@ -1069,9 +1101,18 @@ def _without_titles(doc: Doc, ent: Span) -> list[Span]:
     start = ent.start
     while start < ent.end and doc[start].lower_ in _TITLES:
         start += 1
-    if start == ent.start:
+    end = ent.end
+    while end > start + 1 and doc[end - 1].text in _POST_NOMINALS:
+        end -= 1
+    if start == ent.start and end == ent.end:
         return [ent]
-    return [Span(doc, start, ent.end, label=PERSON)] if start < ent.end else []
+    return [Span(doc, start, end, label=PERSON)] if start < end else []
+
+
+# Letters after a person's name for an office or an honour: "Jane Roe MP", "John Doe QC".
+_POST_NOMINALS = frozenset(
+    {"MP", "MPs", "MEP", "MLA", "MSP", "MHA", "QC", "KC", "OBE", "MBE", "CBE"}
+)
 
 
 def _may_name_an_exercise(ent: Span) -> bool:
@@ -1101,3 +1142,150 @@ def _exercise_names(doc: Doc, is_country: Callable[[str], bool]) -> frozenset[st
         if named and _may_name_an_exercise(ent) and not is_country(_bare(ent)):
             names.add(_bare(ent).casefold())
     return frozenset(names)
+
+
+# What a list's members are joined by: "Ouallam, Ayorou and Niamey".
+_LIST_JOINS = _words(", and or")
+_PLACE_LABELS = frozenset({GPE, LOC})
+# Roles a person holds, written after the name and a comma: "Jane Roe, head of the agency",
+# "Ivan Petrov, the company's chief executive".
+_ROLES = _words(
+    """head chief chairman chairwoman chairperson director president ceo founder spokesman
+    spokeswoman spokesperson minister secretary curator representative commander ambassador
+    governor mayor leader analyst professor researcher executive adviser advisor envoy
+    deputy lawmaker senator official officer manager editor author coach captain"""
+)
+_ROLE_GAP = 5
+_ROLE_STOPS = frozenset(',.;:()"')
+
+
+def _list_groups(doc: Doc, ents: list[Span]) -> list[list[int]]:
+    """The entities (by index, in order) that are members of one list: each joined to the next
+    by commas and "and" or "or" only."""
+    groups: list[list[int]] = []
+    previous: Span | None = None
+    for index, ent in enumerate(ents):
+        between = doc[previous.end : ent.start] if previous is not None else None
+        if (
+            between is not None
+            and 0 < len(between) <= 2
+            and all(token.lower_ in _LIST_JOINS for token in between)
+        ):
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+        previous = ent
+    return [group for group in groups if len(group) > 1]
+
+
+def _is_person_shaped(ent: Span) -> bool:
+    """Whether a name is written like a person's full name: two or three capitalised words,
+    none a word of a body's name ("Jane Roe", "Tun-Aung Shwe")."""
+    return (
+        not ent.id_
+        and 1 < len(ent) <= 3
+        and all(
+            token.is_title and all(part.isalpha() for part in token.text.split("-"))
+            for token in ent
+        )
+        and not any(token.lower_ in _NOT_NAMES or token.lower_ in _TITLES for token in ent)
+    )
+
+
+def _by_list_mates(doc: Doc, ents: list[Span], surnames: set[str]) -> list[Span]:
+    """A name the model read as a person or a body inside a list of places is a place
+    ("Masindi, Kiryandongo and Hoima"); a name written as a person's beside people is a person
+    ("Jane Roe and John Doe struck")."""
+    ents = sorted(ents, key=lambda ent: ent.start)
+    for group in _list_groups(doc, ents):
+        labels = [PLACE if ents[i].label_ in _PLACE_LABELS else ents[i].label_ for i in group]
+        places, persons, bodies = labels.count(PLACE), labels.count(PERSON), labels.count(ORG)
+        for i in group:
+            ent = ents[i]
+            if ent.id_:
+                continue
+            if (
+                ent.label_ == PERSON
+                and places >= 2
+                and places > persons
+                and len(ent) <= 2
+                and ent[-1].lower_ not in surnames
+            ):
+                ents[i] = Span(doc, ent.start, ent.end, label=GPE)
+            elif ent.label_ == ORG and persons >= bodies and _is_person_shaped(ent):
+                ents[i] = Span(doc, ent.start, ent.end, label=PERSON)
+    return ents
+
+
+def _by_role(doc: Doc, ents: list[Span]) -> list[Span]:
+    """A name written as a person's that the model read as a body is a person where a role
+    follows it after a comma ("Jane Roe, head of the agency", "John Doe, the curator")."""
+    found = []
+    for ent in ents:
+        if ent.label_ == ORG and _is_person_shaped(ent) and _has_role_after(doc, ent.end):
+            ent = Span(doc, ent.start, ent.end, label=PERSON)
+        found.append(ent)
+    return found
+
+
+def _has_role_after(doc: Doc, end: int) -> bool:
+    if end >= len(doc) or doc[end].text != ",":
+        return False
+    for token in doc[end + 1 : end + 1 + _ROLE_GAP]:
+        if token.is_lower and token.lower_ in _ROLES:
+            return True
+        # Only an article, a possessive or modifiers stand between ("a Lagos-based envoy").
+        if token.text in _ROLE_STOPS:
+            return False
+    return False
+
+
+# The last word of a name the model read as a body that names what bodies sign, fund or hold
+# ("Status of Forces Agreement", "Extended Credit Facility", "Coastal Radar Project"), with
+# the label it takes instead.
+_INSTRUMENT_HEADS = {
+    **dict.fromkeys(
+        _words(
+            """agreement agreements arrangement arrangements accord accords treaty pact
+            memorandum facility project projects replacement financing guidelines"""
+        ),
+        "LAW",
+    ),
+    **dict.fromkeys(_words("summit ceremony olympics"), EVENT),
+}
+
+
+def _is_titles_only(ent: Span) -> bool:
+    return all(part.lower() in _TITLES for token in ent for part in token.text.split("-") if part)
+
+
+def _is_attributive(doc: Doc, ent: Span) -> bool:
+    """Whether a one-word name stands between "the" and a common noun it modifies."""
+    return (
+        len(ent) == 1
+        and ent.start > 0
+        and ent.end < len(doc)
+        and doc[ent.start - 1].lower_ == "the"
+        and doc[ent.end].is_lower
+        and doc[ent.end].pos_ == "NOUN"
+        and ent[0].head.i == ent.end
+    )
+
+
+def _without_instrument_acronyms(doc: Doc, ents: list[Span]) -> list[Span]:
+    """The acronym of what bodies sign or hold is no body either: "RAA" after "Reciprocal
+    Access Agreement (RAA)"."""
+    instruments = {
+        _initials(ent): ent.label_
+        for ent in ents
+        if ent.label_ in ("LAW", EVENT) and ent[-1].lower_ in _INSTRUMENT_HEADS
+    }
+    instruments.pop("", None)
+    if not instruments:
+        return ents
+    return [
+        Span(doc, ent.start, ent.end, label=instruments[ent.text])
+        if ent.label_ == ORG and not ent.id_ and len(ent) == 1 and ent.text in instruments
+        else ent
+        for ent in ents
+    ]

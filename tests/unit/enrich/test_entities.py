@@ -1,6 +1,7 @@
 """WEAPON and defence ORG rules working with the real small English model."""
 
 import pytest
+from spacy.lang.en import English
 from spacy.language import Language
 from spacy.tokens import Span
 
@@ -784,3 +785,143 @@ def test_a_centre_is_a_body_unless_it_is_a_site(
     found = [ent.label_ for ent in ArtefactRules(lambda _: False, [], [])(doc)]
 
     assert found == [expected]
+
+
+def _corrected(nlp: Language, text: str, ents: list[tuple[int, int, str]]) -> set[tuple[str, str]]:
+    doc = nlp(text)
+    doc.ents = [Span(doc, start, end, label=label) for start, end, label in ents]
+    return {(ent.text, ent.label_) for ent in ArtefactRules(lambda _: False, [], [])(doc)}
+
+
+def test_a_name_in_a_list_of_places_is_a_place(nlp: Language) -> None:
+    # "Patrols ran in Kisoro , Bunagana and Mgahinga ."
+    text = "Patrols ran in Kisoro, Bunagana and Mgahinga."
+    found = _corrected(nlp, text, [(3, 4, "GPE"), (5, 6, "PERSON"), (7, 8, "GPE")])
+
+    assert ("Bunagana", "GPE") in found
+
+
+def test_a_person_beside_one_place_stays_a_person(nlp: Language) -> None:
+    text = "Talks between Ruritania and Smith ended."
+    found = _corrected(nlp, text, [(2, 3, "GPE"), (4, 5, "PERSON")])
+
+    assert ("Smith", "PERSON") in found
+
+
+def test_a_full_name_read_as_a_body_beside_a_person_is_a_person(nlp: Language) -> None:
+    text = "Goals by Tomas Veldra and Ilja Moravec sealed the win."
+    found = _corrected(nlp, text, [(2, 4, "PERSON"), (5, 7, "ORG")])
+
+    assert ("Ilja Moravec", "PERSON") in found
+
+
+def test_a_body_in_a_list_of_bodies_stays_a_body(nlp: Language) -> None:
+    text = "Offers came from Halden Marine and Vesto Works."
+    found = _corrected(nlp, text, [(3, 5, "ORG"), (6, 8, "ORG")])
+
+    assert found == {("Halden Marine", "ORG"), ("Vesto Works", "ORG")}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The plan was confirmed by Dario Velkov, head of the procurement office.",
+        "The plan was confirmed by Dario Velkov, the agency's deputy director.",
+        "The plan was confirmed by Dario Velkov, a Sofia-based analyst.",
+    ],
+)
+def test_a_full_name_read_as_a_body_with_a_role_after_it_is_a_person(
+    nlp: Language, text: str
+) -> None:
+    assert ("Dario Velkov", "PERSON") in _corrected(nlp, text, [(5, 7, "ORG")])
+
+
+def test_a_body_followed_by_a_description_stays_a_body(nlp: Language) -> None:
+    text = "The order went to Harlow Tanner, a shipbuilder in the north."
+    assert ("Harlow Tanner", "ORG") in _corrected(nlp, text, [(4, 6, "ORG")])
+
+
+def test_a_title_after_the_article_is_no_part_of_the_persons_name(nlp: Language) -> None:
+    text = "It was signed by the Rear Admiral Paulo Siqueira on Monday."
+    assert ("Paulo Siqueira", "PERSON") in _corrected(nlp, text, [(4, 9, "ORG")])
+
+
+@pytest.mark.parametrize("letters", ["MP", "QC", "MLA"])
+def test_letters_after_a_name_are_no_part_of_it(nlp: Language, letters: str) -> None:
+    text = f"A statement from Margaret Oyelaran {letters} followed."
+    assert ("Margaret Oyelaran", "PERSON") in _corrected(nlp, text, [(3, 6, "PERSON")])
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "label"),
+    [
+        ("Both sides signed the Maritime Transit Agreement in May.", 4, 7, "LAW"),
+        ("The lender approved an Extended Credit Facility for the country.", 4, 7, "LAW"),
+        ("Work on the Coastal Radar Project began.", 3, 6, "LAW"),
+        ("Leaders met at the Nordic Security Summit on Friday.", 4, 7, "EVENT"),
+    ],
+)
+def test_what_bodies_sign_or_hold_is_no_body(
+    nlp: Language, text: str, start: int, end: int, label: str
+) -> None:
+    found = _corrected(nlp, text, [(start, end, "ORG")])
+
+    assert [found_label for _, found_label in found] == [label]
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("The Air Commodore said the jets were ready.", 1, 3),
+        ("A Major-General inspected the unit.", 1, 2),
+    ],
+)
+def test_a_rank_alone_is_no_entity(nlp: Language, text: str, start: int, end: int) -> None:
+    assert _corrected(nlp, text, [(start, end, "ORG")]) == set()
+
+
+def test_a_peoples_name_alone_is_no_body() -> None:
+    rules = ArtefactRules(
+        lambda _: False, [], [], country_of=lambda text: "FR" if text == "French" else None
+    )
+    doc = English().make_doc("The French said no.")
+    doc.ents = [Span(doc, 1, 2, label="ORG")]
+
+    assert [(ent.text, ent.label_) for ent in rules(doc)] == [("French", "NORP")]
+
+
+def test_a_body_is_cut_before_the_article_it_ran_on_into(nlp: Language) -> None:
+    text = "The Directorate of the said nothing."
+    assert _corrected(nlp, text, [(1, 4, "ORG")]) == {("Directorate", "ORG")}
+
+
+def test_an_acronym_that_is_also_a_countrys_code_stays_a_body() -> None:
+    rules = ArtefactRules(lambda _: False, [], [], country_of=lambda text: text)
+    doc = English().make_doc("The airline BA said no.")
+    doc.ents = [Span(doc, 2, 3, label="ORG")]
+
+    assert [(ent.text, ent.label_) for ent in rules(doc)] == [("BA", "ORG")]
+
+
+@pytest.mark.parametrize(
+    "text", ["Critics of the Harlan administration spoke.", "Under the Varga regime, few spoke."]
+)
+def test_a_surname_that_names_what_the_person_leads_is_no_person(nlp: Language, text: str) -> None:
+    doc = nlp(text)
+    name = next(i for i, token in enumerate(doc) if token.text in ("Harlan", "Varga"))
+
+    assert _corrected(nlp, text, [(name, name + 1, "PERSON")]) == set()
+
+
+def test_a_surname_after_the_that_is_the_subject_stays_a_person(nlp: Language) -> None:
+    text = "Reporters said the Harlan had left."
+    assert ("Harlan", "PERSON") in _corrected(nlp, text, [(3, 4, "PERSON")])
+
+
+def test_the_acronym_of_an_agreement_is_no_body(nlp: Language) -> None:
+    text = "They signed a Coastal Patrol Agreement (CPA) in June. The CPA starts soon."
+    doc = nlp(text)
+    acronym = [token.i for token in doc if token.text == "CPA"]
+    ents = [(3, 6, "ORG"), *((i, i + 1, "ORG") for i in acronym)]
+
+    assert {label for name, label in _corrected(nlp, text, ents) if name == "CPA"} == {"LAW"}

@@ -186,3 +186,7 @@ def test_a_bare_family_goes_where_the_article_names_it_by_number() -> None:
 
 def test_a_bare_family_alone_stays() -> None:
     assert without_bare_families(["Arrow", "F-35"]) == ["Arrow", "F-35"]
+
+
+def test_a_surname_joins_a_full_name_with_a_generations_mark() -> None:
+    assert merge_person_mentions(["Carlos Ibarra Jr.", "Ibarra"]) == ["Carlos Ibarra Jr."]
