@@ -76,7 +76,10 @@ _ABBREVIATIONS = frozenset(
 
 def scrub(text: str) -> str:
     """`text` without control characters (other than whitespace), lone surrogates made U+FFFD."""
-    if text.isascii() and text.isprintable():
+    # Nothing to remove is the common case, told at C speed: a printable text holds no control
+    # character and no surrogate (newlines aside, which isprintable() refuses). The search
+    # covers what isprintable() refuses besides (tabs, no-break spaces, format characters).
+    if text.replace("\n", " ").isprintable() or _UNSAFE.search(text) is None:
         return text
     return _UNSAFE.sub(lambda found: "\ufffd" if found.group() >= "\ud800" else "", text)
 

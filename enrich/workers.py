@@ -14,6 +14,7 @@ while its neighbours are enriched.
 
 import asyncio
 import contextlib
+import gc
 import math
 import multiprocessing
 import os
@@ -182,6 +183,8 @@ def _serve(connection: Connection, factory: EnricherFactory, settings: EnrichSet
     except Exception as error:  # noqa: BLE001 - told to the parent, which raises it
         connection.send(_Raised(f"{type(error).__name__}: {error}"))
         return
+    # The loaded pipeline lives as long as the worker: kept out of the cyclic collector's walks.
+    gc.freeze()
     connection.send(os.getpid())
     while True:
         try:

@@ -4,6 +4,7 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+import orjson
 from pydantic import ValidationError
 
 from contracts import Article, DeadLetter, KafkaPosition, ReceivedArticle
@@ -21,7 +22,7 @@ def parse_article(value: bytes | None) -> Article:
     if value is None:
         raise InvalidMessage("the message has no value (a tombstone); expected an article")
     try:
-        data = json.loads(value.decode("utf-8"))
+        data = _loads(value)
     except UnicodeDecodeError as error:
         raise InvalidMessage(f"the value is not UTF-8: {error}") from error
     except json.JSONDecodeError as error:
@@ -39,6 +40,17 @@ def parse_article(value: bytes | None) -> Article:
         raise InvalidMessage(describe_validation_error(error)) from error
     except RecursionError as error:
         raise InvalidMessage("the value is JSON nested too deeply to be an article") from error
+
+
+def _loads(value: bytes) -> object:
+    """The JSON of a message value: orjson's answer where it has one (several times faster),
+    the standard library's where orjson refuses what json takes (NaN, infinities, a lone
+    surrogate escape), and json's errors are those told. orjson reads an integer beyond 64 bits
+    as a float; no field of an article takes a number, so either way it is refused."""
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return json.loads(value.decode("utf-8"))
 
 
 def describe_validation_error(error: ValidationError) -> str:

@@ -3,6 +3,7 @@ batches (pipeline.py; the batch's steps are in batch.py)."""
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 
@@ -177,6 +178,10 @@ class Service:
                 state=self.pipeline, sink=self.sink,
             )  # fmt: skip
             self._measure(pipeline, consumer)
+            # What is loaded by now lives as long as the process: the cyclic collector need
+            # not walk it again on every full collection (about 0.1 s each, several a second
+            # at a thousand articles a second).
+            gc.freeze()
             self.readiness.started()
             self.ready.set()
             log.info("consuming", topic=settings.ingest.topic, group=settings.ingest.group_id,

@@ -18,6 +18,7 @@ from tools.bench.servers import (
     add_rules,
     alerts_read,
     bench_servers,
+    committed_counter,
     group_state,
     indexed_count,
     produce,
@@ -35,7 +36,8 @@ WARM_UP = 2_000_000
 
 @dataclass(frozen=True)
 class Sample:
-    """What the index held at one moment, and the service's memory then (MB)."""
+    """How many articles the service had indexed (committed) at one moment, and its memory
+    then (MB)."""
 
     at_s: float
     indexed: int
@@ -84,7 +86,8 @@ async def started(
         return all([await asyncio.to_thread(replica.ready) for replica in replicas])
 
     async def warm() -> bool:
-        return await indexed_count(settings) >= partitions
+        async with committed_counter(settings) as committed:
+            return await committed() >= partitions
 
     async def stable() -> bool:
         return await group_state(settings) == ("Stable", len(replicas))
@@ -102,28 +105,36 @@ async def run_until_indexed(
     replicas: Sequence[ServiceProcess],
     memory: Callable[[], tuple[float, float | None]] | None = None,
 ) -> list[Sample]:
-    """Produces the articles to the started service and samples the index (and `memory`)
-    until it holds them all; the first sample is taken as producing starts. Raises if it
-    takes longer than a slow machine would, or if a replica ends."""
-    already = await indexed_count(settings)
+    """Produces the articles to the started service and samples its progress (and `memory`)
+    until it has committed them all, then checks that the index holds them; the first sample
+    is taken as producing starts. Progress is the consumer group's committed offsets: the
+    service commits only what is indexed, and reading them costs Elasticsearch nothing.
+    Raises if it takes longer than a slow machine would, if a replica ends, or if the index
+    lacks an article at the end."""
     total = len(articles)
     timeout_s = _timeout_s(total)
-    samples = [Sample(0.0, 0, *(memory() if memory is not None else (0.0, None)))]
-    begun = time.monotonic()
-    producing = asyncio.create_task(produce(settings, articles))
-    while samples[-1].indexed < total:
-        if time.monotonic() - begun > timeout_s:
-            producing.cancel()
-            raise TimeoutError(
-                f"{samples[-1].indexed} of {total} articles indexed after {timeout_s:.0f} s"
-            )
-        for replica in replicas:
-            replica.check_alive()
-        await asyncio.sleep(_POLL_S)
-        indexed = await indexed_count(settings) - already
-        rss, pss = memory() if memory is not None else (0.0, None)
-        samples.append(Sample(time.monotonic() - begun, indexed, rss, pss))
+    async with committed_counter(settings) as committed:
+        already = await committed()
+        samples = [Sample(0.0, 0, *(memory() if memory is not None else (0.0, None)))]
+        begun = time.monotonic()
+        producing = asyncio.create_task(produce(settings, articles))
+        while samples[-1].indexed < total:
+            if time.monotonic() - begun > timeout_s:
+                producing.cancel()
+                raise TimeoutError(
+                    f"{samples[-1].indexed} of {total} articles indexed after {timeout_s:.0f} s"
+                )
+            for replica in replicas:
+                replica.check_alive()
+            await asyncio.sleep(_POLL_S)
+            done = await committed() - already
+            rss, pss = memory() if memory is not None else (0.0, None)
+            samples.append(Sample(time.monotonic() - begun, done, rss, pss))
     await producing
+    held = await indexed_count(settings)
+    expected = total + settings.ingest.topic_partitions  # and the warm-up articles
+    if held < expected:
+        raise RuntimeError(f"the service committed {total} articles but the index holds {held}")
     return samples
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from contracts import Article, EnrichedArticle
 from enrich import EnrichmentResult
+from wirewatch.cli.common import load_settings
 from wirewatch.service import Service
 from wirewatch.settings import Settings
 
@@ -32,4 +33,5 @@ async def serve(settings: Settings) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(serve(Settings()))
+    # Settings and logging as `wirewatch run` has them (unconfigured, every debug line prints).
+    asyncio.run(serve(load_settings()))

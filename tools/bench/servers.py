@@ -5,7 +5,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -180,6 +180,25 @@ async def indexed_count(settings: Settings) -> int:
         await tolerant.indices.refresh(index=settings.index.alias)
         answer = await tolerant.count(index=settings.index.alias)
         return int(answer.body.get("count", 0)) if answer.meta.status == 200 else 0
+
+
+@asynccontextmanager
+async def committed_counter(settings: Settings) -> AsyncIterator[Callable[[], Awaitable[int]]]:
+    """A reader of how many messages the service's consumer group has committed, summed over
+    the partitions: what it has indexed or dead-lettered, durably. Unlike counting the index it
+    forces no refresh, which would make Elasticsearch write small segments the raw baselines
+    never pay for."""
+    admin = AIOKafkaAdminClient(**client_options(settings.kafka))
+    await admin.start()
+
+    async def committed() -> int:
+        offsets = await admin.list_consumer_group_offsets(settings.ingest.group_id)
+        return sum(max(meta.offset, 0) for meta in offsets.values())
+
+    try:
+        yield committed
+    finally:
+        await admin.close()
 
 
 async def searchable_ids(client: Any, alias: str) -> set[str]:

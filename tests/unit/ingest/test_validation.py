@@ -264,3 +264,12 @@ def test_an_untitled_wire_snippet_is_received() -> None:
     received = decode_message(POSITION, None, value, None)
     assert isinstance(received, ReceivedArticle)
     assert received.article.title == ""
+
+
+def test_json_that_only_the_standard_library_reads_is_read_as_it_reads_it() -> None:
+    # orjson, the fast path, refuses a lone surrogate escape and a NaN; json reads both.
+    value = json.dumps(article_data(body="before \ud800 after", extra=float("nan"))).encode()
+
+    article = parse_article(value)
+
+    assert article.body == "before \ufffd after"
