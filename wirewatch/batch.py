@@ -2,10 +2,13 @@
 
     1. enrich           spaCy over the articles, in chunks spread over the enrichment worker
                         processes
-    then, in the write half (`write`), which the pipeline runs one batch at a time in fetch
-    order while later batches are enriched:
+    then, in the write half (`write`), which the pipeline runs in fetch order while later
+    batches are enriched; its first part (`prepare`) for the next batch while the batch
+    before it is finished (`finish`):
        claim            the records of partitions revoked since the fetch are dropped
-    2. resolve stories  the story id of each enriched article (the stories index decides)
+    2. resolve stories  the story id of each enriched article (the stories index decides),
+                        and which of the documents the index holds already
+    then `finish`:
     3. write            the documents to the articles index
     4. alert            on the articles that are new: recorded before the write, released
                         after it (withdrawn for a refused article)
@@ -62,8 +65,9 @@ class BatchSource(Protocol):
         """Commits the offsets after the batch."""
         ...
 
-    def unclaim(self) -> None:
-        """Lets revocations go ahead again once the claimed batch is committed or given up."""
+    def unclaim(self, batch: IncomingBatch) -> None:
+        """Lets revocations go ahead again once the claimed `batch` (as given to `claim`) is
+        committed or given up."""
         ...
 
     def assigned(self) -> set[Partition]:
@@ -263,6 +267,18 @@ class EnrichedBatch:
 
 
 @dataclass(frozen=True)
+class PreparedBatch:
+    """A claimed batch ready to be written: its documents with their story ids, and which of
+    them the index held already (newness, for alerting)."""
+
+    fetched: EnrichedFetch
+    enriched: EnrichedBatch
+    documents: list[ArticleDocument]
+    stored: set[str]
+    prepare_s: float
+
+
+@dataclass(frozen=True)
 class BatchLimits:
     """How a batch is cut for enrichment, and when refusals stop the service."""
 
@@ -333,20 +349,45 @@ class BatchProcessor:
         return EnrichedFetch(batch, results, time.perf_counter() - started)
 
     async def write(self, fetched: EnrichedFetch) -> None:
-        """Steps 2-6: claims what is still ours of the enriched batch, writes, alerts,
-        dead-letters and commits it; the claim is let go at the end, whatever happens.
+        """Steps 2-6: `prepare`, then `finish` (the pipeline overlaps the two halves of
+        consecutive batches)."""
+        await self.finish(await self.prepare(fetched))
 
-        Raises RefusalBreakerError, having dead-lettered and committed nothing, if most of the
-        batch is refused for one reason; the stage's error if a step fails (nothing committed).
+    async def prepare(self, fetched: EnrichedFetch) -> "PreparedBatch":
+        """Claim and step 2: claims what is still ours of the enriched batch, resolves its
+        stories and reads which of its documents the index holds; nothing is written to the
+        articles index. The claim holds until `finish` or `abandon`; a failure lets it go.
+
+        May run while the batch before it is finished: the two share no document, or if a
+        redelivery makes them share one, the later copy overwrites the same document and
+        its alerts, keyed by rule and story, are recorded once.
         """
         started = time.perf_counter()
         try:
             enriched = await self.claim(fetched)
             # Two reads of Elasticsearch that need nothing of each other: at once.
-            documents, stored = await both(
-                self.resolve_stories(enriched), self.stored(enriched)
-            )  # 2
-            pending = await self.record_alerts(enriched.received, documents, stored)  # 4, before
+            documents, stored = await both(self.resolve_stories(enriched), self.stored(enriched))
+        except BaseException:
+            self.source.unclaim(fetched.batch)
+            raise
+        return PreparedBatch(fetched, enriched, documents, stored, time.perf_counter() - started)
+
+    def abandon(self, prepared: "PreparedBatch") -> None:
+        """Gives up a prepared batch before `finish`: its claim is let go, nothing of it is
+        committed, and it is redelivered (or prepared again)."""
+        self.source.unclaim(prepared.fetched.batch)
+
+    async def finish(self, prepared: "PreparedBatch") -> None:
+        """Steps 3-6: records the alerts of the new articles, writes, releases the alerts,
+        dead-letters and commits; the claim is let go at the end, whatever happens.
+
+        Raises RefusalBreakerError, having dead-lettered and committed nothing, if most of the
+        batch is refused for one reason; the stage's error if a step fails (nothing committed).
+        """
+        started = time.perf_counter()
+        enriched, documents = prepared.enriched, prepared.documents
+        try:
+            pending = await self.record_alerts(enriched.received, documents, prepared.stored)  # 4
             written = await self.index.write(documents)  # 3
             await self.release_alerts(pending, written.rejections)  # 4, after it
             letters = self.letters(enriched, documents, written.rejections)  # 5
@@ -354,10 +395,10 @@ class BatchProcessor:
             await self.dead_letters.publish(letters)
             await self.source.commit(enriched.batch)  # 6
         finally:
-            self.source.unclaim()
+            self.source.unclaim(prepared.fetched.batch)
         self.observer.committed(
             BatchOutcome(enriched.batch, enriched.received, documents, written.rejections, letters),
-            fetched.enrich_s + time.perf_counter() - started,
+            prepared.fetched.enrich_s + prepared.prepare_s + time.perf_counter() - started,
         )
 
     async def claim(self, fetched: EnrichedFetch) -> EnrichedBatch:

@@ -3,19 +3,23 @@ written, alerted, dead-lettered and committed.
 
     fetch --[to enrich: at most max_batches]--> enrich --[to write: at most max_batches]--> write
 
-The writer takes the batches in fetch order, one at a time, so commits stay contiguous per
-partition and a failed batch commits nothing after it. The queues are bounded: a full queue
-stops the stage before it, and a full queue ahead of the fetcher pauses the partitions
-(back-pressure), so memory stays bounded and the member keeps polling. An outage holds the
-batch being written (retried whole until it goes through): the queues fill, fetching pauses,
-and readiness says why. On stop: fetching and enrichment end, the batch being written gets
-the shutdown timeout, later ones are left uncommitted and are redelivered.
+The writer takes the batches in fetch order and finishes them (writes, alerts, commits) one
+at a time, so commits stay contiguous per partition and a failed batch commits nothing after
+it; while it finishes one, it prepares the next (claim, stories, what the index holds), so
+that Elasticsearch's round trips for the two overlap. A failed finish gives the prepared batch
+up, to be prepared again after. The queues are bounded: a full queue stops the stage before
+it, and a full queue ahead of the fetcher pauses the partitions (back-pressure), so memory
+stays bounded and the member keeps polling. An outage holds the batch being written (retried
+whole until it goes through): the queues fill, fetching pauses, and readiness says why. On
+stop: fetching and enrichment end, the batch being written gets the shutdown timeout, later
+ones are left uncommitted and are redelivered.
 """
 
 import asyncio
+import contextlib
 import time
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Generic, Protocol, Self, TypeVar
@@ -24,7 +28,7 @@ import structlog
 
 from contracts import WirewatchError
 from ingest import IncomingBatch
-from wirewatch.batch import EnrichedFetch, StopRequestedError
+from wirewatch.batch import EnrichedFetch, PreparedBatch, StopRequestedError
 from wirewatch.health import SinkWatch
 from wirewatch.settings import Settings
 
@@ -50,11 +54,15 @@ class BatchFeed(Protocol):
 
 
 class BatchSteps(Protocol):
-    """The two halves of a batch (BatchProcessor)."""
+    """The stages of a batch (BatchProcessor): enrich, then write in two parts."""
 
     async def enrich(self, batch: IncomingBatch) -> EnrichedFetch: ...
 
-    async def write(self, fetched: EnrichedFetch) -> None: ...
+    async def prepare(self, fetched: EnrichedFetch) -> PreparedBatch: ...
+
+    async def finish(self, prepared: PreparedBatch) -> None: ...
+
+    def abandon(self, prepared: PreparedBatch) -> None: ...
 
 
 class StageQueue(Generic[T]):
@@ -85,6 +93,12 @@ class StageQueue(Generic[T]):
         """The oldest item, once there is one."""
         while not self._items:
             await self._changed.wait()
+        item = self._items.popleft()
+        self._notify()
+        return item
+
+    def take(self) -> T:
+        """The oldest item; raises if there is none (look at `len()` first)."""
         item = self._items.popleft()
         self._notify()
         return item
@@ -176,10 +190,15 @@ class Pipeline:
         self.to_write: StageQueue[EnrichedFetch] = StageQueue(limits.max_batches)
         self._enriching: IncomingBatch | None = None
         self._writing: EnrichedFetch | None = None
+        # The next batch to write, taken from `to_write` while the one before is finished:
+        # being prepared, prepared, or given up (to be prepared again).
+        self._ahead: _Ahead | None = None
 
     def in_flight(self) -> int:
         """Batches fetched and not yet committed or given up."""
-        in_hand = (self._enriching is not None) + (self._writing is not None)
+        in_hand = (
+            (self._enriching is not None) + (self._writing is not None) + (self._ahead is not None)
+        )
         return len(self.to_enrich) + len(self.to_write) + in_hand
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -229,27 +248,44 @@ class Pipeline:
             self.to_write.put(fetched)
 
     async def _write_all(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            fetched = await self.to_write.get()
-            if stop.is_set():
-                return  # after a stop, nothing new is written: it is redelivered
-            self._writing = fetched
-            try:
-                await self._until_done(fetched, stop)
-            finally:
+        try:
+            while not stop.is_set():
+                current, self._ahead = self._ahead or _Ahead(await self.to_write.get()), None
+                if stop.is_set():
+                    self._ahead = current  # given up below: after a stop, nothing new is written
+                    return
+                self._writing = current.fetched
+                await self._until_done(current, stop)
                 self._writing = None
+        finally:
+            self._writing = None
+            if self._ahead is not None:
+                await self._ahead.given_up(self.steps)
+                self._ahead = None
 
-    async def _until_done(self, fetched: EnrichedFetch, stop: asyncio.Event) -> None:
+    async def _until_done(self, current: "_Ahead", stop: asyncio.Event) -> None:
         """Writes the batch, holding it through outages: a retriable failure (Elasticsearch
         away past the retry deadline, Kafka away) retries the batch whole, with capped
         backoff, until it goes through; nothing after it is written meanwhile, so the queues
-        fill and fetching pauses. A stop while held gives it up uncommitted."""
+        fill and fetching pauses. A stop while held gives it up uncommitted.
+
+        Once the batch is prepared, the next queued one is taken and prepared meanwhile
+        (`self._ahead`); a failure gives that preparation up, keeping the batch for after."""
         backoff_s = self.limits.retry_initial_backoff_s
+        fetched = current.fetched
         while True:
             try:
                 # Each attempt is watched alone: a pause between attempts is no stall.
-                await self._watched(fetched, self.steps.write(fetched))
+                async with self._watched(fetched):
+                    prepared = await current.prepared(self.steps)
+                    if self._ahead is None and len(self.to_write):
+                        self._ahead = _Ahead(self.to_write.take())
+                        self._ahead.start(self.steps)
+                    await self.steps.finish(prepared)
             except WirewatchError as error:
+                if self._ahead is not None:
+                    # Prepared against a state this failure may have changed: again, after.
+                    await self._ahead.given_up(self.steps)
                 if not error.retriable:
                     raise
                 reason = str(error)
@@ -259,6 +295,7 @@ class Pipeline:
                     log.warning("outage over: the held batch went through; consuming again",
                                 held_s=round(held_s, 1))  # fmt: skip
                 return
+            current = _Ahead(fetched)
             if self.state.hold(reason):
                 log.error("outage: holding the batch and retrying it until it goes through; "
                           "consumption is paused, nothing is committed",
@@ -269,12 +306,13 @@ class Pipeline:
             await asyncio.sleep(backoff_s)
             backoff_s = min(max(backoff_s * 2, 0.1), self.limits.retry_max_backoff_s)
 
-    async def _watched(self, fetched: EnrichedFetch, attempt: Awaitable[None]) -> None:
-        """Runs one attempt at the batch under the stall watch that /healthz reports."""
+    @contextlib.asynccontextmanager
+    async def _watched(self, fetched: EnrichedFetch) -> AsyncIterator[None]:
+        """One attempt at the batch, under the stall watch that /healthz reports."""
         self.sink.took(fetched.batch.size)
         done = False
         try:
-            await attempt
+            yield
             done = True
         finally:
             self.sink.settled(done=done)
@@ -298,6 +336,40 @@ class Pipeline:
                 "on the wire it will be redelivered, overwriting the same documents."
             )
         writing.result()
+
+
+class _Ahead:
+    """A batch to write, with its preparation when it was started ahead of its turn."""
+
+    def __init__(self, fetched: EnrichedFetch) -> None:
+        self.fetched = fetched
+        self._preparing: asyncio.Task[PreparedBatch] | None = None
+
+    def start(self, steps: BatchSteps) -> None:
+        self._preparing = asyncio.create_task(steps.prepare(self.fetched), name="prepare")
+
+    async def prepared(self, steps: BatchSteps) -> PreparedBatch:
+        """The prepared batch: the preparation started ahead, or one started now."""
+        preparing, self._preparing = self._preparing, None
+        if preparing is None:
+            return await steps.prepare(self.fetched)
+        try:
+            return await preparing  # cancelling this cancels the preparation
+        except asyncio.CancelledError:
+            # Prepared just before the cancellation arrived: its claim is let go here.
+            if preparing.done() and not preparing.cancelled() and preparing.exception() is None:
+                steps.abandon(preparing.result())
+            raise
+
+    async def given_up(self, steps: BatchSteps) -> None:
+        """Stops the preparation and lets its claim go; the batch stays, to be prepared again."""
+        preparing, self._preparing = self._preparing, None
+        if preparing is None:
+            return
+        preparing.cancel()
+        await asyncio.wait({preparing})
+        if not preparing.cancelled() and preparing.exception() is None:
+            steps.abandon(preparing.result())
 
 
 async def _cancelled(task: "asyncio.Task[object]") -> None:

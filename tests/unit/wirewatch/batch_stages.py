@@ -69,6 +69,9 @@ class Source:
     def __init__(self, partitions: Sequence[int] = (0, 1, 2)) -> None:
         self.owned = {(TOPIC, partition) for partition in partitions}
         self.committed: dict[tuple[str, int], int] = {}
+        # The batches claimed and not yet let go (by identity), and the most at once.
+        self.claims: set[int] = set()
+        self.most_claims = 0
 
     def revoke(self, partition: int) -> None:
         self.owned.discard((TOPIC, partition))
@@ -76,6 +79,8 @@ class Source:
     async def claim(
         self, batch: IncomingBatch, results: Sequence[T]
     ) -> tuple[IncomingBatch, list[T]]:
+        self.claims.add(id(batch))
+        self.most_claims = max(self.most_claims, len(self.claims))
         kept = [
             (item, result)
             for item, result in zip(batch.articles, results, strict=True)
@@ -93,8 +98,8 @@ class Source:
         )
         return claimed, [result for _, result in kept]
 
-    def unclaim(self) -> None:
-        """Nothing to let go: this source has no rebalances to hold back."""
+    def unclaim(self, batch: IncomingBatch) -> None:
+        self.claims.discard(id(batch))
 
     async def commit(self, batch: IncomingBatch) -> None:
         self.committed.update(

@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 
 from contracts import Article, WirewatchError
 from enrich import EnrichmentResult
-from index import IndexingError
+from index import ArticleDocument, IndexingError, WriteResult
 from ingest import IncomingBatch
 from tests.unit.wirewatch.batch_stages import (
     TOPIC,
@@ -25,7 +25,7 @@ from tests.unit.wirewatch.batch_stages import (
     batch_of,
     received,
 )
-from wirewatch.batch import BatchLimits, BatchProcessor, EnrichedFetch
+from wirewatch.batch import BatchLimits, BatchProcessor, EnrichedFetch, PreparedBatch
 from wirewatch.batch_observer import BatchObserver
 from wirewatch.health import SinkWatch
 from wirewatch.metrics import ServiceMetrics
@@ -83,7 +83,8 @@ class SlowEnricher(Enricher):
 
 
 class Timed:
-    """The batch's two halves, each call's (kind, first document id, start, end) noted."""
+    """The batch's stages, each call's (kind, first document id, start, end) noted; `finish`
+    takes `write_s` more, and waits while `gate` is clear."""
 
     def __init__(self, processor: BatchProcessor, write_s: float = 0.0) -> None:
         self.processor = processor
@@ -98,13 +99,23 @@ class Timed:
         self.spans.append(("enrich", batch.articles[0].article.id or "", started, time.monotonic()))
         return fetched
 
-    async def write(self, fetched: EnrichedFetch) -> None:
+    async def prepare(self, fetched: EnrichedFetch) -> PreparedBatch:
+        started = time.monotonic()
+        prepared = await self.processor.prepare(fetched)
+        first = fetched.batch.articles[0].article.id or ""
+        self.spans.append(("prepare", first, started, time.monotonic()))
+        return prepared
+
+    async def finish(self, prepared: PreparedBatch) -> None:
         started = time.monotonic()
         await self.gate.wait()
         await asyncio.sleep(self.write_s)
-        await self.processor.write(fetched)
-        first = fetched.batch.articles[0].article.id or ""
+        await self.processor.finish(prepared)
+        first = prepared.fetched.batch.articles[0].article.id or ""
         self.spans.append(("write", first, started, time.monotonic()))
+
+    def abandon(self, prepared: PreparedBatch) -> None:
+        self.processor.abandon(prepared)
 
 
 class Stages:
@@ -183,6 +194,20 @@ async def test_enrichment_overlaps_the_write_of_the_batch_before() -> None:
     assert set(stages.index.documents) == {f"wire-{n}" for n in range(8)}
 
 
+async def test_the_next_batch_is_prepared_while_the_one_before_is_finished() -> None:
+    stages = Stages(batches(4), max_batches=2, write_s=0.05)
+    await stages.run_until({(TOPIC, 0): 8})
+
+    spans = {(kind, first): (start, end) for kind, first, start, end in stages.steps.spans}
+    # The writer is the slow stage: once batch 2 (wire-2, wire-3) is prepared, batch 3
+    # (wire-4, wire-5) is queued, and is prepared while batch 2 is written.
+    assert spans["prepare", "wire-4"][0] < spans["write", "wire-2"][1]
+    assert spans["prepare", "wire-4"][1] <= spans["write", "wire-4"][0]
+    assert stages.source.most_claims == 2
+    assert stages.source.claims == set()
+    assert set(stages.index.documents) == {f"wire-{n}" for n in range(8)}
+
+
 async def test_commits_follow_fetch_order_whatever_the_stage_timings() -> None:
     stages = Stages(batches(6, partitions=2), max_batches=2, enrich_s=0.01)
     seen: list[dict[tuple[str, int], int]] = []
@@ -207,8 +232,8 @@ async def test_a_full_pipeline_pauses_fetching_and_holds_a_bounded_number_of_bat
         await until(lambda: stages.feed.paused_now)
         await asyncio.sleep(0.05)
         # Two waiting to be enriched, one enriched waiting for room, two waiting to be
-        # written, one being written: no more was fetched.
-        assert stages.feed.fetched == stages.pipeline.in_flight() <= 2 * 2 + 2
+        # written, one prepared ahead, one being written: no more was fetched.
+        assert stages.feed.fetched == stages.pipeline.in_flight() <= 2 * 2 + 3
         assert len(stages.pipeline.to_enrich) == len(stages.pipeline.to_write) == 2
         assert stages.source.committed == {}
 
@@ -248,6 +273,7 @@ async def test_an_outage_holds_the_batch_being_written_then_everything_goes_thro
     assert "Elasticsearch did not answer" in {reason for reason in held if reason}
     assert stages.state.held_reason is None
     assert sorted(written) == sorted(f"wire-{n}" for n in range(10))
+    assert stages.source.claims == set()
     events = [entry["event"] for entry in logs]
     assert any(event.startswith("outage: holding the batch") for event in events)
     assert any(event.startswith("outage over") for event in events)
@@ -255,19 +281,20 @@ async def test_an_outage_holds_the_batch_being_written_then_everything_goes_thro
 
 async def test_a_failed_batch_ends_the_pipeline_and_nothing_after_it_is_committed() -> None:
     stages = Stages(batches(4), max_batches=2)
-    write = stages.processor.write
+    write = stages.index.write
 
-    async def failing_second(fetched: EnrichedFetch) -> None:
-        if fetched.batch.articles[0].article.id == "wire-2":
+    async def failing_second(documents: Sequence[ArticleDocument]) -> WriteResult:
+        if documents[0].id == "wire-2":
             raise IndexingError("the index is closed", retriable=False)
-        await write(fetched)
+        return await write(documents)
 
-    stages.steps.processor.write = failing_second  # type: ignore[method-assign]
+    stages.index.write = failing_second  # type: ignore[method-assign]
     with pytest.raises(IndexingError, match="closed"):
         await asyncio.wait_for(stages.pipeline.run(stages.stop), timeout=10)
 
     assert stages.source.committed == {(TOPIC, 0): 2}
     assert set(stages.index.documents) == {"wire-0", "wire-1"}
+    assert stages.source.claims == set()  # the batch prepared ahead was let go too
 
 
 async def test_a_stop_finishes_the_batch_being_written_and_leaves_the_rest_uncommitted() -> None:
