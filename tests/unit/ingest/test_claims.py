@@ -15,13 +15,14 @@ async def test_a_revocation_waits_for_every_claimed_batch_and_claims_wait_for_it
     consumer = ArticleConsumer(KafkaSettings(), IngestSettings())
     listener = _LeaveRevokedToNewOwner(consumer, wait_s=5)
     written, prepared, later = IncomingBatch(), IncomingBatch(), IncomingBatch()
-    await consumer.claim(written, [])
-    await consumer.claim(prepared, [])
-    await consumer.claim(prepared, [])  # a retry claims it once
+    nothing: list[None] = []
+    await consumer.claim(written, nothing)
+    await consumer.claim(prepared, nothing)
+    await consumer.claim(prepared, nothing)  # a retry claims it once
 
     revoking = asyncio.create_task(listener.on_partitions_revoked({TopicPartition("t", 0)}))
     await asyncio.sleep(0.01)
-    claiming = asyncio.create_task(consumer.claim(later, []))
+    claiming = asyncio.create_task(consumer.claim(later, nothing))
     consumer.unclaim(written)
     await asyncio.sleep(0.01)
     assert not revoking.done()
