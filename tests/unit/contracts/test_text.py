@@ -8,7 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts import headline
-from contracts.text import html_to_text, looks_like_html, normalise_whitespace, plain_text
+from contracts.text import (
+    _is_normal,
+    _normalised,
+    html_to_text,
+    looks_like_html,
+    normalise_whitespace,
+    plain_text,
+)
 from tests.unit.hostile import hostile_text
 
 
@@ -61,6 +68,14 @@ def test_whitespace_is_collapsed_but_paragraph_breaks_stay() -> None:
     text = "  One\t\t two \r\n\r\n\r\n\r\nThree\u00a0 four  \n"
 
     assert normalise_whitespace(text) == "One two\n\nThree four"
+
+
+@given(st.text(alphabet=st.sampled_from("ab .\n\r\t\u00a0\u2003\u2028\x1c\f\v"), max_size=40))
+def test_fuzz_text_told_normal_is_what_normalising_gives(text: str) -> None:
+    # The fast path's answer must be the slow path's, whitespace of every kind around breaks.
+    assert normalise_whitespace(text) == _normalised(text)
+    if _is_normal(text):
+        assert _normalised(text) == text
 
 
 def test_only_markup_gives_empty_text() -> None:
