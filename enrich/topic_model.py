@@ -62,6 +62,17 @@ class LinearTopicModel:
         probabilities = 1.0 / (1.0 + np.exp(-scores))
         return {label: float(p) for label, p in zip(self.labels, probabilities, strict=True)}
 
+    def highest_in_windows(self, doc: Doc, window_tokens: int) -> tuple[dict[str, float], int]:
+        """Each topic's highest probability over the consecutive windows of `window_tokens`
+        tokens of `doc`, and how many windows were read (one for an empty doc)."""
+        windows = range(0, max(len(doc), 1), window_tokens)
+        highest: dict[str, float] = {}
+        for start in windows:
+            found = self.probabilities(terms_of(doc[start : start + window_tokens]))
+            for topic, probability in found.items():
+                highest[topic] = max(probability, highest.get(topic, 0.0))
+        return highest, len(windows)
+
     def save(self, folder: Path) -> None:
         """Writes the model as plain data into `folder` (created if missing)."""
         folder.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tools.training.agreement import compare, read_lines
 from tools.training.corpus import read_labelled
-from tools.training.decision import choose, format_choice
+from tools.training.decision import OutOfFold, choose, format_choice
 from tools.training.model import (
     LABELS,
     MODEL_DIR,
@@ -40,7 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     decision = commands.add_parser(
         "decision", help="the rules-and-classifier thresholds, on out-of-fold probabilities"
     )
-    decision.add_argument("--oof", type=Path, default=DEFAULT_OOF)
+    decision.add_argument(
+        "--oof", type=Path, action="append", default=None,
+        help="out-of-fold probabilities of one crossval run; repeat it to choose on the mean "
+        f"over several runs (default: {DEFAULT_OOF})",
+    )  # fmt: skip
     for command in (train, crossval):
         command.add_argument(
             "--extra", type=Path, action="append", default=None,
@@ -54,6 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _out_of_fold(path: Path) -> OutOfFold:
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return OutOfFold(
+        probabilities={record["id"]: record["cats"] for record in records},
+        # A file written before the windows were recorded: each excerpt read as one window.
+        windows={record["id"]: record.get("windows", 1) for record in records},
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run one subcommand."""
     args = _parser().parse_args(argv)
@@ -62,12 +75,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     lines = [line for path in CORPUS for line in path.read_text(encoding="utf-8").splitlines()]
     if args.command == "decision":
-        out_of_fold = {
-            record["id"]: record["cats"]
-            for record in map(json.loads, args.oof.read_text(encoding="utf-8").splitlines())
-        }
-        ranked, rules_only = choose(lines, out_of_fold)
-        sys.stdout.write(format_choice(ranked, rules_only))
+        runs = [_out_of_fold(path) for path in args.oof or [DEFAULT_OOF]]
+        sys.stdout.write(format_choice(choose(lines, runs)))
         return
     examples = read_labelled(CORPUS, LABELS)
     extra_paths = args.extra if args.extra is not None else [DEVELOPMENT_SET]
@@ -86,7 +95,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     args.oof.parent.mkdir(parents=True, exist_ok=True)
     with args.oof.open("w", encoding="utf-8") as out:
         for example in examples:
-            out.write(json.dumps({"id": example.id, "cats": result.out_of_fold[example.id]}) + "\n")
+            record = {
+                "id": example.id,
+                "cats": result.out_of_fold[example.id],
+                "windows": result.windows[example.id],
+            }
+            out.write(json.dumps(record) + "\n")
     report = format_crossval(result, described)
     sys.stdout.write(report)
     if args.report:

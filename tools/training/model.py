@@ -20,6 +20,7 @@ import numpy as np
 import spacy
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from spacy.tokens import Doc
 
 from enrich import LinearTopicModel, terms_of
 from tools.training.corpus import LabelledText, folds
@@ -40,14 +41,18 @@ THRESHOLD = 0.5
 REGULARISATION_C = 10.0
 MIN_EXAMPLES_PER_WORD = 2
 # The classifier reads a doc in windows of this many tokens (enrich.components,
-# `window_tokens`); an excerpt fits one.
+# `window_tokens`); it learns from each excerpt's first window, which holds most excerpts whole.
 WINDOW_TOKENS = 300
 
 
 def _terms(texts: Sequence[str]) -> list[list[str]]:
-    """The words of each text as the pipeline's classifier reads them."""
+    """The words of each text's first window, as the pipeline's classifier reads them."""
+    return [terms_of(doc[:WINDOW_TOKENS]) for doc in _docs(texts)]
+
+
+def _docs(texts: Sequence[str]) -> list[Doc]:
     tokenizer = spacy.blank("en")
-    return [terms_of(tokenizer.make_doc(text)[:WINDOW_TOKENS]) for text in texts]
+    return [tokenizer.make_doc(text) for text in texts]
 
 
 def _keep(words: list[str]) -> list[str]:
@@ -89,8 +94,11 @@ class CrossValidation:
     counts: dict[str, list[int]] = field(default_factory=dict)
     fold_macro_f1: list[float] = field(default_factory=list)
     negatives_with_topic: int = 0
-    # Example id -> each label's probability, from the model that did not see the example.
+    # Example id -> each label's probability as the pipeline reads it (the highest over its
+    # windows), from the model that did not see the example.
     out_of_fold: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Example id -> how many windows the classifier read of it.
+    windows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
     def scores(self, label: str) -> tuple[float, float, float]:
@@ -116,7 +124,10 @@ def cross_validate(
     extra_training: Sequence[LabelledText] = (),
 ) -> CrossValidation:
     """Train k models, each on all folds but one (plus `extra_training`, never scored), and
-    score each on its held-out fold at THRESHOLD."""
+    score each on its held-out fold at THRESHOLD. A held-out text is read as the pipeline's
+    classifier reads it, in windows of WINDOW_TOKENS keeping each topic's highest: the
+    decision's thresholds are chosen on these probabilities, so they must be the pipeline's
+    on the longer excerpts too."""
     result = CrossValidation(
         examples=len(examples),
         negatives=sum(example.negative for example in examples),
@@ -129,11 +140,12 @@ def cross_validate(
         model = train_model([*training, *extra_training])
         held_examples = [examples[i] for i in held]
         fold_counts = {label: [0, 0, 0] for label in LABELS}
-        for example, terms in zip(
-            held_examples, _terms([ex.text for ex in held_examples]), strict=True
+        for example, doc in zip(
+            held_examples, _docs([ex.text for ex in held_examples]), strict=True
         ):
-            cats = model.probabilities(terms)
+            cats, windows = model.highest_in_windows(doc, WINDOW_TOKENS)
             result.out_of_fold[example.id] = cats
+            result.windows[example.id] = windows
             predicted = {label for label, p in cats.items() if p >= THRESHOLD}
             if example.negative and predicted:
                 result.negatives_with_topic += 1
@@ -157,7 +169,8 @@ def format_crossval(result: CrossValidation, description: str) -> str:
     lines = [
         description,
         f"{result.examples} examples ({result.negatives} hard negatives), "
-        f"{len(result.fold_macro_f1)} folds, threshold {THRESHOLD}, "
+        f"{len(result.fold_macro_f1)} folds, threshold {THRESHOLD} on the highest probability "
+        f"over windows of {WINDOW_TOKENS} tokens, "
         f"{result.seconds:.0f} s",
         f"macro-F1 {result.macro_f1():.3f} (per fold: "
         + ", ".join(f"{f1:.3f}" for f1 in result.fold_macro_f1)

@@ -22,25 +22,31 @@ from enrich.pipeline import Enricher
 from enrich.settings import EnrichSettings
 from enrich.taxonomy import DEFAULT_TOPICS_FILE, TopicTagger
 
-DECISION = Decision(confirm=0.2, support=0.5, alone=0.8)
+DECISION = Decision(with_cue=0.5, alone=0.8)
 
 
 @pytest.mark.parametrize(
-    ("rules_tag", "cue_matched", "probability", "source"),
+    ("probability", "cues", "rules_tag", "windows", "source"),
     [
-        (True, True, 0.9, "rules and classifier"),
-        (True, True, 0.3, "rules"),
-        (True, True, 0.1, None),  # the classifier overrules cues that read the words in passing
-        (False, True, 0.6, "rules and classifier"),  # weak cues the classifier supports
-        (False, True, 0.4, None),
-        (False, False, 0.85, "classifier"),  # a wording no cue names
-        (False, False, 0.7, None),
+        (0.9, 1, True, 1, "rules and classifier"),
+        (0.6, 1, False, 1, "rules and classifier"),  # a cue the classifier finds likely enough
+        (0.3, 3, True, 1, None),  # the classifier overrules cues that read the words in passing
+        (0.85, 0, False, 1, "classifier"),  # a wording no cue names
+        (0.7, 0, False, 1, None),
+        (0.1, 2, True, 3, "rules"),  # a long article: two distinct cues agree
+        (0.1, 1, True, 3, None),  # one cue alone, as on a short one
+        (0.1, 2, False, 3, None),  # under the taxonomy's threshold
     ],
 )
 def test_rules_and_classifier_decide_together(
-    rules_tag: bool, cue_matched: bool, probability: float, source: str | None
+    probability: float, cues: int, rules_tag: bool, windows: int, source: str | None
 ) -> None:
-    assert DECISION.source(rules_tag, cue_matched, probability) == source
+    assert DECISION.source(probability, cues, rules_tag, windows) == source
+
+
+def test_a_decision_where_a_cue_would_ask_more_of_the_classifier_is_refused() -> None:
+    with pytest.raises(ValueError, match="with_cue <= alone"):
+        Decision(with_cue=0.8, alone=0.5)
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +76,21 @@ def test_each_topic_says_what_decided_it(component: TopicTaggerComponent) -> Non
     assert decided["sanctions"].probability == 0.05
 
 
-def test_a_classifier_that_read_several_windows_does_not_overrule_the_cues() -> None:
-    assert DECISION.source(True, True, 0.1, may_overrule=False) == "rules"
-    assert DECISION.source(False, True, 0.1, may_overrule=False) is None
+def test_on_a_long_article_one_cue_does_not_tag_against_the_classifier_and_two_do(
+    component: TopicTaggerComponent,
+) -> None:
+    one_cue = cue_match("arms_deal", 0.95)
+    other = TopicEvidence(cue="other cue", sentence="Another sentence.", matched=["sentence"])
+    two_cues = one_cue.model_copy(update={"evidence": [*one_cue.evidence, other]})
+    cats = {"arms_deal": 0.1}
+
+    def decided_by(match: TopicMatch, windows: int) -> str | None:
+        (decided,) = component.decide([match], cats, windows)
+        return decided.decided_by
+
+    assert decided_by(one_cue, windows=3) is None
+    assert decided_by(two_cues, windows=3) == "rules"
+    assert decided_by(two_cues, windows=1) is None
 
 
 def test_a_long_article_is_read_in_windows_and_keeps_each_topics_highest() -> None:

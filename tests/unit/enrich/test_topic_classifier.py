@@ -61,6 +61,20 @@ def test_a_longer_text_of_the_same_words_reads_about_the_same(
     assert four_times == pytest.approx(once, abs=0.1)
 
 
+def test_a_long_text_keeps_each_topics_highest_over_its_windows(
+    model: LinearTopicModel, tokenizer: Language
+) -> None:
+    filler = "The weather in the capital stayed mild and the markets were calm. " * 45
+    doc = tokenizer.make_doc(filler + SALE)
+
+    highest, windows = model.highest_in_windows(doc, 300)
+
+    assert windows == 3
+    # The sale is in the last window: the first reads none of it.
+    assert model.probabilities(terms_of(doc[:300]))["arms_deal"] < 0.5 < highest["arms_deal"]
+    assert model.highest_in_windows(tokenizer.make_doc(""), 300)[1] == 1
+
+
 def test_a_saved_model_loads_back_the_same(model: LinearTopicModel, tmp_path: Path) -> None:
     model.save(tmp_path / "copy")
     copy = LinearTopicModel.load(tmp_path / "copy")

@@ -1,5 +1,5 @@
 """The classifier's training data: the text the pipeline analyses, and folds that cover the
-corpus once with every topic spread over them."""
+corpus once with every topic spread over them; how the decision's thresholds are ranked."""
 
 import json
 from collections import Counter
@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from enrich import Decision
 from tools.training import CorpusError, LabelledText, folds, read_labelled
+from tools.training.decision import Scored, rank
 
 LABELS = ["arms_deal", "sanctions"]
 
@@ -46,3 +48,18 @@ def test_folds_cover_every_example_once_and_share_each_topic() -> None:
         per_topic = Counter(topic for i in fold for topic in examples[i].topics)
         assert per_topic == {"arms_deal": 8, "sanctions": 4}
     assert folds(examples, 5, seed=1) == dealt
+
+
+def _scored(with_cue: float, alone: float, macro_f1: float, false_on_negatives: int) -> Scored:
+    return Scored(Decision(with_cue, alone), macro_f1, false_on_negatives, {}, {})
+
+
+def test_at_about_equal_macro_f1_fewer_false_topics_on_hard_negatives_win() -> None:
+    best_f1 = _scored(0.40, 0.65, 0.935, 5)
+    fewer_false = _scored(0.45, 0.75, 0.931, 3)
+    as_few_false_asking_less = _scored(0.40, 0.75, 0.933, 3)
+    none_false_but_worse = _scored(0.65, 0.85, 0.896, 0)
+
+    ranked = rank([none_false_but_worse, best_f1, as_few_false_asking_less, fewer_false])
+
+    assert ranked == [fewer_false, as_few_false_asking_less, best_f1, none_false_but_worse]
