@@ -11,6 +11,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts import ArmsDeal, EnrichedArticle, Entity, KafkaPosition, TopicMatch, headline
+from index.client import json_bytes
 from index.template import mappings
 
 ZERO = timedelta(0)
@@ -60,10 +61,25 @@ class ArticleDocument(BaseModel):
         never change it."""
         return self._source
 
+    def source_json(self) -> bytes:
+        """The `_source` as JSON, its line in a bulk body; serialised once, as the client
+        would (orjson, the standard library where orjson refuses)."""
+        return self._orjson if self._orjson is not None else json_bytes(self._source)
+
+    # Serialised once: the check that the document fits (orjson refuses a lone surrogate) and
+    # the bulk body share it.
+    @functools.cached_property
+    def _orjson(self) -> bytes | None:
+        try:
+            return orjson.dumps(self._source)
+        except orjson.JSONEncodeError:
+            return None
+
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy, with `update` applied; its `_source` is dumped afresh."""
         copied = super().model_copy(update=update, deep=deep)
         copied.__dict__.pop("_source", None)
+        copied.__dict__.pop("_orjson", None)
         return copied
 
 
@@ -239,15 +255,14 @@ def _values_at(source: dict[str, Any], path: tuple[str, ...]) -> list[Any]:
     return nodes
 
 
-def _fits_as_it_is(source: dict[str, Any]) -> bool:
-    """Whether no string of `source` needs `_fit_strings`: a sufficient test in a fraction of
-    the walk's time (a real-length article: the walk took two thirds of build_document)."""
-    try:
-        # orjson refuses a lone surrogate, anywhere in the document, at C speed.
-        orjson.dumps(source)
-    except orjson.JSONEncodeError:
+def _fits_as_it_is(document: ArticleDocument) -> bool:
+    """Whether no string of the document needs `_fit_strings`: a sufficient test in a fraction
+    of the walk's time (a real-length article: the walk took two thirds of build_document)."""
+    # orjson refuses a lone surrogate, anywhere in the document, at C speed.
+    if document._orjson is None:
         return False
     longest = MAX_TERM_BYTES // 4
+    source = document.source_fields()
     return not any(
         type(value) is str and len(value) > longest
         for path in _UNCAPPED_KEYWORDS
@@ -258,7 +273,7 @@ def _fits_as_it_is(source: dict[str, Any]) -> bool:
 def _fit_strings(document: ArticleDocument) -> ArticleDocument:
     """The document with every keyword within Lucene's term limit (a value over its field's
     ignore_above is not indexed, so it fits as it is) and no lone surrogate in any string."""
-    if _fits_as_it_is(document.source_fields()):
+    if _fits_as_it_is(document):
         return document
     warnings: list[str] = []
 

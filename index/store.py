@@ -227,7 +227,7 @@ class ArticleIndex(AsyncResource):
                 "_op_type": "index",
                 "_index": self.alias,
                 "_id": documents[i].id,
-                "_source": documents[i].source_fields(),
+                "_source": documents[i].source_json(),
             }
             for i in pending
         )

@@ -31,6 +31,7 @@ ALLOWED = {
 PUBLIC_MODULES = {
     "wirewatch.settings",
     "wirewatch.service",
+    "wirewatch.logs",
     "tools.stack",
     "tools.reference",
     "tools.bench",

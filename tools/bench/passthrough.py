@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from contracts import Article, EnrichedArticle
 from enrich import EnrichmentResult
-from wirewatch.cli.common import load_settings
+from wirewatch.logs import configure_logging
 from wirewatch.service import Service
 from wirewatch.settings import Settings
 
@@ -33,5 +33,7 @@ async def serve(settings: Settings) -> None:
 
 
 if __name__ == "__main__":
-    # Settings and logging as `wirewatch run` has them (unconfigured, every debug line prints).
-    asyncio.run(serve(load_settings()))
+    settings = Settings()
+    # Logging as `wirewatch run` has it (unconfigured, structlog prints every debug line).
+    configure_logging(settings.service.log_level, settings.service.log_format)
+    asyncio.run(serve(settings))

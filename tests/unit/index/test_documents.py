@@ -192,6 +192,16 @@ def test_the_source_is_dumped_once_and_a_copy_dumps_its_own() -> None:
     assert document.source_fields()["id"] != "another"
 
 
+def test_the_bulk_line_is_the_source_serialised_once_and_a_copy_serialises_its_own() -> None:
+    document = build_document(enriched_article(), POSITION, INGESTED_AT)
+
+    line = document.source_json()
+    assert document.source_json() is line
+    assert json.loads(line) == document.source_fields()
+    renamed = document.model_copy(update={"id": "another"})
+    assert json.loads(renamed.source_json())["id"] == "another"
+
+
 def test_a_keyword_over_the_term_limit_within_a_list_of_objects_is_cut() -> None:
     label = "é" * 20_000
     enriched = enriched_article().model_copy(
