@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from contracts.identity import document_id
-from contracts.text import plain_text, scrub
+from contracts.text import plain_text_of_scrubbed, scrub
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -46,7 +46,7 @@ def _in_utc_range(value: datetime) -> datetime:
 
 
 def _plain_text(value: str) -> str:
-    text = plain_text(value)
+    text = plain_text_of_scrubbed(value)
     if not text:
         raise ValueError("is empty once markup and whitespace are removed")
     return text
@@ -61,7 +61,7 @@ _MAX_TITLE_CHARS = 2000
 
 def _optional_text(value: str) -> str:
     # The limit is on the text: a short title wrapped in a long link is a short title.
-    text = plain_text(value)
+    text = plain_text_of_scrubbed(value)
     if len(text) > _MAX_TITLE_CHARS:
         raise ValueError(f"is longer than {_MAX_TITLE_CHARS} characters once markup is removed")
     return text
@@ -99,6 +99,7 @@ def _language_tag(value: str) -> str:
     return tag
 
 
+# For Article's fields, which its `_scrubbed` validator has scrubbed before these run.
 PlainText = Annotated[str, AfterValidator(_plain_text)]
 # Absent, null, or nothing once markup and whitespace are removed: the empty string.
 OptionalText = Annotated[
