@@ -88,25 +88,19 @@ class _LeaveRevokedToNewOwner(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         if not revoked:
             return
-        consumer = self._consumer
-        # New claims wait until the epochs below are bumped, so they see the revocation.
-        consumer._revoking += 1
-        consumer._no_revocation.clear()
-        try:
-            if consumer._claims:
-                try:
-                    async with asyncio.timeout(self._wait_s):
-                        await consumer._no_claims.wait()
-                except TimeoutError:
-                    log.warning("the batches being written did not commit before the rebalance; "
-                                "their revoked partitions' offsets will not be committed",
-                                partitions=sorted(str(tp) for tp in revoked),
-                                waited_s=self._wait_s)  # fmt: skip
-            consumer._epochs.revoke((tp.topic, tp.partition) for tp in revoked)
-        finally:
-            consumer._revoking -= 1
-            if not consumer._revoking:
-                consumer._no_revocation.set()
+        claimed = self._consumer._claimed
+        if claimed.locked():
+            try:
+                async with asyncio.timeout(self._wait_s):
+                    await claimed.acquire()
+                    claimed.release()
+            except TimeoutError:
+                log.warning("the batch being written did not commit before the rebalance; "
+                            "its revoked partitions' offsets will not be committed",
+                            partitions=sorted(str(tp) for tp in revoked),
+                            waited_s=self._wait_s)  # fmt: skip
+        # No await since the claim was let go: the next batch's claim sees the new epochs.
+        self._consumer._epochs.revoke((tp.topic, tp.partition) for tp in revoked)
         log.info("partitions revoked", partitions=sorted(str(tp) for tp in revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
@@ -123,21 +117,14 @@ class ArticleConsumer(AsyncResource):
     stop fetching for a while (back-pressure), stay inside `paused()`: the member keeps
     polling (fetching nothing) so that it stays in the group. Before writing a batch,
     `claim()` it: it keeps only the partitions still ours since the fetch, and from then
-    until `unclaim()` a revocation waits for its commit. Consecutive batches may be claimed
-    at once (one written while the next is prepared): a revocation waits for all of them.
+    until `unclaim()` a revocation waits for its commit. One batch is claimed at a time.
     """
 
     def __init__(self, kafka: KafkaSettings, ingest: IngestSettings) -> None:
         self._kafka = kafka
         self._ingest = ingest
-        # The batches (by identity) from `claim()` until `unclaim()`: their writes and commits
-        # are under way, and a revocation waits for none to be left.
-        self._claims: set[int] = set()
-        self._no_claims = asyncio.Event()
-        self._no_claims.set()
-        self._revoking = 0
-        self._no_revocation = asyncio.Event()
-        self._no_revocation.set()
+        # Held from `claim()` until `unclaim()`: a batch's writes and commit are under way.
+        self._claimed = asyncio.Lock()
         self._epochs = PartitionEpochs()
         self._fetching_paused = False
         self._consumer = AIOKafkaConsumer(
@@ -272,16 +259,13 @@ class ArticleConsumer(AsyncResource):
     ) -> tuple[IncomingBatch, list[T]]:
         """The part of the batch on partitions still ours, with its per-article `results`.
 
-        Call it after the slow work and before the first write: from then until
-        `unclaim(batch)`, a rebalance waits (up to half the rebalance timeout) for the commit.
-        The records of partitions revoked since the fetch are dropped: their new owner reads
-        them from the last commit, so no two members write them. Claiming a claimed batch
-        again (a retry) claims it once.
+        Call it after the slow work and before the first write: from then until `unclaim()`,
+        a rebalance waits (up to half the rebalance timeout) for the commit. The records of
+        partitions revoked since the fetch are dropped: their new owner reads them from the
+        last commit, so no two members write them.
         """
-        # A revocation under way decides first: its epochs must be bumped before this reads them.
-        await self._no_revocation.wait()
-        self._claims.add(id(batch))
-        self._no_claims.clear()
+        if not self._claimed.locked():
+            await self._claimed.acquire()
         owned = self._owned_partitions(batch)
         kept = [
             (article, result)
@@ -313,13 +297,11 @@ class ArticleConsumer(AsyncResource):
             [result for _, result in kept],
         )
 
-    def unclaim(self, batch: IncomingBatch) -> None:
-        """Lets revocations go ahead again, as far as `batch` (the one given to `claim()`)
-        holds them: it is committed, or failed or given up with nothing of it committed
-        (`claim()` it again before a next attempt writes)."""
-        self._claims.discard(id(batch))
-        if not self._claims:
-            self._no_claims.set()
+    def unclaim(self) -> None:
+        """Lets revocations go ahead again: the claimed batch is committed, or failed with
+        nothing of it committed (`claim()` it again before the next attempt writes)."""
+        if self._claimed.locked():
+            self._claimed.release()
 
     def _owned_partitions(self, batch: IncomingBatch) -> set[tuple[str, int]]:
         """The batch's partitions still assigned and not revoked since it was fetched."""

@@ -5,10 +5,10 @@
     then, in the write half (`write`), which the pipeline runs in fetch order while later
     batches are enriched; its first part (`prepare`) for the next batch while the batch
     before it is finished (`finish`):
-       claim            the records of partitions revoked since the fetch are dropped
     2. resolve stories  the story id of each enriched article (the stories index decides),
                         and which of the documents the index holds already
     then `finish`:
+       claim            the records of partitions revoked since the fetch are dropped
     3. write            the documents to the articles index
     4. alert            on the articles that are new: recorded before the write, released
                         after it (withdrawn for a refused article)
@@ -65,9 +65,8 @@ class BatchSource(Protocol):
         """Commits the offsets after the batch."""
         ...
 
-    def unclaim(self, batch: IncomingBatch) -> None:
-        """Lets revocations go ahead again once the claimed `batch` (as given to `claim`) is
-        committed or given up."""
+    def unclaim(self) -> None:
+        """Lets revocations go ahead again once the claimed batch is committed or given up."""
         ...
 
     def assigned(self) -> set[Partition]:
@@ -268,14 +267,26 @@ class EnrichedBatch:
 
 @dataclass(frozen=True)
 class PreparedBatch:
-    """A claimed batch ready to be written: its documents with their story ids, and which of
-    them the index held already (newness, for alerting)."""
+    """An enriched batch ready to be claimed and written: the documents of its articles with
+    their story ids, and which of them the index held already (newness, for alerting)."""
 
     fetched: EnrichedFetch
     enriched: EnrichedBatch
     documents: list[ArticleDocument]
     stored: set[str]
     prepare_s: float
+
+    def documents_of(self, claimed: EnrichedBatch) -> list[ArticleDocument]:
+        """The documents of the articles `claimed` kept (a claim drops whole partitions)."""
+        kept = {item.position for item in claimed.received}
+        return [
+            document
+            for item, document in zip(self.enriched.received, self.documents, strict=True)
+            if item.position in kept
+        ]
+
+    def document_ids(self) -> set[str]:
+        return {document.id for document in self.documents}
 
 
 @dataclass(frozen=True)
@@ -324,6 +335,8 @@ class BatchProcessor:
         self.alerts = alerts
         self.stop = stop
         self.limits = limits
+        # The documents the last finished batch indexed: the next one was prepared meanwhile.
+        self._indexed_before: set[str] = set()
 
     async def process(self, batch: IncomingBatch) -> None:
         """Indexes or dead-letters every message of the batch, then commits its offsets:
@@ -354,40 +367,34 @@ class BatchProcessor:
         await self.finish(await self.prepare(fetched))
 
     async def prepare(self, fetched: EnrichedFetch) -> "PreparedBatch":
-        """Claim and step 2: claims what is still ours of the enriched batch, resolves its
-        stories and reads which of its documents the index holds; nothing is written to the
-        articles index. The claim holds until `finish` or `abandon`; a failure lets it go.
-
-        May run while the batch before it is finished: the two share no document, or if a
-        redelivery makes them share one, the later copy overwrites the same document and
-        its alerts, keyed by rule and story, are recorded once.
-        """
+        """Step 2 for every article of the enriched batch: resolves its stories and reads
+        which of its documents the index holds; writes no article and claims nothing, so it
+        may run while the batch before it is finished, and be given up at any point (the
+        story of a document is the same however often it is resolved)."""
         started = time.perf_counter()
-        try:
-            enriched = await self.claim(fetched)
-            # Two reads of Elasticsearch that need nothing of each other: at once.
-            documents, stored = await both(self.resolve_stories(enriched), self.stored(enriched))
-        except BaseException:
-            self.source.unclaim(fetched.batch)
-            raise
+        enriched = EnrichedBatch.of(fetched.batch, fetched.results)
+        # Two reads of Elasticsearch that need nothing of each other: at once.
+        documents, stored = await both(self.resolve_stories(enriched), self.stored(enriched))
         return PreparedBatch(fetched, enriched, documents, stored, time.perf_counter() - started)
 
-    def abandon(self, prepared: "PreparedBatch") -> None:
-        """Gives up a prepared batch before `finish`: its claim is let go, nothing of it is
-        committed, and it is redelivered (or prepared again)."""
-        self.source.unclaim(prepared.fetched.batch)
-
     async def finish(self, prepared: "PreparedBatch") -> None:
-        """Steps 3-6: records the alerts of the new articles, writes, releases the alerts,
-        dead-letters and commits; the claim is let go at the end, whatever happens.
+        """Claims what is still ours of the prepared batch, then steps 3-6: records the alerts
+        of the new articles, writes, releases the alerts, dead-letters and commits; the claim
+        is let go at the end, whatever happens.
 
         Raises RefusalBreakerError, having dead-lettered and committed nothing, if most of the
         batch is refused for one reason; the stage's error if a step fails (nothing committed).
         """
         started = time.perf_counter()
-        enriched, documents = prepared.enriched, prepared.documents
         try:
-            pending = await self.record_alerts(enriched.received, documents, prepared.stored)  # 4
+            # Claimed here, not when prepared: a revocation since leaves its records to the
+            # new owner, and it waits for this one batch only.
+            enriched = await self.claim(prepared.fetched)
+            documents = prepared.documents_of(enriched)
+            # What the batch before this one indexed may have landed after this one was
+            # prepared: it is stored all the same (an update of it stays silent).
+            stored = prepared.stored | (self._indexed_before & prepared.document_ids())
+            pending = await self.record_alerts(enriched.received, documents, stored)  # 4
             written = await self.index.write(documents)  # 3
             await self.release_alerts(pending, written.rejections)  # 4, after it
             letters = self.letters(enriched, documents, written.rejections)  # 5
@@ -395,7 +402,9 @@ class BatchProcessor:
             await self.dead_letters.publish(letters)
             await self.source.commit(enriched.batch)  # 6
         finally:
-            self.source.unclaim(prepared.fetched.batch)
+            self.source.unclaim()
+        refused = {rejection.document_id for rejection in written.rejections}
+        self._indexed_before = {document.id for document in documents} - refused
         self.observer.committed(
             BatchOutcome(enriched.batch, enriched.received, documents, written.rejections, letters),
             prepared.fetched.enrich_s + prepared.prepare_s + time.perf_counter() - started,

@@ -3,16 +3,16 @@ written, alerted, dead-lettered and committed.
 
     fetch --[to enrich: at most max_batches]--> enrich --[to write: at most max_batches]--> write
 
-The writer takes the batches in fetch order and finishes them (writes, alerts, commits) one
-at a time, so commits stay contiguous per partition and a failed batch commits nothing after
-it; while it finishes one, it prepares the next (claim, stories, what the index holds), so
-that Elasticsearch's round trips for the two overlap. A failed finish gives the prepared batch
-up, to be prepared again after. The queues are bounded: a full queue stops the stage before
-it, and a full queue ahead of the fetcher pauses the partitions (back-pressure), so memory
-stays bounded and the member keeps polling. An outage holds the batch being written (retried
-whole until it goes through): the queues fill, fetching pauses, and readiness says why. On
-stop: fetching and enrichment end, the batch being written gets the shutdown timeout, later
-ones are left uncommitted and are redelivered.
+The writer takes the batches in fetch order and finishes them (claims, writes, alerts,
+commits) one at a time, so commits stay contiguous per partition and a failed batch commits
+nothing after it; while it finishes one, it prepares the next (stories, what the index holds:
+reads only, no claim), so that Elasticsearch's round trips for the two overlap. A failed
+finish gives the preparation up, to be done again after. The queues are bounded: a full queue
+stops the stage before it, and a full queue ahead of the fetcher pauses the partitions
+(back-pressure), so memory stays bounded and the member keeps polling. An outage holds the
+batch being written (retried whole until it goes through): the queues fill, fetching pauses,
+and readiness says why. On stop: fetching and enrichment end, the batch being written gets
+the shutdown timeout, later ones are left uncommitted and are redelivered.
 """
 
 import asyncio
@@ -61,8 +61,6 @@ class BatchSteps(Protocol):
     async def prepare(self, fetched: EnrichedFetch) -> PreparedBatch: ...
 
     async def finish(self, prepared: PreparedBatch) -> None: ...
-
-    def abandon(self, prepared: PreparedBatch) -> None: ...
 
 
 class StageQueue(Generic[T]):
@@ -260,7 +258,7 @@ class Pipeline:
         finally:
             self._writing = None
             if self._ahead is not None:
-                await self._ahead.given_up(self.steps)
+                await self._ahead.given_up()
                 self._ahead = None
 
     async def _until_done(self, current: "_Ahead", stop: asyncio.Event) -> None:
@@ -278,14 +276,14 @@ class Pipeline:
                 # Each attempt is watched alone: a pause between attempts is no stall.
                 async with self._watched(fetched):
                     prepared = await current.prepared(self.steps)
-                    if self._ahead is None and len(self.to_write):
+                    if self._ahead is None and len(self.to_write) and not stop.is_set():
                         self._ahead = _Ahead(self.to_write.take())
                         self._ahead.start(self.steps)
                     await self.steps.finish(prepared)
             except WirewatchError as error:
                 if self._ahead is not None:
                     # Prepared against a state this failure may have changed: again, after.
-                    await self._ahead.given_up(self.steps)
+                    await self._ahead.given_up()
                 if not error.retriable:
                     raise
                 reason = str(error)
@@ -339,7 +337,8 @@ class Pipeline:
 
 
 class _Ahead:
-    """A batch to write, with its preparation when it was started ahead of its turn."""
+    """A batch to write, with its preparation when it was started ahead of its turn (a
+    preparation claims and writes nothing: giving it up is cancelling it)."""
 
     def __init__(self, fetched: EnrichedFetch) -> None:
         self.fetched = fetched
@@ -353,23 +352,13 @@ class _Ahead:
         preparing, self._preparing = self._preparing, None
         if preparing is None:
             return await steps.prepare(self.fetched)
-        try:
-            return await preparing  # cancelling this cancels the preparation
-        except asyncio.CancelledError:
-            # Prepared just before the cancellation arrived: its claim is let go here.
-            if preparing.done() and not preparing.cancelled() and preparing.exception() is None:
-                steps.abandon(preparing.result())
-            raise
+        return await preparing  # cancelling this cancels the preparation
 
-    async def given_up(self, steps: BatchSteps) -> None:
-        """Stops the preparation and lets its claim go; the batch stays, to be prepared again."""
+    async def given_up(self) -> None:
+        """Stops the preparation; the batch stays, to be prepared again."""
         preparing, self._preparing = self._preparing, None
-        if preparing is None:
-            return
-        preparing.cancel()
-        await asyncio.wait({preparing})
-        if not preparing.cancelled() and preparing.exception() is None:
-            steps.abandon(preparing.result())
+        if preparing is not None:
+            await _cancelled(preparing)
 
 
 async def _cancelled(task: "asyncio.Task[object]") -> None:

@@ -98,8 +98,8 @@ class Source:
         )
         return claimed, [result for _, result in kept]
 
-    def unclaim(self, batch: IncomingBatch) -> None:
-        self.claims.discard(id(batch))
+    def unclaim(self) -> None:
+        self.claims.clear()
 
     async def commit(self, batch: IncomingBatch) -> None:
         self.committed.update(

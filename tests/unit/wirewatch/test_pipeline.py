@@ -17,6 +17,7 @@ from index import ArticleDocument, IndexingError, WriteResult
 from ingest import IncomingBatch
 from tests.unit.wirewatch.batch_stages import (
     TOPIC,
+    Alerts,
     DeadLetters,
     Enricher,
     Index,
@@ -114,9 +115,6 @@ class Timed:
         first = prepared.fetched.batch.articles[0].article.id or ""
         self.spans.append(("write", first, started, time.monotonic()))
 
-    def abandon(self, prepared: PreparedBatch) -> None:
-        self.processor.abandon(prepared)
-
 
 class Stages:
     """In-memory stages, a processor over them, and a pipeline of `max_batches`."""
@@ -203,7 +201,7 @@ async def test_the_next_batch_is_prepared_while_the_one_before_is_finished() -> 
     # (wire-4, wire-5) is queued, and is prepared while batch 2 is written.
     assert spans["prepare", "wire-4"][0] < spans["write", "wire-2"][1]
     assert spans["prepare", "wire-4"][1] <= spans["write", "wire-4"][0]
-    assert stages.source.most_claims == 2
+    assert stages.source.most_claims == 1  # a batch is claimed when finished, not prepared
     assert stages.source.claims == set()
     assert set(stages.index.documents) == {f"wire-{n}" for n in range(8)}
 
@@ -294,7 +292,7 @@ async def test_a_failed_batch_ends_the_pipeline_and_nothing_after_it_is_committe
 
     assert stages.source.committed == {(TOPIC, 0): 2}
     assert set(stages.index.documents) == {"wire-0", "wire-1"}
-    assert stages.source.claims == set()  # the batch prepared ahead was let go too
+    assert stages.source.claims == set()
 
 
 async def test_a_stop_finishes_the_batch_being_written_and_leaves_the_rest_uncommitted() -> None:
@@ -373,3 +371,63 @@ async def test_a_held_pipeline_is_not_ready_until_released() -> None:
     assert lasted >= 0
     assert state.release() is None
     await state.check()
+
+
+def preparing_the_first_waits_for_the_second(stages: Stages) -> None:
+    """The first batch's preparation ends only once the second is queued, so that the second
+    is prepared ahead while the first is finished."""
+    prepare = stages.steps.prepare
+    calls: list[EnrichedFetch] = []
+
+    async def waiting(fetched: EnrichedFetch) -> PreparedBatch:
+        calls.append(fetched)
+        if len(calls) == 1:
+            await until(lambda: len(stages.pipeline.to_write) >= 1)
+        return await prepare(fetched)
+
+    stages.steps.prepare = waiting  # type: ignore[method-assign]
+
+
+async def test_a_batch_prepared_before_a_revocation_leaves_the_revoked_records_alone() -> None:
+    first = batch_of([received(0, partition=0), received(1, partition=0)])
+    second = batch_of([received(2, partition=1), received(3, partition=1)])
+    stages = Stages([first, second], max_batches=2)
+    preparing_the_first_waits_for_the_second(stages)
+    stages.steps.gate.clear()  # the first batch's finish is slow
+    running = asyncio.create_task(stages.pipeline.run(stages.stop))
+    try:
+        await until(lambda: ("prepare", "wire-2") in {span[:2] for span in stages.steps.spans})
+        stages.source.revoke(1)  # the second batch's partition is the new owner's now
+        stages.steps.gate.set()
+        await until(lambda: ("write", "wire-2") in {span[:2] for span in stages.steps.spans})
+    finally:
+        stages.stop.set()
+        await running
+
+    assert set(stages.index.documents) == {"wire-0", "wire-1"}
+    assert stages.source.committed == {(TOPIC, 0): 2}
+
+
+async def test_an_update_prepared_while_its_first_version_is_written_stays_silent() -> None:
+    # A re-published article is stored already, so it does not alert: also when the update
+    # was prepared (stored ids read) before the first version's write landed.
+    first = batch_of([received(0, title="Talks in Caracas")])
+    update = received(1, title="Talks in Caracas on an arms deal")
+    update = update.model_copy(
+        update={"article": update.article.model_copy(update={"id": "wire-0"})}
+    )
+    stages = Stages([first, batch_of([update])], max_batches=2)
+    stages.processor.alerts = alerts = Alerts()
+    preparing_the_first_waits_for_the_second(stages)
+    stages.steps.gate.clear()
+    running = asyncio.create_task(stages.pipeline.run(stages.stop))
+    try:
+        await until(lambda: sum(span[0] == "prepare" for span in stages.steps.spans) == 2)
+        stages.steps.gate.set()
+        await until(lambda: stages.source.committed == {(TOPIC, 0): 2})
+    finally:
+        stages.stop.set()
+        await running
+
+    assert [alert.article_id for alert in alerts.released] == ["wire-0"]  # the first version's
+    assert stages.index.documents["wire-0"].title == "Talks in Caracas on an arms deal"
