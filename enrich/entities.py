@@ -291,7 +291,7 @@ class EntityRules:
                         end += 1
                 candidates.append(Candidate(start, end, label, canonical, Context(context), listed))
         for rule in self.names(doc) if self.names is not None else ():
-            name = canonical_name(doc[rule.start : rule.end].text)
+            name = rule.name or canonical_name(doc[rule.start : rule.end].text)
             candidates.append(Candidate(rule.start, rule.end, rule.label, name, Context.NONE))
         candidates += self._named_by_class(doc, candidates)
         candidates = _without_makers(candidates)

@@ -28,6 +28,8 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 from spacy.vocab import Vocab
 
+from enrich.source_names import sources
+
 ORG = "ORG"
 LOC = "LOC"
 GPE = "GPE"
@@ -204,6 +206,8 @@ class Found:
     start: int
     end: int
     label: str
+    # The name as written where the tokens carry more than it ("EFE).-" of a dateline).
+    name: str | None = None
 
 
 class NameRules:
@@ -218,10 +222,14 @@ class NameRules:
         cities: Iterable[str] = (),
         country_names: Iterable[str] = (),
     ) -> None:
+        countries, cities, country_names = list(countries), list(cities), list(country_names)
         self.prefixes = PhraseMatcher(vocab, attr="LOWER")
         # As written: "Male" and "Nice" are words too.
         self.cities = PhraseMatcher(vocab, attr="ORTH")
         self.cities.add("city", [make_doc(city) for city in sorted(set(cities))])
+        self.place_names = frozenset(
+            name.casefold() for names in (cities, country_names, countries) for name in names
+        )
         # Countries by name, not by demonym: a place wherever written as a name, alone.
         self.country_names = PhraseMatcher(vocab, attr="LOWER")
         self.country_names.add("country", [make_doc(name) for name in _lowered(country_names)])
@@ -283,7 +291,10 @@ class NameRules:
 
     def __call__(self, doc: Doc) -> list[Found]:
         """The organisations, regions and dateline places of `doc`."""
-        found: list[Found] = []
+        found = [
+            Found(source.start, source.end, ORG, source.name)
+            for source in sources(doc, lambda name: name.casefold() in self.place_names)
+        ]
         bodies: dict[int, int] = {}
         for _, start, end in self.bodies(doc):
             bodies[start] = max(end, bodies.get(start, end))
