@@ -59,12 +59,15 @@ _BODIES = [
     "department of defence", "state department", "department of state", "commerce department",
     "department of commerce", "treasury department", "department of the treasury",
     "justice department", "department of justice", "navy", "army", "air force", "armed forces",
-    "coast guard", "marine corps", "marines", "national guard", "defence forces", "defense forces",
+    "coast guard", "marine corps", "marines", "air self-defense force", "air self-defence force",
+    "ground self-defense force", "ground self-defence force", "maritime self-defense force",
+    "maritime self-defence force", "national guard", "defence forces", "defense forces",
     "self-defense forces", "self-defence forces", "self defense forces", "self defence forces",
     "special forces", "ground forces", "aerospace forces", "space force", "rocket force",
     "rocket forces", "strategic command", "joint chiefs of staff", "general staff", "embassy",
     "foreign office", "defence intelligence", "military intelligence",
 ]  # fmt: skip
+_COMMAND_AREAS = _words("Europe Pacific Africa Asia Japan Korea")
 # A body named by its own capitalised words and ending in one of these ("Eastern Theater
 # Command", "Seventh Fleet", "Southern Military District").
 _HEADS = [
@@ -199,6 +202,14 @@ def _lowered(phrases: Iterable[str]) -> list[str]:
     return sorted({phrase.lower() for phrase in phrases})
 
 
+def _with_abbreviations(phrases: Iterable[str]) -> list[str]:
+    """The phrases in lower case, and those with full stops in capitals too: the tokenizer
+    keeps "U.S." whole but cuts "u.s." into "u.s" and ".", so a pattern made from the lower
+    case alone would never match the capitals news writes."""
+    lowered = _lowered(phrases)
+    return [*lowered, *(phrase.upper() for phrase in lowered if "." in phrase)]
+
+
 @dataclass(frozen=True, slots=True)
 class Found:
     """A span a rule found: its tokens and label."""
@@ -236,7 +247,7 @@ class NameRules:
         self.places = Matcher(vocab)
         self.places.add("place", [[{"LOWER": {"IN": sorted(_PLACE_NAME_HEADS)}, "IS_TITLE": True}],
                                   [{"LOWER": "airport"}]])  # fmt: skip
-        self.prefixes.add("country", [make_doc(name) for name in _lowered(countries)])
+        self.prefixes.add("country", [make_doc(name) for name in _with_abbreviations(countries)])
         self.bodies = PhraseMatcher(vocab, attr="LOWER")
         self.bodies.add("body", [make_doc(body) for body in _BODIES])
         self.regions = PhraseMatcher(vocab, attr="LOWER")
@@ -250,8 +261,19 @@ class NameRules:
         joined = {"LOWER": {"IN": _JOINED_SUFFIXES}, "IS_TITLE": True}
         self.ends.add("company", [[suffix], [{"ORTH": {"IN": _LEGAL_FORMS}}],
                                   [suffix, {"LOWER": {"IN": ["&", "and"]}}, joined]])  # fmt: skip
+        # "Group of Seven", "Working Group on Arms Control"; a "Group for" is a firm's name
+        # and a purpose ("Naval Group for the French navy").
         self.ends.add("of_named", [[{"LOWER": {"IN": sorted(_OF_HEADS)}, "IS_TITLE": True},
-                                    {"LOWER": {"IN": _AFTER_HEAD}}]])  # fmt: skip
+                                    {"LOWER": {"IN": _AFTER_HEAD}}],
+                                   [{"LOWER": "group", "IS_TITLE": True},
+                                    {"LOWER": {"IN": ["of", "on"]}}]])  # fmt: skip
+        # "the Prime Minister's Office", "U.S. Attorney's Office".
+        self.offices = Matcher(vocab)
+        self.offices.add(
+            "office",
+            [[{"LOWER": {"IN": sorted(_OFFICE_HOLDERS)}, "IS_TITLE": True},
+              {"ORTH": {"IN": _POSSESSIVES}}, {"ORTH": "Office"}]],
+        )  # fmt: skip
         self.shapes = Matcher(vocab)
         words = {"IS_ALPHA": True, "IS_LOWER": False, "OP": "{1,3}"}
         # "KUALA LUMPUR, Feb 27 (KUNA) --": the date may stand between the city and the agency.
@@ -305,7 +327,9 @@ class NameRules:
             if end in bodies and _is_name_start(doc, start) and _is_body(doc, bodies[end]):
                 # "Royal Thai Army", "Royal Netherlands Navy": the crown is part of the name.
                 royal = start > 0 and doc[start - 1].text == "Royal"
-                found.append(Found(start - royal, bodies[end], ORG))
+                # "U.S. Army Europe", "US Forces Korea": a command named by its area.
+                area = bodies[end] < len(doc) and doc[bodies[end]].text in _COMMAND_AREAS
+                found.append(Found(start - royal, bodies[end] + area, ORG))
             elif (
                 end + 1 in bodies
                 and doc[end].text in _POSSESSIVES
@@ -315,9 +339,21 @@ class NameRules:
                 found.append(Found(end + 1, bodies[end + 1], ORG))
         for _, start, end in self.regions(doc):
             found.append(Found(start, end, LOC))
+        countries_at = {start: end for _, start, end in self.prefixes(doc)}
         for _, start, end in self.cities(doc):
             if _stands_alone(doc, start, end):
                 found.append(Found(start, end, GPE))
+            # "Seoul's defense ministry": a capital stands for its state; a body of more than
+            # one word, not "Moscow's army" (the city's own, or a figure of speech).
+            if (
+                end + 1 in bodies
+                and doc[end].text in _POSSESSIVES
+                and bodies[end + 1] - end > 2
+                and not _modifies_noun(doc, bodies[end + 1])
+            ):
+                found.append(Found(end + 1, bodies[end + 1], ORG))
+        for _, start, _end in self.offices(doc):
+            found.extend(_office(doc, start, countries_at))
         for _, start, end in self.country_names(doc):
             if not doc[start].is_lower and _stands_alone(doc, start, end):
                 found.append(Found(start, end, GPE))
@@ -326,7 +362,7 @@ class NameRules:
             # "Romanian Black Sea" is the Black Sea; "Black Sea Straits" a place of its own.
             if head + 1 not in region_ends:
                 found.extend(_place_headed(doc, head))
-        countries = {start: end for _, start, end in self.prefixes(doc)}
+        countries = countries_at
         for match_id, start, end in self.ends(doc):
             if doc.vocab.strings[match_id] == "headed":
                 found.extend(_headed(doc, start, countries))
@@ -380,7 +416,8 @@ def _headed(doc: Doc, head: int, countries: dict[int, int] | None = None) -> lis
         ):
             start -= 1
             continue
-        if not _is_name_word(doc, start - 1):
+        # "US Agency for International Development": "US" is a stop word, and a country.
+        if not _is_name_word(doc, start - 1) and countries.get(start - 1) != start:
             break
         start -= 1
     if doc[start].lower_ in _INNER_JOINERS:  # the name's words ran out after "and"
@@ -396,6 +433,24 @@ def _headed(doc: Doc, head: int, countries: dict[int, int] | None = None) -> lis
     if not _is_name_start(doc, start) or _runs_on(doc, end):
         return []
     return [Found(start, end, ORG)]
+
+
+# Who holds an office that is named after the post: "the Prime Minister's Office".
+_OFFICE_HOLDERS = _words(
+    """minister president attorney commissioner auditor ombudsman prosecutor governor mayor
+    chancellor secretary general controller comptroller registrar inspector premier speaker"""
+)
+
+
+def _office(doc: Doc, holder: int, countries: dict[int, int]) -> list[Found]:
+    """An office named after its holder's post, with the post's other capitalised words and a
+    country before them: "UK Information Commissioner's Office", "Prime Minister's Office"."""
+    start = holder
+    while start > max(0, holder - 3) and (
+        _is_name_word(doc, start - 1) or countries.get(start - 1) == start
+    ):
+        start -= 1
+    return [Found(start, holder + 3, ORG)]
 
 
 def _stands_alone(doc: Doc, start: int, end: int) -> bool:
@@ -469,15 +524,14 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
         token = doc[end]
         if token.lower_ in _DATE_WORDS:  # "the Council on Monday"
             break
-        joins = (
-            end + 1 < len(doc)
-            and doc[end + 1].is_title
-            and (
-                token.lower_ in _OF_JOINERS
-                # "Military-Technical Cooperation"
-                or (
-                    token.text in _DASHES and not token.whitespace_ and not doc[end - 1].whitespace_
-                )
+        joins = end + 1 < len(doc) and (
+            (token.lower_ in _OF_JOINERS and doc[end + 1].is_title)
+            # "Military-Technical Cooperation", "India-UK Partnership"
+            or (
+                token.text in _DASHES
+                and not token.whitespace_
+                and not doc[end - 1].whitespace_
+                and (doc[end + 1].is_title or doc[end + 1].is_upper)
             )
         )
         if not (token.is_title or (token.is_upper and token.is_alpha) or (joins and end > first)):
@@ -536,6 +590,11 @@ def _is_dateline_dash(doc: Doc, i: int) -> bool:
 def _is_body(doc: Doc, end: int) -> bool:
     # "The Venezuelan military said" names a body; "Russian military officials" does not.
     return doc[end - 1].lower_ != "military" or doc[end - 1].pos_ == "NOUN"
+
+
+def _modifies_noun(doc: Doc, end: int) -> bool:
+    # "Brasilia's air force base": the base, not the air force.
+    return end < len(doc) and doc[end].is_lower and doc[end].pos_ == "NOUN"
 
 
 def _runs_on(doc: Doc, end: int) -> bool:
@@ -608,10 +667,12 @@ class ArtefactRules:
             if ent.id_ and ent.label_ not in (ORG, LOC, GPE):
                 ents.append(ent)
                 continue
+            parts = [ent]
             if ent.label_ == ORG:
                 ent = _without_description(doc, _without_trailing_titles(doc, ent))
-                ent = _without_leading_titles(doc, ent)
-            ents.extend(self._corrected(doc, ent, exercises, surnames, named))
+                parts = _bodies_within(doc, _without_leading_titles(doc, ent))
+            for part in parts:
+                ents.extend(self._corrected(doc, part, exercises, surnames, named))
         return _by_role(doc, _by_list_mates(doc, _without_instrument_acronyms(doc, ents), surnames))
 
     @staticmethod
@@ -955,7 +1016,7 @@ def _bare(ent: Span) -> str:
 _CONNECTORS = _words("the a an of for and in at to")
 _TRAILING_TITLES = _words(
     """rear vice admiral adm adm. lt lt. col col. colonel commander cmdr capt capt. brigadier
-    brig brig. spokesperson spokesman spokeswoman"""
+    brig brig. spokesperson spokesman spokeswoman officer officers"""
 )
 
 
@@ -970,7 +1031,10 @@ def _without_trailing_titles(doc: Doc, ent: Span) -> Span:
         end -= 1
     if end == ent.end:
         return ent
-    return Span(doc, ent.start, end, label=ORG)
+    if not ent.id_:
+        return Span(doc, ent.start, end, label=ORG)
+    # A rule's name is named anew: its tokens keep the id of the longer name.
+    return Span(doc, ent.start, end, label=ORG, span_id=_bare(doc[ent.start : end]))
 
 
 # Words before a body's name that are no part of it: a person's title ("Director General
@@ -990,6 +1054,62 @@ def _without_leading_titles(doc: Doc, ent: Span) -> Span:
     if start == ent.start or start >= ent.end:
         return ent
     return Span(doc, start, ent.end, label=ORG, span_id=doc[start : ent.end].text)
+
+
+# The part of a body a name may be of ("Executive Board of the International Monetary Fund",
+# "General Staff of the Belarusian Armed Forces"), and the words of a part that names none of
+# its own: news names the body, and the labels hold the body.
+_PART_HEADS = _words(
+    "board directors staff agency directorate secretariat division unit committee group"
+)
+_PART_WORDS = _words(
+    "executive board directors governors general staff supervisory governing of the"
+)
+# Words that make what follows "of" a body of its own: "the Indonesian Ministry of Defence",
+# "Bank Rossiya", "the International Monetary Fund".
+_PARENT_WORDS = _words(
+    "ministry department fund bank forces army navy union nations corporation command"
+)
+
+
+def _bodies_within(doc: Doc, ent: Span) -> list[Span]:
+    """The bodies a name the model ran together holds: a part and the body it is part of
+    ("Executive Board of the International Monetary Fund": the fund; "Defence Facilities
+    Agency of the Indonesian Ministry of Defence": both), or two bodies joined by "and"
+    ("Indian Army and Border Security Force"); else the name as it is."""
+    if ent.id_ and ent.id_ != ent.text:
+        return [ent]
+    for token in ent[1:-1]:
+        if token.lower_ == "of" and doc[token.i - 1].lower_ in _PART_HEADS:
+            parent = token.i + 1 + (doc[token.i + 1].lower_ == "the")
+            named = doc[parent : ent.end]
+            if (
+                parent < ent.end
+                and named[0].is_title
+                and named[0].lower_ not in _PART_WORDS
+                and any(t.lower_ in _PARENT_WORDS for t in named)
+            ):
+                part = doc[ent.start : token.i]
+                own = (
+                    [_body(part)]
+                    if len(part) > 1 and any(t.lower_ not in _PART_WORDS for t in part)
+                    else []
+                )
+                return [*own, _body(named)]
+        if token.lower_ == "and" and token.i - ent.start > 1 and ent.end - token.i > 2:
+            first, second = doc[ent.start : token.i], doc[token.i + 1 : ent.end]
+            if (
+                first[-1].lower_ in _ARMED_HEADS | _HEAD_WORDS
+                and second[-1].lower_ in _ARMED_HEADS | _HEAD_WORDS
+                and second[0].is_title
+            ):
+                return [_body(first), _body(second)]
+    return [ent]
+
+
+def _body(span: Span) -> Span:
+    # The tokens keep the id of the name they were cut from: the part is named anew.
+    return Span(span.doc, span.start, span.end, label=ORG, span_id=span.text)
 
 
 _CENTRES = _words("center centre")
@@ -1021,7 +1141,10 @@ def _without_description(doc: Doc, ent: Span) -> Span:
         end -= 1
     if end == ent.end:
         return ent
-    return Span(doc, ent.start, end, label=ORG, span_id=doc[ent.start : end].text)
+    if not ent.id_:
+        return Span(doc, ent.start, end, label=ORG)
+    # A rule's name is named anew: its tokens keep the id of the longer name.
+    return Span(doc, ent.start, end, label=ORG, span_id=_bare(doc[ent.start : end]))
 
 
 def _names_equipment(doc: Doc, ent: Span) -> bool:

@@ -994,3 +994,47 @@ def test_variant_words_after_a_name_are_dropped(
     nlp: Language, text: str, expected: list[str]
 ) -> None:
     assert weapons(nlp, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "not_expected"),
+    [
+        # a part and the body it is part of: the body, and the part where it has a name
+        ("The Governing Board of the Asian Development Bank met.", ["Asian Development Bank"],
+         ["Governing Board of the Asian Development Bank"]),
+        ("The General Staff of the Moldovan Armed Forces said so.", ["Moldovan Armed Forces"],
+         ["General Staff of the Moldovan Armed Forces"]),
+        ("The Coastal Works Agency of the Kenyan Ministry of Defence paid.",
+         ["Coastal Works Agency", "Kenyan Ministry of Defence"], []),
+        # two bodies joined by "and"
+        ("The Pakistan Army and Frontier Constabulary Force searched the area.",
+         ["Pakistan Army", "Frontier Constabulary Force"], []),
+        # a body named after a country written with full stops
+        ("About 300 U.S. navy sailors arrived.", ["U.S. navy"], []),
+        ("Funds for the US Agency for Global Media were cut.", ["US Agency for Global Media"], []),
+        ("The U.S. Army Europe led the drill.", ["U.S. Army Europe"], []),
+        # self-defence forces by branch, in lower case
+        ("Jets of the Japanese ground self-defense force landed.",
+         ["Japanese ground self-defense force"], []),
+        # an office named after its holder's post
+        ("The Deputy Prime Minister’s Office denied it.", ["Deputy Prime Minister’s Office"], []),
+        ("The Ombudsman's Office opened a case.", ["Ombudsman's Office"], []),
+        # a capital's ministry
+        ("Talks went well, Hanoi's foreign ministry said.", ["foreign ministry"], []),
+        ("Jets landed at Lima's air force base.", [], ["air force"]),
+        # a group of countries, a working group and its subject
+        ("Leaders of the Group of Twenty met.", ["Group of Twenty"], []),
+        ("The Working Group on Indo-German Naval Research met.",
+         ["Working Group on Indo-German Naval Research"], []),
+        # a title after the body's name is no part of it
+        ("Ministry of Energy Officer Jane Roe spoke.", ["Ministry of Energy"],
+         ["Ministry of Energy Officer"]),
+    ],
+)  # fmt: skip
+def test_bodies_are_cut_from_the_names_they_are_written_in(
+    nlp: Language, text: str, expected: list[str], not_expected: list[str]
+) -> None:
+    found = _facet(nlp, text, "ORG")
+
+    assert all(name in found for name in expected), found
+    assert not set(not_expected) & set(found), found
