@@ -778,6 +778,10 @@ class ArtefactRules:
                 return pair
         if label == ORG and folded in _GENERIC_ORGS:
             return []
+        named = _named_with_class(doc, ent)
+        if named is not None and not self.is_country(named.text):
+            # "Tayfun Short-Range Ballistic Missile System": the name before the class words.
+            return [Span(doc, named.start, named.end, label=WEAPON, span_id=named.text)]
         if _names_equipment(doc, ent) and not self.is_country(text):
             # "two Bergepanzer armored recovery vehicles", "Cheng Kung-class frigate".
             name = _CLASS.sub("", text)
@@ -1172,6 +1176,50 @@ def _names_equipment(doc: Doc, ent: Span) -> bool:
         if token.pos_ not in ("ADJ", "NOUN", "PROPN", "NUM") and token.text not in _DASHES:
             return False
     return False
+
+
+# Words of a class written in title case after a weapon's name: "Short-Range Ballistic Missile
+# System", "Main Battle Tank".
+_CLASS_WORDS = (
+    _EQUIPMENT_NOUNS
+    | _SYSTEM_NOUNS
+    | _words(
+        """short range medium long intermediate ballistic cruise hypersonic supersonic air defence
+    defense surface to anti ship tank aircraft main battle unmanned aerial combat attack
+    multiple launch rocket guided self propelled loitering munition"""
+    )
+)
+
+
+_MIN_CLASS_WORDS = 3
+
+
+def _named_with_class(doc: Doc, ent: Span) -> Span | None:
+    """The one-word name at the start of an entity the model ran on into the title-case class words
+    after it ("Tayfun Short-Range Ballistic Missile System", "Kestrel Main Battle Tank"), or
+    None."""
+    if ent.id_ or ent.label_ not in _EQUIPMENT_NAMERS or len(ent) < 3:
+        return None
+    end = ent.end
+    while end > ent.start + 1 and (doc[end - 1].lower_ in _CLASS_WORDS or doc[end - 1].text == "-"):
+        end -= 1
+    last = ent[-1].lower_
+    # One word: "Multi Tube Missile Launch Vehicle" is a description, not a name.
+    if (
+        end == ent.end
+        or end - ent.start > 1
+        or not (last in _EQUIPMENT_NOUNS or last in _SYSTEM_NOUNS)
+    ):
+        return None
+    name = doc[ent.start : end]
+    # Three class words at least: "Intercontinental Ballistic Missile", "Toyota Land Cruisers"
+    # and "Army Aviation Helicopters" hold one or two after a word that is no name.
+    class_words = sum(1 for token in doc[end : ent.end] if token.text != "-")
+    if class_words < _MIN_CLASS_WORDS or not all(
+        token.is_title and token.is_alpha and token.lower_ not in _ORG_WORDS for token in name
+    ):
+        return None
+    return name
 
 
 def _is_where(doc: Doc, ent: Span) -> bool:

@@ -1038,3 +1038,42 @@ def test_bodies_are_cut_from_the_names_they_are_written_in(
 
     assert all(name in found for name in expected), found
     assert not set(not_expected) & set(found), found
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # named with "called" after a class noun
+        ("Japan will fund a stealth fighter, to be called Kestrel, by 2031.", "Kestrel"),
+        ('The new missile, dubbed "Zolfaghar," has a range of 700 km.', "Zolfaghar"),
+        ("Seoul fielded an air defence system called Hanbit K-AD II last year.", "Hanbit K-AD II"),
+        # a name the gazetteer gives a body is a class's name before "class"
+        ("The navy received its third Guardian class patrol boat.", "Guardian"),
+        # a hyphenated designation written with a space, beside a cue
+        ("Two Mi 8 helicopters landed near the dam.", "Mi-8"),
+        ("The air force flew F 16 fighters over the city.", "F-16"),
+        # a name run on into title-case class words
+        ("Ankara tested its Yildirim Medium-Range Ballistic Missile System on Friday.", "Yildirim"),
+        # a family member added to the gazetteer, and a plane as a cue
+        ("Brazil took delivery of its first F-39E jets.", "F-39"),
+        ('Two P-3 "Orion" patrol planes were sent to the islands.', "P-3"),
+    ],
+)
+def test_weapons_named_by_the_words_around_them(nlp: Language, text: str, expected: str) -> None:
+    assert expected in weapons(nlp, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a plane's nickname, a ship's name, a firm called so
+        "The prime minister flew in the campaign plane, dubbed “Red Rocket” by staff.",
+        "The frigate, named Almirante Brown, left port.",
+        "They invested in a drone maker called Skyforge Labs.",
+        # title-case class words after a word that is no name
+        "The Polar Satellite Launch Vehicle lifted off.",
+        "Route A 4 was closed for 4 days.",
+    ],
+)
+def test_names_given_to_what_is_no_weapon_are_no_weapons(nlp: Language, text: str) -> None:
+    assert weapons(nlp, text) == []
