@@ -65,7 +65,7 @@ _BODIES = [
     "self-defense forces", "self-defence forces", "self defense forces", "self defence forces",
     "special forces", "ground forces", "aerospace forces", "space force", "rocket force",
     "rocket forces", "strategic command", "joint chiefs of staff", "general staff", "embassy",
-    "foreign office", "defence intelligence", "military intelligence",
+    "foreign office", "defence intelligence", "military intelligence", "army radio",
 ]  # fmt: skip
 _COMMAND_AREAS = _words("Europe Pacific Africa Asia Japan Korea")
 # A body named by its own capitalised words and ending in one of these ("Eastern Theater
@@ -74,7 +74,7 @@ _HEADS = [
     "command", "fleet", "corps", "ministry", "agency", "department", "directorate", "forces",
     "force", "guard", "district", "brigade", "division", "regiment", "battalion", "squadron",
     "wing", "group", "police", "committee", "council", "federation", "laboratory", "movement",
-    "organization", "organisation", "fund",
+    "organization", "organisation", "fund", "unit",
 ]  # fmt: skip
 _ARMED_HEADS = frozenset(
     [*_HEADS, "navy", "army", "force", "military", "marines", "guard", "ministry"]
@@ -114,6 +114,7 @@ _COMPANY_SUFFIXES = [
     "company", "llc", "plc", "gmbh", "ag", "s.a.", "spa", "s.p.a.", "ab", "asa", "pvt", "pvt.",
     "private", "holdings", "industries", "technologies", "aerospace", "shipbuilding",
     "shipyard", "airlines", "airways", "oil", "petroleum", "energy", "motors", "dynamics",
+    "software", "labs", "studios",
     "systems", "group", "concern", "news", "newsradio", "incorporated", "aviation",
 ]  # fmt: skip
 # Legal forms written in capitals only ("Dassault Aviation SA", "Kongsberg Gruppen ASA"): in
@@ -476,7 +477,10 @@ def _is_state_code(text: str) -> bool:
 # The last word of a place's own name: "Mediterranean Sea", "Black Sea Straits", "East and
 # South China Seas", "Devonport Naval Base", "Goma airport" (the only one also in lower case).
 _WATER_HEADS = _words("sea seas strait straits ocean")
-_PLACE_NAME_HEADS = _WATER_HEADS | _words("base airport airbase harbour harbor")
+# "Inkomo Barracks", "Lincoln Memorial", "Tin Can Island Port", "Al-Yamamah Palace".
+_PLACE_NAME_HEADS = _WATER_HEADS | _words(
+    "base airport airbase harbour harbor barracks memorial palace port wharf island"
+)
 _PLACE_WORDS = 5
 
 
@@ -673,7 +677,40 @@ class ArtefactRules:
                 parts = _bodies_within(doc, _without_leading_titles(doc, ent))
             for part in parts:
                 ents.extend(self._corrected(doc, part, exercises, surnames, named))
-        return _by_role(doc, _by_list_mates(doc, _without_instrument_acronyms(doc, ents), surnames))
+        ents = _by_list_mates(doc, _without_instrument_acronyms(doc, ents), surnames)
+        return _by_role(doc, self._teams(doc, ents, surnames))
+
+    def _teams(self, doc: Doc, ents: list[Span], surnames: set[str]) -> list[Span]:
+        """Clubs named beside a result ("Everton pipped Brentford 1-0", "Leeds and Brighton drew
+        2-2", "a 3-1 win over Nottingham Forest"): a city or a name the model read as a place
+        or a person is the team, an organisation; a country stays a place (its national side
+        is written as the country)."""
+        scores = [i for i in range(1, len(doc) - 1) if _is_score(doc, i)]
+        if not scores:
+            return ents
+        near = {i for score in scores for i in range(score - _SCORE_GAP, score + _SCORE_GAP)}
+        result_words = {
+            t.i for t in doc if t.lower_ in _RESULT_WORDS and (t.i in near or t.i - 1 in near)
+        }
+        around_results = {
+            i for word in result_words for i in range(word - _RESULT_GAP, word + _RESULT_GAP + 1)
+        }
+        teams = []
+        for ent in ents:
+            if (
+                # A site the place rules named ("Crystal Palace") may be a club too.
+                (not ent.id_ or ent.label_ == FAC)
+                and ent.label_ in (PERSON, GPE, LOC, FAC, ORG)
+                and (ent.start in around_results or ent.end - 1 in around_results)
+                and _is_team_shaped(ent, surnames)
+                and not self.is_country(_bare(ent))
+            ):
+                end = ent.end
+                while end > ent.start + 1 and (doc[end - 1].like_num or doc[end - 1].is_punct):
+                    end -= 1  # "Brentford 1-0": the model ran the name on into the score
+                ent = Span(doc, ent.start, end, label=ORG, span_id=doc[ent.start : end].text)
+            teams.append(ent)
+        return teams
 
     @staticmethod
     def _dash_ids(doc: Doc) -> list[int]:
@@ -1220,6 +1257,46 @@ def _named_with_class(doc: Doc, ent: Span) -> Span | None:
     ):
         return None
     return name
+
+
+# Words of a match's result, and the last words of clubs' names ("Nottingham Forest").
+_RESULT_WORDS = _words(
+    """beat beats pipped edged thrashed defeated drew draw lost lose prevailed routed hammered
+    downed stunned win won victory defeat loss over"""
+)
+_CLUB_WORDS = _words(
+    """fc united city forest wanderers rovers athletic albion villa hotspur county town palace
+    strikers knights rangers celtic"""
+)
+_RESULT_GAP = 4
+# "a comfortable 2-0 Premier League home win over ...".
+_SCORE_GAP = 6
+
+
+def _is_score(doc: Doc, i: int) -> bool:
+    """Whether token `i` is the dash of a result written "2-1" (a figure each side, no
+    spaces)."""
+    before, dash, after = doc[i - 1], doc[i], doc[i + 1]
+    return (
+        dash.text in _DASHES
+        and not before.whitespace_
+        and not dash.whitespace_
+        and before.is_digit
+        and after.is_digit
+        and len(before) <= 2
+        and len(after) <= 2
+    )
+
+
+def _is_team_shaped(ent: Span, surnames: set[str]) -> bool:
+    words = [t for t in ent if not (t.like_num or t.is_punct)]
+    if not words or len(words) > 3 or not all(t.is_title for t in words):
+        return False
+    if ent.label_ != PERSON:
+        return True
+    # A person's name is a club's only as one word no one in the story has as a surname
+    # ("Everton"), or with a club's word ("Wolverhampton Wanderers").
+    return (len(words) == 1 and words[0].lower_ not in surnames) or words[-1].lower_ in _CLUB_WORDS
 
 
 def _is_where(doc: Doc, ent: Span) -> bool:

@@ -1077,3 +1077,54 @@ def test_weapons_named_by_the_words_around_them(nlp: Language, text: str, expect
 )
 def test_names_given_to_what_is_no_weapon_are_no_weapons(nlp: Language, text: str) -> None:
     assert weapons(nlp, text) == []
+
+
+def test_clubs_named_beside_a_result_are_organisations(nlp: Language) -> None:
+    text = (
+        "On Sunday Bristol Rovers beat Swindon 2-1, Barnsley and Exeter drew 0-0, and Morecambe "
+        "took a 3-0 home win over Accrington."
+    )
+    found = _facet(nlp, text, "ORG")
+
+    # the model reads "Accrington" as a place and runs "Swindon" on into the score
+    assert {"Bristol Rovers", "Swindon", "Accrington"} <= set(found), found
+
+
+def test_countries_and_players_beside_a_result_stay_places_and_people(nlp: Language) -> None:
+    doc = nlp("Carlos Alcaraz beat Daniil Medvedev 6-3 in the final. Ghana beat Mali 2-0 in Accra.")
+    labels = {canonical_of(ent): ent.label_ for ent in doc.ents}
+
+    assert labels.get("Carlos Alcaraz") == "PERSON"
+    assert labels.get("Ghana") == "GPE"
+    assert labels.get("Mali") == "GPE"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Troops returned to Lanet Barracks on Monday.", "Lanet Barracks"),
+        ("Veterans gathered at the Anzac Memorial in the evening.", "Anzac Memorial"),
+        ("The envoys met at Qasr Palace on Monday.", "Qasr Palace"),
+        ("Containers piled up at Lekki Port last week.", "Lekki Port"),
+        ("The missile was fired from Wheeler Island on Friday.", "Wheeler Island"),
+    ],
+)
+def test_sites_named_by_their_head_word_are_places(nlp: Language, text: str, expected: str) -> None:
+    places = [canonical_of(ent) for ent in nlp(text).ents if ent.label_ in ("FAC", "GPE", "LOC")]
+
+    assert expected in places
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The FIFA Integrity Monitoring Unit opened a case.", "FIFA Integrity Monitoring Unit"),
+        ("The game was made by Harbour Software in Oslo.", "Harbour Software"),
+        ("Investors backed Kestrel Labs this year.", "Kestrel Labs"),
+        ("The Lebanese Army Radio said the border was calm.", "Lebanese Army Radio"),
+    ],
+)
+def test_units_studios_and_service_radios_are_organisations(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert expected in _facet(nlp, text, "ORG")
