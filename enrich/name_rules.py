@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
-from itertools import takewhile
+from itertools import pairwise, takewhile
 
 import numpy
 from spacy.matcher import Matcher, PhraseMatcher
@@ -660,7 +660,11 @@ class ArtefactRules:
         exercises = _exercise_names(doc, self.is_country)
         surnames = {ent[-1].lower_ for ent in doc.ents if ent.label_ == PERSON and len(ent) > 1}
         # Longest first: a name made whole replaces the pieces the model cut it into.
-        repaired = [*_whole_names(doc, self.is_country), *_acronyms(doc, self.weapons)]
+        repaired = [
+            *_whole_names(doc, self.is_country),
+            *_acronyms(doc, self.weapons),
+            *_joined_institutions(doc),
+        ]
         # The doc's countries are looked up only if a one-word province needs them (a lookup
         # of a new name reads all of pycountry's).
         named = cache(
@@ -1020,6 +1024,36 @@ def _acronyms(doc: Doc, weapons: frozenset[str]) -> list[Span]:
 
 
 _MIN_INITIALS = 3
+
+
+# The head of an institution whose name joins two fields with "and": "Defence Science and
+# Technology Research Center", "Institute of Physical Education and Sports University".
+_INSTITUTION_HEADS = _words("center centre university institute college academy laboratory school")
+
+
+def _joined_institutions(doc: Doc) -> list[Span]:
+    """An institution the model cut at its "and" into two bodies ("Defense Technology" and
+    "Science Research Center"): one name, where the first part is no body of its own (it ends
+    in no head word)."""
+    ents = [ent for ent in doc.ents if ent.label_ == ORG]
+    joined = []
+    for whole, second in pairwise(ents):
+        # The model may take the "and" in, and an article before.
+        first = doc[
+            whole.start + (whole[0].lower_ == "the") : whole.end - (whole[-1].lower_ == "and")
+        ]
+        if (
+            len(first) > 1
+            and second.start == first.end + 1
+            and doc[first.end].lower_ == "and"
+            and second[-1].lower_ in _INSTITUTION_HEADS
+            and all(token.is_title for token in first)
+            and first[-1].lower_ not in _HEAD_WORDS | _ARMED_HEADS | _BODY_ENDS
+            and not whole.id_
+        ):
+            name = doc[first.start : second.end]
+            joined.append(Span(doc, name.start, name.end, label=ORG, span_id=name.text))
+    return joined
 
 
 def _initials(ent: Span) -> str:

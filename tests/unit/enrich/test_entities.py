@@ -1128,3 +1128,21 @@ def test_units_studios_and_service_radios_are_organisations(
     nlp: Language, text: str, expected: str
 ) -> None:
     assert expected in _facet(nlp, text, "ORG")
+
+
+def test_an_institution_cut_at_its_and_is_one_body() -> None:
+    nlp = English()
+    doc = nlp("The Marine Biology and Ocean Research Institute hired staff.")
+    doc.ents = [Span(doc, 1, 3, label="ORG"), Span(doc, 4, 7, label="ORG")]
+    rules = ArtefactRules(lambda _: False, [], [])
+
+    assert [ent.text for ent in rules(doc)] == ["Marine Biology and Ocean Research Institute"]
+
+
+def test_two_bodies_joined_by_and_stay_two() -> None:
+    nlp = English()
+    doc = nlp("The Harbour Police and Customs Service met.")
+    doc.ents = [Span(doc, 1, 3, label="ORG"), Span(doc, 4, 6, label="ORG")]
+    rules = ArtefactRules(lambda _: False, [], [])
+
+    assert [ent.text for ent in rules(doc)] == ["Harbour Police", "Customs Service"]
