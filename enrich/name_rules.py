@@ -829,6 +829,10 @@ class ArtefactRules:
             return [Span(doc, ent.start, ent.end, label=WEAPON, span_id=name)]
         if label == ORG:
             return [_titled_person(doc, ent) or _person_after_portfolio(doc, ent)]
+        if label == PERSON and not ent.id_ and _has_acronym(doc, ent):
+            # "JCSC", "NASDAQ OMX PHLX": a name in capitals among words in lower case is a
+            # body's acronym, no person's.
+            return [Span(doc, ent.start, ent.end, label=ORG)]
         if label == PERSON:
             return _without_titles(doc, ent)
         return [ent]
@@ -1331,6 +1335,47 @@ def _is_team_shaped(ent: Span, surnames: set[str]) -> bool:
     # A person's name is a club's only as one word no one in the story has as a surname
     # ("Everton"), or with a club's word ("Wolverhampton Wanderers").
     return (len(words) == 1 and words[0].lower_ not in surnames) or words[-1].lower_ in _CLUB_WORDS
+
+
+_ACRONYM_LETTERS = 3
+# "Edward VII" is a king; "USS Ashford" and "ENS Anwar El Sadat" are ships, left to the weapon
+# rules.
+_ROMAN_NUMERAL = re.compile(r"^[IVXLC]+$")
+_SHIP_PREFIXES = frozenset(
+    [
+        "USS",
+        "HMS",
+        "INS",
+        "ENS",
+        "HMAS",
+        "HMCS",
+        "HMNZS",
+        "PNS",
+        "KRI",
+        "BRP",
+        "ROKS",
+        "TCG",
+        "RFS",
+        "NRP",
+        "ARA",
+        "BAP",
+    ]
+)
+
+
+def _has_acronym(doc: Doc, ent: Span) -> bool:
+    """Whether a name holds a word of three capitals or more in a sentence written in mixed
+    case (a headline in capitals names people in capitals too)."""
+    if ent[0].text in _SHIP_PREFIXES or not any(
+        t.is_upper
+        and t.is_alpha
+        and len(t) >= _ACRONYM_LETTERS
+        and not _ROMAN_NUMERAL.match(t.text)
+        for t in ent
+    ):
+        return False
+    sentence = ent.sent if doc.has_annotation("SENT_START") else doc[:]
+    return any(t.is_lower and t.is_alpha for t in sentence)
 
 
 def _is_where(doc: Doc, ent: Span) -> bool:

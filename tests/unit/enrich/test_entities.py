@@ -1146,3 +1146,20 @@ def test_two_bodies_joined_by_and_stay_two() -> None:
     rules = ArtefactRules(lambda _: False, [], [])
 
     assert [ent.text for ent in rules(doc)] == ["Harbour Police", "Customs Service"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Chairman JSHQ congratulated the engineers on the launch.", "ORG"),
+        ("Officials at Headquarters NAVCENT said the convoy was safe.", "ORG"),
+        # a king's numeral and a headline in capitals name people
+        ("Troops paraded before Edward VII in the square.", "PERSON"),
+    ],
+)
+def test_a_name_in_capitals_among_lower_case_words_is_a_body(
+    nlp: Language, text: str, kind: str
+) -> None:
+    name = {"ORG": ["JSHQ", "Headquarters NAVCENT"], "PERSON": ["Edward VII"]}[kind]
+
+    assert set(name) & set(_facet(nlp, text, kind)), labelled(nlp, text)
