@@ -682,7 +682,7 @@ class ArtefactRules:
             for part in parts:
                 ents.extend(self._corrected(doc, part, exercises, surnames, named))
         ents = _by_list_mates(doc, _without_instrument_acronyms(doc, ents), surnames)
-        return _by_role(doc, self._teams(doc, ents, surnames))
+        return _by_role(doc, _with_missions_place(doc, self._teams(doc, ents, surnames)))
 
     def _teams(self, doc: Doc, ents: list[Span], surnames: set[str]) -> list[Span]:
         """Clubs named beside a result ("Everton pipped Brentford 1-0", "Leeds and Brighton drew
@@ -1335,6 +1335,37 @@ def _is_team_shaped(ent: Span, surnames: set[str]) -> bool:
     # A person's name is a club's only as one word no one in the story has as a surname
     # ("Everton"), or with a club's word ("Wolverhampton Wanderers").
     return (len(words) == 1 and words[0].lower_ not in surnames) or words[-1].lower_ in _CLUB_WORDS
+
+
+_PLACE_NAME_WORDS = 4
+
+
+def _with_missions_place(doc: Doc, ents: list[Span]) -> list[Span]:
+    """A mission with the place it serves, which is part of its name ("African Union Mission
+    in Somalia", "Stabilization Mission in the Central African Republic"); the place is then no
+    entity of its own."""
+    extended: dict[int, Span] = {}
+    for ent in ents:
+        if ent.label_ != ORG or ent[-1].lower_ != "mission" or ent.end + 1 >= len(doc):
+            continue
+        if doc[ent.end].lower_ != "in":
+            continue
+        start = ent.end + 1 + (doc[ent.end + 1].lower_ == "the")
+        end = start
+        while end < min(len(doc), start + _PLACE_NAME_WORDS) and doc[end].is_title:
+            end += 1
+        if end > start:
+            extended[ent.start] = Span(
+                doc, ent.start, end, label=ORG, span_id=doc[ent.start : end].text
+            )
+    if not extended:
+        return ents
+    covered = {i for span in extended.values() for i in range(span.start, span.end)}
+    return [
+        extended.get(ent.start, ent)
+        for ent in ents
+        if ent.start in extended or not covered.intersection(range(ent.start, ent.end))
+    ]
 
 
 _ACRONYM_LETTERS = 3

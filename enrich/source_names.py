@@ -152,6 +152,9 @@ def _domains(doc: Doc) -> Iterator[Source]:
 
 def _is_outlet_name_word(doc: Doc, i: int) -> bool:
     token = doc[i]
+    if token.text == "-" and 0 < i < len(doc) - 1:
+        # "Interfax-Ukraine": a hyphen inside a name written as one word.
+        return not doc[i - 1].whitespace_ and not token.whitespace_
     return (
         token.pos_ == "PROPN"
         and token.text[0].isupper()

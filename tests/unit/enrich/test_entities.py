@@ -1163,3 +1163,11 @@ def test_a_name_in_capitals_among_lower_case_words_is_a_body(
     name = {"ORG": ["JSHQ", "Headquarters NAVCENT"], "PERSON": ["Edward VII"]}[kind]
 
     assert set(name) & set(_facet(nlp, text, kind)), labelled(nlp, text)
+
+
+def test_a_missions_place_is_part_of_its_name() -> None:
+    doc = English()("The Regional Assistance Mission in Solomon Islands left.")
+    doc.ents = [Span(doc, 1, 4, label="ORG"), Span(doc, 5, 7, label="GPE")]
+    rules = ArtefactRules(lambda _: False, [], [])
+
+    assert [ent.text for ent in rules(doc)] == ["Regional Assistance Mission in Solomon Islands"]

@@ -54,6 +54,7 @@ def test_an_outlet_credited_in_a_dateline_or_credit_is_an_organisation(
         ("The strike was confirmed, regional outlet Harbor17 said.", "Harbor17"),
         ("The deal covers two corvettes, Vesti reported on Tuesday.", "Vesti"),
         ("The Kyiv Evening Post reported that the drones were shot down.", "Kyiv Evening Post"),
+        ("The talks ended, Novosti-Sibir reported.", "Novosti-Sibir"),
         ("Nairobiwire.co.ke understands that the contract was signed.", "Nairobiwire.co.ke"),
     ],
 )
