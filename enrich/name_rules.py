@@ -1402,6 +1402,7 @@ def _has_acronym(doc: Doc, ent: Span) -> bool:
         and t.is_alpha
         and len(t) >= _ACRONYM_LETTERS
         and not _ROMAN_NUMERAL.match(t.text)
+        and t.text not in _POST_NOMINALS
         for t in ent
     ):
         return False
