@@ -689,7 +689,9 @@ class ArtefactRules:
         2-2", "a 3-1 win over Nottingham Forest"): a city or a name the model read as a place
         or a person is the team, an organisation; a country stays a place (its national side
         is written as the country)."""
-        scores = [i for i in range(1, len(doc) - 1) if _is_score(doc, i)]
+        # The dashes are found by their ids in one array, not by a walk over the doc.
+        dashes = numpy.flatnonzero(numpy.isin(doc.to_array("ORTH"), self._dash_ids(doc)))
+        scores = [int(i) for i in dashes if 0 < i < len(doc) - 1 and _is_score(doc, int(i))]
         if not scores:
             return ents
         near = {i for score in scores for i in range(score - _SCORE_GAP, score + _SCORE_GAP)}
