@@ -43,6 +43,7 @@ from enrich.gazetteer import (
     load,
 )
 from enrich.name_rules import ArtefactRules, NameRules
+from enrich.source_names import text_of
 
 WEAPON = "WEAPON"
 VESSEL = "VESSEL"
@@ -910,7 +911,7 @@ def drop_headline_artefacts(doc: Doc, title_end: int) -> None:
     "Russian Military Officials in Venezuela" reads to the model as an organisation; the body's
     "Russian military officials" shows it is not a name. `title_end` is the character offset
     where the title ends in `doc`."""
-    body = doc.text[title_end:]
+    body = text_of(doc)[title_end:]
     kept = [ent for ent in doc.ents if not _is_headline_artefact(ent, title_end, body)]
     if len(kept) < len(doc.ents):
         doc.ents = kept

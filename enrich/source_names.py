@@ -59,9 +59,8 @@ _BYLINE = re.compile(
 _PARTS = re.compile(r"[ ]*(?:[+/]|-(?= )|\bvia\b)[ ]*")
 _WORD = re.compile(r"\S+")
 # A web domain: "Okay.ng", "msnbc.com", "REPUBLIKA.CO.ID".
-_DOMAIN_IN_TEXT = re.compile(
-    r"(?<![\w.@/-])[A-Za-z][A-Za-z0-9-]{1,30}(?:\.[A-Za-z]{2,3}){1,2}(?![\w@/-]|\.\w)"
-)
+_DOMAIN = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,30}(?:\.[A-Za-z]{2,3}){1,2}$")
+_JOINED_STOP = re.compile(r"[A-Za-z0-9]\.[A-Za-z]")
 _TOP_LEVEL = _words(
     """com net org info news tv io co uk us au ng id so in pk ke za ph my sg ca ie nz gh lk bd
     np ae qa sa eg ma tz ug zw de fr es it ru ua pl ro"""
@@ -89,15 +88,29 @@ _PART_WORDS = 5
 def sources(doc: Doc, is_place: Callable[[str], bool]) -> list[Source]:
     """The outlets `doc` names as its sources; `is_place` tells a city or country, which a
     dateline or byline also holds, from an outlet."""
-    found = [*_credited(doc, is_place), *_domains(doc)]
+    text = text_of(doc)
+    found = [*_credited(doc, text, is_place), *_domains(doc, text)]
     if doc.has_annotation("POS"):
-        found += _by_outlet_word(doc)
-        found += _reporting(doc)
+        # One pass over the doc's words finds the cues of both rules.
+        cues = _indices(doc, _OUTLET_WORDS | _REPORTING)
+        found += _by_outlet_word(doc, [i for i in cues if doc[i].lower_ in _OUTLET_WORDS])
+        found += _reporting(doc, [i for i in cues if doc[i].lower_ in _REPORTING])
     return found
 
 
-def _credited(doc: Doc, is_place: Callable[[str], bool]) -> Iterator[Source]:
-    text = doc.text
+_TEXT_KEY = "wirewatch.text"
+
+
+def text_of(doc: Doc) -> str:
+    """The doc's text, built once: `Doc.text` joins every token's text anew at each access,
+    and several rules read it."""
+    text = doc.user_data.get(_TEXT_KEY)
+    if not isinstance(text, str):
+        text = doc.user_data[_TEXT_KEY] = doc.text
+    return text
+
+
+def _credited(doc: Doc, text: str, is_place: Callable[[str], bool]) -> Iterator[Source]:
     for match in _DATELINE.finditer(text):
         if match.group("before") and not match.group("after"):
             continue
@@ -142,15 +155,23 @@ def _has_capital(word: str) -> bool:
     return any(char.isupper() for char in word)
 
 
-def _domains(doc: Doc) -> Iterator[Source]:
-    # Found in the text, not token by token: a walk over every token costs more than the rest.
-    for match in _DOMAIN_IN_TEXT.finditer(doc.text):
-        text = match.group()
-        top_level = text.rsplit(".", 1)[1].lower()
-        if top_level not in _TOP_LEVEL or text.lower().startswith("www."):
+def _domains(doc: Doc, text: str) -> Iterator[Source]:
+    # Only where a full stop joins two letters in the text ("Okay.ng", but also "U.S."): a
+    # walk over every token costs more than the rest of this pass.
+    seen = set()
+    for match in _JOINED_STOP.finditer(text):
+        span = doc.char_span(match.start(), match.end(), alignment_mode="expand")
+        if span is None or len(span) != 1 or span.start in seen:
             continue
-        span = doc.char_span(match.start(), match.end())
-        if span is not None and len(span) == 1 and not span[0].like_email:
+        seen.add(span.start)
+        text = span.text
+        top_level = text.rsplit(".", 1)[-1].lower()
+        if (
+            _DOMAIN.match(text)
+            and top_level in _TOP_LEVEL
+            and not text.lower().startswith("www.")
+            and not span[0].like_email
+        ):
             yield Source(span.start, span.end, text)
 
 
@@ -173,10 +194,10 @@ def _is_outlet_name_word(doc: Doc, i: int) -> bool:
     )
 
 
-def _by_outlet_word(doc: Doc) -> Iterator[Source]:
+def _by_outlet_word(doc: Doc, cues: list[int]) -> Iterator[Source]:
     """ "news website News24", "public broadcaster Polish Radio": an outlet after the common
     word for one."""
-    for token in (doc[i] for i in _indices(doc, _OUTLET_WORDS)):
+    for token in (doc[i] for i in cues):
         if not token.is_lower:
             continue
         end = token.i + 1
@@ -189,10 +210,9 @@ def _by_outlet_word(doc: Doc) -> Iterator[Source]:
             yield _source(doc[token.i + 1 : end])
 
 
-def _reporting(doc: Doc) -> Iterator[Source]:
+def _reporting(doc: Doc, verbs: list[int]) -> Iterator[Source]:
     """ "..., Dawn reported.", "Interfax-Ukraine reported", "The Israeli Army Radio quoted": an
     outlet as the subject of a reporting verb, where the name is no person's."""
-    verbs = _indices(doc, _REPORTING)
     later_names = _surnames(doc) if verbs else frozenset()
     for token in (doc[i] for i in verbs):
         if token.i == 0:
