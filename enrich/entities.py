@@ -21,6 +21,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Protocol
 
+import numpy
 import pycountry
 import re2
 from spacy.language import Language
@@ -42,6 +43,7 @@ from enrich.gazetteer import (
     load,
 )
 from enrich.name_rules import ArtefactRules, NameRules
+from enrich.source_names import text_of
 
 WEAPON = "WEAPON"
 VESSEL = "VESSEL"
@@ -222,6 +224,11 @@ class EntityRules:
         ship = {"ORTH": {"IN": sorted(weapons.ship_prefixes)}}
         name: dict[str, object] = {"IS_TITLE": True, "OP": "+"}
         self.shapes.add("ship", [[ship, name], [ship, name, {"LOWER": "of"}, name]])
+        # "Mi 17 helicopters": a hyphenated designation written with a space, as written and
+        # only for a family's own numbers; it needs a cue, as a number after a letter may be
+        # anything.
+        split = sorted({f.prefix for f in weapons.families if f.joiner == "-" and f.numbers})
+        self.shapes.add("split", [[{"ORTH": {"IN": split}}, {"IS_DIGIT": True}]])
         spaced_prefixes = sorted({prefix.lower() for prefix, _ in self.spaced})
         self.shapes.add(
             "spaced",
@@ -291,9 +298,17 @@ class EntityRules:
                         end += 1
                 candidates.append(Candidate(start, end, label, canonical, Context(context), listed))
         for rule in self.names(doc) if self.names is not None else ():
-            name = canonical_name(doc[rule.start : rule.end].text)
+            name = rule.name or canonical_name(doc[rule.start : rule.end].text)
             candidates.append(Candidate(rule.start, rule.end, rule.label, name, Context.NONE))
-        candidates += self._named_by_class(doc, candidates)
+        candidates += self._named_by_calling(doc, candidates)
+        by_class = self._named_by_class(doc, candidates)
+        classes = {i for c in by_class for i in range(c.start, c.end)}
+        candidates = [
+            c
+            for c in candidates
+            if c.label != ORG or not classes.intersection(range(c.start, c.end))
+        ]
+        candidates += by_class
         candidates = _without_makers(candidates)
         candidates = [c for c in candidates if not self._is_civil_aircraft(words, c)]
         candidates = _with_nicknames(doc, candidates)
@@ -317,6 +332,9 @@ class EntityRules:
         ballistic missile". Words that own or place the equipment ("Navy frigates", "Russian
         drones") are not names; tokens that another rule took are left to it."""
         taken = {i for c in candidates for i in range(c.start, c.end)}
+        # "the Guardian class patrol boat": a name written before "class" is the class's,
+        # whatever body the gazetteer gives it.
+        bodies = {i for c in candidates if c.label == ORG for i in range(c.start, c.end)}
         found: list[Candidate] = []
         # Tokens of sentences about museum pieces, found in one pass (Token.sent rescans).
         sentences = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
@@ -361,7 +379,10 @@ class EntityRules:
             if (
                 not name
                 or not any(token.is_alpha and len(token) > 1 for token in name)
-                or any(token.i in taken for token in name)
+                or any(
+                    token.i in taken and not (token.i in bodies and _names_a_class(doc, end))
+                    for token in name
+                )
                 or any(t.lower_ in self.owners or t.lower_ in self.military for t in name)
                 or name.text.lower() in self.owners
                 or _beside(doc, start, end, self.makers, _MAKER_WINDOW)
@@ -371,6 +392,60 @@ class EntityRules:
             found.append(Candidate(start, end, WEAPON, canonical, Context.NONE))
             taken.update(range(start, end))
         return found
+
+    def _named_by_calling(self, doc: Doc, candidates: list[Candidate]) -> list[Candidate]:
+        """Weapons a story names with "called" after their class noun: "a fighter plane, to be
+        called Tempest", "the missile, dubbed "Ghader"", "an interception system called
+        Cheongung M-SAM II"; not "a drone maker called ..." (the noun before is the maker)."""
+        # The verbs are found by their ids in one array, not by a walk over the doc.
+        ids = [doc.vocab.strings.add(word) for word in _CALLING]
+        verbs = numpy.flatnonzero(numpy.isin(doc.to_array("LOWER"), ids))
+        if not len(verbs):
+            return []
+        others = {i for c in candidates if c.label != WEAPON for i in range(c.start, c.end)}
+        classes = self.heads | self.qualified_heads | self.equipment
+        found = []
+        for verb in (doc[int(i)] for i in verbs):
+            if not verb.is_lower:
+                continue
+            noun = verb.i - 1
+            while noun > max(0, verb.i - _CALLING_GAP) and doc[noun].pos_ not in ("NOUN", "PROPN"):
+                if doc[noun].is_sent_start or doc[noun].pos_ in ("VERB", "ADP"):
+                    break
+                noun -= 1
+            # A ship "named" so is a vessel; the guideline counts only its class. A "plane" or a
+            # "system" is a weapon's only after a word of war ("fighter plane", not "campaign
+            # plane").
+            head = doc[noun].lower_
+            if (
+                head not in classes
+                or head in _VESSELS
+                or doc[noun].pos_ != "NOUN"
+                or (head in self.qualified_heads and not self._qualifies(doc, noun))
+            ):
+                continue
+            start = verb.i + 1
+            while start < len(doc) and (doc[start].is_quote or doc[start].lower_ == "the"):
+                start += 1
+            end = start
+            while end < min(len(doc), start + _MAX_NAME_TOKENS) and _is_name_part(doc, end):
+                end += 1
+            while end > start and doc[end - 1].text in _DASHES:
+                end -= 1
+            name = doc[start:end]
+            if (
+                not name
+                or not any(token.is_alpha for token in name)
+                or others.intersection(range(start, end))
+                or name.text.lower() in self.owners
+            ):
+                continue
+            found.append(Candidate(start, end, WEAPON, _normalised(name.text), Context.NONE))
+        return found
+
+    def _qualifies(self, doc: Doc, noun: int) -> bool:
+        before = doc[noun - 1].lower_ if noun > 0 else ""
+        return before in self.modifiers or before in self.military
 
     def _is_civil_aircraft(self, words: "_Words", candidate: Candidate) -> bool:
         """Whether a WEAPON candidate names, or is part of a word that names, an airliner
@@ -439,6 +514,12 @@ class EntityRules:
             return Candidate(start, end, WEAPON, text, Context.NONE if listed else Context.ADJACENT)
         if kind == "spaced":
             return self._spaced(doc, start, end)
+        if kind == "split":
+            family = self.numbered.get((doc[start].text.upper(), doc[start + 1].text))
+            if family is None or not doc[start].whitespace_:
+                return None
+            name = f"{family.prefix}-{doc[start + 1].text}"
+            return Candidate(start, end, WEAPON, name, Context.NEAR)
         if kind == "ship":
             # A warship by name is a vessel, not a weapon: the guideline counts its class.
             return Candidate(start, end, VESSEL, _normalised(text), Context.NONE)
@@ -671,6 +752,34 @@ def _is_class_suffix(doc: Doc, end: int) -> bool:
     )
 
 
+# Verbs that give a name: "a fighter plane, to be called Tempest".
+_CALLING = frozenset({"called", "named", "dubbed", "designated", "codenamed", "code-named"})
+_CALLING_GAP = 5
+_VESSELS = frozenset(
+    ["ship", "ships", "vessel", "vessels", "boat", "boats", "carrier", "carriers", "frigate",
+     "frigates", "destroyer", "destroyers", "corvette", "corvettes", "submarine", "submarines",
+     "warship", "warships", "cruiser", "cruisers"]
+)  # fmt: skip
+
+
+def _is_name_part(doc: Doc, i: int) -> bool:
+    """Whether token `i` may be a word of a name written after "called": a word in title or
+    upper case, a designation ("M-SAM"), or the hyphen inside one."""
+    token = doc[i]
+    if token.text in _DASHES:
+        return i > 0 and not doc[i - 1].whitespace_ and not token.whitespace_
+    return not token.is_punct and (
+        token.is_title or token.is_upper or any(char.isupper() for char in token.text)
+    )
+
+
+def _names_a_class(doc: Doc, end: int) -> bool:
+    """Whether the name ending at token `end` is followed by "class" ("Guardian class",
+    "Guardian-class")."""
+    after = end + (end < len(doc) and doc[end].text in _DASHES and not doc[end - 1].whitespace_)
+    return after < len(doc) and doc[after].lower_ == "class"
+
+
 def _word_start(doc: Doc, index: int) -> int:
     """The first token of the hyphenated word that token `index` ends: "surface-to-air" is
     five tokens, one word."""
@@ -802,7 +911,7 @@ def drop_headline_artefacts(doc: Doc, title_end: int) -> None:
     "Russian Military Officials in Venezuela" reads to the model as an organisation; the body's
     "Russian military officials" shows it is not a name. `title_end` is the character offset
     where the title ends in `doc`."""
-    body = doc.text[title_end:]
+    body = text_of(doc)[title_end:]
     kept = [ent for ent in doc.ents if not _is_headline_artefact(ent, title_end, body)]
     if len(kept) < len(doc.ents):
         doc.ents = kept

@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
-from itertools import takewhile
+from itertools import pairwise, takewhile
 
 import numpy
 from spacy.matcher import Matcher, PhraseMatcher
@@ -27,6 +27,8 @@ from spacy.parts_of_speech import IDS as PARTS_OF_SPEECH  # type: ignore[import-
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 from spacy.vocab import Vocab
+
+from enrich.source_names import sources
 
 ORG = "ORG"
 LOC = "LOC"
@@ -57,19 +59,22 @@ _BODIES = [
     "department of defence", "state department", "department of state", "commerce department",
     "department of commerce", "treasury department", "department of the treasury",
     "justice department", "department of justice", "navy", "army", "air force", "armed forces",
-    "coast guard", "marine corps", "marines", "national guard", "defence forces", "defense forces",
+    "coast guard", "marine corps", "marines", "air self-defense force", "air self-defence force",
+    "ground self-defense force", "ground self-defence force", "maritime self-defense force",
+    "maritime self-defence force", "national guard", "defence forces", "defense forces",
     "self-defense forces", "self-defence forces", "self defense forces", "self defence forces",
     "special forces", "ground forces", "aerospace forces", "space force", "rocket force",
     "rocket forces", "strategic command", "joint chiefs of staff", "general staff", "embassy",
-    "foreign office", "defence intelligence", "military intelligence",
+    "foreign office", "defence intelligence", "military intelligence", "army radio",
 ]  # fmt: skip
+_COMMAND_AREAS = _words("Europe Pacific Africa Asia Japan Korea")
 # A body named by its own capitalised words and ending in one of these ("Eastern Theater
 # Command", "Seventh Fleet", "Southern Military District").
 _HEADS = [
     "command", "fleet", "corps", "ministry", "agency", "department", "directorate", "forces",
     "force", "guard", "district", "brigade", "division", "regiment", "battalion", "squadron",
     "wing", "group", "police", "committee", "council", "federation", "laboratory", "movement",
-    "organization", "organisation", "fund",
+    "organization", "organisation", "fund", "unit",
 ]  # fmt: skip
 _ARMED_HEADS = frozenset(
     [*_HEADS, "navy", "army", "force", "military", "marines", "guard", "ministry"]
@@ -109,6 +114,7 @@ _COMPANY_SUFFIXES = [
     "company", "llc", "plc", "gmbh", "ag", "s.a.", "spa", "s.p.a.", "ab", "asa", "pvt", "pvt.",
     "private", "holdings", "industries", "technologies", "aerospace", "shipbuilding",
     "shipyard", "airlines", "airways", "oil", "petroleum", "energy", "motors", "dynamics",
+    "software", "labs", "studios",
     "systems", "group", "concern", "news", "newsradio", "incorporated", "aviation",
 ]  # fmt: skip
 # Legal forms written in capitals only ("Dassault Aviation SA", "Kongsberg Gruppen ASA"): in
@@ -197,6 +203,14 @@ def _lowered(phrases: Iterable[str]) -> list[str]:
     return sorted({phrase.lower() for phrase in phrases})
 
 
+def _with_abbreviations(phrases: Iterable[str]) -> list[str]:
+    """The phrases in lower case, and those with full stops in capitals too: the tokenizer
+    keeps "U.S." whole but cuts "u.s." into "u.s" and ".", so a pattern made from the lower
+    case alone would never match the capitals news writes."""
+    lowered = _lowered(phrases)
+    return [*lowered, *(phrase.upper() for phrase in lowered if "." in phrase)]
+
+
 @dataclass(frozen=True, slots=True)
 class Found:
     """A span a rule found: its tokens and label."""
@@ -204,6 +218,8 @@ class Found:
     start: int
     end: int
     label: str
+    # The name as written where the tokens carry more than it ("EFE).-" of a dateline).
+    name: str | None = None
 
 
 class NameRules:
@@ -218,17 +234,21 @@ class NameRules:
         cities: Iterable[str] = (),
         country_names: Iterable[str] = (),
     ) -> None:
+        countries, cities, country_names = list(countries), list(cities), list(country_names)
         self.prefixes = PhraseMatcher(vocab, attr="LOWER")
         # As written: "Male" and "Nice" are words too.
         self.cities = PhraseMatcher(vocab, attr="ORTH")
         self.cities.add("city", [make_doc(city) for city in sorted(set(cities))])
+        self.place_names = frozenset(
+            name.casefold() for names in (cities, country_names, countries) for name in names
+        )
         # Countries by name, not by demonym: a place wherever written as a name, alone.
         self.country_names = PhraseMatcher(vocab, attr="LOWER")
         self.country_names.add("country", [make_doc(name) for name in _lowered(country_names)])
         self.places = Matcher(vocab)
         self.places.add("place", [[{"LOWER": {"IN": sorted(_PLACE_NAME_HEADS)}, "IS_TITLE": True}],
                                   [{"LOWER": "airport"}]])  # fmt: skip
-        self.prefixes.add("country", [make_doc(name) for name in _lowered(countries)])
+        self.prefixes.add("country", [make_doc(name) for name in _with_abbreviations(countries)])
         self.bodies = PhraseMatcher(vocab, attr="LOWER")
         self.bodies.add("body", [make_doc(body) for body in _BODIES])
         self.regions = PhraseMatcher(vocab, attr="LOWER")
@@ -242,8 +262,19 @@ class NameRules:
         joined = {"LOWER": {"IN": _JOINED_SUFFIXES}, "IS_TITLE": True}
         self.ends.add("company", [[suffix], [{"ORTH": {"IN": _LEGAL_FORMS}}],
                                   [suffix, {"LOWER": {"IN": ["&", "and"]}}, joined]])  # fmt: skip
+        # "Group of Seven", "Working Group on Arms Control"; a "Group for" is a firm's name
+        # and a purpose ("Naval Group for the French navy").
         self.ends.add("of_named", [[{"LOWER": {"IN": sorted(_OF_HEADS)}, "IS_TITLE": True},
-                                    {"LOWER": {"IN": _AFTER_HEAD}}]])  # fmt: skip
+                                    {"LOWER": {"IN": _AFTER_HEAD}}],
+                                   [{"LOWER": "group", "IS_TITLE": True},
+                                    {"LOWER": {"IN": ["of", "on"]}}]])  # fmt: skip
+        # "the Prime Minister's Office", "U.S. Attorney's Office".
+        self.offices = Matcher(vocab)
+        self.offices.add(
+            "office",
+            [[{"LOWER": {"IN": sorted(_OFFICE_HOLDERS)}, "IS_TITLE": True},
+              {"ORTH": {"IN": _POSSESSIVES}}, {"ORTH": "Office"}]],
+        )  # fmt: skip
         self.shapes = Matcher(vocab)
         words = {"IS_ALPHA": True, "IS_LOWER": False, "OP": "{1,3}"}
         # "KUALA LUMPUR, Feb 27 (KUNA) --": the date may stand between the city and the agency.
@@ -283,7 +314,10 @@ class NameRules:
 
     def __call__(self, doc: Doc) -> list[Found]:
         """The organisations, regions and dateline places of `doc`."""
-        found: list[Found] = []
+        found = [
+            Found(source.start, source.end, ORG, source.name)
+            for source in sources(doc, lambda name: name.casefold() in self.place_names)
+        ]
         bodies: dict[int, int] = {}
         for _, start, end in self.bodies(doc):
             bodies[start] = max(end, bodies.get(start, end))
@@ -294,7 +328,9 @@ class NameRules:
             if end in bodies and _is_name_start(doc, start) and _is_body(doc, bodies[end]):
                 # "Royal Thai Army", "Royal Netherlands Navy": the crown is part of the name.
                 royal = start > 0 and doc[start - 1].text == "Royal"
-                found.append(Found(start - royal, bodies[end], ORG))
+                # "U.S. Army Europe", "US Forces Korea": a command named by its area.
+                area = bodies[end] < len(doc) and doc[bodies[end]].text in _COMMAND_AREAS
+                found.append(Found(start - royal, bodies[end] + area, ORG))
             elif (
                 end + 1 in bodies
                 and doc[end].text in _POSSESSIVES
@@ -304,9 +340,21 @@ class NameRules:
                 found.append(Found(end + 1, bodies[end + 1], ORG))
         for _, start, end in self.regions(doc):
             found.append(Found(start, end, LOC))
+        countries_at = {start: end for _, start, end in self.prefixes(doc)}
         for _, start, end in self.cities(doc):
             if _stands_alone(doc, start, end):
                 found.append(Found(start, end, GPE))
+            # "Seoul's defense ministry": a capital stands for its state; a body of more than
+            # one word, not "Moscow's army" (the city's own, or a figure of speech).
+            if (
+                end + 1 in bodies
+                and doc[end].text in _POSSESSIVES
+                and bodies[end + 1] - end > 2
+                and not _modifies_noun(doc, bodies[end + 1])
+            ):
+                found.append(Found(end + 1, bodies[end + 1], ORG))
+        for _, start, _end in self.offices(doc):
+            found.extend(_office(doc, start, countries_at))
         for _, start, end in self.country_names(doc):
             if not doc[start].is_lower and _stands_alone(doc, start, end):
                 found.append(Found(start, end, GPE))
@@ -315,7 +363,7 @@ class NameRules:
             # "Romanian Black Sea" is the Black Sea; "Black Sea Straits" a place of its own.
             if head + 1 not in region_ends:
                 found.extend(_place_headed(doc, head))
-        countries = {start: end for _, start, end in self.prefixes(doc)}
+        countries = countries_at
         for match_id, start, end in self.ends(doc):
             if doc.vocab.strings[match_id] == "headed":
                 found.extend(_headed(doc, start, countries))
@@ -369,7 +417,8 @@ def _headed(doc: Doc, head: int, countries: dict[int, int] | None = None) -> lis
         ):
             start -= 1
             continue
-        if not _is_name_word(doc, start - 1):
+        # "US Agency for International Development": "US" is a stop word, and a country.
+        if not _is_name_word(doc, start - 1) and countries.get(start - 1) != start:
             break
         start -= 1
     if doc[start].lower_ in _INNER_JOINERS:  # the name's words ran out after "and"
@@ -385,6 +434,24 @@ def _headed(doc: Doc, head: int, countries: dict[int, int] | None = None) -> lis
     if not _is_name_start(doc, start) or _runs_on(doc, end):
         return []
     return [Found(start, end, ORG)]
+
+
+# Who holds an office that is named after the post: "the Prime Minister's Office".
+_OFFICE_HOLDERS = _words(
+    """minister president attorney commissioner auditor ombudsman prosecutor governor mayor
+    chancellor secretary general controller comptroller registrar inspector premier speaker"""
+)
+
+
+def _office(doc: Doc, holder: int, countries: dict[int, int]) -> list[Found]:
+    """An office named after its holder's post, with the post's other capitalised words and a
+    country before them: "UK Information Commissioner's Office", "Prime Minister's Office"."""
+    start = holder
+    while start > max(0, holder - 3) and (
+        _is_name_word(doc, start - 1) or countries.get(start - 1) == start
+    ):
+        start -= 1
+    return [Found(start, holder + 3, ORG)]
 
 
 def _stands_alone(doc: Doc, start: int, end: int) -> bool:
@@ -410,7 +477,10 @@ def _is_state_code(text: str) -> bool:
 # The last word of a place's own name: "Mediterranean Sea", "Black Sea Straits", "East and
 # South China Seas", "Devonport Naval Base", "Goma airport" (the only one also in lower case).
 _WATER_HEADS = _words("sea seas strait straits ocean")
-_PLACE_NAME_HEADS = _WATER_HEADS | _words("base airport airbase harbour harbor")
+# "Inkomo Barracks", "Lincoln Memorial", "Tin Can Island Port", "Al-Yamamah Palace".
+_PLACE_NAME_HEADS = _WATER_HEADS | _words(
+    "base airport airbase harbour harbor barracks memorial palace port wharf island"
+)
 _PLACE_WORDS = 5
 
 
@@ -458,15 +528,14 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
         token = doc[end]
         if token.lower_ in _DATE_WORDS:  # "the Council on Monday"
             break
-        joins = (
-            end + 1 < len(doc)
-            and doc[end + 1].is_title
-            and (
-                token.lower_ in _OF_JOINERS
-                # "Military-Technical Cooperation"
-                or (
-                    token.text in _DASHES and not token.whitespace_ and not doc[end - 1].whitespace_
-                )
+        joins = end + 1 < len(doc) and (
+            (token.lower_ in _OF_JOINERS and doc[end + 1].is_title)
+            # "Military-Technical Cooperation", "India-UK Partnership"
+            or (
+                token.text in _DASHES
+                and not token.whitespace_
+                and not doc[end - 1].whitespace_
+                and (doc[end + 1].is_title or doc[end + 1].is_upper)
             )
         )
         if not (token.is_title or (token.is_upper and token.is_alpha) or (joins and end > first)):
@@ -525,6 +594,11 @@ def _is_dateline_dash(doc: Doc, i: int) -> bool:
 def _is_body(doc: Doc, end: int) -> bool:
     # "The Venezuelan military said" names a body; "Russian military officials" does not.
     return doc[end - 1].lower_ != "military" or doc[end - 1].pos_ == "NOUN"
+
+
+def _modifies_noun(doc: Doc, end: int) -> bool:
+    # "Brasilia's air force base": the base, not the air force.
+    return end < len(doc) and doc[end].is_lower and doc[end].pos_ == "NOUN"
 
 
 def _runs_on(doc: Doc, end: int) -> bool:
@@ -586,7 +660,11 @@ class ArtefactRules:
         exercises = _exercise_names(doc, self.is_country)
         surnames = {ent[-1].lower_ for ent in doc.ents if ent.label_ == PERSON and len(ent) > 1}
         # Longest first: a name made whole replaces the pieces the model cut it into.
-        repaired = [*_whole_names(doc, self.is_country), *_acronyms(doc, self.weapons)]
+        repaired = [
+            *_whole_names(doc, self.is_country),
+            *_acronyms(doc, self.weapons),
+            *_joined_institutions(doc),
+        ]
         # The doc's countries are looked up only if a one-word province needs them (a lookup
         # of a new name reads all of pycountry's).
         named = cache(
@@ -597,11 +675,48 @@ class ArtefactRules:
             if ent.id_ and ent.label_ not in (ORG, LOC, GPE):
                 ents.append(ent)
                 continue
+            parts = [ent]
             if ent.label_ == ORG:
                 ent = _without_description(doc, _without_trailing_titles(doc, ent))
-                ent = _without_leading_titles(doc, ent)
-            ents.extend(self._corrected(doc, ent, exercises, surnames, named))
-        return _by_role(doc, _by_list_mates(doc, _without_instrument_acronyms(doc, ents), surnames))
+                parts = _bodies_within(doc, _without_leading_titles(doc, ent))
+            for part in parts:
+                ents.extend(self._corrected(doc, part, exercises, surnames, named))
+        ents = _by_list_mates(doc, _without_instrument_acronyms(doc, ents), surnames)
+        return _by_role(doc, _with_missions_place(doc, self._teams(doc, ents, surnames)))
+
+    def _teams(self, doc: Doc, ents: list[Span], surnames: set[str]) -> list[Span]:
+        """Clubs named beside a result ("Everton pipped Brentford 1-0", "Leeds and Brighton drew
+        2-2", "a 3-1 win over Nottingham Forest"): a city or a name the model read as a place
+        or a person is the team, an organisation; a country stays a place (its national side
+        is written as the country)."""
+        # The dashes are found by their ids in one array, not by a walk over the doc.
+        dashes = numpy.flatnonzero(numpy.isin(doc.to_array("ORTH"), self._dash_ids(doc)))
+        scores = [int(i) for i in dashes if 0 < i < len(doc) - 1 and _is_score(doc, int(i))]
+        if not scores:
+            return ents
+        near = {i for score in scores for i in range(score - _SCORE_GAP, score + _SCORE_GAP)}
+        result_words = {
+            t.i for t in doc if t.lower_ in _RESULT_WORDS and (t.i in near or t.i - 1 in near)
+        }
+        around_results = {
+            i for word in result_words for i in range(word - _RESULT_GAP, word + _RESULT_GAP + 1)
+        }
+        teams = []
+        for ent in ents:
+            if (
+                # A site the place rules named ("Crystal Palace") may be a club too.
+                (not ent.id_ or ent.label_ == FAC)
+                and ent.label_ in (PERSON, GPE, LOC, FAC, ORG)
+                and (ent.start in around_results or ent.end - 1 in around_results)
+                and _is_team_shaped(ent, surnames)
+                and not self.is_country(_bare(ent))
+            ):
+                end = ent.end
+                while end > ent.start + 1 and (doc[end - 1].like_num or doc[end - 1].is_punct):
+                    end -= 1  # "Brentford 1-0": the model ran the name on into the score
+                ent = Span(doc, ent.start, end, label=ORG, span_id=doc[ent.start : end].text)
+            teams.append(ent)
+        return teams
 
     @staticmethod
     def _dash_ids(doc: Doc) -> list[int]:
@@ -706,12 +821,20 @@ class ArtefactRules:
                 return pair
         if label == ORG and folded in _GENERIC_ORGS:
             return []
+        named = _named_with_class(doc, ent)
+        if named is not None and not self.is_country(named.text):
+            # "Tayfun Short-Range Ballistic Missile System": the name before the class words.
+            return [Span(doc, named.start, named.end, label=WEAPON, span_id=named.text)]
         if _names_equipment(doc, ent) and not self.is_country(text):
             # "two Bergepanzer armored recovery vehicles", "Cheng Kung-class frigate".
             name = _CLASS.sub("", text)
             return [Span(doc, ent.start, ent.end, label=WEAPON, span_id=name)]
         if label == ORG:
             return [_titled_person(doc, ent) or _person_after_portfolio(doc, ent)]
+        if label == PERSON and not ent.id_ and _has_acronym(doc, ent):
+            # "JCSC", "NASDAQ OMX PHLX": a name in capitals among words in lower case is a
+            # body's acronym, no person's.
+            return [Span(doc, ent.start, ent.end, label=ORG)]
         if label == PERSON:
             return _without_titles(doc, ent)
         return [ent]
@@ -909,6 +1032,36 @@ def _acronyms(doc: Doc, weapons: frozenset[str]) -> list[Span]:
 _MIN_INITIALS = 3
 
 
+# The head of an institution whose name joins two fields with "and": "Defence Science and
+# Technology Research Center", "Institute of Physical Education and Sports University".
+_INSTITUTION_HEADS = _words("center centre university institute college academy laboratory school")
+
+
+def _joined_institutions(doc: Doc) -> list[Span]:
+    """An institution the model cut at its "and" into two bodies ("Defense Technology" and
+    "Science Research Center"): one name, where the first part is no body of its own (it ends
+    in no head word)."""
+    ents = [ent for ent in doc.ents if ent.label_ == ORG]
+    joined = []
+    for whole, second in pairwise(ents):
+        # The model may take the "and" in, and an article before.
+        first = doc[
+            whole.start + (whole[0].lower_ == "the") : whole.end - (whole[-1].lower_ == "and")
+        ]
+        if (
+            len(first) > 1
+            and second.start == first.end + 1
+            and doc[first.end].lower_ == "and"
+            and second[-1].lower_ in _INSTITUTION_HEADS
+            and all(token.is_title for token in first)
+            and first[-1].lower_ not in _HEAD_WORDS | _ARMED_HEADS | _BODY_ENDS
+            and not whole.id_
+        ):
+            name = doc[first.start : second.end]
+            joined.append(Span(doc, name.start, name.end, label=ORG, span_id=name.text))
+    return joined
+
+
 def _initials(ent: Span) -> str:
     """The initials of a name of capitalised words ("Justice and Equality Movement": "JEM"),
     or "" where a word of it is neither capitalised nor a joiner."""
@@ -944,7 +1097,7 @@ def _bare(ent: Span) -> str:
 _CONNECTORS = _words("the a an of for and in at to")
 _TRAILING_TITLES = _words(
     """rear vice admiral adm adm. lt lt. col col. colonel commander cmdr capt capt. brigadier
-    brig brig. spokesperson spokesman spokeswoman"""
+    brig brig. spokesperson spokesman spokeswoman officer officers"""
 )
 
 
@@ -959,7 +1112,10 @@ def _without_trailing_titles(doc: Doc, ent: Span) -> Span:
         end -= 1
     if end == ent.end:
         return ent
-    return Span(doc, ent.start, end, label=ORG)
+    if not ent.id_:
+        return Span(doc, ent.start, end, label=ORG)
+    # A rule's name is named anew: its tokens keep the id of the longer name.
+    return Span(doc, ent.start, end, label=ORG, span_id=_bare(doc[ent.start : end]))
 
 
 # Words before a body's name that are no part of it: a person's title ("Director General
@@ -979,6 +1135,62 @@ def _without_leading_titles(doc: Doc, ent: Span) -> Span:
     if start == ent.start or start >= ent.end:
         return ent
     return Span(doc, start, ent.end, label=ORG, span_id=doc[start : ent.end].text)
+
+
+# The part of a body a name may be of ("Executive Board of the International Monetary Fund",
+# "General Staff of the Belarusian Armed Forces"), and the words of a part that names none of
+# its own: news names the body, and the labels hold the body.
+_PART_HEADS = _words(
+    "board directors staff agency directorate secretariat division unit committee group"
+)
+_PART_WORDS = _words(
+    "executive board directors governors general staff supervisory governing of the"
+)
+# Words that make what follows "of" a body of its own: "the Indonesian Ministry of Defence",
+# "Bank Rossiya", "the International Monetary Fund".
+_PARENT_WORDS = _words(
+    "ministry department fund bank forces army navy union nations corporation command"
+)
+
+
+def _bodies_within(doc: Doc, ent: Span) -> list[Span]:
+    """The bodies a name the model ran together holds: a part and the body it is part of
+    ("Executive Board of the International Monetary Fund": the fund; "Defence Facilities
+    Agency of the Indonesian Ministry of Defence": both), or two bodies joined by "and"
+    ("Indian Army and Border Security Force"); else the name as it is."""
+    if ent.id_ and ent.id_ != ent.text:
+        return [ent]
+    for token in ent[1:-1]:
+        if token.lower_ == "of" and doc[token.i - 1].lower_ in _PART_HEADS:
+            parent = token.i + 1 + (doc[token.i + 1].lower_ == "the")
+            named = doc[parent : ent.end]
+            if (
+                parent < ent.end
+                and named[0].is_title
+                and named[0].lower_ not in _PART_WORDS
+                and any(t.lower_ in _PARENT_WORDS for t in named)
+            ):
+                part = doc[ent.start : token.i]
+                own = (
+                    [_body(part)]
+                    if len(part) > 1 and any(t.lower_ not in _PART_WORDS for t in part)
+                    else []
+                )
+                return [*own, _body(named)]
+        if token.lower_ == "and" and token.i - ent.start > 1 and ent.end - token.i > 2:
+            first, second = doc[ent.start : token.i], doc[token.i + 1 : ent.end]
+            if (
+                first[-1].lower_ in _ARMED_HEADS | _HEAD_WORDS
+                and second[-1].lower_ in _ARMED_HEADS | _HEAD_WORDS
+                and second[0].is_title
+            ):
+                return [_body(first), _body(second)]
+    return [ent]
+
+
+def _body(span: Span) -> Span:
+    # The tokens keep the id of the name they were cut from: the part is named anew.
+    return Span(span.doc, span.start, span.end, label=ORG, span_id=span.text)
 
 
 _CENTRES = _words("center centre")
@@ -1010,7 +1222,10 @@ def _without_description(doc: Doc, ent: Span) -> Span:
         end -= 1
     if end == ent.end:
         return ent
-    return Span(doc, ent.start, end, label=ORG, span_id=doc[ent.start : end].text)
+    if not ent.id_:
+        return Span(doc, ent.start, end, label=ORG)
+    # A rule's name is named anew: its tokens keep the id of the longer name.
+    return Span(doc, ent.start, end, label=ORG, span_id=_bare(doc[ent.start : end]))
 
 
 def _names_equipment(doc: Doc, ent: Span) -> bool:
@@ -1038,6 +1253,163 @@ def _names_equipment(doc: Doc, ent: Span) -> bool:
         if token.pos_ not in ("ADJ", "NOUN", "PROPN", "NUM") and token.text not in _DASHES:
             return False
     return False
+
+
+# Words of a class written in title case after a weapon's name: "Short-Range Ballistic Missile
+# System", "Main Battle Tank".
+_CLASS_WORDS = (
+    _EQUIPMENT_NOUNS
+    | _SYSTEM_NOUNS
+    | _words(
+        """short range medium long intermediate ballistic cruise hypersonic supersonic air defence
+    defense surface to anti ship tank aircraft main battle unmanned aerial combat attack
+    multiple launch rocket guided self propelled loitering munition"""
+    )
+)
+
+
+_MIN_CLASS_WORDS = 3
+
+
+def _named_with_class(doc: Doc, ent: Span) -> Span | None:
+    """The one-word name at the start of an entity the model ran on into the title-case class words
+    after it ("Tayfun Short-Range Ballistic Missile System", "Kestrel Main Battle Tank"), or
+    None."""
+    if ent.id_ or ent.label_ not in _EQUIPMENT_NAMERS or len(ent) < 3:
+        return None
+    end = ent.end
+    while end > ent.start + 1 and (doc[end - 1].lower_ in _CLASS_WORDS or doc[end - 1].text == "-"):
+        end -= 1
+    last = ent[-1].lower_
+    # One word: "Multi Tube Missile Launch Vehicle" is a description, not a name.
+    if (
+        end == ent.end
+        or end - ent.start > 1
+        or not (last in _EQUIPMENT_NOUNS or last in _SYSTEM_NOUNS)
+    ):
+        return None
+    name = doc[ent.start : end]
+    # Three class words at least: "Intercontinental Ballistic Missile", "Toyota Land Cruisers"
+    # and "Army Aviation Helicopters" hold one or two after a word that is no name.
+    class_words = sum(1 for token in doc[end : ent.end] if token.text != "-")
+    if class_words < _MIN_CLASS_WORDS or not all(
+        token.is_title and token.is_alpha and token.lower_ not in _ORG_WORDS for token in name
+    ):
+        return None
+    return name
+
+
+# Words of a match's result, and the last words of clubs' names ("Nottingham Forest").
+_RESULT_WORDS = _words(
+    """beat beats pipped edged thrashed defeated drew draw lost lose prevailed routed hammered
+    downed stunned win won victory defeat loss over"""
+)
+_CLUB_WORDS = _words(
+    """fc united city forest wanderers rovers athletic albion villa hotspur county town palace
+    strikers knights rangers celtic"""
+)
+_RESULT_GAP = 4
+# "a comfortable 2-0 Premier League home win over ...".
+_SCORE_GAP = 6
+
+
+def _is_score(doc: Doc, i: int) -> bool:
+    """Whether token `i` is the dash of a result written "2-1" (a figure each side, no
+    spaces)."""
+    before, dash, after = doc[i - 1], doc[i], doc[i + 1]
+    return (
+        dash.text in _DASHES
+        and not before.whitespace_
+        and not dash.whitespace_
+        and before.is_digit
+        and after.is_digit
+        and len(before) <= 2
+        and len(after) <= 2
+    )
+
+
+def _is_team_shaped(ent: Span, surnames: set[str]) -> bool:
+    words = [t for t in ent if not (t.like_num or t.is_punct)]
+    if not words or len(words) > 3 or not all(t.is_title for t in words):
+        return False
+    if ent.label_ != PERSON:
+        return True
+    # A person's name is a club's only as one word no one in the story has as a surname
+    # ("Everton"), or with a club's word ("Wolverhampton Wanderers").
+    return (len(words) == 1 and words[0].lower_ not in surnames) or words[-1].lower_ in _CLUB_WORDS
+
+
+_PLACE_NAME_WORDS = 4
+
+
+def _with_missions_place(doc: Doc, ents: list[Span]) -> list[Span]:
+    """A mission with the place it serves, which is part of its name ("African Union Mission
+    in Somalia", "Stabilization Mission in the Central African Republic"); the place is then no
+    entity of its own."""
+    extended: dict[int, Span] = {}
+    for ent in ents:
+        if ent.label_ != ORG or ent[-1].lower_ != "mission" or ent.end + 1 >= len(doc):
+            continue
+        if doc[ent.end].lower_ != "in":
+            continue
+        start = ent.end + 1 + (doc[ent.end + 1].lower_ == "the")
+        end = start
+        while end < min(len(doc), start + _PLACE_NAME_WORDS) and doc[end].is_title:
+            end += 1
+        if end > start:
+            extended[ent.start] = Span(
+                doc, ent.start, end, label=ORG, span_id=doc[ent.start : end].text
+            )
+    if not extended:
+        return ents
+    covered = {i for span in extended.values() for i in range(span.start, span.end)}
+    return [
+        extended.get(ent.start, ent)
+        for ent in ents
+        if ent.start in extended or not covered.intersection(range(ent.start, ent.end))
+    ]
+
+
+_ACRONYM_LETTERS = 3
+# "Edward VII" is a king; "USS Ashford" and "ENS Anwar El Sadat" are ships, left to the weapon
+# rules.
+_ROMAN_NUMERAL = re.compile(r"^[IVXLC]+$")
+_SHIP_PREFIXES = frozenset(
+    [
+        "USS",
+        "HMS",
+        "INS",
+        "ENS",
+        "HMAS",
+        "HMCS",
+        "HMNZS",
+        "PNS",
+        "KRI",
+        "BRP",
+        "ROKS",
+        "TCG",
+        "RFS",
+        "NRP",
+        "ARA",
+        "BAP",
+    ]
+)
+
+
+def _has_acronym(doc: Doc, ent: Span) -> bool:
+    """Whether a name holds a word of three capitals or more in a sentence written in mixed
+    case (a headline in capitals names people in capitals too)."""
+    if ent[0].text in _SHIP_PREFIXES or not any(
+        t.is_upper
+        and t.is_alpha
+        and len(t) >= _ACRONYM_LETTERS
+        and not _ROMAN_NUMERAL.match(t.text)
+        and t.text not in _POST_NOMINALS
+        for t in ent
+    ):
+        return False
+    sentence = ent.sent if doc.has_annotation("SENT_START") else doc[:]
+    return any(t.is_lower and t.is_alpha for t in sentence)
 
 
 def _is_where(doc: Doc, ent: Span) -> bool:

@@ -994,3 +994,180 @@ def test_variant_words_after_a_name_are_dropped(
     nlp: Language, text: str, expected: list[str]
 ) -> None:
     assert weapons(nlp, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "not_expected"),
+    [
+        # a part and the body it is part of: the body, and the part where it has a name
+        ("The Governing Board of the Asian Development Bank met.", ["Asian Development Bank"],
+         ["Governing Board of the Asian Development Bank"]),
+        ("The General Staff of the Moldovan Armed Forces said so.", ["Moldovan Armed Forces"],
+         ["General Staff of the Moldovan Armed Forces"]),
+        ("The Coastal Works Agency of the Kenyan Ministry of Defence paid.",
+         ["Coastal Works Agency", "Kenyan Ministry of Defence"], []),
+        # two bodies joined by "and"
+        ("The Pakistan Army and Frontier Constabulary Force searched the area.",
+         ["Pakistan Army", "Frontier Constabulary Force"], []),
+        # a body named after a country written with full stops
+        ("About 300 U.S. navy sailors arrived.", ["U.S. navy"], []),
+        ("Funds for the US Agency for Global Media were cut.", ["US Agency for Global Media"], []),
+        ("The U.S. Army Europe led the drill.", ["U.S. Army Europe"], []),
+        # self-defence forces by branch, in lower case
+        ("Jets of the Japanese ground self-defense force landed.",
+         ["Japanese ground self-defense force"], []),
+        # an office named after its holder's post
+        ("The Deputy Prime Minister’s Office denied it.", ["Deputy Prime Minister’s Office"], []),
+        ("The Ombudsman's Office opened a case.", ["Ombudsman's Office"], []),
+        # a capital's ministry
+        ("Talks went well, Hanoi's foreign ministry said.", ["foreign ministry"], []),
+        ("Jets landed at Lima's air force base.", [], ["air force"]),
+        # a group of countries, a working group and its subject
+        ("Leaders of the Group of Twenty met.", ["Group of Twenty"], []),
+        ("The Working Group on Indo-German Naval Research met.",
+         ["Working Group on Indo-German Naval Research"], []),
+        # a title after the body's name is no part of it
+        ("Ministry of Energy Officer Jane Roe spoke.", ["Ministry of Energy"],
+         ["Ministry of Energy Officer"]),
+    ],
+)  # fmt: skip
+def test_bodies_are_cut_from_the_names_they_are_written_in(
+    nlp: Language, text: str, expected: list[str], not_expected: list[str]
+) -> None:
+    found = _facet(nlp, text, "ORG")
+
+    assert all(name in found for name in expected), found
+    assert not set(not_expected) & set(found), found
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # named with "called" after a class noun
+        ("Japan will fund a stealth fighter, to be called Kestrel, by 2031.", "Kestrel"),
+        ('The new missile, dubbed "Zolfaghar," has a range of 700 km.', "Zolfaghar"),
+        ("Seoul fielded an air defence system called Hanbit K-AD II last year.", "Hanbit K-AD II"),
+        # a name the gazetteer gives a body is a class's name before "class"
+        ("The navy received its third Guardian class patrol boat.", "Guardian"),
+        # a hyphenated designation written with a space, beside a cue
+        ("Two Mi 8 helicopters landed near the dam.", "Mi-8"),
+        ("The air force flew F 16 fighters over the city.", "F-16"),
+        # a name run on into title-case class words
+        ("Ankara tested its Yildirim Medium-Range Ballistic Missile System on Friday.", "Yildirim"),
+        # a family member added to the gazetteer, and a plane as a cue
+        ("Brazil took delivery of its first F-39E jets.", "F-39"),
+        ('Two P-3 "Orion" patrol planes were sent to the islands.', "P-3"),
+    ],
+)
+def test_weapons_named_by_the_words_around_them(nlp: Language, text: str, expected: str) -> None:
+    assert expected in weapons(nlp, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a plane's nickname, a ship's name, a firm called so
+        "The prime minister flew in the campaign plane, dubbed “Red Rocket” by staff.",
+        "The frigate, named Almirante Brown, left port.",
+        "They invested in a drone maker called Skyforge Labs.",
+        # title-case class words after a word that is no name
+        "The Polar Satellite Launch Vehicle lifted off.",
+        "Route A 4 was closed for 4 days.",
+    ],
+)
+def test_names_given_to_what_is_no_weapon_are_no_weapons(nlp: Language, text: str) -> None:
+    assert weapons(nlp, text) == []
+
+
+def test_clubs_named_beside_a_result_are_organisations(nlp: Language) -> None:
+    text = (
+        "On Sunday Bristol Rovers beat Swindon 2-1, Barnsley and Exeter drew 0-0, and Morecambe "
+        "took a 3-0 home win over Accrington."
+    )
+    found = _facet(nlp, text, "ORG")
+
+    # the model reads "Accrington" as a place and runs "Swindon" on into the score
+    assert {"Bristol Rovers", "Swindon", "Accrington"} <= set(found), found
+
+
+def test_countries_and_players_beside_a_result_stay_places_and_people(nlp: Language) -> None:
+    doc = nlp("Carlos Alcaraz beat Daniil Medvedev 6-3 in the final. Ghana beat Mali 2-0 in Accra.")
+    labels = {canonical_of(ent): ent.label_ for ent in doc.ents}
+
+    assert labels.get("Carlos Alcaraz") == "PERSON"
+    assert labels.get("Ghana") == "GPE"
+    assert labels.get("Mali") == "GPE"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Troops returned to Lanet Barracks on Monday.", "Lanet Barracks"),
+        ("Veterans gathered at the Anzac Memorial in the evening.", "Anzac Memorial"),
+        ("The envoys met at Qasr Palace on Monday.", "Qasr Palace"),
+        ("Containers piled up at Lekki Port last week.", "Lekki Port"),
+        ("The missile was fired from Wheeler Island on Friday.", "Wheeler Island"),
+    ],
+)
+def test_sites_named_by_their_head_word_are_places(nlp: Language, text: str, expected: str) -> None:
+    places = [canonical_of(ent) for ent in nlp(text).ents if ent.label_ in ("FAC", "GPE", "LOC")]
+
+    assert expected in places
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The FIFA Integrity Monitoring Unit opened a case.", "FIFA Integrity Monitoring Unit"),
+        ("The game was made by Harbour Software in Oslo.", "Harbour Software"),
+        ("Investors backed Kestrel Labs this year.", "Kestrel Labs"),
+        ("The Lebanese Army Radio said the border was calm.", "Lebanese Army Radio"),
+    ],
+)
+def test_units_studios_and_service_radios_are_organisations(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert expected in _facet(nlp, text, "ORG")
+
+
+def test_an_institution_cut_at_its_and_is_one_body() -> None:
+    nlp = English()
+    doc = nlp("The Marine Biology and Ocean Research Institute hired staff.")
+    doc.ents = [Span(doc, 1, 3, label="ORG"), Span(doc, 4, 7, label="ORG")]
+    rules = ArtefactRules(lambda _: False, [], [])
+
+    assert [ent.text for ent in rules(doc)] == ["Marine Biology and Ocean Research Institute"]
+
+
+def test_two_bodies_joined_by_and_stay_two() -> None:
+    nlp = English()
+    doc = nlp("The Harbour Police and Customs Service met.")
+    doc.ents = [Span(doc, 1, 3, label="ORG"), Span(doc, 4, 6, label="ORG")]
+    rules = ArtefactRules(lambda _: False, [], [])
+
+    assert [ent.text for ent in rules(doc)] == ["Harbour Police", "Customs Service"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Chairman JSHQ congratulated the engineers on the launch.", "ORG"),
+        ("Officials at Headquarters NAVCENT said the convoy was safe.", "ORG"),
+        # a king's numeral and a headline in capitals name people
+        ("Troops paraded before Edward VII in the square.", "PERSON"),
+    ],
+)
+def test_a_name_in_capitals_among_lower_case_words_is_a_body(
+    nlp: Language, text: str, kind: str
+) -> None:
+    name = {"ORG": ["JSHQ", "Headquarters NAVCENT"], "PERSON": ["Edward VII"]}[kind]
+
+    assert set(name) & set(_facet(nlp, text, kind)), labelled(nlp, text)
+
+
+def test_a_missions_place_is_part_of_its_name() -> None:
+    doc = English()("The Regional Assistance Mission in Solomon Islands left.")
+    doc.ents = [Span(doc, 1, 4, label="ORG"), Span(doc, 5, 7, label="GPE")]
+    rules = ArtefactRules(lambda _: False, [], [])
+
+    assert [ent.text for ent in rules(doc)] == ["Regional Assistance Mission in Solomon Islands"]

@@ -1,0 +1,247 @@
+"""News outlets and agencies named as a story's source (pure: a tagged doc in, spans out).
+
+The model rarely tags an outlet that is named only where a story credits it, since such names
+are often not words ("dpa-AFX", "Okay.ng") or are words of their own ("Dawn", "Trend"). The
+credit's shape names it instead: the bracket of a dateline ("Berlin, May 13 (EFE).-"), a credit
+at a paragraph's end ("(Reuters/NAN)", "Source: Reuters/Scanpix"), a byline ("Jane Roe, AAP"),
+the word for an outlet before the name ("news website News24"), the outlet as the subject of
+"reported" ("..., Dawn reported."), and a web domain ("Okay.ng understands").
+
+Every pattern is anchored on a line or a token and bounded in length, so the cost is linear in
+the text.
+"""
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy
+from spacy.tokens import Doc, Span
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """An outlet's tokens and its name as written (a token may carry the credit's punctuation:
+    "EFE).-")."""
+
+    start: int
+    end: int
+    name: str
+
+
+# "Berlin, May 13 (EFE).-", "CHICAGO (dpa-AFX) -", "MOSCOW, July 21. /TASS/.", "(UDHAYAM,
+# COLOMBO) -": before the bracket only capitalised words, numbers and commas (the city and the
+# date); after it a dash, or nothing where the bracket opens the line.
+_DATELINE = re.compile(
+    r"^(?P<before>(?:[A-Z0-9][^\s()/]{0,20}[ ,]{0,3}){0,8}?)[(/]"
+    r"(?P<group>[^()/\n]{2,60}?)(?:\((?P<inner>[^()\n]{1,15})\))?[)/]"
+    r"(?P<after>\)?\.?[ ]?(?:[-–—]{1,2}|\.(?= [A-Z]))|)",
+    re.MULTILINE,
+)
+# "... and finance it. (Africanews)", "(Reuters/NAN)": a bracket that ends a paragraph after a
+# sentence.
+_CLOSING_CREDIT = re.compile(r"(?:^|(?<=[.!?\"”] ))\((?P<group>[^()\n]{2,40})\)[ ]*$", re.MULTILINE)
+# "Source: Reuters/Scanpix", "Credit: EPA", "Published in Dawn, December 1st, 2020".
+_LABELLED_CREDIT = re.compile(
+    r"(?:\b(?:Source|Credit|Photo|Image|Picture)s?:[ ]?|^Published (?:in|by) )"
+    r"(?P<group>[A-Z][^\n:,]{1,40}?)(?=[ ]*(?:,|$))",
+    re.MULTILINE,
+)
+# "Jane Roe, AAP" alone on a line: the writer and the outlet.
+_BYLINE = re.compile(
+    r"^[A-Z][\w'’-]+(?: [A-Z][\w'’-]+){1,3}, (?P<group>[A-Z][\w&.-]*(?: [A-Z][\w&.-]*){0,2})[ ]*$",
+    re.MULTILINE,
+)
+_PARTS = re.compile(r"[ ]*(?:[+/]|-(?= )|\bvia\b)[ ]*")
+_WORD = re.compile(r"\S+")
+# A web domain: "Okay.ng", "msnbc.com", "REPUBLIKA.CO.ID".
+_DOMAIN = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,30}(?:\.[A-Za-z]{2,3}){1,2}$")
+_JOINED_STOP = re.compile(r"[A-Za-z0-9]\.[A-Za-z]")
+_TOP_LEVEL = _words(
+    """com net org info news tv io co uk us au ng id so in pk ke za ph my sg ca ie nz gh lk bd
+    np ae qa sa eg ma tz ug zw de fr es it ru ua pl ro"""
+)
+# The common word before an outlet's name: "news website News24", "broadcaster Polish Radio".
+_OUTLET_WORDS = _words(
+    """website site outlet broadcaster newspaper daily tabloid magazine weekly portal channel
+    agency media network station radio"""
+)
+# The last word of an outlet's name of several words: "Israeli Army Radio", "Kyiv Post".
+_OUTLET_NAME_ENDS = _words(
+    """radio news times post tv television daily herald journal gazette agency tribune express
+    telegraph observer today online network channel press wire mail star standard review
+    report chronicle monitor"""
+)
+_DATE_WORDS = _words(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april
+    june july august september october november december"""
+)
+_REPORTING = frozenset(["reported", "reports", "quoted"])
+_NAME_WORDS = 4
+_PART_WORDS = 5
+
+
+def sources(doc: Doc, is_place: Callable[[str], bool]) -> list[Source]:
+    """The outlets `doc` names as its sources; `is_place` tells a city or country, which a
+    dateline or byline also holds, from an outlet."""
+    text = text_of(doc)
+    found = [*_credited(doc, text, is_place), *_domains(doc, text)]
+    if doc.has_annotation("POS"):
+        # One pass over the doc's words finds the cues of both rules.
+        cues = _indices(doc, _OUTLET_WORDS | _REPORTING)
+        found += _by_outlet_word(doc, [i for i in cues if doc[i].lower_ in _OUTLET_WORDS])
+        found += _reporting(doc, [i for i in cues if doc[i].lower_ in _REPORTING])
+    return found
+
+
+_TEXT_KEY = "wirewatch.text"
+
+
+def text_of(doc: Doc) -> str:
+    """The doc's text, built once: `Doc.text` joins every token's text anew at each access,
+    and several rules read it."""
+    text = doc.user_data.get(_TEXT_KEY)
+    if not isinstance(text, str):
+        text = doc.user_data[_TEXT_KEY] = doc.text
+    return text
+
+
+def _credited(doc: Doc, text: str, is_place: Callable[[str], bool]) -> Iterator[Source]:
+    for match in _DATELINE.finditer(text):
+        if match.group("before") and not match.group("after"):
+            continue
+        group_start = match.start("group")
+        group = match.group("group")
+        # "(UDHAYAM, COLOMBO)": the outlet, then its city.
+        yield from _parts(doc, group_start, group.split(",")[0], is_place)
+        if match.group("inner") is not None:
+            yield from _parts(doc, match.start("inner"), match.group("inner"), is_place)
+    for pattern in (_CLOSING_CREDIT, _LABELLED_CREDIT, _BYLINE):
+        for match in pattern.finditer(text):
+            yield from _parts(doc, match.start("group"), match.group("group"), is_place)
+
+
+def _parts(doc: Doc, offset: int, group: str, is_place: Callable[[str], bool]) -> Iterator[Source]:
+    """The outlets of a credit's bracket: "Reuters/NAN", "Xinhua + DIPLOMAT.SO", "MENAFN- Kuwait
+    News Agency" (a photo agency's "PHOTO" aside)."""
+    at = 0
+    for separator in [*_PARTS.finditer(group), None]:
+        end = separator.start() if separator is not None else len(group)
+        part = group[at:end].strip(" .")
+        start = offset + group.index(part, at) if part else offset
+        at = separator.end() if separator is not None else len(group)
+        words = _WORD.findall(part)
+        if (
+            not words
+            or len(words) > _PART_WORDS
+            or not part[0].isalpha()
+            or not any(char.isupper() for char in part)
+            or any(word[0].islower() and not _has_capital(word) for word in words)
+            # "(CVX 0.08%)" of a share price.
+            or not all(any(char.isalpha() for char in word) for word in words)
+            or is_place(part)
+        ):
+            continue
+        span = doc.char_span(start, start + len(part), alignment_mode="expand")
+        if span is not None:
+            yield Source(span.start, span.end, part)
+
+
+def _has_capital(word: str) -> bool:
+    return any(char.isupper() for char in word)
+
+
+def _domains(doc: Doc, text: str) -> Iterator[Source]:
+    # Only where a full stop joins two letters in the text ("Okay.ng", but also "U.S."): a
+    # walk over every token costs more than the rest of this pass.
+    seen = set()
+    for match in _JOINED_STOP.finditer(text):
+        span = doc.char_span(match.start(), match.end(), alignment_mode="expand")
+        if span is None or len(span) != 1 or span.start in seen:
+            continue
+        seen.add(span.start)
+        text = span.text
+        top_level = text.rsplit(".", 1)[-1].lower()
+        if (
+            _DOMAIN.match(text)
+            and top_level in _TOP_LEVEL
+            and not text.lower().startswith("www.")
+            and not span[0].like_email
+        ):
+            yield Source(span.start, span.end, text)
+
+
+def _indices(doc: Doc, words: frozenset[str]) -> list[int]:
+    """The tokens whose lower case is one of `words`, found by their ids in one array."""
+    ids = [doc.vocab.strings.add(word) for word in words]
+    return [int(i) for i in numpy.flatnonzero(numpy.isin(doc.to_array("LOWER"), ids))]
+
+
+def _is_outlet_name_word(doc: Doc, i: int) -> bool:
+    token = doc[i]
+    if token.text == "-" and 0 < i < len(doc) - 1:
+        # "Interfax-Ukraine": a hyphen inside a name written as one word.
+        return not doc[i - 1].whitespace_ and not token.whitespace_
+    return (
+        token.pos_ == "PROPN"
+        and token.text[0].isupper()
+        and not token.is_punct
+        and token.lower_ not in _DATE_WORDS
+    )
+
+
+def _by_outlet_word(doc: Doc, cues: list[int]) -> Iterator[Source]:
+    """ "news website News24", "public broadcaster Polish Radio": an outlet after the common
+    word for one."""
+    for token in (doc[i] for i in cues):
+        if not token.is_lower:
+            continue
+        end = token.i + 1
+        while end < min(len(doc), token.i + 1 + _NAME_WORDS) and _is_outlet_name_word(doc, end):
+            end += 1
+        # "Radio 1", "Europe 1": a station's number is part of its name.
+        if end > token.i + 1 and end < len(doc) and doc[end].is_digit and len(doc[end]) <= 2:
+            end += 1
+        if end > token.i + 1:
+            yield _source(doc[token.i + 1 : end])
+
+
+def _reporting(doc: Doc, verbs: list[int]) -> Iterator[Source]:
+    """ "..., Dawn reported.", "Interfax-Ukraine reported", "The Israeli Army Radio quoted": an
+    outlet as the subject of a reporting verb, where the name is no person's."""
+    later_names = _surnames(doc) if verbs else frozenset()
+    for token in (doc[i] for i in verbs):
+        if token.i == 0:
+            continue
+        start = token.i
+        while start > max(0, token.i - _NAME_WORDS) and _is_outlet_name_word(doc, start - 1):
+            start -= 1
+        if start == token.i:
+            continue
+        name = doc[start : token.i]
+        one_word = len(name) == 1 or all(t.whitespace_ == "" for t in name[:-1])
+        if (one_word and name.text.lower() not in later_names) or (
+            name[-1].lower_ in _OUTLET_NAME_ENDS
+        ):
+            yield _source(name)
+
+
+def _surnames(doc: Doc) -> frozenset[str]:
+    """Capitalised words written after another capitalised name word: the last names of the
+    doc's people ("Roe" of "Jane Roe"), which a name alone before "reported" may be."""
+    return frozenset(
+        token.lower_
+        for token in doc[1:]
+        if token.pos_ == "PROPN"
+        and token.is_title
+        and doc[token.i - 1].pos_ == "PROPN"
+        and doc[token.i - 1].is_title
+    )
+
+
+def _source(span: Span) -> Source:
+    return Source(span.start, span.end, span.text)
