@@ -46,12 +46,11 @@ class Sample:
 
 
 def backlog_rate(samples: Sequence[Sample], total: int, warm_fraction: float = 0.1) -> float:
-    """Articles per second over a backlog, from the first sample with `warm_fraction` of it
-    indexed (start-up, group join and first batches behind) to the first with all of it."""
-    warm = first_at(samples, warm_fraction, total)
+    """Articles per second over a backlog, from the last sample with less than `warm_fraction`
+    of it indexed (start-up, group join and first batches behind) to the first with all of it.
+    A backlog that goes through between two samples is timed over that interval."""
     last = first_at(samples, 1.0, total)
-    if last.at_s <= warm.at_s:
-        raise ValueError("the backlog went through between two samples: measure more articles")
+    warm = [sample for sample in samples if sample.indexed < warm_fraction * total][-1]
     return (last.indexed - warm.indexed) / (last.at_s - warm.at_s)
 
 

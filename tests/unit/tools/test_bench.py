@@ -44,11 +44,11 @@ def test_percentile_takes_the_nearest_rank() -> None:
 
 def test_the_backlog_rate_counts_from_a_tenth_of_the_backlog_to_all_of_it() -> None:
     # Start-up takes 4 s and the first 5 articles; from the tenth on, 10 articles/s.
-    samples = [Sample(0.0, 0), Sample(4.0, 5), Sample(5.0, 10), Sample(14.0, 100)]
+    samples = [Sample(0.0, 0), Sample(4.0, 5), Sample(5.0, 15), Sample(13.5, 100)]
     assert backlog_rate(samples, 100) == 10.0
     assert first_at(samples, 0.1, 100) == samples[2]
-    with pytest.raises(ValueError, match="measure more"):
-        backlog_rate([Sample(0.0, 0), Sample(1.0, 100)], 100)
+    # A backlog that goes through between two samples is timed over that interval.
+    assert backlog_rate([Sample(0.0, 0), Sample(2.0, 0), Sample(2.5, 6)], 6) == 12.0
 
 
 async def test_the_pass_through_enricher_gives_documents_the_index_takes() -> None:
