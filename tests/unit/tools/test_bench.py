@@ -8,7 +8,7 @@ import pytest
 from index import build_document
 from tools.bench import BenchReport, bench_articles, percentile, summary
 from tools.bench.articles import MAX_WORDS, MIN_WORDS, excerpts
-from tools.bench.measure import Sample, backlog_rate, first_at
+from tools.bench.measure import Sample, backlog_rate, first_at, steady_rate
 from tools.bench.passthrough import PassThroughEnricher
 from tools.bench.report import Latency, Memory, PassThrough, ScalePoint, Throughput
 
@@ -40,6 +40,13 @@ def test_percentile_takes_the_nearest_rank() -> None:
     assert percentile([3.0], 0.99) == 3.0
     with pytest.raises(ValueError, match="no values"):
         percentile([], 0.5)
+
+
+def test_steady_rate_counts_from_the_first_sample_to_the_one_with_everything() -> None:
+    samples = [Sample(0.0, 0), Sample(5.0, 40), Sample(10.0, 100), Sample(11.0, 100)]
+    assert steady_rate(samples, 100) == 10.0
+    with pytest.raises(ValueError, match="measure more"):
+        steady_rate([Sample(0.0, 100)], 100)
 
 
 def test_the_backlog_rate_counts_from_a_tenth_of_the_backlog_to_all_of_it() -> None:
