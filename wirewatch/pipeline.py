@@ -293,7 +293,6 @@ class Pipeline:
                     log.warning("outage over: the held batch went through; consuming again",
                                 held_s=round(held_s, 1))  # fmt: skip
                 return
-            current = _Ahead(fetched)
             if self.state.hold(reason):
                 log.error("outage: holding the batch and retrying it until it goes through; "
                           "consumption is paused, nothing is committed",
