@@ -32,7 +32,7 @@ from alerts.interfaces import (
     WebhookSender,
 )
 from alerts.outbox import AlertStore
-from alerts.pipeline import Alerting, AlertStores, RecordedAlerts, new_articles
+from alerts.pipeline import Alerting, AlertStores, MatchedArticle, RecordedAlerts, new_articles
 from alerts.publisher import AlertPublisher
 from alerts.records import Alert, Delivery, alert_id, new_alert
 from alerts.rules import Rule, RuleDraft, RuleStore, parse_draft
@@ -59,6 +59,7 @@ __all__ = [
     "EgressPolicy",
     "EgressRefusedError",
     "InvalidRuleError",
+    "MatchedArticle",
     "RecordedAlerts",
     "Role",
     "Rule",

@@ -17,7 +17,7 @@ from alerts.interfaces import AlertingSettings, AlertMetrics
 from alerts.outbox import AlertStore
 from alerts.publisher import AlertPublisher
 from alerts.records import Alert, new_alert
-from alerts.rules import RuleStore
+from alerts.rules import Rule, RuleStore
 from alerts.settings import AlertSettings
 from alerts.webhooks import WebhookClient
 from contracts import AsyncResource, ReceivedArticle
@@ -86,27 +86,30 @@ class Alerting(AsyncResource):
     async def _close(self) -> None:
         await self._resources.aclose()
 
-    async def record(
-        self, new: Sequence[tuple[ReceivedArticle, ArticleDocument]]
-    ) -> "RecordedAlerts":
-        """Matches the batch's new articles and records their alerts, pending and not yet
+    async def match(self, documents: Sequence[ArticleDocument]) -> list[list[Rule]]:
+        """The enabled rules each document matches, in order. Matched before the index is
+        asked which of the documents it holds: only those a rule matches need asking."""
+        # Off the event loop, within time budgets: Kafka heartbeats, probes and the commit
+        # never wait on a rule.
+        return await asyncio.to_thread(
+            self.rules.match_batch, [document.source_fields() for document in documents]
+        )
+
+    async def record(self, new: Sequence["MatchedArticle"]) -> "RecordedAlerts":
+        """Records the alerts of the batch's new matched articles, pending and not yet
         offered for delivery: called before the articles are written, so that a crash
         between the write and the record cannot lose them (the redelivered articles are
         still new, their alerts' creates answer 409).
 
         A (rule, story) that alerted before is skipped.
         """
-        # Off the event loop, within time budgets: Kafka heartbeats, probes and the commit
-        # never wait on a rule.
-        matched = await asyncio.to_thread(
-            self.rules.match_batch, [document.source_fields() for _, document in new]
-        )
         matched_at = datetime.now(UTC)
         candidates = [
-            new_alert(rule, document, matched_at=matched_at,
-                      received_at=item.published_to_kafka_at, topic=self.publisher.topic)
-            for (item, document), rules in zip(new, matched, strict=True)
-            for rule in rules
+            new_alert(rule, article.document, matched_at=matched_at,
+                      received_at=article.received.published_to_kafka_at,
+                      topic=self.publisher.topic)
+            for article in new
+            for rule in article.rules
         ]  # fmt: skip
         if not candidates:
             return RecordedAlerts(candidates=[], created=[])
@@ -153,20 +156,28 @@ class RecordedAlerts:
     created: list[Alert]
 
 
-def new_articles(
-    received: Sequence[ReceivedArticle],
-    documents: Sequence[ArticleDocument],
-    stored: set[str],
-) -> list[tuple[ReceivedArticle, ArticleDocument]]:
-    """The articles of a batch that alert: those the index did not hold before the batch,
-    and of several copies of one in the batch only the last (the one written).
+@dataclass(frozen=True)
+class MatchedArticle:
+    """An article of a batch, its document and the rules the document matched."""
+
+    received: ReceivedArticle
+    document: ArticleDocument
+    rules: Sequence[Rule]
+
+
+def new_articles(matched: Sequence[MatchedArticle], stored: set[str]) -> list[MatchedArticle]:
+    """The articles of a batch that alert: matched by a rule, not held by the index before the
+    batch (`stored` needs to name only the matched), and of several copies of one in the batch
+    only the last (the one written).
 
     A redelivered, replayed or re-published article is stored already: it stays silent,
     however its write is answered, so a rule added since never alerts on an old story.
     """
-    last = {document.id: position for position, document in enumerate(documents)}
+    last = {article.document.id: position for position, article in enumerate(matched)}
     return [
-        (item, document)
-        for position, (item, document) in enumerate(zip(received, documents, strict=True))
-        if document.id not in stored and last[document.id] == position
+        article
+        for position, article in enumerate(matched)
+        if article.rules
+        and article.document.id not in stored
+        and last[article.document.id] == position
     ]

@@ -6,7 +6,8 @@
     batches are enriched; its first part (`prepare`) for the next batch while the batch
     before it is finished (`finish`):
     2. resolve stories  the story id of each enriched article (the stories index decides),
-                        and which of the documents the index holds already
+       and match        the alert rules each document matches, and which of the matched
+                        documents the index holds already
     then `finish`:
        claim            the records of partitions revoked since the fetch are dropped
     3. write            the documents to the articles index
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, Self, TypeVar
 
-from alerts import Alert, RecordedAlerts, new_articles
+from alerts import Alert, MatchedArticle, RecordedAlerts, Rule, new_articles
 from contracts import Article, DeadLetter, EnrichedArticle, ReceivedArticle
 from enrich import EnrichmentFailure, EnrichmentResult
 from index import ArticleDocument, Rejection, WriteResult, build_document, check_refusals
@@ -37,7 +38,6 @@ from wirewatch.batch_observer import BatchObserver, BatchOutcome, Partition
 from wirewatch.settings import Settings
 
 A = TypeVar("A")
-B = TypeVar("B")
 R = TypeVar("R")
 T = TypeVar("T")
 
@@ -96,11 +96,12 @@ class DocumentIndex(Protocol):
 
 
 class AlertRecorder(Protocol):
-    """Alerting: alerts recorded pending before the write, released after it."""
+    """Alerting: the rules each document matches; alerts recorded pending before the write,
+    released after it."""
 
-    async def record(
-        self, new: Sequence[tuple[ReceivedArticle, ArticleDocument]]
-    ) -> RecordedAlerts: ...
+    async def match(self, documents: Sequence[ArticleDocument]) -> list[list[Rule]]: ...
+
+    async def record(self, new: Sequence[MatchedArticle]) -> RecordedAlerts: ...
 
     async def release(self, recorded: RecordedAlerts, refused: set[str]) -> list[Alert]: ...
 
@@ -112,23 +113,6 @@ class DeadLetterSink(Protocol):
 
 
 # What the steps decide: pure.
-
-
-async def both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
-    """The results of two steps run at once. When one fails, the other is cancelled and the
-    failure raised as it is (not wrapped in a group: callers tell outages by their type)."""
-    tasks = (asyncio.ensure_future(first), asyncio.ensure_future(second))
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-    finally:
-        for task in tasks:
-            task.cancel()  # a task that is done is left as it is
-    await asyncio.wait(tasks)
-    for task in tasks:
-        error = None if task.cancelled() else task.exception()
-        if error is not None:
-            raise error
-    return tasks[0].result(), tasks[1].result()
 
 
 def enrichment_chunks(
@@ -268,20 +252,23 @@ class EnrichedBatch:
 @dataclass(frozen=True)
 class PreparedBatch:
     """An enriched batch ready to be claimed and written: the documents of its articles with
-    their story ids, and which of them the index held already (newness, for alerting)."""
+    their story ids, the rules each matched, and which of the matched the index held already
+    (newness, for alerting)."""
 
     fetched: EnrichedFetch
     enriched: EnrichedBatch
     documents: list[ArticleDocument]
+    rules: list[list[Rule]]
     stored: set[str]
     prepare_s: float
 
-    def documents_of(self, claimed: EnrichedBatch) -> list[ArticleDocument]:
-        """The documents of the articles `claimed` kept (a claim drops whole partitions)."""
+    def of_claimed(self, claimed: EnrichedBatch, values: Sequence[T]) -> list[T]:
+        """Of `values` (one per article, as `documents`), those of the articles `claimed`
+        kept (a claim drops whole partitions)."""
         kept = {item.position for item in claimed.received}
         return [
-            document
-            for item, document in zip(self.enriched.received, self.documents, strict=True)
+            value
+            for item, value in zip(self.enriched.received, values, strict=True)
             if item.position in kept
         ]
 
@@ -367,15 +354,21 @@ class BatchProcessor:
         await self.finish(await self.prepare(fetched))
 
     async def prepare(self, fetched: EnrichedFetch) -> "PreparedBatch":
-        """Step 2 for every article of the enriched batch: resolves its stories and reads
-        which of its documents the index holds; writes no article and claims nothing, so it
-        may run while the batch before it is finished, and be given up at any point (the
-        story of a document is the same however often it is resolved)."""
+        """Step 2 for every article of the enriched batch: resolves its stories, matches the
+        alert rules and reads which of the matched documents the index holds; writes no
+        article and claims nothing, so it may run while the batch before it is finished, and
+        be given up at any point (the story of a document is the same however often it is
+        resolved)."""
         started = time.perf_counter()
         enriched = EnrichedBatch.of(fetched.batch, fetched.results)
-        # Two reads of Elasticsearch that need nothing of each other: at once.
-        documents, stored = await both(self.resolve_stories(enriched), self.stored(enriched))
-        return PreparedBatch(fetched, enriched, documents, stored, time.perf_counter() - started)
+        documents = await self.resolve_stories(enriched)
+        rules = await self.match(documents)
+        stored = await self.stored(
+            [document.id for document, matched in zip(documents, rules, strict=True) if matched]
+        )
+        return PreparedBatch(
+            fetched, enriched, documents, rules, stored, time.perf_counter() - started
+        )
 
     async def finish(self, prepared: "PreparedBatch") -> None:
         """Claims what is still ours of the prepared batch, then steps 3-6: records the alerts
@@ -390,11 +383,18 @@ class BatchProcessor:
             # Claimed here, not when prepared: a revocation since leaves its records to the
             # new owner, and it waits for this one batch only.
             enriched = await self.claim(prepared.fetched)
-            documents = prepared.documents_of(enriched)
+            documents = prepared.of_claimed(enriched, prepared.documents)
+            rules = prepared.of_claimed(enriched, prepared.rules)
             # What the batch before this one indexed may have landed after this one was
             # prepared: it is stored all the same (an update of it stays silent).
             stored = prepared.stored | (self._indexed_before & prepared.document_ids())
-            pending = await self.record_alerts(enriched.received, documents, stored)  # 4
+            matched = [
+                MatchedArticle(item, document, document_rules)
+                for item, document, document_rules in zip(
+                    enriched.received, documents, rules, strict=True
+                )
+            ]
+            pending = await self.record_alerts(matched, stored)  # 4
             written = await self.index.write(documents)  # 3
             await self.release_alerts(pending, written.rejections)  # 4, after it
             letters = self.letters(enriched, documents, written.rejections)  # 5
@@ -422,29 +422,31 @@ class BatchProcessor:
         stories = await self.stories.resolve(enriched.story_bands())
         return enriched.documents(stories, datetime.now(UTC))
 
-    async def stored(self, enriched: EnrichedBatch) -> set[str]:
-        """The batch's document ids the index holds already (only alerting asks)."""
+    async def match(self, documents: Sequence[ArticleDocument]) -> list[list[Rule]]:
+        """The alert rules each document matches (none without alerting)."""
         if self.alerts is None:
+            return [[] for _ in documents]
+        return await self.alerts.match(documents)
+
+    async def stored(self, ids: Sequence[str]) -> set[str]:
+        """Those of the matched documents' `ids` the index holds already."""
+        if not ids:
             return set()
         # Newness is decided before the write, by what the index holds, so neither the answer
-        # to a retried bulk request nor a crash after the write changes it.
-        return await self.index.stored(
-            [article.article.document_id for article in enriched.articles]
-        )
+        # to a retried bulk request nor a crash after the write changes it. Only a matched
+        # document can alert, so only those are read: Elasticsearch looks each id up.
+        return await self.index.stored(ids)
 
     async def record_alerts(
-        self,
-        received: Sequence[ReceivedArticle],
-        documents: Sequence[ArticleDocument],
-        stored: set[str],
+        self, matched: Sequence[MatchedArticle], stored: set[str]
     ) -> RecordedAlerts | None:
-        """Step 4, first half: records the alerts of the articles not `stored` yet, before the
-        write."""
+        """Step 4, first half: records the alerts of the matched articles not `stored` yet,
+        before the write."""
         if self.alerts is None:
             return None
         # Recorded before the write, with ids derived from (rule, story): a redelivery finds
         # them recorded and records nothing twice.
-        return await self.alerts.record(new_articles(received, documents, stored))
+        return await self.alerts.record(new_articles(matched, stored))
 
     async def release_alerts(
         self, recorded: RecordedAlerts | None, rejections: Sequence[Rejection]

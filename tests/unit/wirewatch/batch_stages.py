@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from alerts import Alert, RecordedAlerts, Rule, new_alert
+from alerts import Alert, MatchedArticle, RecordedAlerts, Rule, new_alert
 from contracts import Article, DeadLetter, EnrichedArticle, KafkaPosition, ReceivedArticle
 from enrich import EnrichmentFailure, EnrichmentResult
 from index import ArticleDocument, IndexingError, Rejection, WriteResult, propose
@@ -154,8 +154,10 @@ class Index:
         self.documents: dict[str, ArticleDocument] = {}
         self.refuse = refuse or {}
         self.down = 0
+        self.looked_up: list[str] = []
 
     async def stored(self, ids: Sequence[str]) -> set[str]:
+        self.looked_up.extend(ids)
         return {id_ for id_ in ids if id_ in self.documents}
 
     async def write(self, documents: Sequence[ArticleDocument]) -> WriteResult:
@@ -185,13 +187,19 @@ class Alerts:
         self.recorded: dict[str, Alert] = {}
         self.released: list[Alert] = []
 
-    async def record(
-        self, new: Sequence[tuple[ReceivedArticle, ArticleDocument]]
-    ) -> RecordedAlerts:
+    async def match(self, documents: Sequence[ArticleDocument]) -> list[list[Rule]]:
+        return [[self.RULE] if self.matches(document) else [] for document in documents]
+
+    def matches(self, document: ArticleDocument) -> bool:
+        return True
+
+    async def record(self, new: Sequence[MatchedArticle]) -> RecordedAlerts:
         candidates = [
-            new_alert(self.RULE, document, matched_at=NOW,
-                      received_at=item.published_to_kafka_at, topic="wirewatch.alerts")
-            for item, document in new
+            new_alert(rule, article.document, matched_at=NOW,
+                      received_at=article.received.published_to_kafka_at,
+                      topic="wirewatch.alerts")
+            for article in new
+            for rule in article.rules
         ]  # fmt: skip
         created = [alert for alert in candidates if alert.id not in self.recorded]
         self.recorded.update({alert.id: alert for alert in created})
@@ -204,6 +212,13 @@ class Alerts:
         released = [alert for alert in recorded.created if alert.article_id not in refused]
         self.released.extend(released)
         return released
+
+
+class ArmsDealAlerts(Alerts):
+    """Alerting with one rule that matches titles about an arms deal only."""
+
+    def matches(self, document: ArticleDocument) -> bool:
+        return "arms" in document.title
 
 
 class DeadLetters:

@@ -12,6 +12,7 @@ from ingest import IngestError
 from tests.unit.wirewatch.batch_stages import (
     TOPIC,
     Alerts,
+    ArmsDealAlerts,
     DeadLetters,
     Enricher,
     Index,
@@ -21,7 +22,7 @@ from tests.unit.wirewatch.batch_stages import (
     invalid,
     received,
 )
-from wirewatch.batch import BatchLimits, BatchProcessor, StopRequestedError, both
+from wirewatch.batch import BatchLimits, BatchProcessor, StopRequestedError
 from wirewatch.batch_observer import BatchObserver
 from wirewatch.metrics import ServiceMetrics
 
@@ -35,11 +36,17 @@ MAPPING_REFUSAL = "mapper_parsing_exception: failed to parse field [title]"
 class Stages:
     """One of each stage, and the processor over them."""
 
-    def __init__(self, *, enricher: Enricher | None = None, index: Index | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        enricher: Enricher | None = None,
+        index: Index | None = None,
+        alerts: Alerts | None = None,
+    ) -> None:
         self.source = Source()
         self.enricher = enricher or Enricher()
         self.index = index or Index()
-        self.alerts = Alerts()
+        self.alerts = alerts or Alerts()
         self.dead_letters = DeadLetters()
         self.registry = CollectorRegistry()
         self.stop = asyncio.Event()
@@ -90,6 +97,16 @@ async def test_only_articles_the_index_did_not_hold_alert_and_each_once() -> Non
     await stages.processor.process(batch_of([received(2)]))
 
     assert [alert.article_id for alert in stages.alerts.released] == ["wire-1", "wire-2", "wire-3"]
+
+
+async def test_only_the_documents_a_rule_matched_are_looked_up_in_the_index() -> None:
+    # Elasticsearch looks each id of a multi-get up: the others cannot alert, new or not.
+    stages = Stages(alerts=ArmsDealAlerts())
+    await stages.processor.process(batch_of([received(1), received(2, title="An arms sale")]))
+    await stages.processor.process(batch_of([received(2, title="An arms sale")]))
+
+    assert stages.index.looked_up == ["wire-2", "wire-2"]
+    assert [alert.article_id for alert in stages.alerts.released] == ["wire-2"]
 
 
 async def test_an_alert_of_a_refused_article_is_withdrawn_not_released() -> None:
@@ -202,41 +219,3 @@ async def test_the_observer_counts_and_logs_what_the_batch_did() -> None:
     await stages.processor.process(batch_of([received(4)]))
     assert stages.metric("wirewatch_consumer_lag", topic=TOPIC, partition="1") is None
     assert stages.metric("wirewatch_consumer_lag", topic=TOPIC, partition="0") == 3
-
-
-async def test_both_runs_two_steps_at_once() -> None:
-    first_started, second_started = asyncio.Event(), asyncio.Event()
-
-    async def step(mine: asyncio.Event, other: asyncio.Event, result: str) -> str:
-        mine.set()
-        await other.wait()  # one after the other, neither would ever finish
-        return result
-
-    results = await asyncio.wait_for(
-        both(
-            step(first_started, second_started, "stories"),
-            step(second_started, first_started, "stored"),
-        ),
-        timeout=5,
-    )
-    assert results == ("stories", "stored")
-
-
-async def test_when_one_step_fails_both_raises_its_error_and_cancels_the_other() -> None:
-    cancelled = asyncio.Event()
-
-    async def slow() -> str:
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return "never"
-
-    async def failing() -> str:
-        await asyncio.sleep(0)
-        raise IndexingError("Elasticsearch did not answer", retriable=True)
-
-    with pytest.raises(IndexingError, match="did not answer"):
-        await asyncio.wait_for(both(slow(), failing()), timeout=5)
-    assert cancelled.is_set()

@@ -11,14 +11,13 @@ import pytest
 from prometheus_client import CollectorRegistry
 from structlog.testing import capture_logs
 
-from alerts import RecordedAlerts
-from contracts import Article, ReceivedArticle, WirewatchError
+from contracts import Article, WirewatchError
 from enrich import EnrichmentResult
 from index import ArticleDocument, IndexingError, WriteResult
 from ingest import IncomingBatch
 from tests.unit.wirewatch.batch_stages import (
     TOPIC,
-    Alerts,
+    ArmsDealAlerts,
     DeadLetters,
     Enricher,
     Index,
@@ -407,15 +406,6 @@ async def test_a_batch_prepared_before_a_revocation_leaves_the_revoked_records_a
 
     assert set(stages.index.documents) == {"wire-0", "wire-1"}
     assert stages.source.committed == {(TOPIC, 0): 2}
-
-
-class ArmsDealAlerts(Alerts):
-    """Alerting with one rule that matches titles about an arms deal only."""
-
-    async def record(
-        self, new: Sequence[tuple[ReceivedArticle, ArticleDocument]]
-    ) -> RecordedAlerts:
-        return await super().record([(item, doc) for item, doc in new if "arms" in doc.title])
 
 
 async def test_an_update_prepared_while_its_first_version_is_written_stays_silent() -> None:
