@@ -25,6 +25,12 @@ class IndexSettings(BaseModel):
     )
     number_of_shards: int = Field(default=1, gt=0)
     number_of_replicas: int = Field(default=0, ge=0)
+    refresh_interval_ms: int = Field(
+        default=500,
+        ge=100,
+        description="How soon a written article is searchable (the articles index's refresh "
+        "interval). Shorter makes Elasticsearch write more, smaller segments under a firehose.",
+    )
     request_timeout_s: float = Field(
         default=30.0,
         gt=0,

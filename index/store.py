@@ -71,9 +71,9 @@ class ArticleIndex(AsyncResource):
     async def setup(self) -> None:
         """Puts the index template and creates the write alias if missing.
 
-        On an existing index the mapping is updated in place; Elasticsearch accepts added
-        fields, and refuses changed ones with an error that says which. The stories index
-        is created too.
+        On an existing index the mapping and the refresh interval are updated in place;
+        Elasticsearch accepts added fields, and refuses changed ones with an error that says
+        which. The stories index is created too.
         """
         await self.stories.setup()
         template = index_template(self.settings)
@@ -82,6 +82,11 @@ class ArticleIndex(AsyncResource):
             if await self.client.indices.exists_alias(name=self.alias):
                 await self.client.indices.put_mapping(
                     index=self.alias, write_index_only=True, **template["template"]["mappings"]
+                )
+                # The template reaches new backing indices only; the setting holds for all.
+                refresh = template["template"]["settings"]["refresh_interval"]
+                await self.client.indices.put_settings(
+                    index=self.alias, settings={"refresh_interval": refresh}
                 )
                 return
             try:

@@ -99,7 +99,7 @@ def index_template(settings: IndexSettings) -> dict[str, Any]:
             "settings": {
                 "number_of_shards": settings.number_of_shards,
                 "number_of_replicas": settings.number_of_replicas,
-                "refresh_interval": "1s",
+                "refresh_interval": f"{settings.refresh_interval_ms}ms",
             },
             "mappings": mappings(settings.text_analyzer),
         },

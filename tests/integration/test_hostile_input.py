@@ -51,6 +51,20 @@ async def test_documents_with_extreme_values_are_all_indexed(
     assert await count_documents(elasticsearch, settings) == len(documents)
 
 
+async def test_setup_gives_an_existing_index_the_refresh_interval_of_the_settings(
+    settings: Settings, elasticsearch: AsyncElasticsearch
+) -> None:
+    async with ArticleIndex(settings.index) as index:
+        await index.setup()
+    changed = settings.index.model_copy(update={"refresh_interval_ms": 250})
+    async with ArticleIndex(changed) as index:
+        await index.setup()  # the alias exists: the template alone would not reach its index
+
+    found = await elasticsearch.indices.get_settings(index=settings.index.alias)
+    (index_settings,) = found.body.values()
+    assert index_settings["settings"]["index"]["refresh_interval"] == "250ms"
+
+
 def _poison() -> list[bytes]:
     """Messages of many kinds that are no article, each once."""
     valid = json.loads(article_line(0))

@@ -58,13 +58,15 @@ def test_the_analyzer_setting_reaches_title_and_body(analyzer: str) -> None:
 
 def test_the_template_carries_settings() -> None:
     settings = IndexSettings(
-        alias="news", text_analyzer="english", number_of_shards=3, number_of_replicas=2
-    )
+        alias="news", text_analyzer="english", number_of_shards=3, number_of_replicas=2,
+        refresh_interval_ms=250,
+    )  # fmt: skip
 
     template = index_template(settings)
 
     assert template["template"]["settings"]["number_of_shards"] == 3
     assert template["template"]["settings"]["number_of_replicas"] == 2
+    assert template["template"]["settings"]["refresh_interval"] == "250ms"
     assert template["template"]["mappings"] == mappings("english")
 
 
