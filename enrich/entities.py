@@ -325,7 +325,13 @@ class EntityRules:
         candidates = _with_nicknames(doc, candidates)
         candidates = _without_glosses(doc, candidates)
         confirmed = [c for c in candidates if c.context is Context.NONE]
-        confirmed += [c for c in candidates if c.context is not Context.NONE and self._fits(doc, c)]
+        # A maker's name inside a weapon's ("Cessna A-37") vetoes no other weapon beside it.
+        named_tokens = {i for c in confirmed if c.label == WEAPON for i in range(c.start, c.end)}
+        confirmed += [
+            c
+            for c in candidates
+            if c.context is not Context.NONE and self._fits(doc, c, named_tokens)
+        ]
         # A name the doc confirms once is that weapon everywhere in it: "K2 tanks ... the K2s".
         named = {c.canonical for c in confirmed if c.label == WEAPON}
         confirmed += [
@@ -703,9 +709,10 @@ class EntityRules:
         context = Context.NEAR if family.context else Context.NONE
         return Candidate(new_start, new_end, WEAPON, name, context)
 
-    def _fits(self, doc: Doc, candidate: Candidate) -> bool:
+    def _fits(self, doc: Doc, candidate: Candidate, named_tokens: set[int]) -> bool:
         start, end = candidate.start, candidate.end
-        if _beside(doc, start, end, self.makers, _MAKER_WINDOW):
+        around = [*doc[max(0, start - _MAKER_WINDOW) : start], *doc[end : end + _MAKER_WINDOW]]
+        if any(t.lower_ in self.makers and t.i not in named_tokens for t in around):
             return False
         if candidate.context is Context.ADJACENT:
             window = doc[max(0, start - 1) : start].text.lower().split() + [

@@ -1468,3 +1468,13 @@ def test_a_surname_of_a_person_the_corrections_named_is_that_person() -> None:
         ("Wen Hao", "PERSON"),
         ("Hao", "PERSON"),
     ]
+
+
+def test_a_makers_name_inside_a_weapons_name_vetoes_no_neighbour(nlp: Language) -> None:
+    text = "The air arm flies Cessna A-37 and MB 339 planes."
+
+    assert set(weapons(nlp, text)) == {"A-37", "MB-339"}
+
+
+def test_a_civil_makers_name_alone_still_vetoes_a_designation(nlp: Language) -> None:
+    assert weapons(nlp, "Cessna delivered MB 339 planes to a flying school.") == []
