@@ -65,6 +65,10 @@ _DESIGNATION = re.compile(
     # A closing quote or inch mark the tokenizer left on the word ("the new F-35″ fighters").
     r"[″”’]?$"
 )
+# Words after a weapon's name that go on naming it: "Tomahawk Block V", "Typhoon Tranche 3".
+_NAME_GOES_ON = frozenset(["block", "tranche", "mark", "mk", "class", "series", "variant"])
+# A variant letter after a name ("Gripen E", "Rafale M") is no other name's word.
+_VARIANT_LENGTH = 1
 # A variant suffix of letters then a number: "A3GN" of "M-109A3GN", "A1" of "K9A1".
 _NUMBERED_VARIANT = re.compile(r"^[A-Z]{1,2}\d[A-Z0-9]*$")
 # GRAU-style indices ("9M723", "2S19") are weapons only with a cue next to them.
@@ -179,6 +183,10 @@ class EntityRules:
         self.heads = frozenset(word.lower() for word in weapons.cues.heads)
         self.qualified_heads = frozenset(word.lower() for word in weapons.cues.qualified_heads)
         self.modifiers = frozenset(word.lower() for word in weapons.cues.modifiers)
+        # Capitalised words that go on a weapon's name ("Iskander Missiles", "Tomahawk Block").
+        self.words_of_name = (
+            self.military | self.modifiers | self.descriptive | self.heads | _NAME_GOES_ON
+        )
         # Words that make a spelled-out acronym a weapon's ("Joint Stand Off Weapons").
         self.words_of_war = (self.military | self.modifiers) - _GENERIC_SYSTEM_WORDS
         country_words = _country_words(countries) if countries is not None else []
@@ -286,7 +294,9 @@ class EntityRules:
                     # Organisations are named as written ("AP", not the "Associated Press" it
                     # is listed under): a reader searches for the name the story uses.
                     canonical = canonical_name(doc[start:end].text)
-                elif label == WEAPON and self._is_a_family_name(doc, start, end):
+                elif label == WEAPON and (
+                    self._is_a_family_name(doc, start, end) or self._runs_on(doc, start, end)
+                ):
                     continue
                 elif label == WEAPON and doc[start:end].text.lower() in self.nicknames:
                     # "Satan" is the RS-28 Sarmat, "Tupolev-160" the Tu-160: ahead of the
@@ -496,6 +506,27 @@ class EntityRules:
                 name = doc[int(i)].text
                 found.append(Candidate(int(i), int(i) + 1, WEAPON, name.rstrip("s"), Context.NONE))
         return found
+
+    def _runs_on(self, doc: Doc, start: int, end: int) -> bool:
+        """Whether a one-word weapon name is the first word of another name, written on into a
+        capitalised word that is no weapon's, with no word of war near ("the Shaurya Dal"
+        cadets, "Javelin Park")."""
+        if end - start != 1 or end >= len(doc) or not doc[start].is_alpha:
+            return False
+        after = doc[end]
+        return (
+            after.is_title
+            and after.is_alpha
+            and len(after) > _VARIANT_LENGTH
+            and after.pos_ == "PROPN"
+            and after.lower_ not in self.words_of_name
+            and _normalised(doc[start : end + 1].text).lower() not in self.listed
+            # "Patriot Advanced Capability-3 missiles": a word of war near keeps the weapon.
+            and not any(
+                t.lower_ in self.military
+                for t in doc[max(0, start - _EQUIPMENT_WINDOW) : end + _EQUIPMENT_WINDOW]
+            )
+        )
 
     def _is_a_family_name(self, doc: Doc, start: int, end: int) -> bool:
         """Whether a one-word weapon name is written as a person's surname, after a given name:

@@ -1478,3 +1478,21 @@ def test_a_makers_name_inside_a_weapons_name_vetoes_no_neighbour(nlp: Language) 
 
 def test_a_civil_makers_name_alone_still_vetoes_a_designation(nlp: Language) -> None:
     assert weapons(nlp, "Cessna delivered MB 339 planes to a flying school.") == []
+
+
+def test_a_weapons_name_written_on_into_another_name_is_no_weapon(nlp: Language) -> None:
+    assert weapons(nlp, "Cadets of the Shaurya Dal marched past the governor.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sweden offered the Gripen E to Colombia.", "Gripen"),
+        ("Russia fired Iskander Missiles at the city.", "Iskander"),
+        ("Taiwan bought Patriot Advanced Capability-3 interceptors.", "Patriot"),
+    ],
+)
+def test_a_weapons_name_with_its_variant_or_class_word_stays_a_weapon(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert expected in weapons(nlp, text)
