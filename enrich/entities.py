@@ -1144,10 +1144,11 @@ class EntityCleanup:
         return doc
 
     def _relabel(self, doc: Doc, *, capitals: bool) -> None:
-        # As written: "UN" is not the "Un" of "Kim Jong Un".
-        surnames = {ent[-1].text for ent in doc.ents if ent.label_ == PERSON and len(ent) > 1}
-        changed = False
+        # doc.ents makes every span anew: read once.
         ents = list(doc.ents)
+        # As written: "UN" is not the "Un" of "Kim Jong Un".
+        surnames = {ent[-1].text for ent in ents if ent.label_ == PERSON and len(ent) > 1}
+        changed = False
         for i, ent in enumerate(ents):
             if ent.id_:
                 continue
