@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache, lru_cache
+from itertools import takewhile
 from pathlib import Path
 from typing import Protocol
 
@@ -64,6 +65,12 @@ _DESIGNATION = re.compile(
     # A closing quote or inch mark the tokenizer left on the word ("the new F-35″ fighters").
     r"[″”’]?$"
 )
+# Words after a weapon's name that go on naming it: "Tomahawk Block V", "Typhoon Tranche 3".
+_NAME_GOES_ON = frozenset(["block", "tranche", "mark", "mk", "class", "series", "variant"])
+# A variant letter after a name ("Gripen E", "Rafale M") is no other name's word.
+_VARIANT_LENGTH = 1
+# A variant suffix of letters then a number: "A3GN" of "M-109A3GN", "A1" of "K9A1".
+_NUMBERED_VARIANT = re.compile(r"^[A-Z]{1,2}\d[A-Z0-9]*$")
 # GRAU-style indices ("9M723", "2S19") are weapons only with a cue next to them.
 _INDEX = re.compile(r"^\d[A-Z]{1,2}\d{1,4}[A-Z0-9]*$")
 _INDEX_BASE = re.compile(r"^\d[A-Z]{1,2}\d{1,4}")
@@ -176,6 +183,12 @@ class EntityRules:
         self.heads = frozenset(word.lower() for word in weapons.cues.heads)
         self.qualified_heads = frozenset(word.lower() for word in weapons.cues.qualified_heads)
         self.modifiers = frozenset(word.lower() for word in weapons.cues.modifiers)
+        # Capitalised words that go on a weapon's name ("Iskander Missiles", "Tomahawk Block").
+        self.words_of_name = (
+            self.military | self.modifiers | self.descriptive | self.heads | _NAME_GOES_ON
+        )
+        # Words that make a spelled-out acronym a weapon's ("Joint Stand Off Weapons").
+        self.words_of_war = (self.military | self.modifiers) - _GENERIC_SYSTEM_WORDS
         country_words = _country_words(countries) if countries is not None else []
         self.owners = frozenset(word.lower() for word in weapons.negatives.owners) | {
             word.lower() for word in country_words
@@ -197,6 +210,8 @@ class EntityRules:
         self.listed = frozenset(
             _normalised(form).lower() for entry in weapons.weapons for form in entry.forms()
         )
+        # Entries named with a designation and a name that stays with it ("RS-28 Sarmat").
+        self.nicknamed = frozenset(entry.name for entry in weapons.weapons if entry.nicknames)
         self.proper_names = frozenset(
             _normalised(form)
             for entry in weapons.weapons
@@ -279,6 +294,10 @@ class EntityRules:
                     # Organisations are named as written ("AP", not the "Associated Press" it
                     # is listed under): a reader searches for the name the story uses.
                     canonical = canonical_name(doc[start:end].text)
+                elif label == WEAPON and (
+                    self._is_a_family_name(doc, start, end) or self._runs_on(doc, start, end)
+                ):
+                    continue
                 elif label == WEAPON and doc[start:end].text.lower() in self.nicknames:
                     # "Satan" is the RS-28 Sarmat, "Tupolev-160" the Tu-160: ahead of the
                     # designation read from the same words.
@@ -301,7 +320,9 @@ class EntityRules:
             name = rule.name or canonical_name(doc[rule.start : rule.end].text)
             candidates.append(Candidate(rule.start, rule.end, rule.label, name, Context.NONE))
         candidates += self._named_by_calling(doc, candidates)
+        candidates += self._named_by_expansion(doc, candidates)
         by_class = self._named_by_class(doc, candidates)
+        by_class += self._named_by_class_word(doc, candidates, by_class)
         classes = {i for c in by_class for i in range(c.start, c.end)}
         candidates = [
             c
@@ -312,8 +333,15 @@ class EntityRules:
         candidates = _without_makers(candidates)
         candidates = [c for c in candidates if not self._is_civil_aircraft(words, c)]
         candidates = _with_nicknames(doc, candidates)
+        candidates = _without_glosses(doc, candidates)
         confirmed = [c for c in candidates if c.context is Context.NONE]
-        confirmed += [c for c in candidates if c.context is not Context.NONE and self._fits(doc, c)]
+        # A maker's name inside a weapon's ("Cessna A-37") vetoes no other weapon beside it.
+        named_tokens = {i for c in confirmed if c.label == WEAPON for i in range(c.start, c.end)}
+        confirmed += [
+            c
+            for c in candidates
+            if c.context is not Context.NONE and self._fits(doc, c, named_tokens)
+        ]
         # A name the doc confirms once is that weapon everywhere in it: "K2 tanks ... the K2s".
         named = {c.canonical for c in confirmed if c.label == WEAPON}
         confirmed += [
@@ -335,6 +363,7 @@ class EntityRules:
         # "the Guardian class patrol boat": a name written before "class" is the class's,
         # whatever body the gazetteer gives it.
         bodies = {i for c in candidates if c.label == ORG for i in range(c.start, c.end)}
+        body_ends = {c.start: c.end for c in candidates if c.label == ORG}
         found: list[Candidate] = []
         # Tokens of sentences about museum pieces, found in one pass (Token.sent rescans).
         sentences = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
@@ -375,6 +404,10 @@ class EntityRules:
                 doc[start].lower_ in self.owners or doc[start].text in (*_DASHES, "/")
             ):
                 start += 1
+            # "MBDA SAAM-ESD air defence missile system": the maker is named before the system.
+            maker_end = body_ends.get(start)
+            if maker_end is not None and maker_end < end and not _names_a_class(doc, end):
+                start = maker_end
             name = doc[start:end]
             if (
                 not name
@@ -392,6 +425,130 @@ class EntityRules:
             found.append(Candidate(start, end, WEAPON, canonical, Context.NONE))
             taken.update(range(start, end))
         return found
+
+    def _named_by_class_word(
+        self, doc: Doc, candidates: list[Candidate], by_class: list[Candidate]
+    ) -> list[Candidate]:
+        """Classes named by "-class" with the vessel or weapon noun a few words after, in any
+        case and whatever stands between: "a Ghadir-class Iranian navy submarine", "the
+        Guardian-Class Patrol Boat". A name another rule took as a weapon is left to it; one
+        taken as a body or a place is the class's ("Guardian" is also a newspaper)."""
+        # The class words are found by their id in one array, not by a walk over the doc.
+        classes = numpy.flatnonzero(doc.to_array("LOWER") == doc.vocab.strings.add("class"))
+        if not len(classes):
+            return []
+        weapons = {i for c in (*candidates, *by_class) if c.label == WEAPON
+                   for i in range(c.start, c.end)}  # fmt: skip
+        nouns = self.heads | self.qualified_heads | _VESSELS
+        found = []
+        for end in (int(i) + 1 for i in classes):
+            if not _is_class_suffix(doc, end):
+                continue
+            after = doc[end : end + _CLASS_NOUN_GAP]
+            if not any(t.lower_ in nouns for t in takewhile(lambda t: not t.is_punct, after)):
+                continue
+            span = _name_before(doc, end - 2)
+            if span is None or _word_start(doc, span.start) < span.start:
+                continue
+            start = span.start
+            while start < end - 2 and doc[start].lower_ in self.owners:
+                start += 1
+            name = doc[start : end - 2]
+            if (
+                not name
+                or weapons.intersection(range(start, end))
+                or not any(token.is_alpha and len(token) > 1 for token in name)
+                or name.text.lower() in _NOT_CLASS_NAMES
+            ):
+                continue
+            found.append(Candidate(start, end, WEAPON, _normalised(name.text), Context.NONE))
+        # A title-case headline runs its verb into the name ("Tonga Receives Guardian-Class
+        # Patrol Boat"): a shorter name the story writes for the class is the name.
+        names = {c.canonical for c in (*found, *by_class)}
+        return [_shortened(doc, c, names) for c in found]
+
+    def _named_by_expansion(self, doc: Doc, candidates: list[Candidate]) -> list[Candidate]:
+        """Weapons a story names by an acronym it spells out in brackets: "Joint Stand Off
+        Weapons (JSOW)" is the JSOW there and wherever the story writes JSOW again. The
+        spelled-out name must say it is a weapon ("Global Positioning System (GPS)" does not);
+        an acronym that is a class word ("Unmanned Aerial Vehicle (UAV)") names none."""
+        # Brackets are found by their id in one array, not by a walk over the doc.
+        openings = numpy.flatnonzero(doc.to_array("ORTH") == doc.vocab.strings.add("("))
+        if not len(openings):
+            return []
+        taken = {i for c in candidates if c.label == WEAPON for i in range(c.start, c.end)}
+        # "Defense Industries Systems (DIS)" is a company the rules named.
+        bodies = {i for c in candidates if c.label == ORG for i in range(c.start, c.end)}
+        acronyms: dict[str, tuple[int, int]] = {}
+        for at in (int(i) for i in openings):
+            if at == 0 or at + 2 >= len(doc) or doc[at + 2].text != ")":
+                continue
+            acronym = doc[at + 1].text
+            if not _WEAPON_ACRONYM.match(acronym) or acronym.lower() in self.military:
+                continue
+            start = _spelled_out(doc, at, acronym.rstrip("s"))
+            if start is None or (taken | bodies).intersection(range(start, at)):
+                continue
+            if doc[at - 1].lower_ not in _EXPANSION_HEADS or not any(
+                token.lower_ in self.words_of_war for token in doc[start:at]
+            ):
+                continue
+            acronyms.setdefault(acronym.rstrip("s"), (start, at))
+        if not acronyms:
+            return []
+        found = [
+            Candidate(start, end, WEAPON, acronym, Context.NONE)
+            for acronym, (start, end) in acronyms.items()
+        ]
+        ids = [doc.vocab.strings.add(form) for a in acronyms for form in (a, a + "s")]
+        for i in numpy.flatnonzero(numpy.isin(doc.to_array("ORTH"), ids)):
+            if int(i) not in taken:
+                name = doc[int(i)].text
+                found.append(Candidate(int(i), int(i) + 1, WEAPON, name.rstrip("s"), Context.NONE))
+        return found
+
+    def _runs_on(self, doc: Doc, start: int, end: int) -> bool:
+        """Whether a one-word weapon name is the first word of another name, written on into a
+        capitalised word that is no weapon's, with no word of war near ("the Shaurya Dal"
+        cadets, "Javelin Park")."""
+        if end - start != 1 or end >= len(doc) or not doc[start].is_alpha:
+            return False
+        after = doc[end]
+        return (
+            after.is_title
+            and after.is_alpha
+            and len(after) > _VARIANT_LENGTH
+            and after.pos_ == "PROPN"
+            and after.lower_ not in self.words_of_name
+            and _normalised(doc[start : end + 1].text).lower() not in self.listed
+            # "Patriot Advanced Capability-3 missiles": a word of war near keeps the weapon.
+            and not any(
+                t.lower_ in self.military
+                for t in doc[max(0, start - _EQUIPMENT_WINDOW) : end + _EQUIPMENT_WINDOW]
+            )
+        )
+
+    def _is_a_family_name(self, doc: Doc, start: int, end: int) -> bool:
+        """Whether a one-word weapon name is written as a person's surname, after a given name:
+        "Haluk Bayraktar, the company's chief" is the man, "Turkish Bayraktar drones" the
+        drone."""
+        if end - start != 1 or start == 0 or not doc[start].is_alpha:
+            return False
+        given = doc[start - 1]
+        # "SAAB Abs Gripen": a word after a maker's name in capitals is no given name.
+        before = doc[start - 2] if start > 1 else None
+        if before is not None and before.is_upper and before.lower_ not in _EXECUTIVES:
+            return False
+        return (
+            given.is_title
+            and given.is_alpha
+            and given.tag_ == "NNP"
+            and given.lower_ not in self.owners
+            and given.lower_ not in self.military
+            and given.lower_ not in self.makers
+            and given.lower_ not in self.listed
+            and not (end < len(doc) and doc[end].lower_ in self.military)
+        )
 
     def _named_by_calling(self, doc: Doc, candidates: list[Candidate]) -> list[Candidate]:
         """Weapons a story names with "called" after their class noun: "a fighter plane, to be
@@ -462,6 +619,15 @@ class EntityRules:
         unless it spells out the acronym it is listed under or extends the name with a nickname."""
         written = self._singular(_normalised(span.text))
         words = written.split()
+        designation, _, nickname = name.partition(" ")
+        if (
+            nickname
+            and name not in self.nicknamed
+            and _DESIGNATION.match(designation)
+            and all(word.isalpha() and word.istitle() for word in nickname.split())
+            and written.lower().startswith(name.lower())
+        ):  # "K2 Black Panther tanks" is the K2, as "S-400 Triumf" is the S-400
+            return designation
         if len(words) >= 3 and _is_acronym(name):  # "Guided Multiple Launch Rocket System"
             return name
         first = written if " " in name else written.split()[0]
@@ -543,7 +709,9 @@ class EntityRules:
         core = f"{family.prefix}{joiner}{number}{_DASH.sub('-', suffix)}"
         # Without its hyphen "C5" is as likely a car as an airlifter.
         needs_context = (
-            family.context
+            # A variant written with letters and a number ("M-109A3GN", "K9A1") is the
+            # weapon's, not a motorway's or a gene's.
+            (family.context and not _NUMBERED_VARIANT.match(singular))
             or (family.joiner == "-" and not match["dash"])
             or (family.strict_case and prefix != family.prefix)
         )
@@ -572,9 +740,10 @@ class EntityRules:
         context = Context.NEAR if family.context else Context.NONE
         return Candidate(new_start, new_end, WEAPON, name, context)
 
-    def _fits(self, doc: Doc, candidate: Candidate) -> bool:
+    def _fits(self, doc: Doc, candidate: Candidate, named_tokens: set[int]) -> bool:
         start, end = candidate.start, candidate.end
-        if _beside(doc, start, end, self.makers, _MAKER_WINDOW):
+        around = [*doc[max(0, start - _MAKER_WINDOW) : start], *doc[end : end + _MAKER_WINDOW]]
+        if any(t.lower_ in self.makers and t.i not in named_tokens for t in around):
             return False
         if candidate.context is Context.ADJACENT:
             window = doc[max(0, start - 1) : start].text.lower().split() + [
@@ -601,6 +770,60 @@ def _without_makers(candidates: list[Candidate]) -> list[Candidate]:
         else c
         for c in candidates
     ]
+
+
+def _spelled_out(doc: Doc, opening: int, acronym: str) -> int | None:
+    """Where the capitalised words before `opening` start whose initials spell `acronym`
+    ("Joint Stand Off Weapons" of JSOW; hyphenated words give one initial each part, small
+    words such as "of" none), or None."""
+    letters = acronym.upper()
+    start, matched = opening, len(letters)
+    while start > 0 and opening - start <= len(letters) + _SPELLING_SLACK:
+        token = doc[start - 1]
+        if token.text in _DASHES and not token.whitespace_:
+            start -= 1
+            continue
+        if token.is_lower and token.lower_ in _SMALL_WORDS:
+            start -= 1
+            continue
+        if not (token.is_title or token.is_upper) or not token.is_alpha or matched == 0:
+            break
+        if token.text[0].upper() != letters[matched - 1]:
+            return None
+        matched -= 1
+        start -= 1
+        if matched == 0:
+            return start
+    return None
+
+
+def _shortened(doc: Doc, candidate: Candidate, names: set[str]) -> Candidate:
+    """The "-class" candidate cut to a shorter one of `names` that ends its name, if any."""
+    name_end = candidate.end - 2
+    for start in range(candidate.start + 1, name_end):
+        shorter = _normalised(doc[start:name_end].text)
+        if shorter in names:
+            return Candidate(start, candidate.end, WEAPON, shorter, candidate.context)
+    return candidate
+
+
+def _without_glosses(doc: Doc, candidates: list[Candidate]) -> list[Candidate]:
+    """Drops a weapon's other name given in brackets right after it, when both are listed for
+    the same system: "Tien Kung (Sky Bow)" is one missile, named once."""
+    by_start = {c.start: c for c in candidates if c.label == WEAPON and c.listed is not None}
+    glosses = set()
+    for candidate in by_start.values():
+        opening = candidate.end
+        gloss = by_start.get(opening + 1)
+        if (
+            gloss is not None
+            and doc[opening].text == "("
+            and gloss.end < len(doc)
+            and doc[gloss.end].text == ")"
+            and gloss.listed == candidate.listed
+        ):
+            glosses.add(id(gloss))
+    return [c for c in candidates if id(c) not in glosses]
 
 
 # From the least to the most context a candidate needs.
@@ -755,6 +978,34 @@ def _is_class_suffix(doc: Doc, end: int) -> bool:
 # Verbs that give a name: "a fighter plane, to be called Tempest".
 _CALLING = frozenset({"called", "named", "dubbed", "designated", "codenamed", "code-named"})
 _CALLING_GAP = 5
+# An acronym in brackets that may name a weapon: "JSOW", "LRASMs", "PrSM".
+_WEAPON_ACRONYM = re.compile(r"^[A-Z][A-Za-z]{1,5}[A-Z]s?$")
+# Words of a spelled-out name that do not by themselves make it a weapon's.
+_GENERIC_SYSTEM_WORDS = frozenset(
+    ["system", "systems", "vehicle", "vehicles", "aircraft", "engine", "engines", "plane",
+     "planes", "radar", "radars", "air", "light", "medium", "heavy", "launch", "class",
+     "utility", "transport", "surveillance", "reconnaissance", "precision", "maritime"]
+)  # fmt: skip
+# The last word of a spelled-out weapon's name: "Joint Stand Off Weapons", "Precision Strike
+# Missile", "Ground-Based Interceptor", not "Kenya Defence Forces".
+_EXPANSION_HEADS = frozenset(
+    ["weapon", "weapons", "missile", "missiles", "rocket", "rockets", "launcher", "launchers",
+     "torpedo", "torpedoes", "bomb", "bombs", "munition", "munitions", "system", "systems",
+     "vehicle", "vehicles", "interceptor", "interceptors", "gun", "guns", "howitzer",
+     "howitzers", "drone", "drones", "tank", "tanks"]
+)  # fmt: skip
+# Small words a spelled-out name may hold that give no letter ("Chief of Staff").
+_SMALL_WORDS = frozenset(["of", "and", "the", "for", "to", "on"])
+_SPELLING_SLACK = 3
+# Titles in capitals before a person's name: "Baykar CTO Selcuk Bayraktar".
+_EXECUTIVES = frozenset(["ceo", "cto", "cfo", "coo", "mp", "mr", "dr", "gen", "gen."])
+# How far the vessel or weapon noun may be after "-class" ("Ghadir-class Iranian navy submarine").
+_CLASS_NOUN_GAP = 4
+# Words before "-class" that grade rather than name: "world-class", "First-Class".
+_NOT_CLASS_NAMES = frozenset(
+    ["world", "first", "second", "third", "top", "middle", "business", "economy", "high", "low",
+     "working", "upper", "lower", "premier", "elite", "master", "in", "same", "new"]
+)  # fmt: skip
 _VESSELS = frozenset(
     ["ship", "ships", "vessel", "vessels", "boat", "boats", "carrier", "carriers", "frigate",
      "frigates", "destroyer", "destroyers", "corvette", "corvettes", "submarine", "submarines",
@@ -884,10 +1135,20 @@ class EntityCleanup:
         self.artefacts = artefacts
 
     def __call__(self, doc: Doc) -> Doc:
-        # As written: "UN" is not the "Un" of "Kim Jong Un".
-        surnames = {ent[-1].text for ent in doc.ents if ent.label_ == PERSON and len(ent) > 1}
-        changed = False
+        self._relabel(doc, capitals=True)
+        if self.artefacts is not None:
+            doc.ents = self.artefacts(doc)
+            # A person the corrections named whole ("Foreign Ministers Murat Nurtleu" is Murat
+            # Nurtleu) makes the model's "Nurtleu" elsewhere that person too.
+            self._relabel(doc, capitals=False)
+        return doc
+
+    def _relabel(self, doc: Doc, *, capitals: bool) -> None:
+        # doc.ents makes every span anew: read once.
         ents = list(doc.ents)
+        # As written: "UN" is not the "Un" of "Kim Jong Un".
+        surnames = {ent[-1].text for ent in ents if ent.label_ == PERSON and len(ent) > 1}
+        changed = False
         for i, ent in enumerate(ents):
             if ent.id_:
                 continue
@@ -895,14 +1156,11 @@ class EntityCleanup:
             if ent.label_ in ("ORG", "GPE", "NORP") and name in surnames:
                 ents[i] = Span(doc, ent.start, ent.end, label=PERSON)
                 changed = True
-            elif ent.label_ in (PERSON, ORG) and name.casefold() in self.capitals:
+            elif capitals and ent.label_ in (PERSON, ORG) and name.casefold() in self.capitals:
                 ents[i] = Span(doc, ent.start, ent.end, label="GPE")
                 changed = True
         if changed:
             doc.ents = ents
-        if self.artefacts is not None:
-            doc.ents = self.artefacts(doc)
-        return doc
 
 
 def drop_headline_artefacts(doc: Doc, title_end: int) -> None:

@@ -95,6 +95,9 @@ class CountryNames:
 
     def __init__(self, data: CountryData) -> None:
         self._names = {code.upper(): name for code, name in data.names.items()}
+        # The name a country is indexed under is one of its names ("Democratic Republic of
+        # the Congo" is no ISO name).
+        self._by_name = {name.casefold(): code for code, name in self._names.items()}
         self._aliases = {name.casefold(): code.upper() for name, code in data.aliases.items()}
         self._demonyms = {name.casefold(): code.upper() for name, code in data.demonyms.items()}
         self._capitals = {name.casefold(): code.upper() for name, code in data.capitals.items()}
@@ -109,7 +112,7 @@ class CountryNames:
         key = canonical_name(name).casefold()
         if not key:
             return None
-        alias = self._aliases.get(key)
+        alias = self._aliases.get(key) or self._by_name.get(key)
         if alias is not None:
             return alias
         try:

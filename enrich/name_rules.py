@@ -66,6 +66,10 @@ _BODIES = [
     "special forces", "ground forces", "aerospace forces", "space force", "rocket force",
     "rocket forces", "strategic command", "joint chiefs of staff", "general staff", "embassy",
     "foreign office", "defence intelligence", "military intelligence", "army radio",
+    "trade ministry", "ministry of trade", "economy ministry", "ministry of economy",
+    "energy ministry", "ministry of energy", "industry ministry", "ministry of industry",
+    "information ministry", "ministry of information", "high command", "defence headquarters",
+    "defense headquarters", "navy headquarters", "army headquarters",
 ]  # fmt: skip
 _COMMAND_AREAS = _words("Europe Pacific Africa Asia Japan Korea")
 # A body named by its own capitalised words and ending in one of these ("Eastern Theater
@@ -74,7 +78,7 @@ _HEADS = [
     "command", "fleet", "corps", "ministry", "agency", "department", "directorate", "forces",
     "force", "guard", "district", "brigade", "division", "regiment", "battalion", "squadron",
     "wing", "group", "police", "committee", "council", "federation", "laboratory", "movement",
-    "organization", "organisation", "fund", "unit",
+    "organization", "organisation", "fund", "unit", "headquarters",
 ]  # fmt: skip
 _ARMED_HEADS = frozenset(
     [*_HEADS, "navy", "army", "force", "military", "marines", "guard", "ministry"]
@@ -117,6 +121,16 @@ _COMPANY_SUFFIXES = [
     "software", "labs", "studios",
     "systems", "group", "concern", "news", "newsradio", "incorporated", "aviation",
 ]  # fmt: skip
+# Common nouns that introduce a firm's name: "Spanish shipyard Cardama", "Portuguese oil and
+# gas explorer Galp Energia", "defence company Republikor". Not nouns that also introduce a
+# person ("drone operator", "film producer", "contractor") or a ship ("aircraft carrier").
+_FIRM_NOUNS = _words(
+    """company firm corporation conglomerate shipyard shipbuilder manufacturer maker carmaker
+    automaker planemaker explorer miner supplier provider subsidiary telco airline
+    lender bank insurer retailer startup start-up giant"""
+)
+# An officer's title after a firm's noun: "airline CEO David Cush".
+_EXECUTIVES = _words("ceo cto cfo coo md chairman chairwoman chair founder boss chief head")
 # Legal forms written in capitals only ("Dassault Aviation SA", "Kongsberg Gruppen ASA"): in
 # lower or title case they are words ("sa", "Ag").
 _LEGAL_FORMS = [
@@ -145,7 +159,7 @@ _TITLES = _words(
     dr. mr mr. mrs mrs. ms ms. prof prof. president prime minister pm secretary crown prince
     king queen sheikh sir dame lord hon hon. honourable honorable rank shri sri smt air marshal
     chief field marshal ambassador senator sen sen. rep rep. gov gov. governor mayor chancellor
-    premier commodore"""
+    premier commodore constable superintendent inspector corporal commissioner"""
 )
 _DATE_WORDS = _words(
     """monday tuesday wednesday thursday friday saturday sunday january february march april
@@ -163,7 +177,8 @@ _NOT_NAMES = (
 # Austin", "Minister of the Armed Forces Florence Parly".
 _PORTFOLIO_ENDS = _words(
     """defence defense forces affairs state interior finance minister pm secretary president
-    commerce treasury justice trade"""
+    commerce treasury justice trade ministers constable superintendent inspector corporal
+    sergeant commissioner"""
 )
 # The last word of a place the model reads as a person or an organisation.
 _PLACE_HEADS = _words(
@@ -235,6 +250,7 @@ class NameRules:
         country_names: Iterable[str] = (),
     ) -> None:
         countries, cities, country_names = list(countries), list(cities), list(country_names)
+        regions = list(regions)
         self.prefixes = PhraseMatcher(vocab, attr="LOWER")
         # As written: "Male" and "Nice" are words too.
         self.cities = PhraseMatcher(vocab, attr="ORTH")
@@ -245,6 +261,8 @@ class NameRules:
         # Countries by name, not by demonym: a place wherever written as a name, alone.
         self.country_names = PhraseMatcher(vocab, attr="LOWER")
         self.country_names.add("country", [make_doc(name) for name in _lowered(country_names)])
+        # A base named after one of these is in that place ("Alexandria naval base").
+        self.known_places = self.place_names | {region.casefold() for region in regions}
         self.places = Matcher(vocab)
         self.places.add("place", [[{"LOWER": {"IN": sorted(_PLACE_NAME_HEADS)}, "IS_TITLE": True}],
                                   [{"LOWER": "airport"}]])  # fmt: skip
@@ -268,6 +286,11 @@ class NameRules:
                                     {"LOWER": {"IN": _AFTER_HEAD}}],
                                    [{"LOWER": "group", "IS_TITLE": True},
                                     {"LOWER": {"IN": ["of", "on"]}}]])  # fmt: skip
+        # "Jiupeng military base", "Al Ubeid airbase": a base named by words no list knows. One
+        # matcher for these and the names above: each matcher is a walk over the doc.
+        self.ends.add("base", [[{"LOWER": {"IN": ["base", "airbase"]}, "IS_LOWER": True}]])
+        # "shipbuilder Damen": a firm named after the noun that says what it is.
+        self.ends.add("firm", [[{"LOWER": {"IN": sorted(_FIRM_NOUNS)}, "IS_LOWER": True}]])
         # "the Prime Minister's Office", "U.S. Attorney's Office".
         self.offices = Matcher(vocab)
         self.offices.add(
@@ -333,6 +356,14 @@ class NameRules:
                 found.append(Found(start - royal, bodies[end] + area, ORG))
             elif (
                 end + 1 in bodies
+                and doc[end].text == "Royal"
+                and _is_name_start(doc, start)
+                and _is_body(doc, bodies[end + 1])
+            ):
+                # "Tongan Royal Navy", "Saudi Royal Air Force".
+                found.append(Found(start, bodies[end + 1], ORG))
+            elif (
+                end + 1 in bodies
                 and doc[end].text in _POSSESSIVES
                 and _is_body(doc, bodies[end + 1])
             ):
@@ -365,10 +396,15 @@ class NameRules:
                 found.extend(_place_headed(doc, head))
         countries = countries_at
         for match_id, start, end in self.ends(doc):
-            if doc.vocab.strings[match_id] == "headed":
+            shape = doc.vocab.strings[match_id]
+            if shape == "headed":
                 found.extend(_headed(doc, start, countries))
-            elif doc.vocab.strings[match_id] == "of_named":
+            elif shape == "of_named":
                 found.extend(_of_named(doc, start, countries))
+            elif shape == "base":
+                found.extend(_base_named(doc, start, self.known_places))
+            elif shape == "firm":
+                found.extend(_firm_named(doc, end, self.place_names))
             else:
                 found.extend(_company(doc, start, end))
         people = self.people(doc) if doc.has_annotation("POS") else []
@@ -425,7 +461,9 @@ def _headed(doc: Doc, head: int, countries: dict[int, int] | None = None) -> lis
         start += 1
     if start == head or doc[start].text == "-":
         return []
-    if start > 0 and _FIRST.match(doc[start - 1].text):
+    # "101st Airborne Division"; not "the 5th Kenya Defence Forces celebrations" (an ordinal
+    # before a country counts the anniversary).
+    if start > 0 and _FIRST.match(doc[start - 1].text) and start not in countries:
         start -= 1
     end = head + 1
     # A unit's number after its head: "Destroyer Squadron 24", "Carrier Strike Group 11".
@@ -433,6 +471,8 @@ def _headed(doc: Doc, head: int, countries: dict[int, int] | None = None) -> lis
         end += 1
     if not _is_name_start(doc, start) or _runs_on(doc, end):
         return []
+    if doc[head].lower_ == "headquarters" and start == head - 1 and doc[start].lower_ in _TITLES:
+        return []  # "the General Headquarters" of any army
     return [Found(start, end, ORG)]
 
 
@@ -477,9 +517,10 @@ def _is_state_code(text: str) -> bool:
 # The last word of a place's own name: "Mediterranean Sea", "Black Sea Straits", "East and
 # South China Seas", "Devonport Naval Base", "Goma airport" (the only one also in lower case).
 _WATER_HEADS = _words("sea seas strait straits ocean")
-# "Inkomo Barracks", "Lincoln Memorial", "Tin Can Island Port", "Al-Yamamah Palace".
+# "Inkomo Barracks", "Lincoln Memorial", "Tin Can Island Port", "Al-Yamamah Palace", "Kagoshima
+# Prefecture" (a prefecture is named with its head word; a province, more often without).
 _PLACE_NAME_HEADS = _WATER_HEADS | _words(
-    "base airport airbase harbour harbor barracks memorial palace port wharf island"
+    "base airport airbase harbour harbor barracks memorial palace port wharf island prefecture"
 )
 _PLACE_WORDS = 5
 
@@ -489,7 +530,14 @@ def _place_headed(doc: Doc, head: int) -> list[Found]:
     start = head
     while start > max(0, head - _PLACE_WORDS):
         before = doc[start - 1]
-        if before.lower_ == "and" and start < head and start > 1 and _is_name_word(doc, start - 2):
+        if (
+            before.lower_ == "and"
+            and start < head
+            and start > 1
+            and _is_name_word(doc, start - 2)
+            # "Okinawa Prefecture and Kagoshima Prefecture" are two places.
+            and doc[start - 2].lower_ not in _PLACE_NAME_HEADS
+        ):
             start -= 1
             continue
         if not _is_name_word(doc, start - 1):
@@ -502,6 +550,8 @@ def _place_headed(doc: Doc, head: int) -> list[Found]:
     if doc[head].is_lower and start < head - 1:
         return []  # "Goma airport", not "Federal Aviation Administration airport"
     label = LOC if doc[head].lower_ in _WATER_HEADS else FAC
+    if doc[head].lower_ == "prefecture":
+        label = GPE
     return [Found(start, head + 1, label)]
 
 
@@ -547,7 +597,7 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
         return []
     tail = doc[first:end]
     # "Presidency of Defence Industries Mustafa Murat": the name ends at its last body word.
-    last = max((i for i, t in enumerate(tail) if t.lower_ in _BODY_ENDS), default=-1)
+    last = max((i for i, t in enumerate(tail) if t.lower_ in _OF_TAIL_ENDS), default=-1)
     person = tail[last + 1 :]
     if last >= 0 and len(person) > 1 and all(t.pos_ == "PROPN" for t in person):
         end = first + last + 1
@@ -561,6 +611,115 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
 
 _HEAD_WORDS = frozenset(_HEADS) | _OF_HEADS
 _BODY_ENDS = _PORTFOLIO_ENDS | _ORG_WORDS | frozenset(_COMPANY_SUFFIXES)
+# "Joint Chiefs of Staff Gen. Mark Milley": the body ends at "Staff", its officer follows.
+_OF_TAIL_ENDS = _BODY_ENDS | _words("staff chiefs")
+
+
+# What a base is of: "Jiupeng military base", "Rafiqui air base", "Itaguaí naval base".
+_BASE_KINDS = _words("military air naval army navy missile marine")
+_BASE_NAME_WORDS = 4
+
+
+def _base_named(doc: Doc, base: int, known: frozenset[str]) -> list[Found]:
+    """A base by the capitalised words before "base" ("Kossei base", "Tariq bin Ziyad military
+    base"), named whole; none where they are a city, a country, a people or a region the story
+    places it in ("Alexandria naval base" is in Alexandria, "Turkish military base")."""
+    kind = base - (base > 0 and doc[base - 1].lower_ in _BASE_KINDS)
+    start = kind
+    while start > max(0, kind - _BASE_NAME_WORDS):
+        before = doc[start - 1]
+        particle = before.lower_ in _PARTICLES and start < kind and start - 1 > 0
+        if not (particle or _is_name_word(doc, start - 1)):
+            break
+        if before.is_sent_start and before.pos_ != "PROPN":
+            break
+        start -= 1
+    if start == kind or doc[start].lower_ in _PARTICLES:
+        return []
+    name = doc[start:kind]
+    if name.text.casefold() in known or any(t.lower_ in _ORG_WORDS for t in name):
+        return []
+    return [Found(start, base + 1, FAC)]
+
+
+def _with_hyphenated_surnames(doc: Doc, ents: list[Span]) -> list[Span]:
+    """A person's name run on into the hyphenated surname the model labelled apart: "Alix Didier"
+    and "Fils-Aimé" are one person."""
+    merged: list[Span] = []
+    for ent in ents:
+        before = merged[-1] if merged else None
+        if (
+            before is not None
+            and before.label_ == PERSON
+            and before.end == ent.start
+            and ent.label_ != PERSON
+            and not ent.id_
+            and _is_hyphenated_name(ent)
+        ):
+            merged[-1] = Span(doc, before.start, ent.end, label=PERSON)
+            continue
+        merged.append(ent)
+    return merged
+
+
+def _is_hyphenated_name(ent: Span) -> bool:
+    """Whether a span is one word of capitalised parts joined by hyphens ("Fils-Aimé")."""
+    if len(ent) != _HYPHENATED_PARTS or ent[1].text not in _DASHES:
+        return False
+    first, dash, second = ent
+    return (
+        not first.whitespace_
+        and not dash.whitespace_
+        and _is_person_word(first.text)
+        and _is_person_word(second.text)
+    )
+
+
+_HYPHENATED_PARTS = 3
+
+
+def _as_named_bodies(doc: Doc, ents: list[Span]) -> list[Span]:
+    """The model's one-word person or place that a rule named as a body elsewhere in the doc is
+    that body: "shipbuilder Damen ... according to Damen" (the model reads one-word firms as
+    people)."""
+    bodies = {ent.text for ent in ents if ent.label_ == ORG and ent.id_ and len(ent) == 1}
+    if not bodies:
+        return ents
+    return [
+        Span(doc, ent.start, ent.end, label=ORG, span_id=name)
+        if ent.label_ in (PERSON, GPE) and not ent.id_ and (name := _unowned(ent)) in bodies
+        else ent
+        for ent in ents
+    ]
+
+
+def _unowned(ent: Span) -> str:
+    """The one-word name without its possessive ("Galp" of "Galp's"); "" for longer ones."""
+    words = [token.text for token in ent if token.text not in _POSSESSIVES]
+    return words[0] if len(words) == 1 else ""
+
+
+def _firm_named(doc: Doc, start: int, place_names: frozenset[str]) -> list[Found]:
+    """The firm a common noun introduces: "shipbuilder Damen", "oil and gas explorer Galp
+    Energia", "the Spanish corporation Atento"; not a title, a date or a place after the noun
+    ("the company President", "the firm Monday", "the Asian giant China")."""
+    end = start
+    while end < min(len(doc), start + _NAME_WORDS) and _PROPER.match(doc[end].text):
+        end += 1
+    if end == start:
+        return []
+    name = doc[start:end]
+    if (
+        doc[start].lower_ in _TITLES
+        or doc[start].lower_ in _EXECUTIVES
+        or doc[start].lower_ in _DATE_WORDS
+        or doc[start].lower_ in _NOT_NAMES
+        or name.text.casefold() in place_names
+        or doc[start].text == "&"
+        or _runs_on(doc, end)
+    ):
+        return []
+    return [Found(start, end, ORG)]
 
 
 def _company(doc: Doc, suffix: int, end: int) -> list[Found]:
@@ -682,7 +841,8 @@ class ArtefactRules:
             for part in parts:
                 ents.extend(self._corrected(doc, part, exercises, surnames, named))
         ents = _by_list_mates(doc, _without_instrument_acronyms(doc, ents), surnames)
-        return _by_role(doc, _with_missions_place(doc, self._teams(doc, ents, surnames)))
+        ents = _by_role(doc, _with_missions_place(doc, self._teams(doc, ents, surnames)))
+        return _as_named_bodies(doc, _with_hyphenated_surnames(doc, ents))
 
     def _teams(self, doc: Doc, ents: list[Span], surnames: set[str]) -> list[Span]:
         """Clubs named beside a result ("Everton pipped Brentford 1-0", "Leeds and Brighton drew
@@ -766,6 +926,10 @@ class ArtefactRules:
             return [ent]
         if folded in exercises and not ent.id_:
             return [Span(doc, ent.start, ent.end, label=EVENT)]
+        if label in (PERSON, ORG, GPE) and not ent.id_:
+            split = self._place_then_person(doc, ent)
+            if split:
+                return split
         if label == PERSON and not ent.id_ and _is_attributive(doc, ent):
             # "the Harlan administration", "the Varga regime": a surname that names what
             # the person leads, not the person.
@@ -821,6 +985,14 @@ class ArtefactRules:
                 return pair
         if label == ORG and folded in _GENERIC_ORGS:
             return []
+        if (
+            label in (ORG, "PRODUCT")
+            and not ent.id_
+            and len(ent) > 1
+            and all(t.lower_ in _CLASS_WORDS or t.text == "-" for t in ent)
+        ):
+            # "Ballistic Missile Defence System": a kind of equipment, no body's name.
+            return []
         named = _named_with_class(doc, ent)
         if named is not None and not self.is_country(named.text):
             # "Tayfun Short-Range Ballistic Missile System": the name before the class words.
@@ -838,6 +1010,27 @@ class ArtefactRules:
         if label == PERSON:
             return _without_titles(doc, ent)
         return [ent]
+
+    def _place_then_person(self, doc: Doc, ent: Span) -> list[Span]:
+        """A country and the person named after it, which the model read as one name: "the
+        Ambassador to Laos Jiang Zaidong", "the President of Nigeria Muhammadu Buhari" (a
+        portfolio's country, then its holder); [] where the entity is not so."""
+        if ent.start == 0 or doc[ent.start - 1].lower_ not in _PORTFOLIO_JOINS:
+            return []
+        for country_words in (1, 2):
+            person = ent[country_words:]
+            if not _NAME_PARTS - 1 <= len(person) <= _NAME_PARTS + 1 or not all(
+                _is_person_word(t.text)
+                and t.lower_ not in _NOT_NAMES
+                and t.lower_ not in _HEAD_WORDS
+                and t.lower_ not in _NOT_PERSON_WORDS
+                for t in person
+            ):
+                continue
+            if self.is_country(ent[:country_words].text):
+                country = Span(doc, ent.start, person.start, label=GPE)
+                return [country, Span(doc, person.start, ent.end, label=PERSON)]
+        return []
 
     def _is_province(
         self, doc: Doc, ent: Span, text: str, countries: Callable[[], set[str | None]]
@@ -967,6 +1160,19 @@ def _whole_names(doc: Doc, is_country: Callable[[str], bool]) -> list[Span]:
 
 
 _NAME_PARTS = 3
+# What joins a portfolio to its country: "Ambassador to Laos", "President of Nigeria".
+_PORTFOLIO_JOINS = _words("of to in for")
+# Words of a body's or a paper's name after a country ("US Federal Register"), no person's.
+_NOT_PERSON_WORDS = _words(
+    """federal register national central general united international republic news times post
+    daily gazette herald tribune journal bank reserve airport university"""
+)
+
+
+def _is_person_word(text: str) -> bool:
+    """Whether a word is written as a name is, in any script: "Zaidong", "Aimé", "O'Neil"."""
+    letters = text.replace("'", "").replace("’", "")
+    return text[:1].isupper() and letters.isalpha() and not letters.isupper()
 
 
 def _joins_name(doc: Doc, end: int) -> bool:
@@ -1292,8 +1498,13 @@ def _named_with_class(doc: Doc, ent: Span) -> Span | None:
     # Three class words at least: "Intercontinental Ballistic Missile", "Toyota Land Cruisers"
     # and "Army Aviation Helicopters" hold one or two after a word that is no name.
     class_words = sum(1 for token in doc[end : ent.end] if token.text != "-")
+    # "Ballistic Missile Defence System" is class words only: no name before them.
     if class_words < _MIN_CLASS_WORDS or not all(
-        token.is_title and token.is_alpha and token.lower_ not in _ORG_WORDS for token in name
+        token.is_title
+        and token.is_alpha
+        and token.lower_ not in _ORG_WORDS
+        and token.lower_ not in _CLASS_WORDS
+        for token in name
     ):
         return None
     return name
@@ -1435,7 +1646,8 @@ def _person_after_portfolio(doc: Doc, ent: Span) -> Span:
         ent.id_
         or last < 0
         or not 1 < len(tail) <= 4
-        or not all(t.is_title and t.is_alpha and t.pos_ == "PROPN" for t in tail)
+        # "McKay", "DeSantis": a capital inside a surname.
+        or not all(t.text[0].isupper() and t.is_alpha and t.pos_ == "PROPN" for t in tail)
         or any(t.lower_ in _ORG_WORDS for t in tail)
     ):
         return ent
@@ -1476,9 +1688,20 @@ def _without_titles(doc: Doc, ent: Span) -> list[Span]:
     end = ent.end
     while end > start + 1 and doc[end - 1].text in _POST_NOMINALS:
         end -= 1
+    if start == ent.start:
+        # "N. Rangasamy", "M. K. Stalin": the initials the model left out are the name's.
+        while (
+            start > 0 and start - ent.start < _MAX_INITIALS and _INITIAL.match(doc[start - 1].text)
+        ):
+            start -= 1
     if start == ent.start and end == ent.end:
         return [ent]
     return [Span(doc, start, end, label=PERSON)] if start < end else []
+
+
+# A first name written as its initial ("N.", "D.N."), before a surname.
+_INITIAL = re.compile(r"^(?:[A-Z]\.){1,3}$")
+_MAX_INITIALS = 3
 
 
 # Letters after a person's name for an office or an honour: "Jane Roe MP", "John Doe QC".

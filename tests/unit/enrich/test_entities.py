@@ -9,6 +9,7 @@ from enrich import EnrichSettings, drop_headline_artefacts
 from enrich.entities import (
     CLEANUP_COMPONENT,
     RULES_COMPONENT,
+    EntityCleanup,
     add_entity_rules,
     canonical_of,
     cut_headline_verbs,
@@ -1171,3 +1172,327 @@ def test_a_missions_place_is_part_of_its_name() -> None:
     rules = ArtefactRules(lambda _: False, [], [])
 
     assert [ent.text for ent in rules(doc)] == ["Regional Assistance Mission in Solomon Islands"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The navy received a Kittiwake-Class Offshore Patrol Vessel last week.", "Kittiwake"),
+        ("A Marlin-class Chilean navy submarine fired a torpedo.", "Marlin"),
+    ],
+)
+def test_a_name_before_class_and_a_vessel_noun_is_the_class(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert weapons(nlp, text) == [expected]
+
+
+def test_grading_words_before_class_name_no_class(nlp: Language) -> None:
+    assert weapons(nlp, "The navy wants a world-class submarine fleet by 2030.") == []
+
+
+def test_a_headline_verb_before_a_class_name_is_dropped_where_the_body_names_it(
+    nlp: Language,
+) -> None:
+    text = "Fiji Welcomes Kestrel-Class Patrol Vessel\n\nThe Kestrel-class patrol vessel docked."
+
+    assert set(weapons(nlp, text)) == {"Kestrel"}
+
+
+def test_a_makers_name_before_a_systems_name_is_the_maker(nlp: Language) -> None:
+    found = nlp("The frigate carries the MBDA SEAGUARD-X air defence missile system.")
+
+    assert [canonical_of(ent) for ent in found.ents if ent.label_ == "WEAPON"] == ["SEAGUARD-X"]
+    assert "MBDA" in [ent.text for ent in found.ents if ent.label_ == "ORG"]
+
+
+def test_a_weapons_name_after_a_given_name_is_a_surname(nlp: Language) -> None:
+    text = "The contract was signed by Orhan Bayraktar, the chairman, in Ankara."
+
+    assert weapons(nlp, text) == []
+    assert "Orhan Bayraktar" in _facet(nlp, text, "PERSON")
+
+
+def test_a_weapons_name_after_an_adjective_stays_a_weapon(nlp: Language) -> None:
+    assert weapons(nlp, "Turkish Bayraktar drones patrolled the coast.") == ["Bayraktar"]
+
+
+def test_another_name_of_the_same_system_in_brackets_is_no_second_weapon(nlp: Language) -> None:
+    text = "The plant will make more Tien Chien (Sky Sword) missiles for the air force."
+
+    assert weapons(nlp, text) == ["Tien Chien"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Poland took delivery of more K2 Black Panther tanks on Friday.", "K2"),
+        ("Norway will buy four more K9 Thunder howitzers.", "K9"),
+        # a name the guideline keeps with its designation
+        ("Russia tested the RS-28 Sarmat missile again.", "RS-28 Sarmat"),
+    ],
+)
+def test_a_designation_with_its_name_is_the_designation(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert weapons(nlp, text) == [expected]
+
+
+def test_an_acronym_spelled_out_as_a_weapon_is_that_weapon_wherever_written(
+    nlp: Language,
+) -> None:
+    text = (
+        "The sale covers Extended Range Glide Bombs (ERGB) for the air force. Each ERGB costs "
+        "more than expected."
+    )
+    found = nlp(text)
+
+    assert {canonical_of(ent) for ent in found.ents if ent.label_ == "WEAPON"} == {"ERGB"}
+    assert [ent.text for ent in found.ents if ent.text == "ERGB"] == ["ERGB", "ERGB"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Receivers of the Global Positioning System (GPS) failed near the border.",
+        "The Kenya Defence Forces (KDF) patrolled the border.",
+        "An Unmanned Aerial Vehicle (UAV) flew over the port.",
+        "He directs Defense Industries Systems (DIS), the army's procurement arm.",
+    ],
+)
+def test_acronyms_spelled_out_as_something_else_are_no_weapons(nlp: Language, text: str) -> None:
+    assert weapons(nlp, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Norwegian shipbuilder Halvorsen delivered two boats.", "Halvorsen"),
+        ("The Chilean mining company Marisol said output rose.", "Marisol"),
+        ("Dutch shipyard Van Aken launched a frigate.", "Van Aken"),
+        ("Portuguese oil and gas explorer Ondamar Energia drilled a well.", "Ondamar Energia"),
+    ],
+)
+def test_a_name_after_a_firms_noun_is_the_firm(nlp: Language, text: str, expected: str) -> None:
+    found = nlp(text)
+
+    assert expected in [canonical_of(ent) for ent in found.ents if ent.label_ == "ORG"]
+    assert expected not in [ent.text for ent in found.ents if ent.label_ != "ORG"]
+
+
+@pytest.mark.parametrize(
+    ("text", "not_a_body"),
+    [
+        ("The change was approved by airline CEO Anna Berg on Monday.", "CEO Anna Berg"),
+        ("The Asian giant China bought more gas.", "China"),
+    ],
+)
+def test_titles_and_places_after_a_firms_noun_are_no_firm(
+    nlp: Language, text: str, not_a_body: str
+) -> None:
+    assert not_a_body not in _facet(nlp, text, "ORG")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Officers at the Ghana Army Headquarters said it ended.", "Ghana Army Headquarters"),
+        ("The Thai Royal Navy sent a frigate to the strait.", "Thai Royal Navy"),
+        ("The Japanese trade ministry tightened export rules.", "Japanese trade ministry"),
+        ("The Malian high command denied the report.", "Malian high command"),
+        ("The Storting approved the defence budget on Tuesday.", "Storting"),
+        ("After a long debate the Diet passed the bill.", "Diet"),
+        ("The Tatmadaw shelled villages near the border.", "Tatmadaw"),
+    ],
+)
+def test_bodies_named_by_their_head_or_native_name_are_organisations(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert expected in _facet(nlp, text, "ORG")
+
+
+def test_the_general_headquarters_of_an_army_is_no_named_body(nlp: Language) -> None:
+    text = "The minister met the chief of staff at the General Headquarters."
+
+    assert "General Headquarters" not in _facet(nlp, text, "ORG")
+
+
+def test_an_officer_after_the_joint_chiefs_of_staff_is_no_part_of_it(nlp: Language) -> None:
+    text = "Chairman of the Joint Chiefs of Staff Gen. Dana Whitcombe held a call on Monday."
+
+    assert "Joint Chiefs of Staff" in _facet(nlp, text, "ORG")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Jets landed at Kelvar air base on Monday.", "Kelvar air base"),
+        ("Troops left the Umm Tarab military base at dawn.", "Umm Tarab military base"),
+    ],
+)
+def test_a_base_named_by_words_no_list_knows_is_a_place(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert expected in _facet(nlp, text, "FAC")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Turkish military base in Qatar grew.",
+        "A frigate docked at the Alexandria naval base.",
+    ],
+)
+def test_a_base_named_by_a_people_or_a_city_is_no_place_of_its_own(
+    nlp: Language, text: str
+) -> None:
+    assert not [name for name in _facet(nlp, text, "FAC") if name.endswith("base")]
+
+
+def test_a_country_and_the_person_after_it_are_split() -> None:
+    doc = English()("The Ambassador to Laos Wen Hao attended.")
+    doc.ents = [Span(doc, 3, 6, label="PERSON")]
+    rules = ArtefactRules(lambda text: text == "Laos", [], [])
+
+    assert [(ent.text, ent.label_) for ent in rules(doc)] == [
+        ("Laos", "GPE"),
+        ("Wen Hao", "PERSON"),
+    ]
+
+
+def test_a_country_before_a_bodys_words_is_not_split_off() -> None:
+    doc = English()("The notice in the Laos Federal Register said so.")
+    doc.ents = [Span(doc, 4, 7, label="ORG")]
+    rules = ArtefactRules(lambda text: text == "Laos", [], [])
+
+    assert [ent.text for ent in rules(doc)] == ["Laos Federal Register"]
+
+
+def test_a_country_in_a_bodys_name_is_not_split_off() -> None:
+    doc = English()("The University of Laos Medical School met.")
+    doc.ents = [Span(doc, 1, 6, label="ORG")]
+    rules = ArtefactRules(lambda text: text == "Laos", [], [])
+
+    assert [ent.text for ent in rules(doc)] == ["University of Laos Medical School"]
+
+
+def test_the_models_person_named_as_a_firm_elsewhere_is_the_firm() -> None:
+    doc = English()("The shipbuilder Halvorsen said Halvorsen would deliver.")
+    doc.ents = [Span(doc, 2, 3, label="ORG", span_id="Halvorsen"), Span(doc, 4, 5, label="PERSON")]
+    rules = ArtefactRules(lambda _: False, [], [])
+
+    assert [(ent.text, ent.label_) for ent in rules(doc)] == [
+        ("Halvorsen", "ORG"),
+        ("Halvorsen", "ORG"),
+    ]
+
+
+def test_the_initials_before_a_persons_surname_are_the_persons() -> None:
+    doc = English()("The minister T. R. Baalu spoke.")
+    doc.ents = [Span(doc, 4, 5, label="PERSON")]
+    rules = ArtefactRules(lambda _: False, [], [])
+
+    assert [ent.text for ent in rules(doc)] == ["T. R. Baalu"]
+
+
+def test_a_designation_with_a_numbered_variant_needs_no_cue(nlp: Language) -> None:
+    text = "Two battalions of M-109A3GN remain in service until 2030."
+
+    assert weapons(nlp, text) == ["M109"]
+
+
+def test_prefectures_joined_by_and_are_two_places(nlp: Language) -> None:
+    text = "Troops moved to Nagano Prefecture and Gifu Prefecture on Monday."
+
+    assert {"Nagano Prefecture", "Gifu Prefecture"} <= set(_facet(nlp, text, "GPE"))
+
+
+def test_class_words_alone_name_no_weapon(nlp: Language) -> None:
+    text = "India strengthened its Ballistic Missile Defence System with a new interceptor."
+
+    assert "Ballistic" not in weapons(nlp, text)
+    assert not [ent for ent in nlp(text).ents if ent.text.startswith("Ballistic")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Peru flies MB 339 planes from its coastal bases.", "MB-339"),
+        ("The air force ordered more PC-21 trainers.", "PC-21"),
+        ("Old Cessna A-37 jets flew past.", "A-37"),
+        ("Brazil bought 30 Astros 2020 missile launch vehicles.", "Astros 2020"),
+    ],
+)
+def test_trainers_and_light_attack_aircraft_are_weapons(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert expected in weapons(nlp, text)
+
+
+def test_an_ordinal_before_a_countrys_body_counts_no_unit(nlp: Language) -> None:
+    text = "Speaking at the 60th Kenya Defence Forces celebrations, the general praised troops."
+
+    assert "Kenya Defence Forces" in _facet(nlp, text, "ORG")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Police said District Constable Ryan McKinnon was hurt.", "Ryan McKinnon"),
+        ("Kazakh and Uzbek Foreign Ministers Aliya Serikbay and Tom Vance met.", "Aliya Serikbay"),
+    ],
+)
+def test_a_rank_or_portfolio_before_a_name_is_no_part_of_the_person(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert expected in _facet(nlp, text, "PERSON")
+
+
+def test_a_hyphenated_surname_labelled_apart_is_the_persons() -> None:
+    doc = English()("The envoy Marie Claire Saint-Aubin arrived.")
+    doc.ents = [Span(doc, 2, 4, label="PERSON"), Span(doc, 4, 7, label="ORG")]
+    rules = ArtefactRules(lambda _: False, [], [])
+
+    assert [(ent.text, ent.label_) for ent in rules(doc)] == [
+        ("Marie Claire Saint-Aubin", "PERSON")
+    ]
+
+
+def test_a_surname_of_a_person_the_corrections_named_is_that_person() -> None:
+    doc = English()("The Ambassador to Laos Wen Hao arrived. Hao said little.")
+    doc.ents = [Span(doc, 3, 6, label="ORG"), Span(doc, 8, 9, label="ORG")]
+    cleanup = EntityCleanup(artefacts=ArtefactRules(lambda text: text == "Laos", [], []))
+
+    assert [(ent.text, ent.label_) for ent in cleanup(doc).ents] == [
+        ("Laos", "GPE"),
+        ("Wen Hao", "PERSON"),
+        ("Hao", "PERSON"),
+    ]
+
+
+def test_a_makers_name_inside_a_weapons_name_vetoes_no_neighbour(nlp: Language) -> None:
+    text = "The air arm flies Cessna A-37 and MB 339 planes."
+
+    assert set(weapons(nlp, text)) == {"A-37", "MB-339"}
+
+
+def test_a_civil_makers_name_alone_still_vetoes_a_designation(nlp: Language) -> None:
+    assert weapons(nlp, "Cessna delivered MB 339 planes to a flying school.") == []
+
+
+def test_a_weapons_name_written_on_into_another_name_is_no_weapon(nlp: Language) -> None:
+    assert weapons(nlp, "Cadets of the Shaurya Dal marched past the governor.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sweden offered the Gripen E to Colombia.", "Gripen"),
+        ("Russia fired Iskander Missiles at the city.", "Iskander"),
+        ("Taiwan bought Patriot Advanced Capability-3 interceptors.", "Patriot"),
+    ],
+)
+def test_a_weapons_name_with_its_variant_or_class_word_stays_a_weapon(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert expected in weapons(nlp, text)

@@ -190,3 +190,16 @@ def test_a_bare_family_alone_stays() -> None:
 
 def test_a_surname_joins_a_full_name_with_a_generations_mark() -> None:
     assert merge_person_mentions(["Carlos Ibarra Jr.", "Ibarra"]) == ["Carlos Ibarra Jr."]
+
+
+@pytest.mark.parametrize("code", ["CD", "KR", "RU", "US"])
+def test_the_name_a_country_is_indexed_under_is_one_of_its_names(
+    names: CountryNames, code: str
+) -> None:
+    assert names.code(names.name(code)) == code
+
+
+def test_the_congo_written_without_its_article_is_the_democratic_republic(
+    names: CountryNames,
+) -> None:
+    assert names.code("Democratic Republic of Congo") == "CD"

@@ -53,6 +53,13 @@ def test_no_name_is_listed_twice() -> None:
         assert {form: names for form, names in owners.items() if len(names) > 1} == {}
 
 
+def test_korean_medium_and_long_range_interceptors_are_two_systems() -> None:
+    weapons = load(WEAPONS_PATH, WeaponData)
+    owners = {form: entry.name for entry in weapons.weapons for form in entry.forms()}
+
+    assert owners["L-SAM"] != owners["M-SAM"]
+
+
 def test_designation_numbers_are_read_as_text() -> None:
     weapons = load(WEAPONS_PATH, WeaponData)
 
