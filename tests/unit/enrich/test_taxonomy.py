@@ -358,6 +358,7 @@ def test_a_defence_agreement_is_a_pact_not_a_sale(tagger: TopicTagger, nlp: Lang
         "The two oil majors signed a strategic partnership to develop gas fields off the coast.",
         "The city's emergency drill tested how fire brigades, police and hospitals would respond.",
         "The airport's exercise let its staff and the emergency forces rehearse a hijacking.",
+        "Police commandos staged a drill at the central bus terminal to rehearse a siege.",
         "The Treasury said the network bought engines abroad for the Shahed-136 drones.",
         "The government deployed 500 troops to help rescue residents stranded by the floods.",
     ],
