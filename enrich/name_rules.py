@@ -1279,15 +1279,21 @@ def _initials(ent: Span) -> str:
 
 def _abbreviates(acronym: str, ent: Span) -> bool:
     """Whether `acronym` may be the initials of `ent`: capitals (and digits), starting with
-    the initial of its first word, no longer than its words allow."""
+    the initial of its first word, no longer than its words allow; dots between its letters
+    ("E.U.", "U.N.") are how some outlets write it."""
     words = [t for t in ent if t.is_alpha and t.lower_ != "the"]
+    letters = acronym.replace(".", "") if _DOTTED_INITIALS.match(acronym) else acronym
     return (
-        2 <= len(acronym) <= len(words) + 2
-        and acronym[0].isupper()
-        and all(c.isupper() or c.isdigit() for c in acronym)
+        2 <= len(letters) <= len(words) + 2
+        and letters[0].isupper()
+        and all(c.isupper() or c.isdigit() for c in letters)
         and bool(words)
-        and words[0].text[0] == acronym[0]
+        and words[0].text[0] == letters[0]
     )
+
+
+# "E.U." is "EU"; only a dot after each letter, so that "E.U" or "EU." are left alone.
+_DOTTED_INITIALS = re.compile(r"^(?:([A-Z])\.)+$")
 
 
 def _bare(ent: Span) -> str:

@@ -1496,3 +1496,56 @@ def test_a_weapons_name_with_its_variant_or_class_word_stays_a_weapon(
     nlp: Language, text: str, expected: str
 ) -> None:
     assert expected in weapons(nlp, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Kyiv asked Berlin for more Iris-T batteries before the winter.", ["IRIS-T"]),
+        ("The aid includes Nasams launchers and spare parts.", ["NASAMS"]),
+    ],
+)
+def test_a_long_acronym_written_in_title_case_is_the_weapon(
+    nlp: Language, text: str, expected: list[str]
+) -> None:
+    assert weapons(nlp, text) == expected
+
+
+def test_a_long_acronym_in_title_case_needs_a_cue(nlp: Language) -> None:
+    assert weapons(nlp, "The chef served tapas and a Caesar salad to the guests.") == []
+
+
+def test_a_weapon_spelled_out_alone_is_named_as_written(nlp: Language) -> None:
+    text = "Washington will send Terminal High Altitude Area Defense batteries to the Gulf."
+
+    assert weapons(nlp, text) == ["Terminal High Altitude Area Defense"]
+
+
+def test_a_weapon_spelled_out_beside_its_acronym_is_the_acronym(nlp: Language) -> None:
+    text = "Romania bought High Mobility Artillery Rocket Systems (HIMARS) last year."
+
+    assert set(weapons(nlp, text)) == {"HIMARS"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Jordan will receive 1,200 TOW 2A anti-tank missiles.", ["TOW 2"]),
+    ],
+)
+def test_a_number_with_variant_letters_after_a_name_keeps_the_number(
+    nlp: Language, text: str, expected: list[str]
+) -> None:
+    assert weapons(nlp, text) == expected
+
+
+def test_a_designation_that_ends_a_makers_weapon_name_is_that_weapon(nlp: Language) -> None:
+    text = "Kyiv flew Bayraktar TB2 drones over the river; two TB2s were lost in May."
+
+    assert set(weapons(nlp, text)) == {"Bayraktar TB2"}
+
+
+def test_the_short_and_medium_range_korean_air_defences_are_two_systems(nlp: Language) -> None:
+    text = "Seoul deployed K-SAM launchers beside a Cheongung battery near the border."
+
+    assert set(weapons(nlp, text)) == {"K-SAM", "Cheongung"}
