@@ -258,6 +258,8 @@ class NameRules:
         self.place_names = frozenset(
             name.casefold() for names in (cities, country_names, countries) for name in names
         )
+        # "Papua" of "Papua New Guinea" after a dateline's comma.
+        self.place_first_words = frozenset(name.split()[0] for name in self.place_names if name)
         # Countries by name, not by demonym: a place wherever written as a name, alone.
         self.country_names = PhraseMatcher(vocab, attr="LOWER")
         self.country_names.add("country", [make_doc(name) for name in _lowered(country_names)])
@@ -315,14 +317,20 @@ class NameRules:
             ],
         )  # fmt: skip
         # "PARIS —", "CAPE CANAVERAL, Fla. —": a dateline with no agency, in capitals.
-        capitals = {"IS_UPPER": True, "IS_ALPHA": True, "LENGTH": {">=": 3}, "OP": "{1,4}"}
+        # The city's first word has three letters at least; the words after it may be
+        # particles ("RIO DE JANEIRO", "DAR ES SALAAM").
+        first = {"IS_UPPER": True, "IS_ALPHA": True, "LENGTH": {">=": 3}}
+        rest = {"IS_UPPER": True, "IS_ALPHA": True, "LENGTH": {">=": 2}, "OP": "{0,3}"}
         region = {"TEXT": {"REGEX": r"^[A-Z][A-Za-z.]*$"}, "OP": "{1,2}"}
         # "ISLAMABAD:", "MUMBAI:": South Asian and Gulf outlets end the dateline with a colon.
         self.shapes.add(
             "bare_dateline",
-            [[capitals, {"ORTH": {"IN": [*_DASHES, ":"]}}],
-             [capitals, {"ORTH": ","}, region, {"ORTH": {"IN": _DASHES}}]],
+            [[first, rest, {"ORTH": {"IN": [*_DASHES, ":"]}}],
+             [first, rest, {"ORTH": ","}, region, {"ORTH": {"IN": _DASHES}}]],
         )  # fmt: skip
+        # "ADDIS ABABA, Ethiopia": a feed may drop the dash; the country after the comma
+        # still says it is a dateline.
+        self.shapes.add("dateline_country", [[first, rest, {"ORTH": ","}, {"IS_TITLE": True}]])
         # A name after a title or a portfolio: "Defense Minister Lloyd Austin", "Secretary of
         # Defense Jim Mattis", "NSA Ajit Doval"; the model often leaves such names untagged.
         given = {"POS": "PROPN", "TEXT": {"REGEX": r"^[A-Z][\w'’.-]*$"}}
@@ -412,7 +420,10 @@ class NameRules:
             kind = doc.vocab.strings[match_id]
             if kind == "dateline":
                 found.extend(_dateline(doc, start, end))
-            elif kind == "bare_dateline":
+            elif kind == "bare_dateline" or (
+                kind == "dateline_country"
+                and doc[end - 1].text.casefold() in self.place_first_words
+            ):
                 if start == 0 or "\n" in doc[start - 1].text_with_ws:
                     comma = next((i for i in range(start, end) if doc[i].text == ","), end - 1)
                     found.append(Found(start, comma, GPE))
@@ -1561,17 +1572,26 @@ _PLACE_NAME_WORDS = 4
 
 def _with_missions_place(doc: Doc, ents: list[Span]) -> list[Span]:
     """A mission with the place it serves, which is part of its name ("African Union Mission
-    in Somalia", "Stabilization Mission in the Central African Republic"); the place is then no
-    entity of its own."""
+    in Somalia", "Stabilization Mission in the Central African Republic", the "Mission" after
+    a body the model named alone), and so an embassy named by its country ("Embassy of Peru in
+    Kenya", while the "Peruvian Embassy in Kenya" is the "Peruvian Embassy"); the place is then
+    no entity of its own."""
     extended: dict[int, Span] = {}
+    # A tagged place ends where its entity does ("in Sri Lanka Senior Colonel Zhou").
+    place_ends = {ent.start: ent.end for ent in ents if ent.label_ in (GPE, LOC)}
     for ent in ents:
-        if ent.label_ != ORG or ent[-1].lower_ != "mission" or ent.end + 1 >= len(doc):
+        if ent.label_ != ORG:
             continue
-        if doc[ent.end].lower_ != "in":
+        mission_end = ent.end + (ent.end < len(doc) and doc[ent.end].text == "Mission")
+        if mission_end + 1 >= len(doc) or doc[mission_end].lower_ != "in":
             continue
-        start = ent.end + 1 + (doc[ent.end + 1].lower_ == "the")
-        end = start
-        while end < min(len(doc), start + _PLACE_NAME_WORDS) and doc[end].is_title:
+        if doc[mission_end - 1].lower_ != "mission" and not _is_embassy_of(ent):
+            continue
+        start = mission_end + 1 + (doc[mission_end + 1].lower_ == "the")
+        end = place_ends.get(start, start)
+        while start not in place_ends and end < min(len(doc), start + _PLACE_NAME_WORDS):
+            if not doc[end].is_title:
+                break
             end += 1
         if end > start:
             extended[ent.start] = Span(
@@ -1587,6 +1607,16 @@ def _with_missions_place(doc: Doc, ents: list[Span]) -> list[Span]:
     ]
 
 
+def _is_embassy_of(ent: Span) -> bool:
+    first = ent.start + (ent[0].lower_ == "the")
+    return (
+        ent.end - first > 2
+        and ent.doc[first].lower_ in _EMBASSY_WORDS
+        and (ent.doc[first + 1].lower_ == "of")
+    )
+
+
+_EMBASSY_WORDS = _words("embassy consulate consulate-general")
 _ACRONYM_LETTERS = 3
 # "Edward VII" is a king; "USS Ashford" and "ENS Anwar El Sadat" are ships, left to the weapon
 # rules.
