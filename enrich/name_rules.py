@@ -198,6 +198,15 @@ _EQUIPMENT_NOUNS = _words(
     cruiser cruisers rifle rifles torpedo torpedoes vehicle vehicles radar radars gun guns
     rounds icbm icbms warplane warplanes gunship gunships"""
 )
+# Acronyms the model reads as bodies that name a class of equipment or a time zone.
+_NO_BODY_ACRONYMS = _words("UAV UAS UCAV APC IFV MRAP ICBM SLBM IRBM MANPADS SAM GMT UTC")
+
+
+def _singular_acronym(text: str) -> str:
+    # "UAVs" is the plural of "UAV"; "MANPADS" is no plural.
+    return text[:-1] if len(text) > 2 and text.endswith("s") and text[:-1].isupper() else text
+
+
 # Nouns that name equipment only after a modifier: "air defense systems", "laser weapon".
 _SYSTEM_NOUNS = _words("system systems weapon weapons ship ships")
 # Common words after an organisation's name that describe it.
@@ -944,6 +953,9 @@ class ArtefactRules:
         if label == PERSON and not ent.id_ and _is_attributive(doc, ent):
             # "the Harlan administration", "the Varga regime": a surname that names what
             # the person leads, not the person.
+            return []
+        if label == ORG and not ent.id_ and _singular_acronym(text) in _NO_BODY_ACRONYMS:
+            # "UAVs", "GMT": a class of equipment or a time zone in capitals, no body.
             return []
         if label in (ORG, PERSON) and not ent.id_ and _is_titles_only(ent):
             # "Air Commodore", "Major-General": a rank whose holder is not named.

@@ -1591,3 +1591,15 @@ def test_a_dotted_acronym_in_brackets_is_the_body_it_follows(nlp: Language) -> N
 
 def test_capitals_before_a_comma_and_no_country_are_no_dateline(nlp: Language) -> None:
     assert "NATO" not in _facet(nlp, "NATO, EU agree on a plan for the Baltic.", "GPE")
+
+
+def test_equipment_classes_and_time_zones_in_capitals_are_no_bodies() -> None:
+    doc = English()("Rebels flew UAVs at 0400 GMT, and the Drone Corps said so.")
+    doc.ents = [
+        Span(doc, 2, 3, label="ORG"),
+        Span(doc, 5, 6, label="ORG"),
+        Span(doc, 9, 11, label="ORG"),
+    ]
+    rules = ArtefactRules(lambda _: False, [], [])
+
+    assert [ent.text for ent in rules(doc)] == ["Drone Corps"]
