@@ -15,7 +15,7 @@ read back through `canonical_of` (model entities get their text, made canonical)
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from functools import cache, lru_cache
 from itertools import takewhile
@@ -91,6 +91,8 @@ _VARIANT_WORD = re.compile(r"^(?:[A-Z0-9][A-Z0-9+-]{0,5}|[IVX]{1,4})$")
 _SPACED_VARIANT = re.compile(r"^(?:[1-9]|II|III|IV|V|VI|VII|VIII|IX|X)$")
 # A Roman number with a variant letter: "IIE" of "Hsiung Feng IIE".
 _ROMAN_VARIANT = re.compile(r"^(II|III|IV|V|VI|VII|VIII|IX|X)[A-HJ-UWYZ]$")
+# A digit with variant letters: "2B" of "TOW 2B", "2A7" of "Leopard 2A7".
+_DIGIT_VARIANT = re.compile(r"^([1-9])[A-Z]{1,2}\d?$")
 # How many modifiers may stand between a name and its class noun ("Agni-II nuclear-capable
 # ballistic missile": hyphens and the words they join count one token each), and how many tokens
 # the name may have ("Cheongung M-SAM II").
@@ -98,6 +100,10 @@ _MAX_MODIFIERS = 8
 _MAX_NAME_TOKENS = 5
 _ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6", "VII": "7",
           "VIII": "8", "IX": "9", "X": "10"}  # fmt: skip
+
+# Acronyms this long are written in title case by some outlets ("Himars"); shorter ones so
+# written are mostly words or given names ("Tow", "Sam").
+_TITLED_ACRONYM_LETTERS = 5
 
 # How far a cue may be from a name that needs one, in tokens.
 _EQUIPMENT_WINDOW = 6
@@ -143,6 +149,14 @@ def _forms(name: str) -> list[str]:
 
 def _is_acronym(form: str) -> bool:
     return form.upper() == form and any(char.isalpha() for char in form)
+
+
+def _is_long_acronym(form: str) -> bool:
+    return (
+        _is_acronym(form)
+        and " " not in form
+        and sum(char.isalpha() for char in form) >= _TITLED_ACRONYM_LETTERS
+    )
 
 
 def _is_one_word(form: str) -> bool:
@@ -261,6 +275,16 @@ class EntityRules:
                 forms = _forms(form) if label == WEAPON else [form]
                 docs = by_matcher.setdefault((as_written, key), [])
                 docs.extend(nlp.make_doc(text) for text in forms)
+                if _is_long_acronym(form):
+                    # Some outlets write acronyms of five letters or more in title case
+                    # ("Himars", "Iris-T", "Asean"); a weapon so written may be a word too
+                    # ("Scalp", "Caesar"), so it needs a cue nearby.
+                    titled = (
+                        f"{label}\t{entry.name}\t{Context.NEAR.value}" if label == WEAPON else key
+                    )
+                    by_matcher.setdefault((True, titled), []).extend(
+                        nlp.make_doc(text) for text in _forms(form.title())
+                    )
         for (as_written, key), docs in by_matcher.items():
             (self.orth if as_written else self.lower).add(key, docs)
 
@@ -312,8 +336,17 @@ class EntityRules:
                     listed_end = end
                     _, end = _extend(doc, start, end)
                     canonical += _roman_number(doc, listed_end, end)
-                    if end == listed_end and _numbered_after(doc, end):  # "Hsiung Feng IIE"
-                        canonical += " " + _ROMAN_VARIANT.sub(r"\1", doc[end].text)
+                    # "Hsiung Feng IIE" is the Hsiung Feng II, "TOW 2B" the TOW 2; after a
+                    # class noun a variant is the missile's ("Babur Cruise Missile 1B").
+                    if (
+                        end == listed_end
+                        and _numbered_after(doc, end)
+                        and not (
+                            _DIGIT_VARIANT.match(doc[end].text)
+                            and doc[end - 1].lower_ in self.descriptive
+                        )
+                    ):
+                        canonical += " " + _system_number(doc[end].text)
                         end += 1
                 candidates.append(Candidate(start, end, label, canonical, Context(context), listed))
         for rule in self.names(doc) if self.names is not None else ():
@@ -349,6 +382,7 @@ class EntityRules:
             for c in candidates
             if c.context is not Context.NONE and c.canonical in named and c not in confirmed
         ]
+        confirmed = _named_in_full(confirmed)
         spans = [Span(doc, c.start, c.end, label=c.label, span_id=c.canonical) for c in confirmed]
         # Longest first; among equals the rules' own, then earlier ones: filter_spans is stable.
         doc.ents = filter_spans([*spans, *doc.ents])
@@ -618,6 +652,8 @@ class EntityRules:
         """The canonical name of a gazetteer match: as written, less descriptive words at its end,
         unless it spells out the acronym it is listed under or extends the name with a nickname."""
         written = self._singular(_normalised(span.text))
+        if _is_acronym(name) and written.lower() == name.lower():  # "Iris-T" is the IRIS-T
+            return name
         words = written.split()
         designation, _, nickname = name.partition(" ")
         if (
@@ -628,8 +664,11 @@ class EntityRules:
             and written.lower().startswith(name.lower())
         ):  # "K2 Black Panther tanks" is the K2, as "S-400 Triumf" is the S-400
             return designation
-        if len(words) >= 3 and _is_acronym(name):  # "Guided Multiple Launch Rocket System"
-            return name
+        if len(words) >= 3 and _is_acronym(name):
+            # "Guided Multiple Launch Rocket System" is the GMLRS where the story also writes
+            # the acronym; spelled out alone, it is named as written (as the guideline names
+            # entities "as written the first time").
+            return name if any(token.text == name for token in span.doc) else written
         first = written if " " in name else written.split()[0]
         if _VARIANT_LETTERS.match(first[len(name) :].lstrip("-")) and first.lower().startswith(
             name.lower()
@@ -758,6 +797,25 @@ class EntityRules:
             return True
         close = doc[max(0, start - _MILITARY_WINDOW) : end + _MILITARY_WINDOW]
         return any(token.lower_ in self.military and _is_cue(token) for token in close)
+
+
+def _named_in_full(candidates: list[Candidate]) -> list[Candidate]:
+    """A designation that ends another weapon's name in the same story is that weapon: "TB2s"
+    after "Bayraktar TB2", "XA-188" after "Pasi XA-188" (one system, not two)."""
+    full_names: dict[str, str] = {}
+    for candidate in candidates:
+        if candidate.label == WEAPON:
+            words = candidate.canonical.split()
+            for first in range(1, len(words)):
+                full_names.setdefault(" ".join(words[first:]).lower(), candidate.canonical)
+    return [
+        replace(candidate, canonical=full_names[candidate.canonical.lower()])
+        if candidate.label == WEAPON
+        and candidate.canonical.lower() in full_names
+        and any(char.isdigit() for char in candidate.canonical)
+        else candidate
+        for candidate in candidates
+    ]
 
 
 def _without_makers(candidates: list[Candidate]) -> list[Candidate]:
@@ -1083,13 +1141,18 @@ def _normalised(text: str) -> str:
     return _DASH.sub("-", " ".join(text.split()))
 
 
+def _system_number(word: str) -> str:
+    """The number naming a system, less its variant letters: "2" of "2B", "II" of "IIE"."""
+    return _DIGIT_VARIANT.sub(r"\1", _ROMAN_VARIANT.sub(r"\1", word))
+
+
 def _numbered_after(doc: Doc, end: int) -> bool:
     """Whether a number written apart after a name is part of it ("Sky Bow III", "Hyunmoo 4"):
     a Roman one always, a digit unless it counts the plural after it ("12 Hawk 2 jets" may be
     two jets; a Roman numeral counts nothing)."""
     if end >= len(doc) or not doc[end - 1].whitespace_:
         return False
-    if not _SPACED_VARIANT.match(_ROMAN_VARIANT.sub(r"\1", doc[end].text)):
+    if not _SPACED_VARIANT.match(_system_number(doc[end].text)):
         return False
     if not doc[end].text.isdigit():
         return True

@@ -198,6 +198,15 @@ _EQUIPMENT_NOUNS = _words(
     cruiser cruisers rifle rifles torpedo torpedoes vehicle vehicles radar radars gun guns
     rounds icbm icbms warplane warplanes gunship gunships"""
 )
+# Acronyms the model reads as bodies that name a class of equipment or a time zone.
+_NO_BODY_ACRONYMS = _words("UAV UAS UCAV APC IFV MRAP ICBM SLBM IRBM MANPADS SAM GMT UTC")
+
+
+def _singular_acronym(text: str) -> str:
+    # "UAVs" is the plural of "UAV"; "MANPADS" is no plural.
+    return text[:-1] if len(text) > 2 and text.endswith("s") and text[:-1].isupper() else text
+
+
 # Nouns that name equipment only after a modifier: "air defense systems", "laser weapon".
 _SYSTEM_NOUNS = _words("system systems weapon weapons ship ships")
 # Common words after an organisation's name that describe it.
@@ -258,6 +267,8 @@ class NameRules:
         self.place_names = frozenset(
             name.casefold() for names in (cities, country_names, countries) for name in names
         )
+        # "Papua" of "Papua New Guinea" after a dateline's comma.
+        self.place_first_words = frozenset(name.split()[0] for name in self.place_names if name)
         # Countries by name, not by demonym: a place wherever written as a name, alone.
         self.country_names = PhraseMatcher(vocab, attr="LOWER")
         self.country_names.add("country", [make_doc(name) for name in _lowered(country_names)])
@@ -315,14 +326,20 @@ class NameRules:
             ],
         )  # fmt: skip
         # "PARIS —", "CAPE CANAVERAL, Fla. —": a dateline with no agency, in capitals.
-        capitals = {"IS_UPPER": True, "IS_ALPHA": True, "LENGTH": {">=": 3}, "OP": "{1,4}"}
+        # The city's first word has three letters at least; the words after it may be
+        # particles ("RIO DE JANEIRO", "DAR ES SALAAM").
+        first = {"IS_UPPER": True, "IS_ALPHA": True, "LENGTH": {">=": 3}}
+        rest = {"IS_UPPER": True, "IS_ALPHA": True, "LENGTH": {">=": 2}, "OP": "{0,3}"}
         region = {"TEXT": {"REGEX": r"^[A-Z][A-Za-z.]*$"}, "OP": "{1,2}"}
         # "ISLAMABAD:", "MUMBAI:": South Asian and Gulf outlets end the dateline with a colon.
         self.shapes.add(
             "bare_dateline",
-            [[capitals, {"ORTH": {"IN": [*_DASHES, ":"]}}],
-             [capitals, {"ORTH": ","}, region, {"ORTH": {"IN": _DASHES}}]],
+            [[first, rest, {"ORTH": {"IN": [*_DASHES, ":"]}}],
+             [first, rest, {"ORTH": ","}, region, {"ORTH": {"IN": _DASHES}}]],
         )  # fmt: skip
+        # "ADDIS ABABA, Ethiopia": a feed may drop the dash; the country after the comma
+        # still says it is a dateline.
+        self.shapes.add("dateline_country", [[first, rest, {"ORTH": ","}, {"IS_TITLE": True}]])
         # A name after a title or a portfolio: "Defense Minister Lloyd Austin", "Secretary of
         # Defense Jim Mattis", "NSA Ajit Doval"; the model often leaves such names untagged.
         given = {"POS": "PROPN", "TEXT": {"REGEX": r"^[A-Z][\w'’.-]*$"}}
@@ -412,7 +429,10 @@ class NameRules:
             kind = doc.vocab.strings[match_id]
             if kind == "dateline":
                 found.extend(_dateline(doc, start, end))
-            elif kind == "bare_dateline":
+            elif kind == "bare_dateline" or (
+                kind == "dateline_country"
+                and doc[end - 1].text.casefold() in self.place_first_words
+            ):
                 if start == 0 or "\n" in doc[start - 1].text_with_ws:
                     comma = next((i for i in range(start, end) if doc[i].text == ","), end - 1)
                     found.append(Found(start, comma, GPE))
@@ -934,6 +954,9 @@ class ArtefactRules:
             # "the Harlan administration", "the Varga regime": a surname that names what
             # the person leads, not the person.
             return []
+        if label == ORG and not ent.id_ and _singular_acronym(text) in _NO_BODY_ACRONYMS:
+            # "UAVs", "GMT": a class of equipment or a time zone in capitals, no body.
+            return []
         if label in (ORG, PERSON) and not ent.id_ and _is_titles_only(ent):
             # "Air Commodore", "Major-General": a rank whose holder is not named.
             return []
@@ -1279,15 +1302,21 @@ def _initials(ent: Span) -> str:
 
 def _abbreviates(acronym: str, ent: Span) -> bool:
     """Whether `acronym` may be the initials of `ent`: capitals (and digits), starting with
-    the initial of its first word, no longer than its words allow."""
+    the initial of its first word, no longer than its words allow; dots between its letters
+    ("E.U.", "U.N.") are how some outlets write it."""
     words = [t for t in ent if t.is_alpha and t.lower_ != "the"]
+    letters = acronym.replace(".", "") if _DOTTED_INITIALS.match(acronym) else acronym
     return (
-        2 <= len(acronym) <= len(words) + 2
-        and acronym[0].isupper()
-        and all(c.isupper() or c.isdigit() for c in acronym)
+        2 <= len(letters) <= len(words) + 2
+        and letters[0].isupper()
+        and all(c.isupper() or c.isdigit() for c in letters)
         and bool(words)
-        and words[0].text[0] == acronym[0]
+        and words[0].text[0] == letters[0]
     )
+
+
+# "E.U." is "EU"; only a dot after each letter, so that "E.U" or "EU." are left alone.
+_DOTTED_INITIALS = re.compile(r"^(?:([A-Z])\.)+$")
 
 
 def _bare(ent: Span) -> str:
@@ -1555,17 +1584,26 @@ _PLACE_NAME_WORDS = 4
 
 def _with_missions_place(doc: Doc, ents: list[Span]) -> list[Span]:
     """A mission with the place it serves, which is part of its name ("African Union Mission
-    in Somalia", "Stabilization Mission in the Central African Republic"); the place is then no
-    entity of its own."""
+    in Somalia", "Stabilization Mission in the Central African Republic", the "Mission" after
+    a body the model named alone), and so an embassy named by its country ("Embassy of Peru in
+    Kenya", while the "Peruvian Embassy in Kenya" is the "Peruvian Embassy"); the place is then
+    no entity of its own."""
     extended: dict[int, Span] = {}
+    # A tagged place ends where its entity does ("in Sri Lanka Senior Colonel Zhou").
+    place_ends = {ent.start: ent.end for ent in ents if ent.label_ in (GPE, LOC)}
     for ent in ents:
-        if ent.label_ != ORG or ent[-1].lower_ != "mission" or ent.end + 1 >= len(doc):
+        if ent.label_ != ORG:
             continue
-        if doc[ent.end].lower_ != "in":
+        mission_end = ent.end + (ent.end < len(doc) and doc[ent.end].text == "Mission")
+        if mission_end + 1 >= len(doc) or doc[mission_end].lower_ != "in":
             continue
-        start = ent.end + 1 + (doc[ent.end + 1].lower_ == "the")
-        end = start
-        while end < min(len(doc), start + _PLACE_NAME_WORDS) and doc[end].is_title:
+        if doc[mission_end - 1].lower_ != "mission" and not _is_embassy_of(ent):
+            continue
+        start = mission_end + 1 + (doc[mission_end + 1].lower_ == "the")
+        end = place_ends.get(start, start)
+        while start not in place_ends and end < min(len(doc), start + _PLACE_NAME_WORDS):
+            if not doc[end].is_title:
+                break
             end += 1
         if end > start:
             extended[ent.start] = Span(
@@ -1581,6 +1619,16 @@ def _with_missions_place(doc: Doc, ents: list[Span]) -> list[Span]:
     ]
 
 
+def _is_embassy_of(ent: Span) -> bool:
+    first = ent.start + (ent[0].lower_ == "the")
+    return (
+        ent.end - first > 2
+        and ent.doc[first].lower_ in _EMBASSY_WORDS
+        and (ent.doc[first + 1].lower_ == "of")
+    )
+
+
+_EMBASSY_WORDS = _words("embassy consulate consulate-general")
 _ACRONYM_LETTERS = 3
 # "Edward VII" is a king; "USS Ashford" and "ENS Anwar El Sadat" are ships, left to the weapon
 # rules.

@@ -481,6 +481,9 @@ def test_a_place_the_model_reads_as_a_person_is_a_place(nlp: Language) -> None:
         ("PARIS — The air show opened on Monday.", "PARIS"),
         ("CAPE CANAVERAL, Fla. — SpaceX launched a rocket.", "CAPE CANAVERAL"),
         ("SYDNEY (Reuters) - Australia will buy Tomahawk missiles.", "SYDNEY"),
+        # particles inside a city's name, and a feed that dropped the dash
+        ("DAR ES SALAAM: Tanzania hosted the naval drills.", "DAR ES SALAAM"),
+        ("PORT MORESBY, Papua New Guinea  The army bought patrol boats.", "PORT MORESBY"),
     ],
 )
 def test_a_datelines_city_is_a_place(nlp: Language, text: str, city: str) -> None:
@@ -1496,3 +1499,107 @@ def test_a_weapons_name_with_its_variant_or_class_word_stays_a_weapon(
     nlp: Language, text: str, expected: str
 ) -> None:
     assert expected in weapons(nlp, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Kyiv asked Berlin for more Iris-T batteries before the winter.", ["IRIS-T"]),
+        ("The aid includes Nasams launchers and spare parts.", ["NASAMS"]),
+    ],
+)
+def test_a_long_acronym_written_in_title_case_is_the_weapon(
+    nlp: Language, text: str, expected: list[str]
+) -> None:
+    assert weapons(nlp, text) == expected
+
+
+def test_a_long_acronym_in_title_case_needs_a_cue(nlp: Language) -> None:
+    assert weapons(nlp, "The chef served tapas and a Caesar salad to the guests.") == []
+
+
+def test_a_weapon_spelled_out_alone_is_named_as_written(nlp: Language) -> None:
+    text = "Washington will send Terminal High Altitude Area Defense batteries to the Gulf."
+
+    assert weapons(nlp, text) == ["Terminal High Altitude Area Defense"]
+
+
+def test_a_weapon_spelled_out_beside_its_acronym_is_the_acronym(nlp: Language) -> None:
+    text = "Romania bought High Mobility Artillery Rocket Systems (HIMARS) last year."
+
+    assert set(weapons(nlp, text)) == {"HIMARS"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Jordan will receive 1,200 TOW 2A anti-tank missiles.", ["TOW 2"]),
+    ],
+)
+def test_a_number_with_variant_letters_after_a_name_keeps_the_number(
+    nlp: Language, text: str, expected: list[str]
+) -> None:
+    assert weapons(nlp, text) == expected
+
+
+def test_a_designation_that_ends_a_makers_weapon_name_is_that_weapon(nlp: Language) -> None:
+    text = "Kyiv flew Bayraktar TB2 drones over the river; two TB2s were lost in May."
+
+    assert set(weapons(nlp, text)) == {"Bayraktar TB2"}
+
+
+def test_the_medium_range_korean_air_defence_is_no_k_sam(nlp: Language) -> None:
+    # The K-SAM is the short-range Chunma, another system.
+    assert weapons(nlp, "Seoul ordered more Cheongung M-SAM batteries for the army.") == [
+        "Cheongung"
+    ]
+
+
+def test_a_mission_written_after_a_body_the_model_named_alone_takes_its_place() -> None:
+    doc = English()("Troops of the Arab League Mission in Yemen stayed.")
+    doc.ents = [Span(doc, 3, 5, label="ORG"), Span(doc, 7, 8, label="GPE")]
+    rules = ArtefactRules(lambda _: False, [], [])
+
+    assert [ent.text for ent in rules(doc)] == ["Arab League Mission in Yemen"]
+
+
+def test_an_embassy_named_by_its_country_takes_the_place_it_sits_in() -> None:
+    doc = English()("The Embassy of Peru in New Zealand Deputy Head Ana Lopez spoke.")
+    doc.ents = [
+        Span(doc, 1, 4, label="ORG"),
+        Span(doc, 5, 7, label="GPE"),
+        Span(doc, 9, 11, label="PERSON"),
+    ]
+    rules = ArtefactRules(lambda _: False, [], [])
+
+    assert [ent.text for ent in rules(doc)] == ["Embassy of Peru in New Zealand", "Ana Lopez"]
+
+
+def test_an_embassy_named_by_an_adjective_leaves_its_place_apart() -> None:
+    doc = English()("The Peruvian Embassy in Wellington spoke.")
+    doc.ents = [Span(doc, 1, 3, label="ORG"), Span(doc, 4, 5, label="GPE")]
+    rules = ArtefactRules(lambda _: False, [], [])
+
+    assert [ent.text for ent in rules(doc)] == ["Peruvian Embassy", "Wellington"]
+
+
+def test_a_dotted_acronym_in_brackets_is_the_body_it_follows(nlp: Language) -> None:
+    text = "The Organization of American States (O.A.S.) met in Lima. The O.A.S. said so."
+
+    assert labelled(nlp, text).get("O.A.S.") == "ORG", labelled(nlp, text)
+
+
+def test_capitals_before_a_comma_and_no_country_are_no_dateline(nlp: Language) -> None:
+    assert "NATO" not in _facet(nlp, "NATO, EU agree on a plan for the Baltic.", "GPE")
+
+
+def test_equipment_classes_and_time_zones_in_capitals_are_no_bodies() -> None:
+    doc = English()("Rebels flew UAVs at 0400 GMT, and the Drone Corps said so.")
+    doc.ents = [
+        Span(doc, 2, 3, label="ORG"),
+        Span(doc, 5, 6, label="ORG"),
+        Span(doc, 9, 11, label="ORG"),
+    ]
+    rules = ArtefactRules(lambda _: False, [], [])
+
+    assert [ent.text for ent in rules(doc)] == ["Drone Corps"]
