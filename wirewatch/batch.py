@@ -251,29 +251,22 @@ class EnrichedBatch:
 
 @dataclass(frozen=True)
 class PreparedBatch:
-    """An enriched batch ready to be claimed and written: the documents of its articles with
-    their story ids, the rules each matched, and which of the matched the index held already
-    (newness, for alerting)."""
+    """An enriched batch ready to be claimed and written: each article with its document
+    (story id included) and the rules it matched, and which of the matched the index held
+    already (newness, for alerting)."""
 
     fetched: EnrichedFetch
-    enriched: EnrichedBatch
-    documents: list[ArticleDocument]
-    rules: list[list[Rule]]
+    articles: list[MatchedArticle]
     stored: set[str]
     prepare_s: float
 
-    def of_claimed(self, claimed: EnrichedBatch, values: Sequence[T]) -> list[T]:
-        """Of `values` (one per article, as `documents`), those of the articles `claimed`
-        kept (a claim drops whole partitions)."""
+    def of_claimed(self, claimed: EnrichedBatch) -> list[MatchedArticle]:
+        """The articles `claimed` kept (a claim drops whole partitions)."""
         kept = {item.position for item in claimed.received}
-        return [
-            value
-            for item, value in zip(self.enriched.received, values, strict=True)
-            if item.position in kept
-        ]
+        return [article for article in self.articles if article.received.position in kept]
 
     def document_ids(self) -> set[str]:
-        return {document.id for document in self.documents}
+        return {article.document.id for article in self.articles}
 
 
 @dataclass(frozen=True)
@@ -362,13 +355,14 @@ class BatchProcessor:
         started = time.perf_counter()
         enriched = EnrichedBatch.of(fetched.batch, fetched.results)
         documents = await self.resolve_stories(enriched)
-        rules = await self.match(documents)
-        stored = await self.stored(
-            [document.id for document, matched in zip(documents, rules, strict=True) if matched]
-        )
-        return PreparedBatch(
-            fetched, enriched, documents, rules, stored, time.perf_counter() - started
-        )
+        articles = [
+            MatchedArticle(item, document, rules)
+            for item, document, rules in zip(
+                enriched.received, documents, await self.match(documents), strict=True
+            )
+        ]
+        stored = await self.stored([article.document.id for article in articles if article.rules])
+        return PreparedBatch(fetched, articles, stored, time.perf_counter() - started)
 
     async def finish(self, prepared: "PreparedBatch") -> None:
         """Claims what is still ours of the prepared batch, then steps 3-6: records the alerts
@@ -383,17 +377,11 @@ class BatchProcessor:
             # Claimed here, not when prepared: a revocation since leaves its records to the
             # new owner, and it waits for this one batch only.
             enriched = await self.claim(prepared.fetched)
-            documents = prepared.of_claimed(enriched, prepared.documents)
-            rules = prepared.of_claimed(enriched, prepared.rules)
+            matched = prepared.of_claimed(enriched)
+            documents = [article.document for article in matched]
             # What the batch before this one indexed may have landed after this one was
             # prepared: it is stored all the same (an update of it stays silent).
             stored = prepared.stored | (self._indexed_before & prepared.document_ids())
-            matched = [
-                MatchedArticle(item, document, document_rules)
-                for item, document, document_rules in zip(
-                    enriched.received, documents, rules, strict=True
-                )
-            ]
             pending = await self.record_alerts(matched, stored)  # 4
             written = await self.index.write(documents)  # 3
             await self.release_alerts(pending, written.rejections)  # 4, after it
