@@ -26,7 +26,7 @@ import numpy
 import pycountry
 import re2
 from spacy.language import Language
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
@@ -246,23 +246,24 @@ class EntityRules:
         self.spaced: dict[tuple[str, str], Family] = {}
         for family in weapons.families:
             self._add_family(family)
-        self.shapes = Matcher(nlp.vocab)
-        self.shapes.add("designation", [[{"TEXT": {"REGEX": _DESIGNATION.pattern}}]])
-        self.shapes.add("index", [[{"TEXT": {"REGEX": _INDEX.pattern}}]])
-        # "USS Gerald R. Ford", "HMS Prince of Wales": the longest run of capitalised words wins.
-        ship = {"ORTH": {"IN": sorted(weapons.ship_prefixes)}}
-        name: dict[str, object] = {"IS_TITLE": True, "OP": "+"}
-        self.shapes.add("ship", [[ship, name], [ship, name, {"LOWER": "of"}, name]])
+        # Designations ("Su-35S", "9K720") have a digit, and every other shape starts at a
+        # prefix word ("USS Gerald R. Ford", "Mi 17", "Leopard 2A7"): those are found in one
+        # pass, and the shapes checked only there, not by a Matcher's Python predicates at
+        # every token.
+        self.ship_prefixes = frozenset(weapons.ship_prefixes)
         # "Mi 17 helicopters": a hyphenated designation written with a space, as written and
         # only for a family's own numbers; it needs a cue, as a number after a letter may be
         # anything.
-        split = sorted({f.prefix for f in weapons.families if f.joiner == "-" and f.numbers})
-        self.shapes.add("split", [[{"ORTH": {"IN": split}}, {"IS_DIGIT": True}]])
-        spaced_prefixes = sorted({prefix.lower() for prefix, _ in self.spaced})
-        self.shapes.add(
-            "spaced",
-            [[{"LOWER": {"IN": spaced_prefixes}}, {"TEXT": {"REGEX": _SPACED_NUMBER.pattern}}]],
+        self.split_prefixes = frozenset(
+            f.prefix for f in weapons.families if f.joiner == "-" and f.numbers
         )
+        self.prefixes = PhraseMatcher(nlp.vocab, attr="LOWER")
+        for kind, words in (
+            ("ship", self.ship_prefixes),
+            ("split", self.split_prefixes),
+            ("spaced", {prefix for prefix, _ in self.spaced}),
+        ):
+            self.prefixes.add(kind, [Doc(nlp.vocab, words=[w.lower()]) for w in sorted(words)])
 
     def _add_names(self, nlp: Language, label: str, entries: list[Named]) -> None:
         by_matcher: dict[tuple[bool, str], list[Doc]] = {}
@@ -304,8 +305,8 @@ class EntityRules:
         candidates: list[Candidate] = []
         # Designations first: where a name and a designation cover the same tokens, the
         # designation's own variant ("Su-35S") is kept rather than the name's family ("Su-35").
-        for match_id, start, end in self.shapes(doc):
-            found = self._designation(doc, self.vocab.strings[match_id], start, end)
+        for kind, start, end in self._shapes(doc):
+            found = self._designation(doc, kind, start, end)
             if found is not None:
                 candidates.append(found)
         for matcher in (self.lower, self.orth):
@@ -708,6 +709,30 @@ class EntityRules:
         previous = doc[start - 1]
         return previous.tag_ == "NNP" and previous.is_title
 
+    def _shapes(self, doc: Doc) -> list[tuple[str, int, int]]:
+        """The tokens shaped like a weapon's designation, as (kind, start, end) in the order
+        they end: a designation or an index, a ship's name after its prefix (the longest run of
+        capitalised words wins later), a split or spaced designation."""
+        found: set[tuple[str, int, int]] = set()
+        for i in _digit_tokens(doc):
+            text = doc[i].text
+            if _DESIGNATION.match(text):
+                found.add(("designation", i, i + 1))
+            if _INDEX.match(text):
+                found.add(("index", i, i + 1))
+        for key, i, _ in self.prefixes(doc):
+            kind = self.vocab.strings[key]
+            token = doc[i]
+            if i + 1 >= len(doc):
+                continue
+            if kind == "ship" and token.text in self.ship_prefixes:
+                found.update(("ship", i, end) for end in _ship_name_ends(doc, i + 1))
+            elif kind == "split" and token.text in self.split_prefixes and doc[i + 1].is_digit:
+                found.add(("split", i, i + 2))
+            elif kind == "spaced" and _SPACED_NUMBER.search(doc[i + 1].text):
+                found.add(("spaced", i, i + 2))
+        return sorted(found, key=lambda shape: (shape[2], shape[1], _SHAPES.index(shape[0])))
+
     def _designation(self, doc: Doc, kind: str, start: int, end: int) -> Candidate | None:
         text = doc[start:end].text
         if _DASH.sub("-", text).lower() in self.negatives:
@@ -959,6 +984,34 @@ def _civil_aircraft(patterns: list[str]) -> "_Pattern | None":
             "without look-arounds or back-references (RE2 syntax)."
         ) from error
     return compiled
+
+
+def _digit_tokens(doc: Doc) -> list[int]:
+    """The tokens with a digit, found from the text's digits."""
+    digits = [match.start() for match in _DIGITS.finditer(text_of(doc))]
+    if not digits:
+        return []
+    return sorted({int(i) for i in numpy.searchsorted(doc.to_array("IDX"), digits, "right") - 1})
+
+
+_DIGITS = re.compile(r"\d+")
+_SHAPES = ("designation", "index", "ship", "split", "spaced")
+
+
+def _ship_name_ends(doc: Doc, start: int) -> list[int]:
+    """The ends of each reading of a ship's name from `start`: one capitalised word or more
+    ("Gerald R. Ford"), or such words, "of" and such words ("Prince of Wales")."""
+    ends = []
+    for end in range(start, len(doc)):
+        if not doc[end].is_title:
+            break
+        ends.append(end + 1)
+        if end + 2 < len(doc) and doc[end + 1].lower_ == "of":
+            after = end + 2
+            while after < len(doc) and doc[after].is_title:
+                after += 1
+                ends.append(after)
+    return ends
 
 
 class _Words:

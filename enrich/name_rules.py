@@ -28,7 +28,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 from spacy.vocab import Vocab
 
-from enrich.source_names import sources
+from enrich.source_names import sources, text_of
 
 ORG = "ORG"
 LOC = "LOC"
@@ -274,41 +274,17 @@ class NameRules:
         self.country_names.add("country", [make_doc(name) for name in _lowered(country_names)])
         # A base named after one of these is in that place ("Alexandria naval base").
         self.known_places = self.place_names | {region.casefold() for region in regions}
-        self.places = Matcher(vocab)
-        self.places.add("place", [[{"LOWER": {"IN": sorted(_PLACE_NAME_HEADS)}, "IS_TITLE": True}],
-                                  [{"LOWER": "airport"}]])  # fmt: skip
         self.prefixes.add("country", [make_doc(name) for name in _with_abbreviations(countries)])
         self.bodies = PhraseMatcher(vocab, attr="LOWER")
         self.bodies.add("body", [make_doc(body) for body in _BODIES])
         self.regions = PhraseMatcher(vocab, attr="LOWER")
         self.regions.add("region", [make_doc(region) for region in _lowered(regions)])
-        # Names ending in a head ("Eastern Theater Command") or a company's suffix ("Tullow
-        # Oil") are read leftwards from that word, a few tokens at most: the words before are
-        # checked only where such a word is.
-        self.ends = Matcher(vocab)
-        self.ends.add("headed", [[{"LOWER": {"IN": _HEADS}, "IS_TITLE": True}]])
-        suffix = {"LOWER": {"IN": _COMPANY_SUFFIXES}, "IS_LOWER": False}
-        joined = {"LOWER": {"IN": _JOINED_SUFFIXES}, "IS_TITLE": True}
-        self.ends.add("company", [[suffix], [{"ORTH": {"IN": _LEGAL_FORMS}}],
-                                  [suffix, {"LOWER": {"IN": ["&", "and"]}}, joined]])  # fmt: skip
-        # "Group of Seven", "Working Group on Arms Control"; a "Group for" is a firm's name
-        # and a purpose ("Naval Group for the French navy").
-        self.ends.add("of_named", [[{"LOWER": {"IN": sorted(_OF_HEADS)}, "IS_TITLE": True},
-                                    {"LOWER": {"IN": _AFTER_HEAD}}],
-                                   [{"LOWER": "group", "IS_TITLE": True},
-                                    {"LOWER": {"IN": ["of", "on"]}}]])  # fmt: skip
-        # "Jiupeng military base", "Al Ubeid airbase": a base named by words no list knows. One
-        # matcher for these and the names above: each matcher is a walk over the doc.
-        self.ends.add("base", [[{"LOWER": {"IN": ["base", "airbase"]}, "IS_LOWER": True}]])
-        # "shipbuilder Damen": a firm named after the noun that says what it is.
-        self.ends.add("firm", [[{"LOWER": {"IN": sorted(_FIRM_NOUNS)}, "IS_LOWER": True}]])
-        # "the Prime Minister's Office", "U.S. Attorney's Office".
-        self.offices = Matcher(vocab)
-        self.offices.add(
-            "office",
-            [[{"LOWER": {"IN": sorted(_OFFICE_HOLDERS)}, "IS_TITLE": True},
-              {"ORTH": {"IN": _POSSESSIVES}}, {"ORTH": "Office"}]],
-        )  # fmt: skip
+        # The words the shapes below start from, found in one pass: a spaCy Matcher calls
+        # Python for its set predicates at every token, and most tokens start no shape.
+        self.anchors = PhraseMatcher(vocab, attr="LOWER")
+        for kind, anchor_words in _ANCHORS.items():
+            self.anchors.add(kind, [Doc(vocab, words=[word]) for word in sorted(anchor_words)])
+        # Datelines open the text or a paragraph: the matcher walks only the first tokens there.
         self.shapes = Matcher(vocab)
         words = {"IS_ALPHA": True, "IS_LOWER": False, "OP": "{1,3}"}
         # "KUALA LUMPUR, Feb 27 (KUNA) --": the date may stand between the city and the agency.
@@ -340,17 +316,6 @@ class NameRules:
         # "ADDIS ABABA, Ethiopia": a feed may drop the dash; the country after the comma
         # still says it is a dateline.
         self.shapes.add("dateline_country", [[first, rest, {"ORTH": ","}, {"IS_TITLE": True}]])
-        # A name after a title or a portfolio: "Defense Minister Lloyd Austin", "Secretary of
-        # Defense Jim Mattis", "NSA Ajit Doval"; the model often leaves such names untagged.
-        given = {"POS": "PROPN", "TEXT": {"REGEX": r"^[A-Z][\w'’.-]*$"}}
-        particle = {"LOWER": {"IN": _PARTICLES}, "OP": "?"}
-        # Only over a tagged doc (a pipeline without a tagger has no POS).
-        self.people = Matcher(vocab)
-        self.people.add(
-            "titled",
-            [[{"LOWER": {"IN": sorted(_TITLE_ENDS)}}, given, particle, given,
-              {"OP": "{0,2}", **given}]],
-        )  # fmt: skip
 
     def __call__(self, doc: Doc) -> list[Found]:
         """The organisations, regions and dateline places of `doc`."""
@@ -361,7 +326,8 @@ class NameRules:
         bodies: dict[int, int] = {}
         for _, start, end in self.bodies(doc):
             bodies[start] = max(end, bodies.get(start, end))
-        for _, start, end in self.prefixes(doc):
+        country_matches = self.prefixes(doc)
+        for _, start, end in country_matches:
             # Written as a name ("US Navy"), not a pronoun ("told us military ...").
             if doc[start].is_lower:
                 continue
@@ -386,9 +352,10 @@ class NameRules:
             ):
                 # "Russia's defence ministry": the ministry; Russia stays a place.
                 found.append(Found(end + 1, bodies[end + 1], ORG))
-        for _, start, end in self.regions(doc):
+        region_matches = self.regions(doc)
+        for _, start, end in region_matches:
             found.append(Found(start, end, LOC))
-        countries_at = {start: end for _, start, end in self.prefixes(doc)}
+        countries_at = {start: end for _, start, end in country_matches}
         for _, start, end in self.cities(doc):
             if _stands_alone(doc, start, end):
                 found.append(Found(start, end, GPE))
@@ -401,19 +368,24 @@ class NameRules:
                 and not _modifies_noun(doc, bodies[end + 1])
             ):
                 found.append(Found(end + 1, bodies[end + 1], ORG))
-        for _, start, _end in self.offices(doc):
-            found.extend(_office(doc, start, countries_at))
+        anchors: dict[str, list[int]] = {kind: [] for kind in _ANCHORS}
+        for key, start, _ in self.anchors(doc):
+            anchors[doc.vocab.strings[key]].append(start)
+        for holder in anchors["office"]:
+            if _is_office(doc, holder):
+                found.extend(_office(doc, holder, countries_at))
         for _, start, end in self.country_names(doc):
             if not doc[start].is_lower and _stands_alone(doc, start, end):
                 found.append(Found(start, end, GPE))
-        region_ends = {end for _, _, end in self.regions(doc)}
-        for _, head, _ in self.places(doc):
+        region_ends = {end for _, _, end in region_matches}
+        for head in anchors["place"]:
             # "Romanian Black Sea" is the Black Sea; "Black Sea Straits" a place of its own.
-            if head + 1 not in region_ends:
+            if (doc[head].is_title or doc[head].lower_ == "airport") and (
+                head + 1 not in region_ends
+            ):
                 found.extend(_place_headed(doc, head))
         countries = countries_at
-        for match_id, start, end in self.ends(doc):
-            shape = doc.vocab.strings[match_id]
+        for shape, start, end in _ends(doc, anchors):
             if shape == "headed":
                 found.extend(_headed(doc, start, countries))
             elif shape == "of_named":
@@ -424,19 +396,14 @@ class NameRules:
                 found.extend(_firm_named(doc, end, self.place_names))
             else:
                 found.extend(_company(doc, start, end))
-        people = self.people(doc) if doc.has_annotation("POS") else []
-        for match_id, start, end in [*self.shapes(doc), *people]:
-            kind = doc.vocab.strings[match_id]
+        for kind, start, end in self._datelines(doc):
             if kind == "dateline":
                 found.extend(_dateline(doc, start, end))
-            elif kind == "bare_dateline" or (
-                kind == "dateline_country"
-                and doc[end - 1].text.casefold() in self.place_first_words
-            ):
-                if start == 0 or "\n" in doc[start - 1].text_with_ws:
-                    comma = next((i for i in range(start, end) if doc[i].text == ","), end - 1)
-                    found.append(Found(start, comma, GPE))
-            elif kind == "titled":
+            elif kind == "bare_dateline" or doc[end - 1].text.casefold() in self.place_first_words:
+                comma = next((i for i in range(start, end) if doc[i].text == ","), end - 1)
+                found.append(Found(start, comma, GPE))
+        if doc.has_annotation("POS"):
+            for start, end in _titled_names(doc, anchors["title_end"]):
                 # The whole name ("Ng Eng Hen", not "Ng Eng"), and a person's, not a body's
                 # ("General Atomics Aeronautical Systems").
                 name = doc[start + 1 : end]
@@ -444,6 +411,31 @@ class NameRules:
                 if titled and not _runs_on(doc, end) and not _name_goes_on(doc, end):
                     found.append(Found(start + 1, end, PERSON))
         return found
+
+    def _datelines(self, doc: Doc) -> list[tuple[str, int, int]]:
+        """The dateline shapes that start the text or a paragraph, as (kind, start, end)."""
+        found = []
+        for start in _line_starts(doc):
+            window = doc[start : min(len(doc), start + _DATELINE_TOKENS)]
+            for key, begin, end in self.shapes(window):
+                if begin == 0:
+                    found.append((doc.vocab.strings[key], start, start + end))
+        return found
+
+
+def _line_starts(doc: Doc) -> list[int]:
+    """The first token of the text and of each line after it: the tokens after those that hold
+    a line break, found from the text's line breaks rather than by a walk over every token."""
+    if not len(doc):
+        return []
+    breaks = [match.start() for match in _LINE_BREAK.finditer(text_of(doc))]
+    holders = numpy.searchsorted(doc.to_array("IDX"), breaks, side="right") - 1
+    return [0, *sorted({int(holder) + 1 for holder in holders if holder + 1 < len(doc)})]
+
+
+_LINE_BREAK = re.compile("\n")
+# The longest dateline shape: three words, a comma, three words and "(AFP) -".
+_DATELINE_TOKENS = 13
 
 
 # Capitalised words and the hyphens between them ("Anti-Doping"), and what may come first: an
@@ -543,6 +535,102 @@ _PLACE_NAME_HEADS = _WATER_HEADS | _words(
     "base airport airbase harbour harbor barracks memorial palace port wharf island prefecture"
 )
 _PLACE_WORDS = 5
+
+# The words that start a shape of a name, by the shape: a name ending in a head ("Eastern
+# Theater Command") or a company's suffix ("Tullow Oil", "Dassault Aviation SA") is read
+# leftwards from that word; "Group of Seven", "Working Group on Arms Control" from the head
+# and what it is of; "Jiupeng military base" from the base; "shipbuilder Damen" from the noun
+# that says what the firm is; "the Prime Minister's Office" from the post; "Defense Minister
+# Lloyd Austin" from the title; "Mediterranean Sea", "Goma airport" from the place's head.
+_ANCHORS: dict[str, frozenset[str]] = {
+    "headed": frozenset(_HEADS),
+    "company": frozenset([*_COMPANY_SUFFIXES, *(form.lower() for form in _LEGAL_FORMS)]),
+    "of_named": _OF_HEADS | {"group"},
+    "base": frozenset(["base", "airbase"]),
+    "firm": _FIRM_NOUNS,
+    "office": _OFFICE_HOLDERS,
+    "title_end": _TITLE_ENDS,
+    "place": _PLACE_NAME_HEADS | {"airport"},
+}
+_END_SHAPES = ("headed", "company", "of_named", "base", "firm")
+
+
+def _ends(doc: Doc, anchors: dict[str, list[int]]) -> list[tuple[str, int, int]]:
+    """The shapes found from the last word of a name, as (shape, start, end), in the order
+    they end."""
+    found = []
+    for i in anchors["headed"]:
+        if doc[i].is_title:
+            found.append(("headed", i, i + 1))
+    for i in anchors["company"]:
+        token = doc[i]
+        suffix = token.lower_ in _COMPANY_SUFFIX_SET and not token.is_lower
+        if suffix or token.text in _LEGAL_FORM_SET:
+            found.append(("company", i, i + 1))
+        # "Chariot Oil & Gas": a trade word ends a name only joined to a suffix.
+        if (
+            suffix
+            and i + 2 < len(doc)
+            and doc[i + 1].lower_ in ("&", "and")
+            and doc[i + 2].lower_ in _JOINED_SUFFIXES
+            and doc[i + 2].is_title
+        ):
+            found.append(("company", i, i + 3))
+    for i in anchors["of_named"]:
+        token = doc[i]
+        if not token.is_title or i + 1 >= len(doc):
+            continue
+        after = doc[i + 1].lower_
+        # A "Group for" is a firm's name and a purpose ("Naval Group for the French navy").
+        if (token.lower_ in _OF_HEADS and after in _AFTER_HEAD) or (
+            token.lower_ == "group" and after in ("of", "on")
+        ):
+            found.append(("of_named", i, i + 2))
+    for kind in ("base", "firm"):
+        found += [(kind, i, i + 1) for i in anchors[kind] if doc[i].is_lower]
+    order = {shape: n for n, shape in enumerate(_END_SHAPES)}
+    return sorted(found, key=lambda match: (match[2], match[1], order[match[0]]))
+
+
+_COMPANY_SUFFIX_SET = frozenset(_COMPANY_SUFFIXES)
+_LEGAL_FORM_SET = frozenset(_LEGAL_FORMS)
+
+
+def _is_office(doc: Doc, holder: int) -> bool:
+    """ "the Prime Minister's Office", "U.S. Attorney's Office"."""
+    return (
+        doc[holder].is_title
+        and holder + 2 < len(doc)
+        and doc[holder + 1].text in _POSSESSIVES
+        and doc[holder + 2].text == "Office"
+    )
+
+
+def _titled_names(doc: Doc, titles: list[int]) -> list[tuple[int, int]]:
+    """The title and name after it, as (start, end), of every reading: "Defense Minister
+    Lloyd Austin", "Secretary of Defense Jim Mattis", "NSA Ajit Doval", "Crown Prince Mohammed
+    bin Salman"; two to four given names with a particle between the first two. The model
+    often leaves such names untagged."""
+    found = set()
+    for title in titles:
+        if not _is_given(doc, title + 1):
+            continue
+        seconds = [title + 2]
+        if title + 2 < len(doc) and doc[title + 2].lower_ in _PARTICLES:
+            seconds.append(title + 3)
+        for second in seconds:
+            end = second
+            while end < len(doc) and end - second < 3 and _is_given(doc, end):
+                end += 1
+                found.add((title, end))
+    return sorted(found, key=lambda match: (match[1], match[0]))
+
+
+def _is_given(doc: Doc, i: int) -> bool:
+    return i < len(doc) and doc[i].pos_ == "PROPN" and bool(_GIVEN.search(doc[i].text))
+
+
+_GIVEN = re.compile(r"^[A-Z][\w'’.-]*$")
 
 
 def _place_headed(doc: Doc, head: int) -> list[Found]:
