@@ -588,8 +588,7 @@ def _ends(doc: Doc, anchors: dict[str, list[int]]) -> list[tuple[str, int, int]]
             found.append(("of_named", i, i + 2))
     for kind in ("base", "firm"):
         found += [(kind, i, i + 1) for i in anchors[kind] if doc[i].is_lower]
-    order = {shape: n for n, shape in enumerate(_END_SHAPES)}
-    return sorted(found, key=lambda match: (match[2], match[1], order[match[0]]))
+    return sorted(found, key=lambda match: (match[2], match[1], _END_SHAPES.index(match[0])))
 
 
 _COMPANY_SUFFIX_SET = frozenset(_COMPANY_SUFFIXES)

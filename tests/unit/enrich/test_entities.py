@@ -3,7 +3,7 @@
 import pytest
 from spacy.lang.en import English
 from spacy.language import Language
-from spacy.tokens import Span
+from spacy.tokens import Doc, Span
 
 from enrich import EnrichSettings, drop_headline_artefacts
 from enrich.entities import (
@@ -15,7 +15,7 @@ from enrich.entities import (
     cut_headline_verbs,
 )
 from enrich.gazetteer import ORGANIZATIONS_PATH, WEAPONS_PATH
-from enrich.name_rules import ArtefactRules
+from enrich.name_rules import ArtefactRules, _titled_names
 from enrich.pipeline import load_pipeline
 
 
@@ -488,6 +488,29 @@ def test_a_place_the_model_reads_as_a_person_is_a_place(nlp: Language) -> None:
 )
 def test_a_datelines_city_is_a_place(nlp: Language, text: str, city: str) -> None:
     assert city in _facet(nlp, text, "GPE")
+
+
+def test_a_dateline_opening_a_later_paragraph_is_read_and_one_inside_a_line_is_not(
+    nlp: Language,
+) -> None:
+    text = (
+        "Troops return home\n\nThe ministry said more would follow.\n\n"
+        "KIGALI (Reuters) - Rwandan soldiers landed on Monday, as the PORT — it said — closed."
+    )
+
+    assert "KIGALI" in _facet(nlp, text, "GPE")
+    assert "Reuters" in _facet(nlp, text, "ORG")
+    assert "PORT" not in _facet(nlp, text, "GPE")
+
+
+def test_a_name_after_a_title_reads_every_length_and_a_particle_inside() -> None:
+    words = ["Minister", "Ahmad", "bin", "Zahid", "Hamidi", "spoke", "to", "General", "Lee"]
+    pos = ["PROPN", "PROPN", "ADP", "PROPN", "PROPN", "VERB", "ADP", "PROPN", "PROPN"]
+    doc = Doc(English().vocab, words=words, pos=pos)
+
+    # Two given names at least, the particle between the first two; a title at the end
+    # with one name after it names no one.
+    assert _titled_names(doc, [0, 7]) == [(0, 4), (0, 5)]
 
 
 @pytest.mark.parametrize(
