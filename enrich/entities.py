@@ -30,6 +30,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
+from enrich.doc_arrays import indices_of, text_of
 from enrich.facets import CountryNames, canonical_name
 from enrich.gazetteer import (
     COUNTRIES_PATH,
@@ -44,7 +45,6 @@ from enrich.gazetteer import (
     load,
 )
 from enrich.name_rules import ArtefactRules, NameRules
-from enrich.source_names import text_of
 
 WEAPON = "WEAPON"
 VESSEL = "VESSEL"
@@ -535,11 +535,11 @@ class EntityRules:
             Candidate(start, end, WEAPON, acronym, Context.NONE)
             for acronym, (start, end) in acronyms.items()
         ]
-        ids = [doc.vocab.strings.add(form) for a in acronyms for form in (a, a + "s")]
-        for i in numpy.flatnonzero(numpy.isin(doc.to_array("ORTH"), ids)):
-            if int(i) not in taken:
-                name = doc[int(i)].text
-                found.append(Candidate(int(i), int(i) + 1, WEAPON, name.rstrip("s"), Context.NONE))
+        forms = [form for a in acronyms for form in (a, a + "s")]
+        for i in indices_of(doc, forms, "ORTH"):
+            if i not in taken:
+                name = doc[i].text
+                found.append(Candidate(i, i + 1, WEAPON, name.rstrip("s"), Context.NONE))
         return found
 
     def _runs_on(self, doc: Doc, start: int, end: int) -> bool:
@@ -590,14 +590,13 @@ class EntityRules:
         called Tempest", "the missile, dubbed "Ghader"", "an interception system called
         Cheongung M-SAM II"; not "a drone maker called ..." (the noun before is the maker)."""
         # The verbs are found by their ids in one array, not by a walk over the doc.
-        ids = [doc.vocab.strings.add(word) for word in _CALLING]
-        verbs = numpy.flatnonzero(numpy.isin(doc.to_array("LOWER"), ids))
-        if not len(verbs):
+        verbs = indices_of(doc, _CALLING)
+        if not verbs:
             return []
         others = {i for c in candidates if c.label != WEAPON for i in range(c.start, c.end)}
         classes = self.heads | self.qualified_heads | self.equipment
         found = []
-        for verb in (doc[int(i)] for i in verbs):
+        for verb in (doc[i] for i in verbs):
             if not verb.is_lower:
                 continue
             noun = verb.i - 1

@@ -28,7 +28,8 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 from spacy.vocab import Vocab
 
-from enrich.source_names import sources, text_of
+from enrich.doc_arrays import indices_of, text_of
+from enrich.source_names import sources
 
 ORG = "ORG"
 LOC = "LOC"
@@ -415,8 +416,15 @@ class NameRules:
     def _datelines(self, doc: Doc) -> list[tuple[str, int, int]]:
         """The dateline shapes that start the text or a paragraph, as (kind, start, end)."""
         found = []
+        orth = doc.to_array("ORTH")
+        bracket = doc.vocab.strings.add("(")
         for start in _line_starts(doc):
-            window = doc[start : min(len(doc), start + _DATELINE_TOKENS)]
+            # Every shape opens with a word in capitals or has its agency's bracket: most
+            # paragraphs are asked no more.
+            end = min(len(doc), start + _DATELINE_TOKENS)
+            if not doc[start].is_upper and not (orth[start:end] == bracket).any():
+                continue
+            window = doc[start:end]
             for key, begin, end in self.shapes(window):
                 if begin == 0:
                     found.append((doc.vocab.strings[key], start, start + end))
@@ -957,8 +965,8 @@ class ArtefactRules:
         or a person is the team, an organisation; a country stays a place (its national side
         is written as the country)."""
         # The dashes are found by their ids in one array, not by a walk over the doc.
-        dashes = numpy.flatnonzero(numpy.isin(doc.to_array("ORTH"), self._dash_ids(doc)))
-        scores = [int(i) for i in dashes if 0 < i < len(doc) - 1 and _is_score(doc, int(i))]
+        dashes = indices_of(doc, _DASHES, "ORTH")
+        scores = [i for i in dashes if 0 < i < len(doc) - 1 and _is_score(doc, i)]
         if not scores:
             return ents
         near = {i for score in scores for i in range(score - _SCORE_GAP, score + _SCORE_GAP)}
@@ -985,19 +993,15 @@ class ArtefactRules:
             teams.append(ent)
         return teams
 
-    @staticmethod
-    def _dash_ids(doc: Doc) -> list[int]:
-        return [doc.vocab.strings.add(dash) for dash in _DASHES]
-
     def _split_country_pairs(self, doc: Doc) -> None:
         """Countries joined by a hyphen ("China-Thailand drills", "the India-Pakistan Test") are
         places each, whatever the model made of the pair; a rule's name around them stays."""
         # The dashes are found by their ids in one array (a walk over every token costs more
         # than the rest of this pass).
-        dashes = numpy.flatnonzero(numpy.isin(doc.to_array("ORTH"), self._dash_ids(doc)))
+        dashes = indices_of(doc, _DASHES, "ORTH")
         pairs = [
             (dash.i - 1, dash.i + 1)
-            for dash in (doc[int(i)] for i in dashes if 0 < i < len(doc) - 1)
+            for dash in (doc[i] for i in dashes if 0 < i < len(doc) - 1)
             if not dash.whitespace_
             and not doc[dash.i - 1].whitespace_
             and all(doc[i].is_title or doc[i].is_upper for i in (dash.i - 1, dash.i + 1))
@@ -1192,8 +1196,8 @@ def _close_brackets(doc: Doc) -> None:
     iob, pos, orth = doc.to_array(["ENT_IOB", "POS", "ORTH"]).T
     inside = (iob == _IOB_INSIDE) | (iob == _IOB_BEGIN)
     last = inside & (numpy.append(iob[1:], _IOB_OUTSIDE) != _IOB_INSIDE)
-    brackets = [doc.vocab.strings.add(bracket) for bracket in ("(", "[")]
-    suspect = (last & (pos == _ADP)) | (inside & numpy.isin(orth, brackets))
+    brackets = (orth == doc.vocab.strings.add("(")) | (orth == doc.vocab.strings.add("["))
+    suspect = (last & (pos == _ADP)) | (inside & brackets)
     if not suspect.any():
         return
     ents = list(doc.ents)
@@ -1334,10 +1338,8 @@ def _acronyms(doc: Doc, weapons: frozenset[str]) -> list[Span]:
     if not kinds:
         return found
     tagged = {token.i: ent for ent in doc.ents for token in ent}
-    # The acronyms' tokens are found by their ids in one array, not by a walk over the doc.
-    ids = [doc.vocab.strings.add(acronym) for acronym in kinds]
-    for i in numpy.flatnonzero(numpy.isin(doc.to_array("ORTH"), ids)):
-        token = doc[int(i)]
+    for i in indices_of(doc, kinds, "ORTH"):
+        token = doc[i]
         kind = kinds[token.text]
         around = tagged.get(token.i)
         if around is None or (len(around) == 1 and not around.id_ and around.label_ != kind):

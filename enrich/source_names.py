@@ -15,8 +15,9 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-import numpy
 from spacy.tokens import Doc, Span
+
+from enrich.doc_arrays import indices_of, text_of
 
 
 def _words(text: str) -> frozenset[str]:
@@ -92,22 +93,10 @@ def sources(doc: Doc, is_place: Callable[[str], bool]) -> list[Source]:
     found = [*_credited(doc, text, is_place), *_domains(doc, text)]
     if doc.has_annotation("POS"):
         # One pass over the doc's words finds the cues of both rules.
-        cues = _indices(doc, _OUTLET_WORDS | _REPORTING)
+        cues = indices_of(doc, _OUTLET_WORDS | _REPORTING)
         found += _by_outlet_word(doc, [i for i in cues if doc[i].lower_ in _OUTLET_WORDS])
         found += _reporting(doc, [i for i in cues if doc[i].lower_ in _REPORTING])
     return found
-
-
-_TEXT_KEY = "wirewatch.text"
-
-
-def text_of(doc: Doc) -> str:
-    """The doc's text, built once: `Doc.text` joins every token's text anew at each access,
-    and several rules read it."""
-    text = doc.user_data.get(_TEXT_KEY)
-    if not isinstance(text, str):
-        text = doc.user_data[_TEXT_KEY] = doc.text
-    return text
 
 
 def _credited(doc: Doc, text: str, is_place: Callable[[str], bool]) -> Iterator[Source]:
@@ -173,12 +162,6 @@ def _domains(doc: Doc, text: str) -> Iterator[Source]:
             and not span[0].like_email
         ):
             yield Source(span.start, span.end, text)
-
-
-def _indices(doc: Doc, words: frozenset[str]) -> list[int]:
-    """The tokens whose lower case is one of `words`, found by their ids in one array."""
-    ids = [doc.vocab.strings.add(word) for word in words]
-    return [int(i) for i in numpy.flatnonzero(numpy.isin(doc.to_array("LOWER"), ids))]
 
 
 def _is_outlet_name_word(doc: Doc, i: int) -> bool:
