@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import numpy
+from spacy.parts_of_speech import IDS as PARTS_OF_SPEECH  # type: ignore[import-not-found]
 from spacy.tokens import Doc, Span
 
 from enrich.doc_arrays import indices_of, text_of
@@ -216,14 +218,16 @@ def _reporting(doc: Doc, verbs: list[int]) -> Iterator[Source]:
 def _surnames(doc: Doc) -> frozenset[str]:
     """Capitalised words written after another capitalised name word: the last names of the
     doc's people ("Roe" of "Jane Roe"), which a name alone before "reported" may be."""
-    return frozenset(
-        token.lower_
-        for token in doc[1:]
-        if token.pos_ == "PROPN"
-        and token.is_title
-        and doc[token.i - 1].pos_ == "PROPN"
-        and doc[token.i - 1].is_title
-    )
+    if len(doc) < 2:
+        return frozenset()
+    # From the token arrays: a walk over a long story's tokens costs more than the rest.
+    pos, title, lower = doc.to_array(["POS", "IS_TITLE", "LOWER"]).T
+    name_word = (pos == _PROPN) & (title == 1)
+    after_name = numpy.flatnonzero(name_word[1:] & name_word[:-1]) + 1
+    return frozenset(doc.vocab.strings[int(lower[i])] for i in after_name)
+
+
+_PROPN: int = PARTS_OF_SPEECH["PROPN"]
 
 
 def _source(span: Span) -> Source:
