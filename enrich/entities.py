@@ -224,6 +224,7 @@ class EntityRules:
         self.listed = frozenset(
             _normalised(form).lower() for entry in weapons.weapons for form in entry.forms()
         )
+        self.entry_names = frozenset(entry.name.lower() for entry in weapons.weapons)
         # Entries named with a designation and a name that stays with it ("RS-28 Sarmat").
         self.nicknamed = frozenset(entry.name for entry in weapons.weapons if entry.nicknames)
         self.proper_names = frozenset(
@@ -774,7 +775,9 @@ class EntityRules:
         new_start, new_end = _extend(doc, start, end)
         # "Leopard 2A7" is a Leopard 2 and "Gripen E" a Gripen; a ship's class keeps its letter
         # ("Type 052D").
-        kept = number if family.prefix == "Type" else (digits.group() if digits else "")
+        # A number listed as a weapon of its own keeps its letters too ("Mirage F1").
+        own = f"{family.prefix} {number}".lower() in self.entry_names
+        kept = number if family.prefix == "Type" or own else (digits.group() if digits else "")
         name = _normalised(f"{family.prefix} {kept}").strip()
         context = Context.NEAR if family.context else Context.NONE
         return Candidate(new_start, new_end, WEAPON, name, context)

@@ -24,7 +24,7 @@ from itertools import pairwise, takewhile
 import numpy
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.parts_of_speech import IDS as PARTS_OF_SPEECH  # type: ignore[import-not-found]
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 from spacy.vocab import Vocab
 
@@ -443,7 +443,7 @@ class NameRules:
                 titled = not any(t.lower_ in _NOT_NAMES or t.lower_ in _TITLES for t in name)
                 if titled and not _runs_on(doc, end) and not _name_goes_on(doc, end):
                     found.append(Found(start + 1, end, PERSON))
-        return found
+        return [*found, *opening_datelines(doc)]
 
 
 # Capitalised words and the hyphens between them ("Anti-Doping"), and what may come first: an
@@ -754,15 +754,20 @@ def _company(doc: Doc, suffix: int, end: int) -> list[Found]:
         if before.text == "." and start > 1 and not doc[start - 2].whitespace_:
             # "Pvt. Ltd.": the tokenizer cut the abbreviation's full stop off.
             before = doc[start - 2]
-        if before.is_lower or not (
-            before.lower_ in _COMPANY_SUFFIXES or before.text in _LEGAL_FORMS
-        ):
+        elif before.text == "," and start > 1 and _is_company_suffix(doc[start - 2]):
+            # "Co., Ltd.", "Holdings, Inc.": a legal form after a comma ends the same name.
+            before = doc[start - 2]
+        if not _is_company_suffix(before):
             break
         start = before.i
     first = start
     while start > max(0, first - _NAME_WORDS) and _PROPER.match(doc[start - 1].text):
         start -= 1
     return [] if start == first else [Found(start, end, ORG)]
+
+
+def _is_company_suffix(token: Token) -> bool:
+    return not token.is_lower and (token.lower_ in _COMPANY_SUFFIXES or token.text in _LEGAL_FORMS)
 
 
 def _is_dateline_dash(doc: Doc, i: int) -> bool:
@@ -809,6 +814,83 @@ def _dateline(doc: Doc, start: int, end: int) -> list[Found]:
     if comma < open_at and not doc[open_at - 1].is_digit:
         found.append(Found(comma + 1, open_at, GPE))
     return found
+
+
+# Month names as datelines write them ("Oct.", "Sept", "February").
+_MONTHS = _words(
+    """jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june
+    july august september october november december"""
+)
+_DATELINE_WORDS = 4
+
+
+def opening_datelines(doc: Doc) -> list[Found]:
+    """The cities of datelines that open a paragraph in shapes the matchers' patterns leave out:
+    a date or a bracketed credit after the city in capitals ("SEOUL, Feb 12 —", "TEHRAN, Oct.
+    29 (MNA) —", "BOGOTA, (PNA/Xinhua) —", "LONDON Oct 1"), and a city with its state in
+    brackets and a colon ("Bhopal (Madhya Pradesh):"). Only paragraph starts are read."""
+    found: list[Found] = []
+    for start in _paragraph_starts(doc):
+        found.extend(_capitals_dateline(doc, start) or _bracketed_state_dateline(doc, start))
+    return found
+
+
+def _paragraph_starts(doc: Doc) -> list[int]:
+    text = doc.text
+    starts: set[int] = set()
+    at = 0
+    while at != -1:
+        first = len(text) - len(text[at:].lstrip())
+        if first < len(text):
+            span = doc.char_span(first, first + 1, alignment_mode="expand")
+            if span is not None:
+                starts.add(span.start)
+        at = text.find("\n", first)
+    return sorted(starts)
+
+
+def _is_place_word(token: Token) -> bool:
+    # "The Ministry (Defence):" names a body, not a city and its state.
+    return (
+        token.is_title
+        and not token.is_stop
+        and token.lower_ not in _ORG_WORDS
+        and token.lower_ not in _OF_HEADS
+    )
+
+
+def _capitals_dateline(doc: Doc, start: int) -> list[Found]:
+    end = start
+    while (
+        end < min(len(doc), start + _DATELINE_WORDS)
+        and doc[end].is_upper
+        and doc[end].is_alpha
+        and len(doc[end]) >= (3 if end == start else 2)
+    ):
+        end += 1
+    if end == start or end + 2 >= len(doc):
+        return []
+    comma = doc[end].text == ","
+    after = doc[end + comma]
+    dated = after.lower_.rstrip(".") in _MONTHS and doc[end + comma + 1].like_num
+    credited = comma and after.text == "("
+    return [Found(start, end, GPE)] if dated or credited else []
+
+
+def _bracketed_state_dateline(doc: Doc, start: int) -> list[Found]:
+    end = start
+    while end < min(len(doc), start + _DATELINE_WORDS) and _is_place_word(doc[end]):
+        end += 1
+    if end == start or end >= len(doc) or doc[end].text != "(":
+        return []
+    close = end + 1
+    while close < min(len(doc), end + 1 + _DATELINE_WORDS) and _is_place_word(doc[close]):
+        close += 1
+    # The tokenizer may keep the bracket and the colon together ("):").
+    closing = doc[close : close + 2].text.replace(" ", "") if close < len(doc) else ""
+    if close == end + 1 or not closing.startswith("):"):
+        return []
+    return [Found(start, end, GPE), Found(end + 1, close, GPE)]
 
 
 class ArtefactRules:

@@ -1603,3 +1603,52 @@ def test_equipment_classes_and_time_zones_in_capitals_are_no_bodies() -> None:
     rules = ArtefactRules(lambda _: False, [], [])
 
     assert [ent.text for ent in rules(doc)] == ["Drone Corps"]
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("MANILA, Jan 9 — The coast guard escorted two supply boats.", ["MANILA"]),
+        ("Title\n\nCAIRO, Sept. 14 (MENA) – Egypt bought patrol boats.", ["CAIRO"]),
+        ("HANOI, (VNA/Antara) — The navy took delivery of a corvette.", ["HANOI"]),
+        ("PARIS Jun 2 Thales has won a radar order.", ["PARIS"]),
+        ("Jaipur (Rajasthan): The army held a parade rehearsal.", ["Jaipur", "Rajasthan"]),
+    ],
+)
+def test_datelines_with_a_date_or_a_credit_after_the_city(
+    nlp: Language, text: str, places: list[str]
+) -> None:
+    found = _facet(nlp, text, "GPE")
+
+    assert all(place in found for place in places)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "UPDATE, the ministry said the drill was over.",
+        "He said: NATO (the alliance) held a drill.",
+        "The Ministry (Defence): a statement followed.",
+    ],
+)
+def test_capitals_or_brackets_without_a_date_or_a_colon_are_no_dateline(
+    nlp: Language, text: str
+) -> None:
+    found = _facet(nlp, text, "GPE")
+
+    assert not {"UPDATE", "NATO", "Ministry", "The Ministry", "Defence"} & set(found)
+
+
+def test_a_legal_form_after_a_comma_ends_the_same_company(nlp: Language) -> None:
+    text = "Parts came from Ningbo Huaxin Optics Co., Ltd. and Harbor Tools Holdings, Inc. in May."
+
+    found = _facet(nlp, text, "ORG")
+
+    assert "Ningbo Huaxin Optics Co., Ltd." in found
+    assert "Harbor Tools Holdings, Inc." in found
+
+
+def test_a_family_number_listed_as_its_own_weapon_keeps_its_letters(nlp: Language) -> None:
+    text = "Morocco retired its Mirage F1 jets and kept flying the Mirage 2000-5 fleet."
+
+    assert weapons(nlp, text) == ["Mirage F1", "Mirage 2000"]
