@@ -43,7 +43,12 @@ from enrich.gazetteer import (
     WeaponData,
     load,
 )
-from enrich.name_rules import ArtefactRules, NameRules
+from enrich.name_rules import (
+    ArtefactRules,
+    NameRules,
+    relabel_places_named_so,
+    split_coordinated_places,
+)
 from enrich.source_names import text_of
 
 WEAPON = "WEAPON"
@@ -143,8 +148,10 @@ def canonical_of(span: Span) -> str:
 
 
 def _forms(name: str) -> list[str]:
-    # The plural is listed too: "AK-103s" is one token, not "AK-103" and "s".
-    return [name] if name.endswith("s") else [name, name + "s"]
+    # The plural is listed too: "AK-103s" is one token, not "AK-103" and "s"; and a slash
+    # written as a hyphen ("SAMP-T" of "SAMP/T", "AN-TPY-2") is the same name.
+    written = [name, name.replace("/", "-")] if "/" in name else [name]
+    return [form for w in written for form in ([w] if w.endswith("s") else [w, w + "s"])]
 
 
 def _is_acronym(form: str) -> bool:
@@ -384,6 +391,7 @@ class EntityRules:
             if c.context is not Context.NONE and c.canonical in named and c not in confirmed
         ]
         confirmed = _named_in_full(confirmed)
+        confirmed += _listed_numbers(doc, candidates, self.military)
         spans = [Span(doc, c.start, c.end, label=c.label, span_id=c.canonical) for c in confirmed]
         # Longest first; among equals the rules' own, then earlier ones: filter_spans is stable.
         doc.ents = filter_spans([*spans, *doc.ents])
@@ -787,6 +795,9 @@ class EntityRules:
         around = [*doc[max(0, start - _MAKER_WINDOW) : start], *doc[end : end + _MAKER_WINDOW]]
         if any(t.lower_ in self.makers and t.i not in named_tokens for t in around):
             return False
+        if end + 2 <= len(doc) and _is_class_suffix(doc, end + 2):
+            # "the Type 039A-class submarine": a designation that names a class is a ship's.
+            return True
         if candidate.context is Context.ADJACENT:
             window = doc[max(0, start - 1) : start].text.lower().split() + [
                 token.lower_ for token in doc[end : end + _INDEX_WINDOW]
@@ -800,6 +811,50 @@ class EntityRules:
             return True
         close = doc[max(0, start - _MILITARY_WINDOW) : end + _MILITARY_WINDOW]
         return any(token.lower_ in self.military and _is_cue(token) for token in close)
+
+
+_LIST_JOINERS = frozenset([",", "and", "or"])
+_NUMBERED_NAME = re.compile(r"^(?P<name>.*?[A-Za-z][\s-]?)(?P<number>\d{1,4})$")
+
+
+def _listed_numbers(doc: Doc, candidates: list[Candidate], cues: frozenset[str]) -> list[Candidate]:
+    """The other numbers of a family listed after one of its weapons: "Fajr 3, 4 and 5 rockets"
+    names the Fajr 4 and Fajr 5 too, "Hwasong-15 and -17 missiles" the Hwasong-17; the cue
+    word that ends the list confirms them all. Its numbers have as many digits as the first
+    ("the F-16 and 35 other jets", "F-16s and 4 tanks" list no F-35 or F-4)."""
+    found: list[Candidate] = []
+    for candidate in candidates:
+        named = _NUMBERED_NAME.match(candidate.canonical) if candidate.label == WEAPON else None
+        if named is None or not doc[candidate.end - 1].text.endswith(named["number"]):
+            continue
+        listed = _numbers_listed(doc, candidate.end, len(named["number"]))
+        after = listed[-1] + 1 if listed else candidate.end
+        if not listed or after >= len(doc) or doc[after].lower_ not in cues:
+            continue
+        found.append(replace(candidate, context=Context.NONE))
+        found += [
+            Candidate(
+                at, at + 1, WEAPON, named["name"] + doc[at].text.lstrip(_DASHES), Context.NONE
+            )
+            for at in listed
+        ]
+    return found
+
+
+def _numbers_listed(doc: Doc, end: int, digits: int) -> list[int]:
+    """The tokens of the numbers listed from `end` (", 4 and 5", " and -17"), up to the one
+    after "and" or "or"; none where the list does not close so."""
+    listed: list[int] = []
+    i = end
+    while len(listed) < _MAX_VARIANTS and i + 1 < len(doc) and doc[i].lower_ in _LIST_JOINERS:
+        number = doc[i + 1].text.lstrip(_DASHES)
+        if not (number.isdigit() and len(number) == digits):
+            return []
+        listed.append(i + 1)
+        if doc[i].lower_ != ",":
+            return listed
+        i += 2
+    return []
 
 
 def _named_in_full(candidates: list[Candidate]) -> list[Candidate]:
@@ -1207,6 +1262,11 @@ class EntityCleanup:
             # A person the corrections named whole ("Foreign Ministers Murat Nurtleu" is Murat
             # Nurtleu) makes the model's "Nurtleu" elsewhere that person too.
             self._relabel(doc, capitals=False)
+        drop_uncapitalised_names(doc)
+        drop_bodies_read_as_people(doc)
+        if self.artefacts is not None:
+            split_coordinated_places(doc, self.artefacts.is_country)
+        relabel_places_named_so(doc)
         return doc
 
     def _relabel(self, doc: Doc, *, capitals: bool) -> None:
@@ -1227,6 +1287,47 @@ class EntityCleanup:
                 changed = True
         if changed:
             doc.ents = ents
+
+
+# Entities that are names only when written as names: places and people.
+_PROPER_LABELS = frozenset({PERSON, "GPE", "LOC", "FAC"})
+
+
+def drop_uncapitalised_names(doc: Doc) -> None:
+    """Removes places and people written without a capital letter: the model's "kingdom" of
+    "the kingdom of Saudi Arabia", "south east", "east coast", "bush"; a place or a person is
+    named with one ("west Africa" keeps it). Organisations are left: "defence ministry" is one."""
+    ents = list(doc.ents)
+    kept = [
+        ent
+        for ent in ents
+        if ent.label_ not in _PROPER_LABELS or any(char.isupper() for char in ent.text)
+    ]
+    if len(kept) < len(ents):
+        doc.ents = kept
+
+
+# Words that name a body and are nobody's name ("Court", "Wing" and "Fleet" are surnames too).
+_BODY_WORDS = frozenset(
+    ["agency", "army", "battalion", "brigade", "command", "commission", "committee", "corps",
+     "council", "department", "directorate", "division", "embassy", "federation", "forces",
+     "group", "headquarters", "institute", "laboratory", "marines", "military", "ministry",
+     "mission", "navy", "office", "organisation", "organization", "police", "regiment",
+     "secretariat", "squadron", "staff", "university"]
+)  # fmt: skip
+
+
+def drop_bodies_read_as_people(doc: Doc) -> None:
+    """Removes people whose name holds a body's word: the model's "General Staff", "Keeping
+    Mission" (of "Peace Keeping Mission"), "Headquarters", "County Police"."""
+    ents = list(doc.ents)
+    kept = [
+        ent
+        for ent in ents
+        if ent.label_ != PERSON or not any(token.lower_ in _BODY_WORDS for token in ent)
+    ]
+    if len(kept) < len(ents):
+        doc.ents = kept
 
 
 def drop_headline_artefacts(doc: Doc, title_end: int) -> None:
