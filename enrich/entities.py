@@ -440,7 +440,7 @@ class EntityRules:
             span = _name_before(doc, end)
             if span is None or _word_start(doc, span.start) < span.start:
                 continue  # "Fly-to-Buy missiles": a part of a word is not a name
-            if span.start == end - 1 and span[0].is_sent_start and span[0].is_alpha:
+            if span.start == end - 1 and _opens_sentence(span[0]) and span[0].is_alpha:
                 continue  # "Precision air munitions": the first word may be a common one
             start = span.start
             while start < end and (
@@ -1175,10 +1175,19 @@ def _name_before(doc: Doc, end: int) -> Span | None:
         )
         if not (joined or (written and not token.is_punct)):
             break
-        if token.is_sent_start and token.pos_ != "PROPN":
+        if _opens_sentence(token) and token.pos_ != "PROPN":
             break
         start -= 1
     return doc[start:end] if start < end else None
+
+
+def _opens_sentence(token: Token) -> bool:
+    """Whether a token starts a sentence, by the parse or by the line break before it (the parse
+    may run a headline with no full stop on into the first words of the body)."""
+    if token.is_sent_start or token.i == 0:
+        return True
+    before = token.doc[token.i - 1]
+    return "\n" in before.text_with_ws
 
 
 def _roman_number(doc: Doc, name_end: int, end: int) -> str:

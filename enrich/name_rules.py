@@ -979,10 +979,8 @@ def _after_place_cue(doc: Doc, start: int, previous: Span | None) -> bool:
     return word.lower_ in _PLACE_CUES
 
 
-# "the town of X": a place's kind before its name.
-_PLACE_KINDS = _words(
-    "town city village district province region state port island county municipality"
-)
+# "the town of X": a place's kind before its name ("state" is not one: "heads of state of").
+_PLACE_KINDS = _words("town city village district province region port island county municipality")
 # "Fort Bliss", "Camp Lemonnier": a base named by its first word.
 _BASE_FIRST_WORDS = frozenset(["Fort", "Camp"])
 _MISREAD_PLACE_LABELS = frozenset({PERSON, "NORP", "WORK_OF_ART", "PRODUCT"})
@@ -998,7 +996,7 @@ def relabel_places_named_so(doc: Doc) -> None:
     ents = list(doc.ents)
     changed = False
     for i, ent in enumerate(ents):
-        if ent.label_ not in _MISREAD_PLACE_LABELS and ent.label_ != ORG:
+        if ent.label_ not in _MISREAD_PLACE_LABELS:
             continue
         after_kind = (
             ent.start >= 2
@@ -1007,8 +1005,7 @@ def relabel_places_named_so(doc: Doc) -> None:
             and doc[ent.start - 2].is_lower
         )
         base = (
-            ent.label_ in _MISREAD_PLACE_LABELS
-            and ent[0].text in _BASE_FIRST_WORDS
+            ent[0].text in _BASE_FIRST_WORDS
             and 2 <= len(ent) <= _BASE_WORDS
             and all(token.is_title for token in ent)
             and ent[-1].lower_ not in _NAMED_AFTER_PLACES

@@ -1840,3 +1840,9 @@ def test_a_body_after_of_or_an_accord_named_after_a_camp_stays() -> None:
     relabel_places_named_so(doc)
 
     assert [ent.label_ for ent in doc.ents] == ["ORG", "WORK_OF_ART"]
+
+
+def test_a_paragraphs_first_word_before_a_class_noun_is_no_name(nlp: Language) -> None:
+    text = "Paris and Delhi agree on a roadmap\n\nExpanded fighter jet and engine work was agreed."
+
+    assert weapons(nlp, text) == []
