@@ -834,6 +834,7 @@ _MONTHS = _words(
     july august september october november december"""
 )
 _DATELINE_WORDS = 4
+_LINE_START = re.compile(r"^[^\S\n]*(?=\S)", re.MULTILINE)
 
 
 def opening_datelines(doc: Doc) -> list[Found]:
@@ -848,16 +849,13 @@ def opening_datelines(doc: Doc) -> list[Found]:
 
 
 def _paragraph_starts(doc: Doc) -> list[int]:
-    text = doc.text
+    # One pass over the text: each line's first character after its indent.
     starts: set[int] = set()
-    at = 0
-    while at != -1:
-        first = len(text) - len(text[at:].lstrip())
-        if first < len(text):
-            span = doc.char_span(first, first + 1, alignment_mode="expand")
-            if span is not None:
-                starts.add(span.start)
-        at = text.find("\n", first)
+    for line in _LINE_START.finditer(doc.text):
+        first = line.end()
+        span = doc.char_span(first, first + 1, alignment_mode="expand")
+        if span is not None:
+            starts.add(span.start)
     return sorted(starts)
 
 
