@@ -1681,6 +1681,10 @@ def _names_equipment(doc: Doc, ent: Span) -> bool:
         return False
     if ent.label_ == ORG and ent[-1].lower_ in _ARMED_HEADS:
         return False
+    # A title-case headline's verb runs into the words after it ("China to Sell Saudi Arabia
+    # Drones"): a name does not start with a verb.
+    if ent[0].pos_ in ("VERB", "AUX"):
+        return False
     named = ent.start > 0 and doc[ent.start - 1].lower_ == "the"
     for gap, token in enumerate(doc[ent.end : ent.end + _EQUIPMENT_GAP + 1]):
         if token.lower_ in _EQUIPMENT_NOUNS or (gap and token.lower_ in _SYSTEM_NOUNS):

@@ -1846,3 +1846,9 @@ def test_a_paragraphs_first_word_before_a_class_noun_is_no_name(nlp: Language) -
     text = "Paris and Delhi agree on a roadmap\n\nExpanded fighter jet and engine work was agreed."
 
     assert weapons(nlp, text) == []
+
+
+def test_a_headlines_verb_before_an_equipment_noun_names_no_weapon(nlp: Language) -> None:
+    text = "Ankara to Sell Saudi Arabia Drones\n\nThe deal was signed on Monday."
+
+    assert weapons(nlp, text) == []
