@@ -413,6 +413,14 @@ class EntityRules:
         ballistic missile". Words that own or place the equipment ("Navy frigates", "Russian
         drones") are not names; tokens that another rule took are left to it."""
         taken = {i for c in candidates for i in range(c.start, c.end)}
+        # An unknown designation with no cue beside it may be a word of a longer name: "the Puma
+        # M36 armoured vehicles" (not a part of a word: "PSLV-C49").
+        loose = {
+            i
+            for c in candidates
+            if c.context is Context.ADJACENT and _word_start(doc, c.start) == c.start
+            for i in range(c.start, c.end)
+        }
         # "the Guardian class patrol boat": a name written before "class" is the class's,
         # whatever body the gazetteer gives it.
         bodies = {i for c in candidates if c.label == ORG for i in range(c.start, c.end)}
@@ -428,7 +436,9 @@ class EntityRules:
         }
         for head in doc:
             qualified = head.lower_ in self.qualified_heads
-            if not (qualified or head.lower_ in self.heads) or not head.is_lower:
+            # "Babar Cruise Missile": a class in title case, checked once the name is found.
+            titled = head.is_title and not head.is_sent_start
+            if not (qualified or head.lower_ in self.heads) or not (head.is_lower or titled):
                 continue
             if head.i in heritage:
                 continue
@@ -452,6 +462,8 @@ class EntityRules:
                 continue  # "Fly-to-Buy missiles": a part of a word is not a name
             if span.start == end - 1 and span[0].is_sent_start and span[0].is_alpha:
                 continue  # "Precision air munitions": the first word may be a common one
+            if titled and not head.is_lower and not _is_titled_class(doc, span, head.i):
+                continue
             coordinated = self._coordinated_name(doc, span.start, taken)
             if coordinated is not None:
                 found.append(coordinated)
@@ -470,7 +482,9 @@ class EntityRules:
                 not name
                 or not any(token.is_alpha and len(token) > 1 for token in name)
                 or any(
-                    token.i in taken and not (token.i in bodies and _names_a_class(doc, end))
+                    token.i in taken
+                    and not (token.i in bodies and _names_a_class(doc, end))
+                    and not (token.i in loose and not loose.issuperset(range(start, end)))
                     for token in name
                 )
                 or any(t.lower_ in self.owners or t.lower_ in self.military for t in name)
@@ -479,7 +493,7 @@ class EntityRules:
             ):
                 continue
             canonical = _CLASS.sub("", self._singular(_normalised(name.text)))
-            canonical = _VARIANT_LETTER.sub("", canonical)
+            canonical = _MARK.sub("", _VARIANT_LETTER.sub("", canonical))
             found.append(Candidate(start, end, WEAPON, canonical, Context.NONE))
             taken.update(range(start, end))
         return found
@@ -728,7 +742,12 @@ class EntityRules:
             and written.lower().startswith(name.lower())
         ):  # "K2 Black Panther tanks" is the K2, as "S-400 Triumf" is the S-400
             return designation
-        if len(words) >= 3 and _is_acronym(name):
+        if (
+            len(words) >= 3
+            and _is_acronym(name)
+            # "AH-64E Apache Guardian" is the AH-64 with a variant letter and a nickname.
+            and not words[0].lower().startswith(name.lower())
+        ):
             # "Guided Multiple Launch Rocket System" is the GMLRS where the story also writes
             # the acronym; spelled out alone, it is named as written (as the guideline names
             # entities "as written the first time").
@@ -1201,6 +1220,8 @@ def _is_class_suffix(doc: Doc, end: int) -> bool:
     )
 
 
+# A mark or block after a name ("Puma M36 Mk 6" is a Puma M36), not a name of its own ("MK 8").
+_MARK = re.compile(r"(?<=\S)\s+(?:mk|mark|block)\.?\s*\d+$", re.IGNORECASE)
 # A variant letter after a name ("Qadr-F" is a Qadr); not a Roman number ("Agni-V").
 _VARIANT_LETTER = re.compile(r"(?<=[a-z]{2})-[A-HJ-UWYZ]$")
 # Verbs that give a name: "a fighter plane, to be called Tempest".
@@ -1332,6 +1353,21 @@ def _name_before(doc: Doc, end: int) -> Span | None:
     return doc[start:end] if start < end else None
 
 
+def _is_titled_class(doc: Doc, name: Span, head: int) -> bool:
+    """Whether a class in title case names the one word before it: "the ISPR said Babar Cruise
+    Missile ...", not a headline's or a spelled-out name's words ("Indigenous Technology Cruise
+    Missile", "Army Tests New Missile")."""
+    before = doc[name.start - 1] if name.start > 0 else None
+    return (
+        len(name) == 1
+        and name[0].is_alpha
+        and not name[0].is_sent_start
+        and name.end < head
+        and all(token.is_title for token in doc[name.end : head])
+        and (before is None or not (before.is_title or before.is_upper))
+    )
+
+
 def _names_a_number(doc: Doc, i: int) -> bool:
     before = doc[i - 1]
     return (
@@ -1339,8 +1375,8 @@ def _names_a_number(doc: Doc, i: int) -> bool:
         and bool(_SPACED_VARIANT.match(doc[i].text))
         and before.whitespace_ == " "
         and before.is_alpha
-        # In capitals: "Ariane 5", "Falcon 9" before "launcher" are space rockets' names.
-        and before.is_upper
+        # In capitals or a mark: "Ariane 5", "Falcon 9" before "launcher" are space rockets'.
+        and (before.is_upper or before.lower_ in _NAME_GOES_ON)
         and not before.is_sent_start
     )
 

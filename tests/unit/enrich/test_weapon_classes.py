@@ -142,3 +142,40 @@ def test_names_before_newer_class_words_are_weapons(
     nlp: Language, text: str, expected: list[str]
 ) -> None:
     assert weapons(nlp, text) == expected
+
+
+def test_an_unknown_designation_inside_a_name_before_a_class_noun_is_part_of_it(
+    nlp: Language,
+) -> None:
+    text = "The embassy handed over four Lynx Q55 Mk 3 armoured vehicles to the army."
+
+    assert weapons(nlp, text) == ["Lynx Q55"]
+
+
+def test_a_listed_designation_with_variant_and_nickname_is_the_designation(nlp: Language) -> None:
+    text = "The ministry chose the AH-64E Apache Guardian for its new squadron."
+
+    assert weapons(nlp, text) == ["AH-64"]
+
+
+def test_a_name_before_a_class_in_title_case_is_a_weapon(nlp: Language) -> None:
+    text = "According to the ministry, Tarkash Cruise Missile can strike ships at sea."
+
+    assert weapons(nlp, text) == ["Tarkash"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Officials praised the Indigenous Deep Strike Cruise Missile on Monday.",
+        "Navy Tests New Cruise Missile Off The Coast",
+    ],
+)
+def test_words_of_a_title_case_name_or_headline_are_no_weapon(nlp: Language, text: str) -> None:
+    assert weapons(nlp, text) == []
+
+
+def test_a_hyphenated_launcher_name_is_not_widened_from_its_designation(nlp: Language) -> None:
+    text = "The agency put two satellites in orbit on board the XSLV-C12 launch vehicle today."
+
+    assert weapons(nlp, text) == []
