@@ -436,8 +436,9 @@ class EntityRules:
         }
         for head in doc:
             qualified = head.lower_ in self.qualified_heads
-            # "Babar Cruise Missile": a class in title case, checked once the name is found.
-            titled = head.is_title and not head.is_sent_start
+            # "Babar Cruise Missile": a class in title case, checked once the name is found; not
+            # a "System" or a "Vehicle", which name programmes ("the Space Launch System").
+            titled = head.is_title and not head.is_sent_start and not qualified
             if not (qualified or head.lower_ in self.heads) or not (head.is_lower or titled):
                 continue
             if head.i in heritage:
@@ -846,6 +847,8 @@ class EntityRules:
                 return None
             start, end = _extend(doc, start, end)
             name = _normalised(doc[start:end].text)
+            if match["dash"] and len(singular) == _VARIANT_LENGTH and singular.isupper():
+                name = name.removesuffix(suffix)  # "AH-11B" is an AH-11, as "F-35A" an F-35
             # "an AH-11B Wild Lynx and a UH-12 Squirrel": a designation with its own name, in
             # a story of military equipment, is a system's.
             # Hull numbers have longer prefixes: "FFG-11 Captain Prat" is a ship by name.

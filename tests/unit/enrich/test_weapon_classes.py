@@ -86,7 +86,7 @@ def test_an_unlisted_designation_with_a_name_in_a_military_story_is_a_weapon(
     nlp: Language,
 ) -> None:
     text = (
-        "The frigates and a submarine sailed with an XH-9 Storm Petrel and a QA-3 Kestrel. "
+        "The frigates and a submarine sailed with an XH-9B Storm Petrel and a QA-3 Kestrel. "
         "Three anti-aircraft batteries joined them."
     )
 
@@ -179,3 +179,7 @@ def test_a_hyphenated_launcher_name_is_not_widened_from_its_designation(nlp: Lan
     text = "The agency put two satellites in orbit on board the XSLV-C12 launch vehicle today."
 
     assert weapons(nlp, text) == []
+
+
+def test_a_programme_named_in_title_case_is_no_weapon(nlp: Language) -> None:
+    assert weapons(nlp, "The agency tested the core stage of the Moon Launch System.") == []
