@@ -1272,7 +1272,8 @@ def _is_ship_by_name(doc: Doc, start: int, end: int) -> bool:
     return (
         (noun.lower_ in _VESSELS or noun.lower_ == "flagship")
         and len(name) > 0
-        and all(t.is_title for t in name)
+        and all(t.is_title or t.lower_ in _NAME_PARTICLES for t in name)
+        and name[0].is_title
     )
 
 

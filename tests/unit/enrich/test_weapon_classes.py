@@ -53,6 +53,7 @@ def test_a_class_in_brackets_after_no_class_noun_is_none(nlp: Language) -> None:
     [
         "The Indian aircraft carrier Vikrant sailed into the Arabian Sea on Monday.",
         "Russian cruiser Moskva sank after a fire on board.",
+        "Navy pilots landed on the carrier Charles de Gaulle at dawn.",
     ],
 )
 def test_a_ship_named_after_its_type_noun_is_a_vessel_not_a_weapon(
