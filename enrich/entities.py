@@ -436,10 +436,12 @@ class EntityRules:
         }
         for head in doc:
             qualified = head.lower_ in self.qualified_heads
+            if not (qualified or head.lower_ in self.heads):
+                continue
             # "Babar Cruise Missile": a class in title case, checked once the name is found; not
             # a "System" or a "Vehicle", which name programmes ("the Space Launch System").
-            titled = head.is_title and not head.is_sent_start and not qualified
-            if not (qualified or head.lower_ in self.heads) or not (head.is_lower or titled):
+            titled = not qualified and head.is_title and not head.is_sent_start
+            if not (head.is_lower or titled):
                 continue
             if head.i in heritage:
                 continue
