@@ -116,6 +116,13 @@ _MILITARY_STORY_CUES = 2
 # prefix ("UH-12", not the hull number "FFG-11").
 _AIRCRAFT_PREFIX_LETTERS = 2
 _MAX_NAME_WORDS = 2
+# Words that make a designation and the name after it a place's: "the K-7 Shipyard".
+_PLACE_NAME_HEADS = frozenset(
+    ["highway", "motorway", "expressway", "road", "route", "street", "avenue", "bridge", "tunnel",
+     "tower", "towers", "building", "plant", "factory", "shipyard", "yard", "base", "airfield",
+     "airport", "port", "station", "camp", "range", "zone", "sector", "line", "checkpoint",
+     "summit", "act", "visa", "hall", "centre", "center", "complex", "site", "district"]
+)  # fmt: skip
 # How far a word that vetoes any designation ("Ford F-150"), or one that needs context ("Amazon
 # said its MK30 drone"), may be, in tokens.
 _NEIGHBOUR_WINDOW = 2
@@ -948,8 +955,9 @@ def _has_name_after(doc: Doc, end: int) -> bool:
     other capitalised word ("UH-12 Squirrel.", "AF-1 Skyhawk interception aircraft")."""
     name_end = end
     while name_end < min(len(doc), end + _MAX_NAME_WORDS + 1) and doc[name_end].is_title:
-        if not doc[name_end].is_alpha or doc[name_end].lower_ in _NAME_GOES_ON:
-            return False  # "M36 Mk 6": a mark, no name
+        word = doc[name_end].lower_
+        if not doc[name_end].is_alpha or word in _NAME_GOES_ON or word in _PLACE_NAME_HEADS:
+            return False  # "M36 Mk 6": a mark, no name; "K-7 Shipyard", "N-5 Highway": places
         name_end += 1
     return end < name_end <= end + _MAX_NAME_WORDS
 

@@ -99,6 +99,8 @@ def test_an_unlisted_designation_with_a_name_in_a_military_story_is_a_weapon(
     [
         # A hull number and a ship's name.
         "Two frigates and a submarine sailed, led by FFG-31 Almirante Blanco, with tanks aboard.",
+        # A place named by a designation, in a story of equipment.
+        "Frigates, submarines and tanks were built at the QK-7 Shipyard by the navy.",
         # No story of equipment.
         "The tenants of the QB-12 Tower met the mayor about the rent on Tuesday.",
     ],
