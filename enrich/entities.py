@@ -112,10 +112,10 @@ _INDEX_WINDOW = 2
 # Equipment words that make a story one of military equipment, where a designation with a name
 # after it ("UH-12 Squirrel") needs no cue beside it.
 _MILITARY_STORY_CUES = 2
-# Words of a name written after a designation ("AH-11B Wild Lynx"), and the most letters of its
-# prefix ("UH-12", not the hull number "FFG-11").
-_AIRCRAFT_PREFIX_LETTERS = 2
+# The most words of a name written after a designation ("AH-11B Wild Lynx"), and the most
+# letters of the designation's prefix ("UH-12", not the hull number "FFG-11").
 _MAX_NAME_WORDS = 2
+_AIRCRAFT_PREFIX_LETTERS = 2
 # Words that make a designation and the name after it a place's: "the K-7 Shipyard".
 _PLACE_NAME_HEADS = frozenset(
     ["highway", "motorway", "expressway", "road", "route", "street", "avenue", "bridge", "tunnel",
@@ -472,7 +472,7 @@ class EntityRules:
                 continue  # "Fly-to-Buy missiles": a part of a word is not a name
             if span.start == end - 1 and span[0].is_sent_start and span[0].is_alpha:
                 continue  # "Precision air munitions": the first word may be a common one
-            if titled and not head.is_lower and not _is_titled_class(doc, span, head.i):
+            if titled and not _is_titled_class(doc, span, head.i):
                 continue
             coordinated = self._coordinated_name(doc, span.start, taken)
             if coordinated is not None:
