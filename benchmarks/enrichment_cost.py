@@ -99,6 +99,16 @@ def _glued_designations() -> Iterator[str]:
         yield ("F-16/Su-35-M/T-90M-" if n % 2 else "MiG-29/F/A-18E/") + f"{n % 10}-"
 
 
+def _dateline_lines() -> Iterator[str]:
+    """Every line opens like a dateline, lists a family's numbers and joins two places."""
+    for n in itertools.count():
+        city = _COUNTRIES[n % len(_COUNTRIES)].removeprefix("the ").upper()
+        yield (
+            f"{city}, Oct. {1 + n % 28} (AP) — Hwasong-15, -17 and -{18 + n % 9} missiles flew "
+            f"over the towns of Kharoti and Gorbat{n % 7}, especially Milvane and Bandar.\n"
+        )
+
+
 KINDS: dict[str, Callable[[], Iterator[str]]] = {
     "deals": _deal_sentences,
     "entities": _entity_sentences,
@@ -106,6 +116,7 @@ KINDS: dict[str, Callable[[], Iterator[str]]] = {
     "repeated": _repeated_names,
     "table": _table_rows,
     "glued": _glued_designations,
+    "datelines": _dateline_lines,
 }
 
 

@@ -30,6 +30,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
+from enrich.doc_arrays import indices_of, text_of
 from enrich.facets import CountryNames, canonical_name
 from enrich.gazetteer import (
     COUNTRIES_PATH,
@@ -43,8 +44,12 @@ from enrich.gazetteer import (
     WeaponData,
     load,
 )
-from enrich.name_rules import ArtefactRules, NameRules
-from enrich.source_names import text_of
+from enrich.name_rules import (
+    ArtefactRules,
+    NameRules,
+    relabel_places_named_so,
+    split_coordinated_places,
+)
 
 WEAPON = "WEAPON"
 VESSEL = "VESSEL"
@@ -157,8 +162,10 @@ def canonical_of(span: Span) -> str:
 
 
 def _forms(name: str) -> list[str]:
-    # The plural is listed too: "AK-103s" is one token, not "AK-103" and "s".
-    return [name] if name.endswith("s") else [name, name + "s"]
+    # The plural is listed too: "AK-103s" is one token, not "AK-103" and "s"; and a slash
+    # written as a hyphen ("SAMP-T" of "SAMP/T", "AN-TPY-2") is the same name.
+    written = [name, name.replace("/", "-")] if "/" in name else [name]
+    return [form for w in written for form in ([w] if w.endswith("s") else [w, w + "s"])]
 
 
 def _is_acronym(form: str) -> bool:
@@ -202,7 +209,6 @@ class EntityRules:
             )
         )
         self.equipment = frozenset(cue.lower() for cue in weapons.cues.equipment)
-        self.equipment_ids = [nlp.vocab.strings.add(cue) for cue in sorted(self.equipment)]
         self.military = self.equipment | {cue.lower() for cue in weapons.cues.military}
         self.negatives = frozenset(_DASH.sub("-", m).lower() for m in weapons.negatives.mentions)
         self.neighbours = frozenset(word.lower() for word in weapons.negatives.neighbours)
@@ -239,6 +245,7 @@ class EntityRules:
         self.listed = frozenset(
             _normalised(form).lower() for entry in weapons.weapons for form in entry.forms()
         )
+        self.entry_names = frozenset(entry.name.lower() for entry in weapons.weapons)
         # Entries named with a designation and a name that stays with it ("RS-28 Sarmat").
         self.nicknamed = frozenset(entry.name for entry in weapons.weapons if entry.nicknames)
         self.proper_names = frozenset(
@@ -409,6 +416,7 @@ class EntityRules:
             if c.context is not Context.NONE and c.canonical in named and c not in confirmed
         ]
         confirmed = _named_in_full(confirmed)
+        confirmed += _listed_numbers(doc, candidates, self.military)
         spans = [Span(doc, c.start, c.end, label=c.label, span_id=c.canonical) for c in confirmed]
         # Longest first; among equals the rules' own, then earlier ones: filter_spans is stable.
         doc.ents = filter_spans([*spans, *doc.ents])
@@ -470,7 +478,7 @@ class EntityRules:
             span = _name_before(doc, end)
             if span is None or _word_start(doc, span.start) < span.start:
                 continue  # "Fly-to-Buy missiles": a part of a word is not a name
-            if span.start == end - 1 and span[0].is_sent_start and span[0].is_alpha:
+            if span.start == end - 1 and _opens_sentence(span[0]) and span[0].is_alpha:
                 continue  # "Precision air munitions": the first word may be a common one
             if titled and not _is_titled_class(doc, span, head.i):
                 continue
@@ -611,11 +619,11 @@ class EntityRules:
             Candidate(start, end, WEAPON, acronym, Context.NONE)
             for acronym, (start, end) in acronyms.items()
         ]
-        ids = [doc.vocab.strings.add(form) for a in acronyms for form in (a, a + "s")]
-        for i in numpy.flatnonzero(numpy.isin(doc.to_array("ORTH"), ids)):
-            if int(i) not in taken:
-                name = doc[int(i)].text
-                found.append(Candidate(int(i), int(i) + 1, WEAPON, name.rstrip("s"), Context.NONE))
+        forms = [form for a in acronyms for form in (a, a + "s")]
+        for i in indices_of(doc, forms, "ORTH"):
+            if i not in taken:
+                name = doc[i].text
+                found.append(Candidate(i, i + 1, WEAPON, name.rstrip("s"), Context.NONE))
         return found
 
     def _runs_on(self, doc: Doc, start: int, end: int) -> bool:
@@ -666,15 +674,14 @@ class EntityRules:
         called Tempest", "the missile, dubbed "Ghader"", "an interception system called
         Cheongung M-SAM II"; not "a drone maker called ..." (the noun before is the maker)."""
         # The verbs are found by their ids in one array, not by a walk over the doc.
-        ids = [doc.vocab.strings.add(word) for word in _CALLING]
-        verbs = numpy.flatnonzero(numpy.isin(doc.to_array("LOWER"), ids))
-        if not len(verbs):
+        verbs = indices_of(doc, _CALLING)
+        if not verbs:
             return []
         others = {i for c in candidates if c.label != WEAPON for i in range(c.start, c.end)}
         weapons = {i for c in candidates if c.label == WEAPON for i in range(c.start, c.end)}
         classes = self.heads | self.qualified_heads | self.equipment
         found = []
-        for verb in (doc[int(i)] for i in verbs):
+        for verb in (doc[i] for i in verbs):
             if not verb.is_lower:
                 continue
             noun = verb.i - 1
@@ -889,8 +896,7 @@ class EntityRules:
         return Candidate(new_start, new_end, WEAPON, name, context)
 
     def _is_military_story(self, doc: Doc) -> bool:
-        cues = numpy.isin(doc.to_array("LOWER"), self.equipment_ids)
-        return int(numpy.count_nonzero(cues)) >= _MILITARY_STORY_CUES
+        return len(indices_of(doc, self.equipment)) >= _MILITARY_STORY_CUES
 
     def _spaced(self, doc: Doc, start: int, end: int) -> Candidate | None:
         prefix, number = doc[start].text, doc[start + 1].text
@@ -905,7 +911,9 @@ class EntityRules:
         new_start, new_end = _extend(doc, start, end)
         # "Leopard 2A7" is a Leopard 2 and "Gripen E" a Gripen; a ship's class keeps its letter
         # ("Type 052D").
-        kept = number if family.prefix == "Type" else (digits.group() if digits else "")
+        # A number listed as a weapon of its own keeps its letters too ("Mirage F1").
+        own = f"{family.prefix} {number}".lower() in self.entry_names
+        kept = number if family.prefix == "Type" or own else (digits.group() if digits else "")
         name = _normalised(f"{family.prefix} {kept}").strip()
         context = Context.NEAR if family.context else Context.NONE
         return Candidate(new_start, new_end, WEAPON, name, context)
@@ -915,6 +923,9 @@ class EntityRules:
         around = [*doc[max(0, start - _MAKER_WINDOW) : start], *doc[end : end + _MAKER_WINDOW]]
         if any(t.lower_ in self.makers and t.i not in named_tokens for t in around):
             return False
+        if end + 2 <= len(doc) and _is_class_suffix(doc, end + 2):
+            # "the Type 039A-class submarine": a designation that names a class is a ship's.
+            return True
         if candidate.context is Context.ADJACENT:
             # "a K-55 self-propelled howitzer": a hyphenated modifier is one word.
             window = doc[max(0, start - 1) : start].text.lower().split() + _words_after(
@@ -969,6 +980,50 @@ def _acronym_after(doc: Doc, end: int) -> str | None:
         if _WEAPON_ACRONYM.match(acronym) or acronym.isupper():
             return acronym.rstrip("s")
     return None
+
+
+_LIST_JOINERS = frozenset([",", "and", "or"])
+_NUMBERED_NAME = re.compile(r"^(?P<name>.*?[A-Za-z][\s-]?)(?P<number>\d{1,4})$")
+
+
+def _listed_numbers(doc: Doc, candidates: list[Candidate], cues: frozenset[str]) -> list[Candidate]:
+    """The other numbers of a family listed after one of its weapons: "Fajr 3, 4 and 5 rockets"
+    names the Fajr 4 and Fajr 5 too, "Hwasong-15 and -17 missiles" the Hwasong-17; the cue
+    word that ends the list confirms them all. Its numbers have as many digits as the first
+    ("the F-16 and 35 other jets", "F-16s and 4 tanks" list no F-35 or F-4)."""
+    found: list[Candidate] = []
+    for candidate in candidates:
+        named = _NUMBERED_NAME.match(candidate.canonical) if candidate.label == WEAPON else None
+        if named is None or not doc[candidate.end - 1].text.endswith(named["number"]):
+            continue
+        listed = _numbers_listed(doc, candidate.end, len(named["number"]))
+        after = listed[-1] + 1 if listed else candidate.end
+        if not listed or after >= len(doc) or doc[after].lower_ not in cues:
+            continue
+        found.append(replace(candidate, context=Context.NONE))
+        found += [
+            Candidate(
+                at, at + 1, WEAPON, named["name"] + doc[at].text.lstrip(_DASHES), Context.NONE
+            )
+            for at in listed
+        ]
+    return found
+
+
+def _numbers_listed(doc: Doc, end: int, digits: int) -> list[int]:
+    """The tokens of the numbers listed from `end` (", 4 and 5", " and -17"), up to the one
+    after "and" or "or"; none where the list does not close so."""
+    listed: list[int] = []
+    i = end
+    while len(listed) < _MAX_VARIANTS and i + 1 < len(doc) and doc[i].lower_ in _LIST_JOINERS:
+        number = doc[i + 1].text.lstrip(_DASHES)
+        if not (number.isdigit() and len(number) == digits):
+            return []
+        listed.append(i + 1)
+        if doc[i].lower_ != ",":
+            return listed
+        i += 2
+    return []
 
 
 def _named_in_full(candidates: list[Candidate]) -> list[Candidate]:
@@ -1361,7 +1416,7 @@ def _name_before(doc: Doc, end: int) -> Span | None:
         )
         if not (joined or (written and not token.is_punct)):
             break
-        if token.is_sent_start and token.pos_ != "PROPN":
+        if _opens_sentence(token) and token.pos_ != "PROPN":
             break
         start -= 1
     return doc[start:end] if start < end else None
@@ -1393,6 +1448,15 @@ def _names_a_number(doc: Doc, i: int) -> bool:
         and (before.is_upper or before.lower_ in _NAME_GOES_ON)
         and not before.is_sent_start
     )
+
+
+def _opens_sentence(token: Token) -> bool:
+    """Whether a token starts a sentence, by the parse or by the line break before it (the parse
+    may run a headline with no full stop on into the first words of the body)."""
+    if token.is_sent_start or token.i == 0:
+        return True
+    before = token.doc[token.i - 1]
+    return "\n" in before.text_with_ws
 
 
 def _roman_number(doc: Doc, name_end: int, end: int) -> str:
@@ -1476,6 +1540,11 @@ class EntityCleanup:
             # A person the corrections named whole ("Foreign Ministers Murat Nurtleu" is Murat
             # Nurtleu) makes the model's "Nurtleu" elsewhere that person too.
             self._relabel(doc, capitals=False)
+        drop_uncapitalised_names(doc)
+        drop_bodies_read_as_people(doc)
+        if self.artefacts is not None:
+            split_coordinated_places(doc, self.artefacts.is_country)
+        relabel_places_named_so(doc)
         return doc
 
     def _relabel(self, doc: Doc, *, capitals: bool) -> None:
@@ -1496,6 +1565,47 @@ class EntityCleanup:
                 changed = True
         if changed:
             doc.ents = ents
+
+
+# Entities that are names only when written as names: places and people.
+_PROPER_LABELS = frozenset({PERSON, "GPE", "LOC", "FAC"})
+
+
+def drop_uncapitalised_names(doc: Doc) -> None:
+    """Removes places and people written without a capital letter: the model's "kingdom" of
+    "the kingdom of Saudi Arabia", "south east", "east coast", "bush"; a place or a person is
+    named with one ("west Africa" keeps it). Organisations are left: "defence ministry" is one."""
+    ents = list(doc.ents)
+    kept = [
+        ent
+        for ent in ents
+        if ent.label_ not in _PROPER_LABELS or any(char.isupper() for char in ent.text)
+    ]
+    if len(kept) < len(ents):
+        doc.ents = kept
+
+
+# Words that name a body and are nobody's name ("Court", "Wing" and "Fleet" are surnames too).
+_BODY_WORDS = frozenset(
+    ["agency", "army", "battalion", "brigade", "command", "commission", "committee", "corps",
+     "council", "department", "directorate", "division", "embassy", "federation", "forces",
+     "group", "headquarters", "institute", "laboratory", "marines", "military", "ministry",
+     "mission", "navy", "office", "organisation", "organization", "police", "regiment",
+     "secretariat", "squadron", "staff", "university"]
+)  # fmt: skip
+
+
+def drop_bodies_read_as_people(doc: Doc) -> None:
+    """Removes people whose name holds a body's word: the model's "General Staff", "Keeping
+    Mission" (of "Peace Keeping Mission"), "Headquarters", "County Police"."""
+    ents = list(doc.ents)
+    kept = [
+        ent
+        for ent in ents
+        if ent.label_ != PERSON or not any(token.lower_ in _BODY_WORDS for token in ent)
+    ]
+    if len(kept) < len(ents):
+        doc.ents = kept
 
 
 def drop_headline_artefacts(doc: Doc, title_end: int) -> None:

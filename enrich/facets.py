@@ -109,7 +109,8 @@ class CountryNames:
 
     def code(self, name: str) -> str | None:
         """The code of a country's name ("Russia", "U.S.", "Venezuela"), or None."""
-        key = canonical_name(name).casefold()
+        # News sets apostrophes as typographic ones (U+2019): the same name as with "'".
+        key = canonical_name(name).casefold().replace("’", "'")
         if not key:
             return None
         alias = self._aliases.get(key) or self._by_name.get(key)

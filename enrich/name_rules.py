@@ -24,11 +24,12 @@ from itertools import pairwise, takewhile
 import numpy
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.parts_of_speech import IDS as PARTS_OF_SPEECH  # type: ignore[import-not-found]
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 from spacy.vocab import Vocab
 
-from enrich.source_names import sources, text_of
+from enrich.doc_arrays import indices_of, text_of
+from enrich.source_names import sources
 
 ORG = "ORG"
 LOC = "LOC"
@@ -224,7 +225,10 @@ _EXERCISE_MODIFIERS = _words(
 
 
 def _lowered(phrases: Iterable[str]) -> list[str]:
-    return sorted({phrase.lower() for phrase in phrases})
+    # With typographic apostrophes (U+2019) too: the tokenizer cuts "d'Ivoire" and its
+    # typographic spelling apart differently.
+    lowered = {phrase.lower() for phrase in phrases}
+    return sorted(lowered | {phrase.replace("'", "’") for phrase in lowered})
 
 
 def _with_abbreviations(phrases: Iterable[str]) -> list[str]:
@@ -410,13 +414,20 @@ class NameRules:
                 titled = not any(t.lower_ in _NOT_NAMES or t.lower_ in _TITLES for t in name)
                 if titled and not _runs_on(doc, end) and not _name_goes_on(doc, end):
                     found.append(Found(start + 1, end, PERSON))
-        return found
+        return [*found, *opening_datelines(doc)]
 
     def _datelines(self, doc: Doc) -> list[tuple[str, int, int]]:
         """The dateline shapes that start the text or a paragraph, as (kind, start, end)."""
         found = []
+        orth = doc.to_array("ORTH")
+        bracket = doc.vocab.strings.add("(")
         for start in _line_starts(doc):
-            window = doc[start : min(len(doc), start + _DATELINE_TOKENS)]
+            # Every shape opens with a word in capitals or has its agency's bracket: most
+            # paragraphs are asked no more.
+            end = min(len(doc), start + _DATELINE_TOKENS)
+            if not doc[start].is_upper and not (orth[start:end] == bracket).any():
+                continue
+            window = doc[start:end]
             for key, begin, end in self.shapes(window):
                 if begin == 0:
                     found.append((doc.vocab.strings[key], start, start + end))
@@ -588,8 +599,7 @@ def _ends(doc: Doc, anchors: dict[str, list[int]]) -> list[tuple[str, int, int]]
             found.append(("of_named", i, i + 2))
     for kind in ("base", "firm"):
         found += [(kind, i, i + 1) for i in anchors[kind] if doc[i].is_lower]
-    order = {shape: n for n, shape in enumerate(_END_SHAPES)}
-    return sorted(found, key=lambda match: (match[2], match[1], order[match[0]]))
+    return sorted(found, key=lambda match: (match[2], match[1], _END_SHAPES.index(match[0])))
 
 
 _COMPANY_SUFFIX_SET = frozenset(_COMPANY_SUFFIXES)
@@ -842,15 +852,20 @@ def _company(doc: Doc, suffix: int, end: int) -> list[Found]:
         if before.text == "." and start > 1 and not doc[start - 2].whitespace_:
             # "Pvt. Ltd.": the tokenizer cut the abbreviation's full stop off.
             before = doc[start - 2]
-        if before.is_lower or not (
-            before.lower_ in _COMPANY_SUFFIXES or before.text in _LEGAL_FORMS
-        ):
+        elif before.text == "," and start > 1 and _is_company_suffix(doc[start - 2]):
+            # "Co., Ltd.", "Holdings, Inc.": a legal form after a comma ends the same name.
+            before = doc[start - 2]
+        if not _is_company_suffix(before):
             break
         start = before.i
     first = start
     while start > max(0, first - _NAME_WORDS) and _PROPER.match(doc[start - 1].text):
         start -= 1
     return [] if start == first else [Found(start, end, ORG)]
+
+
+def _is_company_suffix(token: Token) -> bool:
+    return not token.is_lower and (token.lower_ in _COMPANY_SUFFIXES or token.text in _LEGAL_FORMS)
 
 
 def _is_dateline_dash(doc: Doc, i: int) -> bool:
@@ -897,6 +912,202 @@ def _dateline(doc: Doc, start: int, end: int) -> list[Found]:
     if comma < open_at and not doc[open_at - 1].is_digit:
         found.append(Found(comma + 1, open_at, GPE))
     return found
+
+
+# Words of a body's name or a portfolio, never of a place's.
+_NOT_PLACE_WORDS = (
+    _ORG_WORDS
+    | _OF_HEADS
+    | _TITLE_ENDS
+    | frozenset(_HEADS)
+    | frozenset(_COMPANY_SUFFIXES)
+    | _words("research development science technology engineering relations information")
+)
+# Month names as datelines write them ("Oct.", "Sept", "February").
+_MONTHS = _words(
+    """jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june
+    july august september october november december"""
+)
+_DATELINE_WORDS = 4
+_LINE_START = re.compile(r"^[^\S\n]*(?=\S)", re.MULTILINE)
+
+
+def opening_datelines(doc: Doc) -> list[Found]:
+    """The cities of datelines that open a paragraph in shapes the matchers' patterns leave out:
+    a date or a bracketed credit after the city in capitals ("SEOUL, Feb 12 —", "TEHRAN, Oct.
+    29 (MNA) —", "BOGOTA, (PNA/Xinhua) —", "LONDON Oct 1"), and a city with its state in
+    brackets and a colon ("Bhopal (Madhya Pradesh):"). Only paragraph starts are read."""
+    found: list[Found] = []
+    for start in _paragraph_starts(doc):
+        found.extend(_capitals_dateline(doc, start) or _bracketed_state_dateline(doc, start))
+    return found
+
+
+def _paragraph_starts(doc: Doc) -> list[int]:
+    # One pass over the text: each line's first character after its indent.
+    starts: set[int] = set()
+    for line in _LINE_START.finditer(doc.text):
+        first = line.end()
+        span = doc.char_span(first, first + 1, alignment_mode="expand")
+        if span is not None:
+            starts.add(span.start)
+    return sorted(starts)
+
+
+def _is_place_word(token: Token) -> bool:
+    # "The Ministry (Defence):" names a body, not a city and its state.
+    return (
+        token.is_title
+        and not token.is_stop
+        and token.lower_ not in _ORG_WORDS
+        and token.lower_ not in _OF_HEADS
+    )
+
+
+def _capitals_dateline(doc: Doc, start: int) -> list[Found]:
+    end = start
+    while (
+        end < min(len(doc), start + _DATELINE_WORDS)
+        and doc[end].is_upper
+        and doc[end].is_alpha
+        and len(doc[end]) >= (3 if end == start else 2)
+    ):
+        end += 1
+    if end == start or end + 2 >= len(doc):
+        return []
+    comma = doc[end].text == ","
+    after = doc[end + comma]
+    dated = after.lower_.rstrip(".") in _MONTHS and doc[end + comma + 1].like_num
+    credited = comma and after.text == "("
+    return [Found(start, end, GPE)] if dated or credited else []
+
+
+def _bracketed_state_dateline(doc: Doc, start: int) -> list[Found]:
+    end = start
+    while end < min(len(doc), start + _DATELINE_WORDS) and _is_place_word(doc[end]):
+        end += 1
+    if end == start or end >= len(doc) or doc[end].text != "(":
+        return []
+    close = end + 1
+    while close < min(len(doc), end + 1 + _DATELINE_WORDS) and _is_place_word(doc[close]):
+        close += 1
+    # The tokenizer may keep the bracket and the colon together ("):").
+    closing = doc[close : close + 2].text.replace(" ", "") if close < len(doc) else ""
+    if close == end + 1 or not closing.startswith("):"):
+        return []
+    return [Found(start, end, GPE), Found(end + 1, close, GPE)]
+
+
+# Words before two places joined by "and" ("the cities of A and B", "especially A and B").
+_PLACE_CUES = _words("in of at near especially from between around outside across")
+_COORDINATED_LABELS = frozenset({ORG, FAC, PERSON, "NORP", "WORK_OF_ART", "PRODUCT", EVENT, "LAW"})
+_COORDINATED_WORDS = 3
+
+
+def split_coordinated_places(doc: Doc, is_country: Callable[[str], bool]) -> None:
+    """Splits two places joined by "and" that the model read as one name of another kind
+    ("the cities of Hamidieh and Dasht-e-Azadegan", "Gurdaspur's Makaura Pattan and Adalatgarh",
+    "in Ohio, Pennsylvania and Rhode Island") into two places. Left whole: a body's name ("Justice
+    and Equality Movement", "Minister of Defence and Military Veterans"), a country's ("Trinidad
+    and Tobago"), and a pair with no place word before it ("Stars and Stripes")."""
+    ents = list(doc.ents)
+    split: list[Span] = []
+    for i, ent in enumerate(ents):
+        if ent.label_ not in _COORDINATED_LABELS:
+            split.append(ent)
+            continue
+        joiner = _coordinated_pair(ent, is_country)
+        previous = ents[i - 1] if i > 0 else None
+        if joiner is None or not _after_place_cue(doc, ent.start, previous):
+            split.append(ent)
+            continue
+        # Each named as written: the whole's canonical name is neither's.
+        split += [
+            Span(doc, start, end, label=GPE, span_id=doc[start:end].text)
+            for start, end in ((ent.start, joiner), (joiner + 1, ent.end))
+        ]
+    if len(split) > len(ents):
+        doc.ents = split
+
+
+def _coordinated_pair(ent: Span, is_country: Callable[[str], bool]) -> int | None:
+    """The token joining the two names of `ent`, when it is two short capitalised names."""
+    joiners = [token.i for token in ent if token.lower_ in ("and", "&")]
+    if len(joiners) != 1 or is_country(ent.text.replace("&", "and")):
+        return None
+    joiner = joiners[0]
+    sides = (ent.doc[ent.start : joiner], ent.doc[joiner + 1 : ent.end])
+    for side in sides:
+        # "Dasht-e-Azadegan": a particle between hyphens is no word of its own.
+        words = [token for token in side if token.text not in _DASHES and not _is_hyphened(token)]
+        if not 0 < len(words) <= _COORDINATED_WORDS or not all(
+            _is_place_word(token) and token.lower_ not in _NOT_PLACE_WORDS for token in words
+        ):
+            return None
+    return joiner
+
+
+def _is_hyphened(token: Token) -> bool:
+    before = token.doc[token.i - 1] if token.i > 0 else None
+    return (
+        token.is_lower and before is not None and before.text in _DASHES and not before.whitespace_
+    )
+
+
+def _after_place_cue(doc: Doc, start: int, previous: Span | None) -> bool:
+    before = start - 1
+    if before >= 0 and doc[before].lower_ == "the":
+        before -= 1
+    if before < 0:
+        return False
+    word = doc[before]
+    if word.text in _POSSESSIVES:
+        return True
+    if word.text == ",":
+        # A list of places: "in Ohio, Pennsylvania and Rhode Island".
+        return previous is not None and previous.end == before and previous.label_ in (GPE, LOC)
+    if word.lower_ == "of":
+        # "the cities of", not "Minister of" or "Director of".
+        return before > 0 and doc[before - 1].is_lower
+    return word.lower_ in _PLACE_CUES
+
+
+# "the town of X": a place's kind before its name ("state" is not one: "heads of state of").
+_PLACE_KINDS = _words("town city village district province region port island county municipality")
+# "Fort Bliss", "Camp Lemonnier": a base named by its first word.
+_BASE_FIRST_WORDS = frozenset(["Fort", "Camp"])
+_MISREAD_PLACE_LABELS = frozenset({PERSON, "NORP", "WORK_OF_ART", "PRODUCT"})
+# What is named after a place and is none: "Camp David Accords".
+_NAMED_AFTER_PLACES = _words("accords accord agreement agreements treaty declaration summit talks")
+_BASE_WORDS = 3
+
+
+def relabel_places_named_so(doc: Doc) -> None:
+    """Places the model read as people, peoples or products, though their words say what they
+    are: a name after a place's kind and "of" ("the town of Agadir", "the village of Java") and
+    a base named "Fort" or "Camp" ("Fort Bliss soldiers", "Camp Lemonnier")."""
+    ents = list(doc.ents)
+    changed = False
+    for i, ent in enumerate(ents):
+        if ent.label_ not in _MISREAD_PLACE_LABELS:
+            continue
+        after_kind = (
+            ent.start >= 2
+            and doc[ent.start - 1].lower_ == "of"
+            and doc[ent.start - 2].lower_ in _PLACE_KINDS
+            and doc[ent.start - 2].is_lower
+        )
+        base = (
+            ent[0].text in _BASE_FIRST_WORDS
+            and 2 <= len(ent) <= _BASE_WORDS
+            and all(token.is_title for token in ent)
+            and ent[-1].lower_ not in _NAMED_AFTER_PLACES
+        )
+        if after_kind or base:
+            ents[i] = Span(doc, ent.start, ent.end, label=GPE if after_kind else FAC)
+            changed = True
+    if changed:
+        doc.ents = ents
 
 
 class ArtefactRules:
@@ -958,8 +1169,8 @@ class ArtefactRules:
         or a person is the team, an organisation; a country stays a place (its national side
         is written as the country)."""
         # The dashes are found by their ids in one array, not by a walk over the doc.
-        dashes = numpy.flatnonzero(numpy.isin(doc.to_array("ORTH"), self._dash_ids(doc)))
-        scores = [int(i) for i in dashes if 0 < i < len(doc) - 1 and _is_score(doc, int(i))]
+        dashes = indices_of(doc, _DASHES, "ORTH")
+        scores = [i for i in dashes if 0 < i < len(doc) - 1 and _is_score(doc, i)]
         if not scores:
             return ents
         near = {i for score in scores for i in range(score - _SCORE_GAP, score + _SCORE_GAP)}
@@ -986,19 +1197,15 @@ class ArtefactRules:
             teams.append(ent)
         return teams
 
-    @staticmethod
-    def _dash_ids(doc: Doc) -> list[int]:
-        return [doc.vocab.strings.add(dash) for dash in _DASHES]
-
     def _split_country_pairs(self, doc: Doc) -> None:
         """Countries joined by a hyphen ("China-Thailand drills", "the India-Pakistan Test") are
         places each, whatever the model made of the pair; a rule's name around them stays."""
         # The dashes are found by their ids in one array (a walk over every token costs more
         # than the rest of this pass).
-        dashes = numpy.flatnonzero(numpy.isin(doc.to_array("ORTH"), self._dash_ids(doc)))
+        dashes = indices_of(doc, _DASHES, "ORTH")
         pairs = [
             (dash.i - 1, dash.i + 1)
-            for dash in (doc[int(i)] for i in dashes if 0 < i < len(doc) - 1)
+            for dash in (doc[i] for i in dashes if 0 < i < len(doc) - 1)
             if not dash.whitespace_
             and not doc[dash.i - 1].whitespace_
             and all(doc[i].is_title or doc[i].is_upper for i in (dash.i - 1, dash.i + 1))
@@ -1197,8 +1404,8 @@ def _close_brackets(doc: Doc) -> None:
     iob, pos, orth = doc.to_array(["ENT_IOB", "POS", "ORTH"]).T
     inside = (iob == _IOB_INSIDE) | (iob == _IOB_BEGIN)
     last = inside & (numpy.append(iob[1:], _IOB_OUTSIDE) != _IOB_INSIDE)
-    brackets = [doc.vocab.strings.add(bracket) for bracket in ("(", "[")]
-    suspect = (last & (pos == _ADP)) | (inside & numpy.isin(orth, brackets))
+    brackets = (orth == doc.vocab.strings.add("(")) | (orth == doc.vocab.strings.add("["))
+    suspect = (last & (pos == _ADP)) | (inside & brackets)
     if not suspect.any():
         return
     ents = list(doc.ents)
@@ -1339,10 +1546,8 @@ def _acronyms(doc: Doc, weapons: frozenset[str]) -> list[Span]:
     if not kinds:
         return found
     tagged = {token.i: ent for ent in doc.ents for token in ent}
-    # The acronyms' tokens are found by their ids in one array, not by a walk over the doc.
-    ids = [doc.vocab.strings.add(acronym) for acronym in kinds]
-    for i in numpy.flatnonzero(numpy.isin(doc.to_array("ORTH"), ids)):
-        token = doc[int(i)]
+    for i in indices_of(doc, kinds, "ORTH"):
+        token = doc[i]
         kind = kinds[token.text]
         around = tagged.get(token.i)
         if around is None or (len(around) == 1 and not around.id_ and around.label_ != kind):
@@ -1571,6 +1776,10 @@ def _names_equipment(doc: Doc, ent: Span) -> bool:
         return False
     if len(ent) == 1 and ent[0].is_upper and _spelled_out_as_service(doc, ent.text):
         return False  # "the MSDF destroyer" after "Maritime Self-Defense Force": its owner
+    # A title-case headline's verb runs into the words after it ("China to Sell Saudi Arabia
+    # Drones"): a name does not start with a verb.
+    if ent[0].pos_ in ("VERB", "AUX"):
+        return False
     named = ent.start > 0 and doc[ent.start - 1].lower_ == "the"
     for gap, token in enumerate(doc[ent.end : ent.end + _EQUIPMENT_GAP + 1]):
         if token.lower_ in _EQUIPMENT_NOUNS or (gap and token.lower_ in _SYSTEM_NOUNS):

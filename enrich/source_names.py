@@ -16,7 +16,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy
+from spacy.parts_of_speech import IDS as PARTS_OF_SPEECH  # type: ignore[import-not-found]
 from spacy.tokens import Doc, Span
+
+from enrich.doc_arrays import indices_of, text_of
 
 
 def _words(text: str) -> frozenset[str]:
@@ -56,6 +59,10 @@ _BYLINE = re.compile(
     r"^[A-Z][\w'’-]+(?: [A-Z][\w'’-]+){1,3}, (?P<group>[A-Z][\w&.-]*(?: [A-Z][\w&.-]*){0,2})[ ]*$",
     re.MULTILINE,
 )
+# How far into a line a dateline's bracket may be: eight words of the city and date, each of at
+# most 21 characters and three separators.
+_DATELINE_REACH = 8 * 24 + 1
+_CREDIT_WORDS = ("Source", "Credit", "Photo", "Image", "Picture", "Published")
 _PARTS = re.compile(r"[ ]*(?:[+/]|-(?= )|\bvia\b)[ ]*")
 _WORD = re.compile(r"\S+")
 # A web domain: "Okay.ng", "msnbc.com", "REPUBLIKA.CO.ID".
@@ -92,26 +99,14 @@ def sources(doc: Doc, is_place: Callable[[str], bool]) -> list[Source]:
     found = [*_credited(doc, text, is_place), *_domains(doc, text)]
     if doc.has_annotation("POS"):
         # One pass over the doc's words finds the cues of both rules.
-        cues = _indices(doc, _OUTLET_WORDS | _REPORTING)
+        cues = indices_of(doc, _OUTLET_WORDS | _REPORTING)
         found += _by_outlet_word(doc, [i for i in cues if doc[i].lower_ in _OUTLET_WORDS])
         found += _reporting(doc, [i for i in cues if doc[i].lower_ in _REPORTING])
     return found
 
 
-_TEXT_KEY = "wirewatch.text"
-
-
-def text_of(doc: Doc) -> str:
-    """The doc's text, built once: `Doc.text` joins every token's text anew at each access,
-    and several rules read it."""
-    text = doc.user_data.get(_TEXT_KEY)
-    if not isinstance(text, str):
-        text = doc.user_data[_TEXT_KEY] = doc.text
-    return text
-
-
 def _credited(doc: Doc, text: str, is_place: Callable[[str], bool]) -> Iterator[Source]:
-    for match in _DATELINE.finditer(text):
+    for match in _datelines(text):
         if match.group("before") and not match.group("after"):
             continue
         group_start = match.start("group")
@@ -120,9 +115,30 @@ def _credited(doc: Doc, text: str, is_place: Callable[[str], bool]) -> Iterator[
         yield from _parts(doc, group_start, group.split(",")[0], is_place)
         if match.group("inner") is not None:
             yield from _parts(doc, match.start("inner"), match.group("inner"), is_place)
-    for pattern in (_CLOSING_CREDIT, _LABELLED_CREDIT, _BYLINE):
+    # What each credit needs is looked for at C speed first: most texts hold no labelled one.
+    needed = (
+        (_CLOSING_CREDIT, "(" in text),
+        (_LABELLED_CREDIT, any(word in text for word in _CREDIT_WORDS)),
+        (_BYLINE, True),
+    )
+    for pattern in (pattern for pattern, may_match in needed if may_match):
         for match in pattern.finditer(text):
             yield from _parts(doc, match.start("group"), match.group("group"), is_place)
+
+
+def _datelines(text: str) -> Iterator[re.Match[str]]:
+    """The credited datelines, tried only at the starts of lines with a bracket or a slash
+    where the city and date may end: the pattern's backtracking over the words before it
+    cost more than all the other credits at every paragraph of a long story."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end == -1 else end
+        if any(mark in text[start : min(end, start + _DATELINE_REACH)] for mark in "(/"):
+            match = _DATELINE.match(text, start)
+            if match is not None:
+                yield match
+        start = end + 1
 
 
 def _parts(doc: Doc, offset: int, group: str, is_place: Callable[[str], bool]) -> Iterator[Source]:
@@ -173,12 +189,6 @@ def _domains(doc: Doc, text: str) -> Iterator[Source]:
             and not span[0].like_email
         ):
             yield Source(span.start, span.end, text)
-
-
-def _indices(doc: Doc, words: frozenset[str]) -> list[int]:
-    """The tokens whose lower case is one of `words`, found by their ids in one array."""
-    ids = [doc.vocab.strings.add(word) for word in words]
-    return [int(i) for i in numpy.flatnonzero(numpy.isin(doc.to_array("LOWER"), ids))]
 
 
 def _is_outlet_name_word(doc: Doc, i: int) -> bool:
@@ -233,14 +243,16 @@ def _reporting(doc: Doc, verbs: list[int]) -> Iterator[Source]:
 def _surnames(doc: Doc) -> frozenset[str]:
     """Capitalised words written after another capitalised name word: the last names of the
     doc's people ("Roe" of "Jane Roe"), which a name alone before "reported" may be."""
-    return frozenset(
-        token.lower_
-        for token in doc[1:]
-        if token.pos_ == "PROPN"
-        and token.is_title
-        and doc[token.i - 1].pos_ == "PROPN"
-        and doc[token.i - 1].is_title
-    )
+    if len(doc) < 2:
+        return frozenset()
+    # From the token arrays: a walk over a long story's tokens costs more than the rest.
+    pos, title, lower = doc.to_array(["POS", "IS_TITLE", "LOWER"]).T
+    name_word = (pos == _PROPN) & (title == 1)
+    after_name = numpy.flatnonzero(name_word[1:] & name_word[:-1]) + 1
+    return frozenset(doc.vocab.strings[int(lower[i])] for i in after_name)
+
+
+_PROPN: int = PARTS_OF_SPEECH["PROPN"]
 
 
 def _source(span: Span) -> Source:

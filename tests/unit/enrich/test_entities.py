@@ -3,7 +3,7 @@
 import pytest
 from spacy.lang.en import English
 from spacy.language import Language
-from spacy.tokens import Span
+from spacy.tokens import Doc, Span
 
 from enrich import EnrichSettings, drop_headline_artefacts
 from enrich.entities import (
@@ -13,9 +13,16 @@ from enrich.entities import (
     add_entity_rules,
     canonical_of,
     cut_headline_verbs,
+    drop_bodies_read_as_people,
+    drop_uncapitalised_names,
 )
 from enrich.gazetteer import ORGANIZATIONS_PATH, WEAPONS_PATH
-from enrich.name_rules import ArtefactRules
+from enrich.name_rules import (
+    ArtefactRules,
+    _titled_names,
+    relabel_places_named_so,
+    split_coordinated_places,
+)
 from enrich.pipeline import load_pipeline
 
 
@@ -488,6 +495,29 @@ def test_a_place_the_model_reads_as_a_person_is_a_place(nlp: Language) -> None:
 )
 def test_a_datelines_city_is_a_place(nlp: Language, text: str, city: str) -> None:
     assert city in _facet(nlp, text, "GPE")
+
+
+def test_a_dateline_opening_a_later_paragraph_is_read_and_one_inside_a_line_is_not(
+    nlp: Language,
+) -> None:
+    text = (
+        "Troops return home\n\nThe ministry said more would follow.\n\n"
+        "KIGALI (Reuters) - Rwandan soldiers landed on Monday, as the PORT — it said — closed."
+    )
+
+    assert "KIGALI" in _facet(nlp, text, "GPE")
+    assert "Reuters" in _facet(nlp, text, "ORG")
+    assert "PORT" not in _facet(nlp, text, "GPE")
+
+
+def test_a_name_after_a_title_reads_every_length_and_a_particle_inside() -> None:
+    words = ["Minister", "Ahmad", "bin", "Zahid", "Hamidi", "spoke", "to", "General", "Lee"]
+    pos = ["PROPN", "PROPN", "ADP", "PROPN", "PROPN", "VERB", "ADP", "PROPN", "PROPN"]
+    doc = Doc(English().vocab, words=words, pos=pos)
+
+    # Two given names at least, the particle between the first two; a title at the end
+    # with one name after it names no one.
+    assert _titled_names(doc, [0, 7]) == [(0, 4), (0, 5)]
 
 
 @pytest.mark.parametrize(
@@ -1603,3 +1633,250 @@ def test_equipment_classes_and_time_zones_in_capitals_are_no_bodies() -> None:
     rules = ArtefactRules(lambda _: False, [], [])
 
     assert [ent.text for ent in rules(doc)] == ["Drone Corps"]
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("MANILA, Jan 9 — The coast guard escorted two supply boats.", ["MANILA"]),
+        ("Title\n\nCAIRO, Sept. 14 (MENA) – Egypt bought patrol boats.", ["CAIRO"]),
+        ("HANOI, (VNA/Antara) — The navy took delivery of a corvette.", ["HANOI"]),
+        ("PARIS Jun 2 Thales has won a radar order.", ["PARIS"]),
+        ("Jaipur (Rajasthan): The army held a parade rehearsal.", ["Jaipur", "Rajasthan"]),
+    ],
+)
+def test_datelines_with_a_date_or_a_credit_after_the_city(
+    nlp: Language, text: str, places: list[str]
+) -> None:
+    found = _facet(nlp, text, "GPE")
+
+    assert all(place in found for place in places)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "UPDATE, the ministry said the drill was over.",
+        "He said: NATO (the alliance) held a drill.",
+        "The Ministry (Defence): a statement followed.",
+    ],
+)
+def test_capitals_or_brackets_without_a_date_or_a_colon_are_no_dateline(
+    nlp: Language, text: str
+) -> None:
+    found = _facet(nlp, text, "GPE")
+
+    assert not {"UPDATE", "NATO", "Ministry", "The Ministry", "Defence"} & set(found)
+
+
+def test_a_legal_form_after_a_comma_ends_the_same_company(nlp: Language) -> None:
+    text = "Parts came from Ningbo Huaxin Optics Co., Ltd. and Harbor Tools Holdings, Inc. in May."
+
+    found = _facet(nlp, text, "ORG")
+
+    assert "Ningbo Huaxin Optics Co., Ltd." in found
+    assert "Harbor Tools Holdings, Inc." in found
+
+
+def test_a_family_number_listed_as_its_own_weapon_keeps_its_letters(nlp: Language) -> None:
+    text = "Morocco retired its Mirage F1 jets and kept flying the Mirage 2000-5 fleet."
+
+    assert weapons(nlp, text) == ["Mirage F1", "Mirage 2000"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Pyongyang showed Hwasong-15 and -17 missiles.", ["Hwasong-15", "Hwasong-17"]),
+        ("Berlin pledged Leopard 1 and 2 tanks to Kyiv.", ["Leopard 1", "Leopard 2"]),
+        ("The militia fired Fajr 1, 3 and 5 rockets at the town.", ["Fajr-1", "Fajr-3", "Fajr-5"]),
+    ],
+)
+def test_numbers_listed_after_a_weapon_name_its_family(
+    nlp: Language, text: str, expected: list[str]
+) -> None:
+    assert weapons(nlp, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The air force flies the F-16 and 35 other jets.",
+        "Athens sold two F-16s and 4 tanks to Cyprus.",
+        "The Fajr 3 and 5 other rockets were seized.",
+    ],
+)
+def test_a_count_after_a_weapon_is_no_other_number_of_it(nlp: Language, text: str) -> None:
+    assert not {"F-35", "F-4", "Fajr-5"} & set(weapons(nlp, text))
+
+
+def test_a_designation_that_names_a_class_is_a_weapon(nlp: Language) -> None:
+    text = "Islamabad wants eight Type 039A-class boats from Beijing's yards."
+
+    assert "Type 039A" in weapons(nlp, text)
+
+
+def test_a_slash_in_a_listed_name_may_be_written_as_a_hyphen(nlp: Language) -> None:
+    text = "Rome and Paris will build more SAMP-T batteries together."
+
+    assert [weapon.replace("/", "-") for weapon in weapons(nlp, text)] == ["SAMP-T"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Seoul watched the Type 039A", []),
+        ("Pyongyang fired the Hwasong-15 and", ["Hwasong-15"]),
+        ("Gaza militants fired Fajr-5 rockets, Fajr-3 and", ["Fajr-5", "Fajr-3"]),
+    ],
+)
+def test_a_text_that_ends_inside_a_list_or_a_class_name(
+    nlp: Language, text: str, expected: list[str]
+) -> None:
+    assert weapons(nlp, text) == expected
+
+
+def test_places_and_people_written_without_a_capital_are_no_names() -> None:
+    doc = English()("The kingdom of Tonga and the east coast of west Africa saw bush and Ann.")
+    doc.ents = [
+        Span(doc, 1, 2, label="GPE"),
+        Span(doc, 3, 4, label="GPE"),
+        Span(doc, 6, 8, label="LOC"),
+        Span(doc, 9, 11, label="LOC"),
+        Span(doc, 12, 13, label="PERSON"),
+        Span(doc, 14, 15, label="PERSON"),
+    ]
+
+    drop_uncapitalised_names(doc)
+
+    assert [ent.text for ent in doc.ents] == ["Tonga", "west Africa", "Ann"]
+
+
+def test_an_organisation_in_lower_case_stays() -> None:
+    doc = English()("Officials at the defence ministry said so.")
+    doc.ents = [Span(doc, 3, 5, label="ORG")]
+
+    drop_uncapitalised_names(doc)
+
+    assert [ent.text for ent in doc.ents] == ["defence ministry"]
+
+
+def test_a_person_named_with_a_bodys_word_is_no_person() -> None:
+    doc = English()("Chief of Staff Ann Lee met the General Staff and Harford County Police.")
+    doc.ents = [
+        Span(doc, 3, 5, label="PERSON"),
+        Span(doc, 7, 9, label="PERSON"),
+        Span(doc, 10, 13, label="PERSON"),
+    ]
+
+    drop_bodies_read_as_people(doc)
+
+    assert [ent.text for ent in doc.ents] == ["Ann Lee"]
+
+
+@pytest.mark.parametrize(
+    ("text", "organisation"),
+    [
+        ("The frigate docked in Lisbon on Monday, Lusa reported.", "Lusa"),
+        ("Kuwait bought patrol boats, KUNA said on Sunday.", "KUNA"),
+        ("Leaders of the G20 discussed export controls on chips.", "G20"),
+        ("The UK MoD confirmed the deployment of two frigates.", "MoD"),
+    ],
+)
+def test_news_agencies_groupings_and_ministries_by_their_usual_names(
+    nlp: Language, text: str, organisation: str
+) -> None:
+    assert organisation in _facet(nlp, text, "ORG")
+
+
+def test_a_country_written_with_a_typographic_apostrophe_is_a_place(nlp: Language) -> None:
+    text = "Peacekeepers from Côte d’Ivoire flew home on Tuesday."
+
+    assert "Côte d’Ivoire" in _facet(nlp, text, "GPE")
+
+
+@pytest.mark.parametrize(
+    ("text", "pair", "places"),
+    [
+        (
+            "Floods cut off the villages of Kharoti and Bandar-e-Jask.",
+            (6, 13),
+            ["Kharoti", "Bandar-e-Jask"],
+        ),
+        ("Clashes spread north, especially Gorbat and Milvane.", (5, 8), ["Gorbat", "Milvane"]),
+        ("Residents of Kassala's Wad Sharifey and Girba fled.", (4, 8), ["Wad Sharifey", "Girba"]),
+    ],
+)
+def test_two_places_joined_by_and_after_a_place_word_are_two(
+    text: str, pair: tuple[int, int], places: list[str]
+) -> None:
+    doc = English()(text)
+    doc.ents = [Span(doc, *pair, label="ORG")]
+
+    split_coordinated_places(doc, lambda _: False)
+
+    assert [(ent.text, ent.label_) for ent in doc.ents] == [(place, "GPE") for place in places]
+
+
+def test_a_list_of_places_ends_with_two_places() -> None:
+    doc = English()("Storms hit Ohio, Kentucky and West Virginia.")
+    doc.ents = [Span(doc, 2, 3, label="GPE"), Span(doc, 4, 8, label="FAC")]
+
+    split_coordinated_places(doc, lambda _: False)
+
+    assert [ent.text for ent in doc.ents] == ["Ohio", "Kentucky", "West Virginia"]
+
+
+def test_a_pair_after_no_place_word_or_in_a_portfolio_stays_whole() -> None:
+    doc = English()("He met the Minister of Water and Sanitation, then Smith and Wesson.")
+    doc.ents = [Span(doc, 5, 8, label="ORG"), Span(doc, 10, 13, label="ORG")]
+
+    split_coordinated_places(doc, lambda _: False)
+
+    assert [(ent.text, ent.label_) for ent in doc.ents] == [
+        ("Water and Sanitation", "ORG"),
+        ("Smith and Wesson", "ORG"),
+    ]
+
+
+def test_a_country_named_with_and_stays_whole() -> None:
+    doc = English()("Athletes of the islands of Antigua and Barbuda won.")
+    doc.ents = [Span(doc, 5, 8, label="ORG")]
+
+    split_coordinated_places(doc, lambda name: name == "Antigua and Barbuda")
+
+    assert [ent.text for ent in doc.ents] == ["Antigua and Barbuda"]
+
+
+def test_a_place_named_after_its_kind_or_as_a_base_is_a_place() -> None:
+    doc = English()("Troops left the port of Berbera for Camp Lemonnier and Fort Hood.")
+    doc.ents = [
+        Span(doc, 5, 6, label="PERSON"),
+        Span(doc, 7, 9, label="PRODUCT"),
+        Span(doc, 10, 12, label="NORP"),
+    ]
+
+    relabel_places_named_so(doc)
+
+    assert [ent.label_ for ent in doc.ents] == ["GPE", "FAC", "FAC"]
+
+
+def test_a_body_after_of_or_an_accord_named_after_a_camp_stays() -> None:
+    doc = English()("The Ministry of Finance cited the Camp David Accords.")
+    doc.ents = [Span(doc, 3, 4, label="ORG"), Span(doc, 6, 9, label="WORK_OF_ART")]
+
+    relabel_places_named_so(doc)
+
+    assert [ent.label_ for ent in doc.ents] == ["ORG", "WORK_OF_ART"]
+
+
+def test_a_paragraphs_first_word_before_a_class_noun_is_no_name(nlp: Language) -> None:
+    text = "Paris and Delhi agree on a roadmap\n\nExpanded fighter jet and engine work was agreed."
+
+    assert weapons(nlp, text) == []
+
+
+def test_a_headlines_verb_before_an_equipment_noun_names_no_weapon(nlp: Language) -> None:
+    text = "Ankara to Sell Saudi Arabia Drones\n\nThe deal was signed on Monday."
+
+    assert weapons(nlp, text) == []

@@ -86,6 +86,9 @@ def test_a_first_name_does_not_join_a_full_name() -> None:
         ("the United States", "US"),
         ("Türkiye", "TR"),
         ("Russian Federation", "RU"),
+        # typographic apostrophes, as news sets them
+        ("Côte d’Ivoire", "CI"),
+        ("Democratic People’s Republic of Korea", "KP"),
     ],
 )
 def test_country_code(name: str, code: str) -> None:

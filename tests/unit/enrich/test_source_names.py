@@ -30,6 +30,8 @@ def organisations(nlp: Language, text: str) -> list[str]:
         ("Lagos, Nigeria (Bernama + NEWSWIRE.NG) – The navy seized a tanker.",
          ["Bernama", "NEWSWIRE.NG"]),
         ("(KALPA, DHAKA) – The coast guard rescued forty fishermen.", ["KALPA"]),
+        # a dateline opening a later paragraph, after a line with a bracket of its own
+        ("Ships (two) left.\n\nANKARA, March 2. /Anka/. Turkey tested a new drone.", ["Anka"]),
         # credits that close a paragraph
         ("The ministry did not comment. (Baltnews)", ["Baltnews"]),
         ("The talks end on Friday.\n\n(AFP/Kyodo)", ["AFP", "Kyodo"]),

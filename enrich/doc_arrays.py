@@ -1,0 +1,24 @@
+"""A doc read in one call rather than token by token: walking a `Doc` makes a `Token` object
+for every token, which costs the rules more than their own work on a short text."""
+
+from collections.abc import Iterable
+
+from spacy.tokens import Doc
+
+_TEXT_KEY = "wirewatch.text"
+
+
+def text_of(doc: Doc) -> str:
+    """The doc's text, built once: `Doc.text` joins every token's text anew at each access,
+    and several rules read it."""
+    text = doc.user_data.get(_TEXT_KEY)
+    if not isinstance(text, str):
+        text = doc.user_data[_TEXT_KEY] = doc.text
+    return text
+
+
+def indices_of(doc: Doc, words: Iterable[str], attr: str = "LOWER") -> list[int]:
+    """The tokens, in order, whose `attr` ("LOWER" or "ORTH") is one of `words`, found by
+    their ids in one array."""
+    ids = {doc.vocab.strings.add(word) for word in words}
+    return [i for i, value in enumerate(doc.to_array(attr).tolist()) if value in ids]
