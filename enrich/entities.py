@@ -114,6 +114,20 @@ _TITLED_ACRONYM_LETTERS = 5
 _EQUIPMENT_WINDOW = 6
 _MILITARY_WINDOW = 3
 _INDEX_WINDOW = 2
+# Equipment words that make a story one of military equipment, where a designation with a name
+# after it ("UH-12 Squirrel") needs no cue beside it.
+_MILITARY_STORY_CUES = 2
+# The most words of a name written after a designation ("AH-11B Wild Lynx"), and the most
+# letters of the designation's prefix ("UH-12", not the hull number "FFG-11").
+_MAX_NAME_WORDS = 2
+_AIRCRAFT_PREFIX_LETTERS = 2
+# Words that make a designation and the name after it a place's: "the K-7 Shipyard".
+_PLACE_NAME_HEADS = frozenset(
+    ["highway", "motorway", "expressway", "road", "route", "street", "avenue", "bridge", "tunnel",
+     "tower", "towers", "building", "plant", "factory", "shipyard", "yard", "base", "airfield",
+     "airport", "port", "station", "camp", "range", "zone", "sector", "line", "checkpoint",
+     "summit", "act", "visa", "hall", "centre", "center", "complex", "site", "district"]
+)  # fmt: skip
 # How far a word that vetoes any designation ("Ford F-150"), or one that needs context ("Amazon
 # said its MK30 drone"), may be, in tokens.
 _NEIGHBOUR_WINDOW = 2
@@ -331,6 +345,12 @@ class EntityRules:
                     self._is_a_family_name(doc, start, end) or self._runs_on(doc, start, end)
                 ):
                     continue
+                elif label == WEAPON and _is_ship_by_name(doc, start, end):
+                    # "the aircraft carrier Shandong", "cruiser Moskva": a ship by its own name
+                    # is a vessel (the guideline counts classes).
+                    vessel = _normalised(doc[start:end].text)
+                    candidates.append(Candidate(start, end, VESSEL, vessel, Context.NONE))
+                    continue
                 elif label == WEAPON and doc[start:end].text.lower() in self.nicknames:
                     # "Satan" is the RS-28 Sarmat, "Tupolev-160" the Tu-160: ahead of the
                     # designation read from the same words.
@@ -339,6 +359,10 @@ class EntityRules:
                 elif label == WEAPON:
                     # A ship's class by its name: "Nimitz-class carrier" is the Nimitz.
                     canonical = _CLASS.sub("", self._weapon_name(doc[start:end], canonical))
+                    if canonical.islower():
+                        # "advanced light helicopters (ALH)": a class spelled out in lower case
+                        # names no system by its words; the acronym after it, or the entry, does.
+                        canonical = _acronym_after(doc, end) or listed
                     # A variant attached to a listed name ("Rafale-M", "Buk-M2") is part of
                     # the mention, not of the name (the guideline drops variant letters); a
                     # Roman number names a system of its own ("Prithvi-II").
@@ -404,6 +428,14 @@ class EntityRules:
         ballistic missile". Words that own or place the equipment ("Navy frigates", "Russian
         drones") are not names; tokens that another rule took are left to it."""
         taken = {i for c in candidates for i in range(c.start, c.end)}
+        # An unknown designation with no cue beside it may be a word of a longer name: "the Puma
+        # M36 armoured vehicles" (not a part of a word: "PSLV-C49").
+        loose = {
+            i
+            for c in candidates
+            if c.context is Context.ADJACENT and _word_start(doc, c.start) == c.start
+            for i in range(c.start, c.end)
+        }
         # "the Guardian class patrol boat": a name written before "class" is the class's,
         # whatever body the gazetteer gives it.
         bodies = {i for c in candidates if c.label == ORG for i in range(c.start, c.end)}
@@ -419,7 +451,12 @@ class EntityRules:
         }
         for head in doc:
             qualified = head.lower_ in self.qualified_heads
-            if not (qualified or head.lower_ in self.heads) or not head.is_lower:
+            if not (qualified or head.lower_ in self.heads):
+                continue
+            # "Babar Cruise Missile": a class in title case, checked once the name is found; not
+            # a "System" or a "Vehicle", which name programmes ("the Space Launch System").
+            titled = not qualified and head.is_title and not head.is_sent_start
+            if not (head.is_lower or titled):
                 continue
             if head.i in heritage:
                 continue
@@ -443,6 +480,12 @@ class EntityRules:
                 continue  # "Fly-to-Buy missiles": a part of a word is not a name
             if span.start == end - 1 and _opens_sentence(span[0]) and span[0].is_alpha:
                 continue  # "Precision air munitions": the first word may be a common one
+            if titled and not _is_titled_class(doc, span, head.i):
+                continue
+            coordinated = self._coordinated_name(doc, span.start, taken)
+            if coordinated is not None:
+                found.append(coordinated)
+                taken.update(range(coordinated.start, coordinated.end))
             start = span.start
             while start < end and (
                 doc[start].lower_ in self.owners or doc[start].text in (*_DASHES, "/")
@@ -457,7 +500,9 @@ class EntityRules:
                 not name
                 or not any(token.is_alpha and len(token) > 1 for token in name)
                 or any(
-                    token.i in taken and not (token.i in bodies and _names_a_class(doc, end))
+                    token.i in taken
+                    and not (token.i in bodies and _names_a_class(doc, end))
+                    and not (token.i in loose and not loose.issuperset(range(start, end)))
                     for token in name
                 )
                 or any(t.lower_ in self.owners or t.lower_ in self.military for t in name)
@@ -466,9 +511,30 @@ class EntityRules:
             ):
                 continue
             canonical = _CLASS.sub("", self._singular(_normalised(name.text)))
+            canonical = _MARK.sub("", _VARIANT_LETTER.sub("", canonical))
             found.append(Candidate(start, end, WEAPON, canonical, Context.NONE))
             taken.update(range(start, end))
         return found
+
+    def _coordinated_name(self, doc: Doc, start: int, taken: set[int]) -> Candidate | None:
+        """The name joined by "and" or "or" before the name at token `start` of a class noun:
+        "the Qadr-F and Sejjil ballistic missiles" names two missiles."""
+        if start < 2 or doc[start - 1].lower_ not in ("and", "or"):
+            return None
+        span = _name_before(doc, start - 1)
+        if span is None or _word_start(doc, span.start) < span.start:
+            return None
+        if span[0].is_sent_start and span[0].pos_ != "PROPN":
+            return None
+        if (
+            taken.intersection(range(span.start, span.end))
+            or not any(token.is_alpha and len(token) > 1 for token in span)
+            or any(t.lower_ in self.owners or t.lower_ in self.words_of_name for t in span)
+            or _beside(doc, span.start, span.end, self.makers, _MAKER_WINDOW)
+        ):
+            return None
+        canonical = _VARIANT_LETTER.sub("", self._singular(_normalised(span.text)))
+        return Candidate(span.start, span.end, WEAPON, canonical, Context.NONE)
 
     def _named_by_class_word(
         self, doc: Doc, candidates: list[Candidate], by_class: list[Candidate]
@@ -486,6 +552,15 @@ class EntityRules:
         nouns = self.heads | self.qualified_heads | _VESSELS
         found = []
         for end in (int(i) + 1 for i in classes):
+            bracketed = _bracketed_class_name(doc, end - 1, nouns)
+            if bracketed is not None:
+                # "the L-class frigates (Jacob van Heemskerk class)": a class's other name.
+                name = doc[bracketed[0] : bracketed[1]]
+                if not weapons.intersection(range(name.start, name.end)):
+                    found.append(
+                        Candidate(name.start, end, WEAPON, _normalised(name.text), Context.NONE)
+                    )
+                continue
             if not _is_class_suffix(doc, end):
                 continue
             after = doc[end : end + _CLASS_NOUN_GAP]
@@ -603,6 +678,7 @@ class EntityRules:
         if not verbs:
             return []
         others = {i for c in candidates if c.label != WEAPON for i in range(c.start, c.end)}
+        weapons = {i for c in candidates if c.label == WEAPON for i in range(c.start, c.end)}
         classes = self.heads | self.qualified_heads | self.equipment
         found = []
         for verb in (doc[i] for i in verbs):
@@ -619,6 +695,8 @@ class EntityRules:
             head = doc[noun].lower_
             if (
                 head not in classes
+                # "a Sherman tank, named Cheyenne": the class is named; the name is one tank's.
+                or (noun > 0 and (noun - 1 in weapons or self._names_the_class(doc[noun - 1])))
                 or head in _VESSELS
                 or doc[noun].pos_ != "NOUN"
                 or (head in self.qualified_heads and not self._qualifies(doc, noun))
@@ -642,6 +720,14 @@ class EntityRules:
                 continue
             found.append(Candidate(start, end, WEAPON, _normalised(name.text), Context.NONE))
         return found
+
+    def _names_the_class(self, word: Token) -> bool:
+        return (
+            word.is_title
+            and not word.is_sent_start
+            and word.lower_ not in self.owners
+            and word.lower_ not in self.words_of_name
+        )
 
     def _qualifies(self, doc: Doc, noun: int) -> bool:
         before = doc[noun - 1].lower_ if noun > 0 else ""
@@ -673,7 +759,12 @@ class EntityRules:
             and written.lower().startswith(name.lower())
         ):  # "K2 Black Panther tanks" is the K2, as "S-400 Triumf" is the S-400
             return designation
-        if len(words) >= 3 and _is_acronym(name):
+        if (
+            len(words) >= 3
+            and _is_acronym(name)
+            # "AH-64E Apache Guardian" is the AH-64 with a variant letter and a nickname.
+            and not words[0].lower().startswith(name.lower())
+        ):
             # "Guided Multiple Launch Rocket System" is the GMLRS where the story also writes
             # the acronym; spelled out alone, it is named as written (as the guideline names
             # entities "as written the first time").
@@ -772,7 +863,17 @@ class EntityRules:
                 return None
             start, end = _extend(doc, start, end)
             name = _normalised(doc[start:end].text)
-            return Candidate(start, end, WEAPON, name, Context.ADJACENT)
+            if match["dash"] and len(singular) == _VARIANT_LENGTH and singular.isupper():
+                name = name.removesuffix(suffix)  # "AH-11B" is an AH-11, as "F-35A" an F-35
+            # "an AH-11B Wild Lynx and a UH-12 Squirrel": a designation with its own name, in
+            # a story of military equipment, is a system's.
+            # Hull numbers have longer prefixes: "FFG-11 Captain Prat" is a ship by name.
+            named = (
+                len(prefix) <= _AIRCRAFT_PREFIX_LETTERS
+                and _has_name_after(doc, end)
+                and self._is_military_story(doc)
+            )
+            return Candidate(start, end, WEAPON, name, Context.NONE if named else Context.ADJACENT)
         joiner = family.joiner if family.joiner != " " else ""
         suffix = singular.upper() if singular.islower() else singular
         # Variant letters and block suffixes are dropped: "Su-35S" is an Su-35, "K2PL" a K2.
@@ -793,6 +894,9 @@ class EntityRules:
         name = _normalised(doc[new_start:start].text_with_ws).replace(" ", "") + core
         context = Context.NEAR if needs_context else Context.NONE
         return Candidate(new_start, new_end, WEAPON, name, context)
+
+    def _is_military_story(self, doc: Doc) -> bool:
+        return len(indices_of(doc, self.equipment)) >= _MILITARY_STORY_CUES
 
     def _spaced(self, doc: Doc, start: int, end: int) -> Candidate | None:
         prefix, number = doc[start].text, doc[start + 1].text
@@ -823,9 +927,10 @@ class EntityRules:
             # "the Type 039A-class submarine": a designation that names a class is a ship's.
             return True
         if candidate.context is Context.ADJACENT:
-            window = doc[max(0, start - 1) : start].text.lower().split() + [
-                token.lower_ for token in doc[end : end + _INDEX_WINDOW]
-            ]
+            # "a K-55 self-propelled howitzer": a hyphenated modifier is one word.
+            window = doc[max(0, start - 1) : start].text.lower().split() + _words_after(
+                doc, end, _INDEX_WINDOW
+            )
             return any(word in self.equipment for word in window)
         near = doc[max(0, start - _EQUIPMENT_WINDOW) : end + _EQUIPMENT_WINDOW]
         # The class noun right after the name is one in any case: "the Type 23 Frigate".
@@ -835,6 +940,46 @@ class EntityRules:
             return True
         close = doc[max(0, start - _MILITARY_WINDOW) : end + _MILITARY_WINDOW]
         return any(token.lower_ in self.military and _is_cue(token) for token in close)
+
+
+def _words_after(doc: Doc, end: int, count: int) -> list[str]:
+    """The `count` words after token `end`, in lower case, a hyphenated word as one
+    ("self-propelled")."""
+    words: list[str] = []
+    i = end
+    while i < len(doc) and len(words) < count:
+        word_end = i + 1
+        while (
+            word_end + 1 < len(doc)
+            and doc[word_end].text in _DASHES
+            and not doc[word_end - 1].whitespace_
+            and not doc[word_end].whitespace_
+        ):
+            word_end += 2
+        words.append(doc[i:word_end].text.lower())
+        i = word_end
+    return words
+
+
+def _has_name_after(doc: Doc, end: int) -> bool:
+    """Whether a name in title case follows token `end`, one or two words long, and then no
+    other capitalised word ("UH-12 Squirrel.", "AF-1 Skyhawk interception aircraft")."""
+    name_end = end
+    while name_end < min(len(doc), end + _MAX_NAME_WORDS + 1) and doc[name_end].is_title:
+        word = doc[name_end].lower_
+        if not doc[name_end].is_alpha or word in _NAME_GOES_ON or word in _PLACE_NAME_HEADS:
+            return False  # "M36 Mk 6": a mark, no name; "K-7 Shipyard", "N-5 Highway": places
+        name_end += 1
+    return end < name_end <= end + _MAX_NAME_WORDS
+
+
+def _acronym_after(doc: Doc, end: int) -> str | None:
+    """The acronym in brackets right after token `end` ("... helicopters (ALH)"), or None."""
+    if end + 2 < len(doc) and doc[end].text == "(" and doc[end + 2].text == ")":
+        acronym = doc[end + 1].text
+        if _WEAPON_ACRONYM.match(acronym) or acronym.isupper():
+            return acronym.rstrip("s")
+    return None
 
 
 _LIST_JOINERS = frozenset([",", "and", "or"])
@@ -1143,6 +1288,10 @@ def _is_class_suffix(doc: Doc, end: int) -> bool:
     )
 
 
+# A mark or block after a name ("Puma M36 Mk 6" is a Puma M36), not a name of its own ("MK 8").
+_MARK = re.compile(r"(?<=\S)\s+(?:mk|mark|block)\.?\s*\d+$", re.IGNORECASE)
+# A variant letter after a name ("Qadr-F" is a Qadr); not a Roman number ("Agni-V").
+_VARIANT_LETTER = re.compile(r"(?<=[a-z]{2})-[A-HJ-UWYZ]$")
 # Verbs that give a name: "a fighter plane, to be called Tempest".
 _CALLING = frozenset({"called", "named", "dubbed", "designated", "codenamed", "code-named"})
 _CALLING_GAP = 5
@@ -1181,6 +1330,18 @@ _VESSELS = frozenset(
 )  # fmt: skip
 
 
+def _is_ship_by_name(doc: Doc, start: int, end: int) -> bool:
+    """Whether a match is a vessel noun and the capitalised name after it ("carrier Shandong",
+    "flagship Moskva"), not a class ("Kilo-class submarine")."""
+    noun, name = doc[start], doc[start + 1 : end]
+    return (
+        (noun.lower_ in _VESSELS or noun.lower_ == "flagship")
+        and len(name) > 0
+        and all(t.is_title or t.lower_ in _NAME_PARTICLES for t in name)
+        and name[0].is_title
+    )
+
+
 def _is_name_part(doc: Doc, i: int) -> bool:
     """Whether token `i` may be a word of a name written after "called": a word in title or
     upper case, a designation ("M-SAM"), or the hyphen inside one."""
@@ -1190,6 +1351,32 @@ def _is_name_part(doc: Doc, i: int) -> bool:
     return not token.is_punct and (
         token.is_title or token.is_upper or any(char.isupper() for char in token.text)
     )
+
+
+# Small words inside a class's name after a person ("Jacob van Heemskerk", "Vasco da Gama").
+_NAME_PARTICLES = frozenset(["van", "von", "der", "de", "da", "del", "di", "la", "le", "of"])
+
+
+def _bracketed_class_name(doc: Doc, at: int, nouns: frozenset[str]) -> tuple[int, int] | None:
+    """The name written in brackets before "class" (token `at`) right after a class noun, as
+    (start, end): "frigates (Jacob van Heemskerk class)"; None where there is none."""
+    if at + 1 >= len(doc) or doc[at + 1].text != ")":
+        return None
+    opening = at - 1
+    while opening > max(0, at - 1 - _MAX_NAME_TOKENS) and doc[opening].text != "(":
+        opening -= 1
+    if opening < 1 or doc[opening].text != "(" or doc[opening - 1].lower_ not in nouns:
+        return None
+    name = doc[opening + 1 : at]
+    if (
+        not name
+        or not name[0].is_title
+        or not all(
+            t.is_title or t.is_upper or t.like_num or t.lower_ in _NAME_PARTICLES for t in name
+        )
+    ):
+        return None
+    return name.start, name.end
 
 
 def _names_a_class(doc: Doc, end: int) -> bool:
@@ -1224,6 +1411,8 @@ def _name_before(doc: Doc, end: int) -> Span | None:
             token.is_title
             or token.is_upper
             or (any(char.isdigit() for char in token.text) and any(c.isupper() for c in token.text))
+            # "the MK 8 main gun": a number written apart after a name in capitals ends it.
+            or (start == end and start > 1 and _names_a_number(doc, start - 1))
         )
         if not (joined or (written and not token.is_punct)):
             break
@@ -1231,6 +1420,34 @@ def _name_before(doc: Doc, end: int) -> Span | None:
             break
         start -= 1
     return doc[start:end] if start < end else None
+
+
+def _is_titled_class(doc: Doc, name: Span, head: int) -> bool:
+    """Whether a class in title case names the one word before it: "the ISPR said Babar Cruise
+    Missile ...", not a headline's or a spelled-out name's words ("Indigenous Technology Cruise
+    Missile", "Army Tests New Missile")."""
+    before = doc[name.start - 1] if name.start > 0 else None
+    return (
+        len(name) == 1
+        and name[0].is_alpha
+        and not name[0].is_sent_start
+        and name.end < head
+        and all(token.is_title for token in doc[name.end : head])
+        and (before is None or not (before.is_title or before.is_upper))
+    )
+
+
+def _names_a_number(doc: Doc, i: int) -> bool:
+    before = doc[i - 1]
+    return (
+        doc[i].is_digit
+        and bool(_SPACED_VARIANT.match(doc[i].text))
+        and before.whitespace_ == " "
+        and before.is_alpha
+        # In capitals or a mark: "Ariane 5", "Falcon 9" before "launcher" are space rockets'.
+        and (before.is_upper or before.lower_ in _NAME_GOES_ON)
+        and not before.is_sent_start
+    )
 
 
 def _opens_sentence(token: Token) -> bool:

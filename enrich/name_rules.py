@@ -1316,9 +1316,13 @@ class ArtefactRules:
             # "Tayfun Short-Range Ballistic Missile System": the name before the class words.
             return [Span(doc, named.start, named.end, label=WEAPON, span_id=named.text)]
         if _names_equipment(doc, ent) and not self.is_country(text):
-            # "two Bergepanzer armored recovery vehicles", "Cheng Kung-class frigate".
-            name = _CLASS.sub("", text)
-            return [Span(doc, ent.start, ent.end, label=WEAPON, span_id=name)]
+            # "two Bergepanzer armored recovery vehicles", "Cheng Kung-class frigate"; a people
+            # before the name owns the class ("the Dutch L-class frigates" are L-class).
+            start = ent.start
+            while start < ent.end - 1 and self.country_of(doc[start].text) is not None:
+                start += 1
+            name = _CLASS.sub("", doc[start : ent.end].text)
+            return [Span(doc, start, ent.end, label=WEAPON, span_id=name)]
         if label == ORG:
             return [_titled_person(doc, ent) or _person_after_portfolio(doc, ent)]
         if label == PERSON and not ent.id_ and _has_acronym(doc, ent):
@@ -1770,6 +1774,8 @@ def _names_equipment(doc: Doc, ent: Span) -> bool:
         return False
     if ent.label_ == ORG and ent[-1].lower_ in _ARMED_HEADS:
         return False
+    if len(ent) == 1 and ent[0].is_upper and _spelled_out_as_service(doc, ent.text):
+        return False  # "the MSDF destroyer" after "Maritime Self-Defense Force": its owner
     # A title-case headline's verb runs into the words after it ("China to Sell Saudi Arabia
     # Drones"): a name does not start with a verb.
     if ent[0].pos_ in ("VERB", "AUX"):
@@ -1784,6 +1790,24 @@ def _names_equipment(doc: Doc, ent: Span) -> bool:
             return not thought and (plural or named or bool(_CLASS.search(ent.text)))
         if token.pos_ not in ("ADJ", "NOUN", "PROPN", "NUM") and token.text not in _DASHES:
             return False
+    return False
+
+
+def _spelled_out_as_service(doc: Doc, acronym: str) -> bool:
+    """Whether the story writes an acronym's words out as an armed service's name ("Maritime
+    Self-Defense Force" for "MSDF")."""
+    for head in doc:
+        if not head.is_title or head.lower_ not in _ARMED_HEADS:
+            continue
+        initials = ""
+        i = head.i
+        while (
+            i >= 0 and len(initials) < len(acronym) and (doc[i].is_title or doc[i].text in _DASHES)
+        ):
+            initials = ("" if doc[i].text in _DASHES else doc[i].text[0]) + initials
+            i -= 1
+        if initials == acronym:
+            return True
     return False
 
 
