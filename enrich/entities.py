@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from enum import Enum
-from functools import cache, lru_cache
+from functools import lru_cache
 from itertools import takewhile
 from pathlib import Path
 from typing import Protocol
@@ -1771,7 +1771,8 @@ def make_entity_cleanup(
 
     forms = [form for entry in weapons.weapons for text in entry.forms() for form in _forms(text)]
 
-    @cache
+    # Bounded for the same reason as is_country.
+    @lru_cache(maxsize=COUNTRY_CACHE_SIZE)
     def country_of(text: str) -> str | None:
         bare = _without_possessive_text(text)
         return names.code(bare) or names.code_of_people(bare)

@@ -27,3 +27,16 @@ def test_the_country_answers_kept_stay_within_their_bound_over_many_distinct_nam
     assert is_country.cache_info().currsize <= COUNTRY_CACHE_SIZE  # type: ignore[attr-defined]
     assert is_country("Venezuela")
     assert not is_country("Quenland7")
+
+
+def test_the_country_of_each_name_kept_stays_within_its_bound() -> None:
+    enricher = Enricher(EnrichSettings())
+    cleanup = enricher.nlp.get_pipe(CLEANUP_COMPONENT)
+    assert isinstance(cleanup, EntityCleanup)
+    assert cleanup.artefacts is not None
+    country_of = cleanup.artefacts.country_of
+    for number in range(3 * COUNTRY_CACHE_SIZE):
+        country_of(f"Quenland{number}")
+
+    assert country_of.cache_info().currsize <= COUNTRY_CACHE_SIZE  # type: ignore[attr-defined]
+    assert country_of("Venezuelan") == "VE"
