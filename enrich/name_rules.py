@@ -119,7 +119,7 @@ _COMPANY_SUFFIXES = [
     "company", "llc", "plc", "gmbh", "ag", "s.a.", "spa", "s.p.a.", "ab", "asa", "pvt", "pvt.",
     "private", "holdings", "industries", "technologies", "aerospace", "shipbuilding",
     "shipyard", "airlines", "airways", "oil", "petroleum", "energy", "motors", "dynamics",
-    "software", "labs", "studios",
+    "software", "labs", "studios", "electronics",
     "systems", "group", "concern", "news", "newsradio", "incorporated", "aviation",
 ]  # fmt: skip
 # Common nouns that introduce a firm's name: "Spanish shipyard Cardama", "Portuguese oil and
@@ -492,11 +492,35 @@ def _headed(doc: Doc, head: int, countries: dict[int, int] | None = None) -> lis
     # A unit's number after its head: "Destroyer Squadron 24", "Carrier Strike Group 11".
     if end < len(doc) and doc[end].is_digit and len(doc[end]) <= 3:
         end += 1
+    elif doc[head].lower_ in _AREA_COMMAND_HEADS:
+        end = _with_command_area(doc, end)
     if not _is_name_start(doc, start) or _runs_on(doc, end):
         return []
     if doc[head].lower_ == "headquarters" and start == head - 1 and doc[start].lower_ in _TITLES:
         return []  # "the General Headquarters" of any army
     return [Found(start, end, ORG)]
+
+
+# A component command is named by its forces and the area it serves, after a comma too: "U.S.
+# Marine Corps Forces Pacific", "US Marine Corps Forces, Pacific", "Maritime Forces Atlantic".
+_AREA_COMMAND_HEADS = _words("forces command fleet")
+_OCEAN_AREAS = _words("Pacific Atlantic")
+_COMMAND_AREA_WORDS = _COMMAND_AREAS | _OCEAN_AREAS
+
+
+def _with_command_area(doc: Doc, end: int) -> int:
+    """`end` moved past the area that names the command ending there, if one follows."""
+    if end < len(doc) and doc[end].text in _COMMAND_AREA_WORDS and not _runs_on(doc, end + 1):
+        return end + 1
+    # After a comma only an ocean: "Forces, Japan" may start a list of countries.
+    if (
+        end + 1 < len(doc)
+        and doc[end].text == ","
+        and doc[end + 1].text in _OCEAN_AREAS
+        and not _runs_on(doc, end + 2)
+    ):
+        return end + 2
+    return end
 
 
 # Who holds an office that is named after the post: "the Prime Minister's Office".
@@ -603,6 +627,11 @@ def _ends(doc: Doc, anchors: dict[str, list[int]]) -> list[tuple[str, int, int]]
 
 
 _COMPANY_SUFFIX_SET = frozenset(_COMPANY_SUFFIXES)
+# The suffixes that say a firm's trade rather than its legal form, and other trades.
+_TRADE_WORDS = frozenset(_JOINED_SUFFIXES) | _words(
+    """technologies aerospace shipbuilding oil petroleum energy dynamics software electronics
+    aviation offshore engineering marine heavy informatics telecommunications"""
+)
 _LEGAL_FORM_SET = frozenset(_LEGAL_FORMS)
 
 
@@ -861,7 +890,21 @@ def _company(doc: Doc, suffix: int, end: int) -> list[Found]:
     first = start
     while start > max(0, first - _NAME_WORDS) and _PROPER.match(doc[start - 1].text):
         start -= 1
-    return [] if start == first else [Found(start, end, ORG)]
+    if start == first:
+        return []
+    # "China Shipbuilding and Offshore International Co": trade words on both sides of the
+    # connector are one firm's trades; not two firms ("Hanwha Aerospace and Hyundai Rotem Co").
+    if (
+        start > 2
+        and doc[start - 1].lower_ in _INNER_JOINERS
+        and doc[start].lower_ in _TRADE_WORDS
+        and _is_company_suffix(doc[start - 2])
+        and doc[start - 2].lower_ in _TRADE_WORDS
+    ):
+        start -= 2
+        while start > max(0, first - _NAME_WORDS - 2) and _PROPER.match(doc[start - 1].text):
+            start -= 1
+    return [Found(start, end, ORG)]
 
 
 def _is_company_suffix(token: Token) -> bool:

@@ -404,6 +404,11 @@ def test_organisations_are_named_in_full(nlp: Language, text: str, expected: str
         # the body's last word ends it before the name of its head of office
         ("He met the Authority of Marine Industries Omar Farouk Dikko.",
          "Authority of Marine Industries"),
+        # a firm's trades joined before its legal form
+        ("The contract went to Harbin Shipbuilding and Offshore Engineering Co on Monday.",
+         "Harbin Shipbuilding and Offshore Engineering Co"),
+        ("Parts come from Thales Electronics & Defence in Toulouse.",
+         "Thales Electronics & Defence"),
     ],
 )  # fmt: skip
 def test_a_name_with_inner_connectors_is_one_organisation(
@@ -421,10 +426,30 @@ def test_a_name_with_inner_connectors_is_one_organisation(
         ("US and Iraqi Forces patrolled the town.", "US and Iraqi Forces"),
         # a date after "on" is no part of the name
         ("The Trade Council on Friday rejected it.", "Trade Council on Friday"),
+        # two firms, the second named by its own words before its legal form
+        ("Hanwha Aerospace and Hyundai Rotem Co. won the tender.",
+         "Hanwha Aerospace and Hyundai Rotem Co."),
+        # after a comma a country may start a list, not name a command's area
+        ("Troops of US Army Forces, Japan and Korea trained.", "US Army Forces, Japan"),
     ],
 )  # fmt: skip
 def test_connectors_do_not_join_what_is_not_one_name(nlp: Language, text: str, wrong: str) -> None:
     assert wrong not in _facet(nlp, text, "ORG")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A spokesman for US Coast Guard Forces Atlantic said so.",
+         "US Coast Guard Forces Atlantic"),
+        ("Adm. Ann Lee, who leads US Fleet Forces, Atlantic, and the drills, spoke.",
+         "US Fleet Forces, Atlantic"),
+    ],
+)  # fmt: skip
+def test_a_component_command_is_named_with_its_area(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert expected in _facet(nlp, text, "ORG")
 
 
 def test_a_minister_after_an_of_portfolio_is_not_part_of_the_body(nlp: Language) -> None:
