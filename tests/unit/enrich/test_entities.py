@@ -409,6 +409,10 @@ def test_organisations_are_named_in_full(nlp: Language, text: str, expected: str
          "Harbin Shipbuilding and Offshore Engineering Co"),
         ("Parts come from Thales Electronics & Defence in Toulouse.",
          "Thales Electronics & Defence"),
+        # the particle of a Romance-language firm's name
+        ("The sale by Fabbrica di Armi Beretta SpA was approved.",
+         "Fabbrica di Armi Beretta SpA"),
+        ("Banco do Brasil SA raised rates.", "Banco do Brasil SA"),
     ],
 )  # fmt: skip
 def test_a_name_with_inner_connectors_is_one_organisation(
@@ -431,10 +435,35 @@ def test_a_name_with_inner_connectors_is_one_organisation(
          "Hanwha Aerospace and Hyundai Rotem Co."),
         # after a comma a country may start a list, not name a command's area
         ("Troops of US Army Forces, Japan and Korea trained.", "US Army Forces, Japan"),
+        # a body's own possessive: the unit of the corps, not one name
+        ("Soldiers of the Ruritanian Marine Corps’ Coastal Artillery Regiment arrived.",
+         "Ruritanian Marine Corps’ Coastal Artillery Regiment"),
+        # an ordinal before a firm that is no unit counts its wells
+        ("The 3rd Tullow Oil well was dry.", "3rd Tullow Oil"),
     ],
 )  # fmt: skip
 def test_connectors_do_not_join_what_is_not_one_name(nlp: Language, text: str, wrong: str) -> None:
     assert wrong not in _facet(nlp, text, "ORG")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The Executive Committee of the Farmers' Party said so.",
+         "Executive Committee of the Farmers' Party"),
+        ("The Uganda Peoples’ Defence Forces deployed.", "Uganda Peoples’ Defence Forces"),
+        # a country named only at the end stays a place; the body before it is still named
+        ("He chairs the Central Committee of the Workers’ Party of Vietnam now.",
+         "Central Committee of the Workers’ Party"),
+        # a unit's ordinal before its company, its sub-unit's number after its head
+        ("Soldiers of the 4th Signal Company arrived.", "4th Signal Company"),
+        ("Task Force 61/2 sailed from Guam on Monday.", "Task Force 61/2"),
+    ],
+)  # fmt: skip
+def test_a_plural_possessive_or_a_units_number_is_part_of_the_name(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert expected in _facet(nlp, text, "ORG")
 
 
 @pytest.mark.parametrize(
@@ -712,6 +741,9 @@ def _places(nlp: Language, text: str) -> list[str]:
         ("Tankers crossed the Arabian Sea and the Ionian Sea on Monday.", "Ionian Sea"),
         ("Patrols covered the North and Baltic Seas all winter.", "North and Baltic Seas"),
         ("The jets flew from Fairford Air Base at noon.", "Fairford Air Base"),
+        # a base named by its service, then by its place; a US base abbreviated
+        ("Troops at Marine Corps Base Quantico trained.", "Marine Corps Base Quantico"),
+        ("Bombers flew from Dyess AFB on Monday.", "Dyess AFB"),
         # countries joined by a hyphen are each a place
         ("The Brazil-Argentina summit ended early.", "Argentina"),
         # a country by name at the start of a paragraph, or before a possessive title
