@@ -90,7 +90,8 @@ _OF_HEADS = _words(
     """ministry department office presidency board commission council committee agency bureau
     directorate institute academy university federation association organisation organization
     embassy mission representation staff forces court secretariat authority administration
-    corps society chamber league chiefs laboratory movement fund foundation unit service services"""
+    corps society chamber league chiefs laboratory movement fund foundation unit service services
+    police"""
 )
 # What joins a body's head to what it is of or for: "Agency for International Development",
 # "Committee on Foreign Relations".
@@ -765,6 +766,8 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
     portfolio ("Department of Defense Lloyd Austin"), and none where a country named only there
     would be lost inside it."""
     headed = _headed(doc, head, countries)
+    if not headed and doc[head].lower_ == "police":
+        return []  # "Chief of Police of Lagos": a post; "National Police of Peru" names a force
     start = headed[0].start if headed else head
     first = head + 2
     if first < len(doc) and doc[first].lower_ == "the":

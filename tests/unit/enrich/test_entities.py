@@ -438,6 +438,8 @@ def test_a_name_with_inner_connectors_is_one_organisation(
         # a body's own possessive: the unit of the corps, not one name
         ("Soldiers of the Ruritanian Marine Corps’ Coastal Artillery Regiment arrived.",
          "Ruritanian Marine Corps’ Coastal Artillery Regiment"),
+        # a post, not a force
+        ("The Chief of Police of Lagos spoke.", "Police of Lagos"),
         # an ordinal before a firm that is no unit counts its wells
         ("The 3rd Tullow Oil well was dry.", "3rd Tullow Oil"),
     ],
@@ -455,6 +457,9 @@ def test_connectors_do_not_join_what_is_not_one_name(nlp: Language, text: str, w
         # a country named only at the end stays a place; the body before it is still named
         ("He chairs the Central Committee of the Workers’ Party of Vietnam now.",
          "Central Committee of the Workers’ Party"),
+        # a named police force and the country it serves, named elsewhere too
+        ("The National Police of Colombia said so. Colombia is big.",
+         "National Police of Colombia"),
         # a unit's ordinal before its company, its sub-unit's number after its head
         ("Soldiers of the 4th Signal Company arrived.", "4th Signal Company"),
         ("Task Force 61/2 sailed from Guam on Monday.", "Task Force 61/2"),
