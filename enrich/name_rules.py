@@ -90,7 +90,8 @@ _OF_HEADS = _words(
     """ministry department office presidency board commission council committee agency bureau
     directorate institute academy university federation association organisation organization
     embassy mission representation staff forces court secretariat authority administration
-    corps society chamber league chiefs laboratory movement fund foundation unit service services"""
+    corps society chamber league chiefs laboratory movement fund foundation unit service services
+    police"""
 )
 # What joins a body's head to what it is of or for: "Agency for International Development",
 # "Committee on Foreign Relations".
@@ -119,7 +120,7 @@ _COMPANY_SUFFIXES = [
     "company", "llc", "plc", "gmbh", "ag", "s.a.", "spa", "s.p.a.", "ab", "asa", "pvt", "pvt.",
     "private", "holdings", "industries", "technologies", "aerospace", "shipbuilding",
     "shipyard", "airlines", "airways", "oil", "petroleum", "energy", "motors", "dynamics",
-    "software", "labs", "studios",
+    "software", "labs", "studios", "electronics",
     "systems", "group", "concern", "news", "newsradio", "incorporated", "aviation",
 ]  # fmt: skip
 # Common nouns that introduce a firm's name: "Spanish shipyard Cardama", "Portuguese oil and
@@ -384,9 +385,10 @@ class NameRules:
         region_ends = {end for _, _, end in region_matches}
         for head in anchors["place"]:
             # "Romanian Black Sea" is the Black Sea; "Black Sea Straits" a place of its own.
-            if (doc[head].is_title or doc[head].lower_ == "airport") and (
-                head + 1 not in region_ends
-            ):
+            # "Minot AFB": the air force base as the US services abbreviate it.
+            if (
+                doc[head].is_title or doc[head].lower_ == "airport" or doc[head].text == "AFB"
+            ) and (head + 1 not in region_ends):
                 found.extend(_place_headed(doc, head))
         countries = countries_at
         for shape, start, end in _ends(doc, anchors):
@@ -453,6 +455,9 @@ _DATELINE_TOKENS = 13
 # ordinal ("101st Airborne Division") or an acronym ("PLA Eastern Theater Command").
 _CAPITALISED = re.compile(r"^(?:[A-Z][\w'’.&]*|-)$")
 _FIRST = re.compile(r"^(?:\d+(?:st|nd|rd|th)|[A-Z][A-Z.]+)$")
+_ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)$")
+# "Destroyer Squadron 24", "Task Group 52/1": a unit's number and its sub-unit's.
+_UNIT_NUMBER = re.compile(r"^\d{1,3}(?:/\d{1,2})?$")
 # A company's own words: "BrahMos", "Tullow", "BAE", "&"; not "NEW YORK" of a dateline.
 _PROPER = re.compile(r"^(?:[A-Z][a-z][\w'’.-]*|[A-Z]{2,3}|&)$")
 _NAME_WORDS = 5
@@ -490,13 +495,37 @@ def _headed(doc: Doc, head: int, countries: dict[int, int] | None = None) -> lis
         start -= 1
     end = head + 1
     # A unit's number after its head: "Destroyer Squadron 24", "Carrier Strike Group 11".
-    if end < len(doc) and doc[end].is_digit and len(doc[end]) <= 3:
+    if end < len(doc) and _UNIT_NUMBER.match(doc[end].text):
         end += 1
+    elif doc[head].lower_ in _AREA_COMMAND_HEADS:
+        end = _with_command_area(doc, end)
     if not _is_name_start(doc, start) or _runs_on(doc, end):
         return []
     if doc[head].lower_ == "headquarters" and start == head - 1 and doc[start].lower_ in _TITLES:
         return []  # "the General Headquarters" of any army
     return [Found(start, end, ORG)]
+
+
+# A component command is named by its forces and the area it serves, after a comma too: "U.S.
+# Marine Corps Forces Pacific", "US Marine Corps Forces, Pacific", "Maritime Forces Atlantic".
+_AREA_COMMAND_HEADS = _words("forces command fleet")
+_OCEAN_AREAS = _words("Pacific Atlantic")
+_COMMAND_AREA_WORDS = _COMMAND_AREAS | _OCEAN_AREAS
+
+
+def _with_command_area(doc: Doc, end: int) -> int:
+    """`end` moved past the area that names the command ending there, if one follows."""
+    if end < len(doc) and doc[end].text in _COMMAND_AREA_WORDS and not _runs_on(doc, end + 1):
+        return end + 1
+    # After a comma only an ocean: "Forces, Japan" may start a list of countries.
+    if (
+        end + 1 < len(doc)
+        and doc[end].text == ","
+        and doc[end + 1].text in _OCEAN_AREAS
+        and not _runs_on(doc, end + 2)
+    ):
+        return end + 2
+    return end
 
 
 # Who holds an office that is named after the post: "the Prime Minister's Office".
@@ -543,7 +572,7 @@ _WATER_HEADS = _words("sea seas strait straits ocean")
 # "Inkomo Barracks", "Lincoln Memorial", "Tin Can Island Port", "Al-Yamamah Palace", "Kagoshima
 # Prefecture" (a prefecture is named with its head word; a province, more often without).
 _PLACE_NAME_HEADS = _WATER_HEADS | _words(
-    "base airport airbase harbour harbor barracks memorial palace port wharf island prefecture"
+    "base airport airbase harbour harbor barracks memorial palace port wharf island prefecture afb"
 )
 _PLACE_WORDS = 5
 
@@ -603,6 +632,12 @@ def _ends(doc: Doc, anchors: dict[str, list[int]]) -> list[tuple[str, int, int]]
 
 
 _COMPANY_SUFFIX_SET = frozenset(_COMPANY_SUFFIXES)
+_NAME_PARTICLES = frozenset(_words("de del do da dos das di della dello du des"))
+# The suffixes that say a firm's trade rather than its legal form, and other trades.
+_TRADE_WORDS = frozenset(_JOINED_SUFFIXES) | _words(
+    """technologies aerospace shipbuilding oil petroleum energy dynamics software electronics
+    aviation offshore engineering marine heavy informatics telecommunications"""
+)
 _LEGAL_FORM_SET = frozenset(_LEGAL_FORMS)
 
 
@@ -663,8 +698,10 @@ def _place_headed(doc: Doc, head: int) -> list[Found]:
         start -= 1
     if doc[start].lower_ == "and":
         start += 1
-    if start == head or not doc[start].is_title or _runs_on(doc, head + 1):
+    if start == head or not doc[start].is_title:
         return []
+    if _runs_on(doc, head + 1):
+        return _service_base(doc, start, head)
     if doc[head].is_lower and start < head - 1:
         return []  # "Goma airport", not "Federal Aviation Administration airport"
     label = LOC if doc[head].lower_ in _WATER_HEADS else FAC
@@ -673,11 +710,53 @@ def _place_headed(doc: Doc, head: int) -> list[Found]:
     return [Found(start, head + 1, label)]
 
 
+# "Marine Corps Base Hawaii", "Naval Base San Diego", "Joint Base Pearl Harbor-Hickam": a base
+# named by its service before "Base" and by its place after it.
+_SERVICE_WORDS = _words("marine corps naval air force space army joint royal")
+_BASE_PLACE_WORDS = 4
+
+
+def _service_base(doc: Doc, start: int, head: int) -> list[Found]:
+    if doc[head].lower_ != "base" or any(t.lower_ not in _SERVICE_WORDS for t in doc[start:head]):
+        return []
+    end = head + 1
+    while end < min(len(doc), head + 1 + _BASE_PLACE_WORDS):
+        if doc[end].is_title and doc[end].pos_ == "PROPN":
+            end += 1
+        elif (
+            doc[end].text in _DASHES
+            and not doc[end].whitespace_
+            and not doc[end - 1].whitespace_
+            and end + 1 < len(doc)
+            and doc[end + 1].is_title
+        ):
+            end += 2  # "Pearl Harbor-Hickam"
+        else:
+            break
+    return [Found(start, end, FAC)]
+
+
 def _is_name_word(doc: Doc, i: int) -> bool:
     return (
         bool(_CAPITALISED.match(doc[i].text))
         and not doc[i].is_stop
         and not _is_dateline_dash(doc, i)
+    ) or _is_plural_possessive(doc, i)
+
+
+def _is_plural_possessive(doc: Doc, i: int) -> bool:
+    # "Workers' Party", "Peoples' Defence Forces": the apostrophe of a capitalised plural, glued
+    # to it, inside a name that goes on; not a body's own ("Marine Corps' Coastal Regiment" is
+    # the regiment of the corps).
+    return (
+        doc[i].text in ("'", "’")
+        and 0 < i < len(doc) - 1
+        and not doc[i - 1].whitespace_
+        and doc[i - 1].is_title
+        and doc[i - 1].lower_.endswith("s")
+        and doc[i - 1].lower_ not in _HEAD_WORDS
+        and doc[i - 1].lower_ not in _ARMED_HEADS
+        and doc[i + 1].is_title
     )
 
 
@@ -687,6 +766,8 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
     portfolio ("Department of Defense Lloyd Austin"), and none where a country named only there
     would be lost inside it."""
     headed = _headed(doc, head, countries)
+    if not headed and doc[head].lower_ == "police":
+        return []  # "Chief of Police of Lagos": a post; "National Police of Peru" names a force
     start = headed[0].start if headed else head
     first = head + 2
     if first < len(doc) and doc[first].lower_ == "the":
@@ -706,7 +787,12 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
                 and (doc[end + 1].is_title or doc[end + 1].is_upper)
             )
         )
-        if not (token.is_title or (token.is_upper and token.is_alpha) or (joins and end > first)):
+        if not (
+            token.is_title
+            or (token.is_upper and token.is_alpha)
+            or (joins and end > first)
+            or _is_plural_possessive(doc, end)
+        ):
             break
         end += 1
     while end > first and doc[end - 1].lower_ in _OF_JOINERS:  # "of Commerce on" Thursday
@@ -723,6 +809,11 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
         # A country's name, not a word before another ("of British Jews").
         named = country_end >= end or not doc[country_end].is_title
         if first <= at < end and named and doc.text.count(doc[at:country_end].text) < 2:
+            # "Central Committee of the Workers' Party of Vietnam": the body before the
+            # country's "of" is still named; the country stays a place.
+            of = at - 1 if doc[at - 1].lower_ != "the" else at - 2
+            if of > first + 1 and doc[of].lower_ == "of" and country_end >= end:
+                return [Found(start, of, ORG)]
             return []
     return [Found(start, end, ORG)]
 
@@ -859,9 +950,38 @@ def _company(doc: Doc, suffix: int, end: int) -> list[Found]:
             break
         start = before.i
     first = start
-    while start > max(0, first - _NAME_WORDS) and _PROPER.match(doc[start - 1].text):
+    while start > max(0, first - _NAME_WORDS):
+        if _PROPER.match(doc[start - 1].text):
+            start -= 1
+        elif (
+            start < first
+            and start > 1
+            and doc[start - 1].text in _NAME_PARTICLES
+            and _PROPER.match(doc[start - 2].text)
+        ):
+            # "Petroleos de Venezuela SA", "Banco do Brasil SA": the particle of a
+            # Romance-language name.
+            start -= 2
+        else:
+            break
+    if start == first:
+        return []
+    # "2nd Signal Company": a unit the army names as a company.
+    if start > 0 and _ORDINAL.match(doc[start - 1].text) and doc[suffix].lower_ == "company":
         start -= 1
-    return [] if start == first else [Found(start, end, ORG)]
+    # "China Shipbuilding and Offshore International Co": trade words on both sides of the
+    # connector are one firm's trades; not two firms ("Hanwha Aerospace and Hyundai Rotem Co").
+    if (
+        start > 2
+        and doc[start - 1].lower_ in _INNER_JOINERS
+        and doc[start].lower_ in _TRADE_WORDS
+        and _is_company_suffix(doc[start - 2])
+        and doc[start - 2].lower_ in _TRADE_WORDS
+    ):
+        start -= 2
+        while start > max(0, first - _NAME_WORDS - 2) and _PROPER.match(doc[start - 1].text):
+            start -= 1
+    return [Found(start, end, ORG)]
 
 
 def _is_company_suffix(token: Token) -> bool:

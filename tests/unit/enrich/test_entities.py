@@ -404,6 +404,15 @@ def test_organisations_are_named_in_full(nlp: Language, text: str, expected: str
         # the body's last word ends it before the name of its head of office
         ("He met the Authority of Marine Industries Omar Farouk Dikko.",
          "Authority of Marine Industries"),
+        # a firm's trades joined before its legal form
+        ("The contract went to Harbin Shipbuilding and Offshore Engineering Co on Monday.",
+         "Harbin Shipbuilding and Offshore Engineering Co"),
+        ("Parts come from Thales Electronics & Defence in Toulouse.",
+         "Thales Electronics & Defence"),
+        # the particle of a Romance-language firm's name
+        ("The sale by Fabbrica di Armi Beretta SpA was approved.",
+         "Fabbrica di Armi Beretta SpA"),
+        ("Banco do Brasil SA raised rates.", "Banco do Brasil SA"),
     ],
 )  # fmt: skip
 def test_a_name_with_inner_connectors_is_one_organisation(
@@ -421,10 +430,60 @@ def test_a_name_with_inner_connectors_is_one_organisation(
         ("US and Iraqi Forces patrolled the town.", "US and Iraqi Forces"),
         # a date after "on" is no part of the name
         ("The Trade Council on Friday rejected it.", "Trade Council on Friday"),
+        # two firms, the second named by its own words before its legal form
+        ("Hanwha Aerospace and Hyundai Rotem Co. won the tender.",
+         "Hanwha Aerospace and Hyundai Rotem Co."),
+        # after a comma a country may start a list, not name a command's area
+        ("Troops of US Army Forces, Japan and Korea trained.", "US Army Forces, Japan"),
+        # a body's own possessive: the unit of the corps, not one name
+        ("Soldiers of the Ruritanian Marine Corps’ Coastal Artillery Regiment arrived.",
+         "Ruritanian Marine Corps’ Coastal Artillery Regiment"),
+        # a post, not a force
+        ("The Chief of Police of Lagos spoke.", "Police of Lagos"),
+        # an ordinal before a firm that is no unit counts its wells
+        ("The 3rd Tullow Oil well was dry.", "3rd Tullow Oil"),
     ],
 )  # fmt: skip
 def test_connectors_do_not_join_what_is_not_one_name(nlp: Language, text: str, wrong: str) -> None:
     assert wrong not in _facet(nlp, text, "ORG")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The Executive Committee of the Farmers' Party said so.",
+         "Executive Committee of the Farmers' Party"),
+        ("The Uganda Peoples’ Defence Forces deployed.", "Uganda Peoples’ Defence Forces"),
+        # a country named only at the end stays a place; the body before it is still named
+        ("He chairs the Central Committee of the Workers’ Party of Vietnam now.",
+         "Central Committee of the Workers’ Party"),
+        # a named police force and the country it serves, named elsewhere too
+        ("The National Police of Colombia said so. Colombia is big.",
+         "National Police of Colombia"),
+        # a unit's ordinal before its company, its sub-unit's number after its head
+        ("Soldiers of the 4th Signal Company arrived.", "4th Signal Company"),
+        ("Task Force 61/2 sailed from Guam on Monday.", "Task Force 61/2"),
+    ],
+)  # fmt: skip
+def test_a_plural_possessive_or_a_units_number_is_part_of_the_name(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert expected in _facet(nlp, text, "ORG")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A spokesman for US Coast Guard Forces Atlantic said so.",
+         "US Coast Guard Forces Atlantic"),
+        ("Adm. Ann Lee, who leads US Fleet Forces, Atlantic, and the drills, spoke.",
+         "US Fleet Forces, Atlantic"),
+    ],
+)  # fmt: skip
+def test_a_component_command_is_named_with_its_area(
+    nlp: Language, text: str, expected: str
+) -> None:
+    assert expected in _facet(nlp, text, "ORG")
 
 
 def test_a_minister_after_an_of_portfolio_is_not_part_of_the_body(nlp: Language) -> None:
@@ -687,6 +746,9 @@ def _places(nlp: Language, text: str) -> list[str]:
         ("Tankers crossed the Arabian Sea and the Ionian Sea on Monday.", "Ionian Sea"),
         ("Patrols covered the North and Baltic Seas all winter.", "North and Baltic Seas"),
         ("The jets flew from Fairford Air Base at noon.", "Fairford Air Base"),
+        # a base named by its service, then by its place; a US base abbreviated
+        ("Troops at Marine Corps Base Quantico trained.", "Marine Corps Base Quantico"),
+        ("Bombers flew from Dyess AFB on Monday.", "Dyess AFB"),
         # countries joined by a hyphen are each a place
         ("The Brazil-Argentina summit ended early.", "Argentina"),
         # a country by name at the start of a paragraph, or before a possessive title
