@@ -49,6 +49,7 @@ from enrich.name_rules import (
     NameRules,
     relabel_places_named_so,
     split_coordinated_places,
+    split_coordinated_services,
 )
 
 WEAPON = "WEAPON"
@@ -1544,6 +1545,7 @@ class EntityCleanup:
         drop_bodies_read_as_people(doc)
         if self.artefacts is not None:
             split_coordinated_places(doc, self.artefacts.is_country)
+        split_coordinated_services(doc)
         relabel_places_named_so(doc)
         return doc
 

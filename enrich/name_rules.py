@@ -1150,6 +1150,51 @@ def split_coordinated_places(doc: Doc, is_country: Callable[[str], bool]) -> Non
         doc.ents = split
 
 
+def split_coordinated_services(doc: Doc) -> None:
+    """Splits two armed services joined by "and" that the model read as one body ("the Navy and
+    Marine Corps", "Indian Army and Air Force") into two. Left whole: a body named after both
+    ("Army and Air Force Exchange Service")."""
+    ents = list(doc.ents)
+    split: list[Span] = []
+    for ent in ents:
+        joiner = _services_joined(ent) if ent.label_ == ORG else None
+        if joiner is None:
+            split.append(ent)
+            continue
+        split += [
+            Span(doc, start, end, label=ORG, span_id=doc[start:end].text)
+            for start, end in ((ent.start, joiner), (joiner + 1, ent.end))
+        ]
+    if len(split) > len(ents):
+        doc.ents = split
+
+
+def _services_joined(ent: Span) -> int | None:
+    """The "and" between two armed services that make up `ent`, or None. The first may come
+    after its country ("U.S. Navy"), the second stands alone."""
+    joiners = [token.i for token in ent if token.lower_ in ("and", "&")]
+    if len(joiners) != 1:
+        return None
+    joiner = joiners[0]
+    first, second = ent.doc[ent.start : joiner], ent.doc[joiner + 1 : ent.end]
+    if second.text.casefold() not in _SERVICES:
+        return None
+    owner = next(
+        (cut for cut in range(len(first)) if first[cut:].text.casefold() in _SERVICES), None
+    )
+    if owner is None or not all(token.text[0].isupper() for token in first[:owner]):
+        return None
+    return joiner
+
+
+# Armed services by the words news names them with.
+_SERVICES = frozenset(
+    ["navy", "army", "air force", "marine corps", "marines", "coast guard", "national guard",
+     "space force", "special forces", "air self-defense force", "ground self-defense force",
+     "maritime self-defense force", "rocket force", "border guard", "gendarmerie"]
+)  # fmt: skip
+
+
 def _coordinated_pair(ent: Span, is_country: Callable[[str], bool]) -> int | None:
     """The token joining the two names of `ent`, when it is two short capitalised names."""
     joiners = [token.i for token in ent if token.lower_ in ("and", "&")]

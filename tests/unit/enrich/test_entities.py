@@ -22,6 +22,7 @@ from enrich.name_rules import (
     _titled_names,
     relabel_places_named_so,
     split_coordinated_places,
+    split_coordinated_services,
 )
 from enrich.pipeline import load_pipeline
 
@@ -1908,6 +1909,33 @@ def test_a_country_named_with_and_stays_whole() -> None:
     split_coordinated_places(doc, lambda name: name == "Antigua and Barbuda")
 
     assert [ent.text for ent in doc.ents] == ["Antigua and Barbuda"]
+
+
+@pytest.mark.parametrize(
+    ("text", "pair", "services"),
+    [
+        ("Ships of the Navy and Coast Guard sailed.", (3, 7), ["Navy", "Coast Guard"]),
+        ("Officers of the Ghana Army and Air Force met.", (3, 8), ["Ghana Army", "Air Force"]),
+    ],
+)
+def test_two_armed_services_joined_by_and_are_two_bodies(
+    text: str, pair: tuple[int, int], services: list[str]
+) -> None:
+    doc = English()(text)
+    doc.ents = [Span(doc, *pair, label="ORG")]
+
+    split_coordinated_services(doc)
+
+    assert [(ent.text, ent.label_) for ent in doc.ents] == [(name, "ORG") for name in services]
+
+
+def test_a_body_named_after_two_services_stays_whole() -> None:
+    doc = English()("Shoppers at the Army and Air Force Exchange Service paid less.")
+    doc.ents = [Span(doc, 3, 9, label="ORG")]
+
+    split_coordinated_services(doc)
+
+    assert [ent.text for ent in doc.ents] == ["Army and Air Force Exchange Service"]
 
 
 def test_a_place_named_after_its_kind_or_as_a_base_is_a_place() -> None:
