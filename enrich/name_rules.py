@@ -1130,39 +1130,38 @@ def split_coordinated_places(doc: Doc, is_country: Callable[[str], bool]) -> Non
     "in Ohio, Pennsylvania and Rhode Island") into two places. Left whole: a body's name ("Justice
     and Equality Movement", "Minister of Defence and Military Veterans"), a country's ("Trinidad
     and Tobago"), and a pair with no place word before it ("Stars and Stripes")."""
-    ents = list(doc.ents)
-    split: list[Span] = []
-    for i, ent in enumerate(ents):
+
+    def joiner(ent: Span, previous: Span | None) -> int | None:
         if ent.label_ not in _COORDINATED_LABELS:
-            split.append(ent)
-            continue
-        joiner = _coordinated_pair(ent, is_country)
-        previous = ents[i - 1] if i > 0 else None
-        if joiner is None or not _after_place_cue(doc, ent.start, previous):
-            split.append(ent)
-            continue
-        # Each named as written: the whole's canonical name is neither's.
-        split += [
-            Span(doc, start, end, label=GPE, span_id=doc[start:end].text)
-            for start, end in ((ent.start, joiner), (joiner + 1, ent.end))
-        ]
-    if len(split) > len(ents):
-        doc.ents = split
+            return None
+        at = _coordinated_pair(ent, is_country)
+        return at if at is not None and _after_place_cue(doc, ent.start, previous) else None
+
+    _split_pairs(doc, joiner, GPE)
 
 
 def split_coordinated_services(doc: Doc) -> None:
     """Splits two armed services joined by "and" that the model read as one body ("the Navy and
     Marine Corps", "Indian Army and Air Force") into two. Left whole: a body named after both
     ("Army and Air Force Exchange Service")."""
+    _split_pairs(doc, lambda ent, _: _services_joined(ent) if ent.label_ == ORG else None, ORG)
+
+
+def _split_pairs(
+    doc: Doc, joiner_of: Callable[[Span, Span | None], int | None], label: str
+) -> None:
+    """Splits each entity at the token `joiner_of` gives it (and the entity before it) into the
+    two names either side, with `label`; entities it gives None stay as they are."""
     ents = list(doc.ents)
     split: list[Span] = []
-    for ent in ents:
-        joiner = _services_joined(ent) if ent.label_ == ORG else None
+    for i, ent in enumerate(ents):
+        joiner = joiner_of(ent, ents[i - 1] if i > 0 else None)
         if joiner is None:
             split.append(ent)
             continue
+        # Each named as written: the whole's canonical name is neither's.
         split += [
-            Span(doc, start, end, label=ORG, span_id=doc[start:end].text)
+            Span(doc, start, end, label=label, span_id=doc[start:end].text)
             for start, end in ((ent.start, joiner), (joiner + 1, ent.end))
         ]
     if len(split) > len(ents):

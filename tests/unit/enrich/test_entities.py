@@ -5,18 +5,16 @@ from spacy.lang.en import English
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from enrich import EnrichSettings, drop_headline_artefacts
+from enrich import drop_headline_artefacts
 from enrich.entities import (
     CLEANUP_COMPONENT,
     RULES_COMPONENT,
     EntityCleanup,
-    add_entity_rules,
     canonical_of,
     cut_headline_verbs,
     drop_bodies_read_as_people,
     drop_uncapitalised_names,
 )
-from enrich.gazetteer import ORGANIZATIONS_PATH, WEAPONS_PATH
 from enrich.name_rules import (
     ArtefactRules,
     _titled_names,
@@ -24,22 +22,12 @@ from enrich.name_rules import (
     split_coordinated_places,
     split_coordinated_services,
 )
-from enrich.pipeline import load_pipeline
+from tests.unit.enrich.entity_pipeline import entity_pipeline, labelled, weapons
 
 
 @pytest.fixture(scope="module")
 def nlp() -> Language:
-    pipeline = load_pipeline(EnrichSettings().model)
-    add_entity_rules(pipeline, WEAPONS_PATH, ORGANIZATIONS_PATH)
-    return pipeline
-
-
-def weapons(nlp: Language, text: str) -> list[str]:
-    return [canonical_of(ent) for ent in nlp(text).ents if ent.label_ == "WEAPON"]
-
-
-def labelled(nlp: Language, text: str) -> dict[str, str]:
-    return {ent.text: ent.label_ for ent in nlp(text).ents}
+    return entity_pipeline()
 
 
 def test_the_rules_run_before_the_recogniser_and_the_clean_up_after(nlp: Language) -> None:

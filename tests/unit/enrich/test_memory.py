@@ -3,16 +3,21 @@
 from contracts import Article
 from enrich import EnrichSettings
 from enrich.entities import CLEANUP_COMPONENT, COUNTRY_CACHE_SIZE, EntityCleanup
+from enrich.name_rules import ArtefactRules
 from enrich.pipeline import Enricher
 from tests.unit.samples import article_data
 
 
-def test_the_country_answers_kept_stay_within_their_bound_over_many_distinct_names() -> None:
-    enricher = Enricher(EnrichSettings())
+def _artefacts(enricher: Enricher) -> ArtefactRules:
     cleanup = enricher.nlp.get_pipe(CLEANUP_COMPONENT)
     assert isinstance(cleanup, EntityCleanup)
     assert cleanup.artefacts is not None
-    is_country = cleanup.artefacts.is_country
+    return cleanup.artefacts
+
+
+def test_the_country_answers_kept_stay_within_their_bound_over_many_distinct_names() -> None:
+    enricher = Enricher(EnrichSettings())
+    is_country = _artefacts(enricher).is_country
     articles = [
         Article.model_validate(
             article_data(id=f"a{n}", body=f"Minister Zorblat{n} of Quenland{n} met envoys in Kyiv.")
@@ -30,11 +35,7 @@ def test_the_country_answers_kept_stay_within_their_bound_over_many_distinct_nam
 
 
 def test_the_country_of_each_name_kept_stays_within_its_bound() -> None:
-    enricher = Enricher(EnrichSettings())
-    cleanup = enricher.nlp.get_pipe(CLEANUP_COMPONENT)
-    assert isinstance(cleanup, EntityCleanup)
-    assert cleanup.artefacts is not None
-    country_of = cleanup.artefacts.country_of
+    country_of = _artefacts(Enricher(EnrichSettings())).country_of
     for number in range(3 * COUNTRY_CACHE_SIZE):
         country_of(f"Quenland{number}")
 

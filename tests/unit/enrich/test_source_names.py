@@ -3,21 +3,12 @@
 import pytest
 from spacy.language import Language
 
-from enrich import EnrichSettings
-from enrich.entities import add_entity_rules, canonical_of
-from enrich.gazetteer import ORGANIZATIONS_PATH, WEAPONS_PATH
-from enrich.pipeline import load_pipeline
+from tests.unit.enrich.entity_pipeline import entity_pipeline, organisations
 
 
 @pytest.fixture(scope="module")
 def nlp() -> Language:
-    pipeline = load_pipeline(EnrichSettings().model)
-    add_entity_rules(pipeline, WEAPONS_PATH, ORGANIZATIONS_PATH)
-    return pipeline
-
-
-def organisations(nlp: Language, text: str) -> list[str]:
-    return [canonical_of(ent) for ent in nlp(text).ents if ent.label_ == "ORG"]
+    return entity_pipeline()
 
 
 @pytest.mark.parametrize(

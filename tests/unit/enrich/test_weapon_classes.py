@@ -3,25 +3,12 @@
 import pytest
 from spacy.language import Language
 
-from enrich import EnrichSettings
-from enrich.entities import add_entity_rules, canonical_of
-from enrich.gazetteer import ORGANIZATIONS_PATH, WEAPONS_PATH
-from enrich.pipeline import load_pipeline
+from tests.unit.enrich.entity_pipeline import entity_pipeline, weapons
 
 
 @pytest.fixture(scope="module")
 def nlp() -> Language:
-    pipeline = load_pipeline(EnrichSettings().model)
-    add_entity_rules(pipeline, WEAPONS_PATH, ORGANIZATIONS_PATH)
-    return pipeline
-
-
-def weapons(nlp: Language, text: str) -> list[str]:
-    return [canonical_of(ent) for ent in nlp(text).ents if ent.label_ == "WEAPON"]
-
-
-def labelled(nlp: Language, text: str) -> dict[str, str]:
-    return {ent.text: ent.label_ for ent in nlp(text).ents}
+    return entity_pipeline()
 
 
 def test_a_class_spelled_out_in_lower_case_is_named_by_its_acronym(nlp: Language) -> None:
