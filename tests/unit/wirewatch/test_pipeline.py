@@ -227,17 +227,25 @@ async def test_a_full_pipeline_pauses_fetching_and_holds_a_bounded_number_of_bat
     stages.steps.gate.clear()  # the writer waits: the queues fill
     running = asyncio.create_task(stages.pipeline.run(stages.stop))
     try:
-        await until(lambda: stages.feed.paused_now)
-        await asyncio.sleep(0.05)
         # Two waiting to be enriched, one enriched waiting for room, two waiting to be
-        # written, one prepared ahead, one being written: no more was fetched.
-        assert stages.feed.fetched == stages.pipeline.in_flight() <= 2 * 2 + 3
-        assert len(stages.pipeline.to_enrich) == len(stages.pipeline.to_write) == 2
+        # written, one prepared ahead, one being written. The stages get there at the
+        # event loop's pace (slow on a loaded machine), so wait for the state, not a time.
+        await until(
+            lambda: (
+                stages.feed.paused_now
+                and len(stages.pipeline.to_enrich) == len(stages.pipeline.to_write) == 2
+            )
+        )
+        fetched = stages.feed.fetched
+        await asyncio.sleep(0.05)
+        # Full and paused: nothing more was fetched, and everything fetched is in flight.
+        assert stages.feed.fetched == fetched == stages.pipeline.in_flight() <= 2 * 2 + 3
         assert stages.source.committed == {}
 
         stages.steps.gate.set()
         await until(lambda: stages.source.committed == {(TOPIC, 0): 20})
     finally:
+        stages.steps.gate.set()  # a failed check above must not also time the stop out
         stages.stop.set()
         await running
     assert stages.feed.fetched == 10
