@@ -1085,21 +1085,45 @@ def _is_place_word(token: Token) -> bool:
 
 
 def _capitals_dateline(doc: Doc, start: int) -> list[Found]:
-    end = start
+    # "(BRUSSELS) -": some outlets bracket the city instead of the agency.
+    bracketed = doc[start].text == "("
+    end = start + bracketed
     while (
-        end < min(len(doc), start + _DATELINE_WORDS)
+        end < min(len(doc), start + bracketed + _DATELINE_WORDS)
         and doc[end].is_upper
         and doc[end].is_alpha
-        and len(doc[end]) >= (3 if end == start else 2)
+        and len(doc[end]) >= (3 if end == start + bracketed else 2)
     ):
         end += 1
-    if end == start or end + 2 >= len(doc):
+    if end == start + bracketed or end + 2 >= len(doc):
         return []
-    comma = doc[end].text == ","
-    after = doc[end + comma]
-    dated = after.lower_.rstrip(".") in _MONTHS and doc[end + comma + 1].like_num
-    credited = comma and after.text == "("
+    if bracketed:
+        closed = doc[end].text in _CREDIT_CLOSES or (
+            doc[end].text == ")" and doc[end + 1].text in _DATELINE_ENDS
+        )
+        return [Found(start + 1, end, GPE)] if closed else []
+    # "SEOUL, Feb 12", "YEKATERINBURG. Dec 25": a comma or a full stop before the date.
+    separated = doc[end].text in (",", ".")
+    after = doc[end + separated]
+    dated = after.lower_.rstrip(".") in _MONTHS and doc[end + separated + 1].like_num
+    credited = after.text == "(" and (doc[end].text == "," or _closes_credit(doc, end))
     return [Found(start, end, GPE)] if dated or credited else []
+
+
+def _closes_credit(doc: Doc, open_at: int) -> bool:
+    # "YEKATERINBURG (TASS):", "PUNE (Interfax-AVN) -": the agency's bracket closes within a few
+    # words and a dash or a colon follows it, as a body's acronym in brackets never is.
+    for at in range(open_at + 1, min(len(doc), open_at + _DATELINE_WORDS + 2)):
+        if doc[at].text in _CREDIT_CLOSES:
+            return True
+        if doc[at].text == ")":
+            return at + 1 < len(doc) and doc[at + 1].text in _DATELINE_ENDS
+    return False
+
+
+# What ends a dateline after its bracket: a dash or a colon, apart or glued to the bracket.
+_DATELINE_ENDS = frozenset({*_DASHES, ":"})
+_CREDIT_CLOSES = frozenset({"):", ")-", ")–", ")—"})
 
 
 def _bracketed_state_dateline(doc: Doc, start: int) -> list[Found]:

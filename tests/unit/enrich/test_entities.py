@@ -1694,6 +1694,11 @@ def test_equipment_classes_and_time_zones_in_capitals_are_no_bodies() -> None:
         ("HANOI, (VNA/Antara) — The navy took delivery of a corvette.", ["HANOI"]),
         ("PARIS Jun 2 Thales has won a radar order.", ["PARIS"]),
         ("Jaipur (Rajasthan): The army held a parade rehearsal.", ["Jaipur", "Rajasthan"]),
+        # a credit with no comma before it, closed by a colon or a dash; a full stop before the
+        # date; a city in brackets
+        ("OMSK (RIA): Paratroopers landed near the range.", ["OMSK"]),
+        ("KHABAROVSK. Mar 4 (Interfax-AVN) - The fleet began drills.", ["KHABAROVSK"]),
+        ("(VIENNA) – The agency inspected the plant.", ["VIENNA"]),
     ],
 )
 def test_datelines_with_a_date_or_a_credit_after_the_city(
@@ -1710,6 +1715,8 @@ def test_datelines_with_a_date_or_a_credit_after_the_city(
         "UPDATE, the ministry said the drill was over.",
         "He said: NATO (the alliance) held a drill.",
         "The Ministry (Defence): a statement followed.",
+        "NATO (the alliance) held a drill.",
+        "(UPDATE) The ministry said the drill was over.",
     ],
 )
 def test_capitals_or_brackets_without_a_date_or_a_colon_are_no_dateline(
