@@ -90,6 +90,13 @@ def merge_person_mentions(names: list[str]) -> list[str]:
     return unique(merged)
 
 
+def _loose(name: str) -> str:
+    return _HYPHENS_AND_SPACES.sub(" ", name).strip()
+
+
+_HYPHENS_AND_SPACES = re.compile(r"[\s\-\u2010\u2011\u2013]+")
+
+
 class CountryNames:
     """ISO 3166-1 alpha-2 codes of country names and demonyms, and the name news uses for each."""
 
@@ -101,6 +108,17 @@ class CountryNames:
         self._aliases = {name.casefold(): code.upper() for name, code in data.aliases.items()}
         self._demonyms = {name.casefold(): code.upper() for name, code in data.demonyms.items()}
         self._capitals = {name.casefold(): code.upper() for name, code in data.capitals.items()}
+        # Hyphens and spaces are interchangeable in names as news writes them ("Timor Leste",
+        # "Guinea Bissau"): ISO's and ours, looked up with either.
+        self._loosely = {
+            _loose(name.casefold()): str(country.alpha_2)
+            for country in pycountry.countries
+            for name in (country.name, getattr(country, "official_name", None),
+                         getattr(country, "common_name", None))
+            if name
+        }  # fmt: skip
+        self._loosely.update({_loose(name): code for name, code in self._by_name.items()})
+        self._loosely.update({_loose(name): code for name, code in self._aliases.items()})
 
     @classmethod
     def load(cls, path: Path | str = COUNTRIES_PATH) -> "CountryNames":
@@ -119,7 +137,7 @@ class CountryNames:
         try:
             country = pycountry.countries.lookup(key)
         except LookupError:
-            return None
+            return self._loosely.get(_loose(key))
         return str(country.alpha_2)
 
     def code_of_people(self, demonym: str) -> str | None:

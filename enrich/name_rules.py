@@ -1087,15 +1087,14 @@ def _is_place_word(token: Token) -> bool:
 def _capitals_dateline(doc: Doc, start: int) -> list[Found]:
     # "(BRUSSELS) -": some outlets bracket the city instead of the agency.
     bracketed = doc[start].text == "("
-    end = start + bracketed
-    while (
-        end < min(len(doc), start + bracketed + _DATELINE_WORDS)
-        and doc[end].is_upper
-        and doc[end].is_alpha
-        and len(doc[end]) >= (3 if end == start + bracketed else 2)
-    ):
-        end += 1
-    if end == start + bracketed or end + 2 >= len(doc):
+    first = start + bracketed
+    end = _city_end(doc, first, lambda token: token.is_upper)
+    if end == first:
+        # "Port Elizabeth, Sep 11 (PTI)": in title case, a date and a credit both follow.
+        end = _city_end(doc, first, lambda token: token.is_title)
+        titled = not bracketed and end > first
+        return [Found(start, end, GPE)] if titled and _dated_credit(doc, end) else []
+    if end + 2 >= len(doc):
         return []
     if bracketed:
         closed = doc[end].text in _CREDIT_CLOSES or (
@@ -1107,7 +1106,34 @@ def _capitals_dateline(doc: Doc, start: int) -> list[Found]:
     after = doc[end + separated]
     dated = after.lower_.rstrip(".") in _MONTHS and doc[end + separated + 1].like_num
     credited = after.text == "(" and (doc[end].text == "," or _closes_credit(doc, end))
+    # "EVANSVILLE, Ind. (WEHT) -": a state's abbreviation between the city and the credit.
+    region = end + 2 < len(doc) and doc[end].text == "," and _STATE_ABBREVIATION.match(after.text)
+    credited = credited or bool(region and _closes_credit(doc, end + 2))
     return [Found(start, end, GPE)] if dated or credited else []
+
+
+def _city_end(doc: Doc, first: int, written: Callable[[Token], bool]) -> int:
+    end = first
+    while (
+        end < min(len(doc), first + _DATELINE_WORDS)
+        and written(doc[end])
+        and doc[end].is_alpha
+        and len(doc[end]) >= (3 if end == first else 2)
+    ):
+        end += 1
+    return end
+
+
+def _dated_credit(doc: Doc, end: int) -> bool:
+    # ", Sep 11 (PTI)": a comma, a month, its day and an agency's bracket.
+    if end + 4 >= len(doc) or doc[end].text != ",":
+        return False
+    month, day, bracket = doc[end + 1 : end + 4]
+    return month.lower_.rstrip(".") in _MONTHS and day.like_num and bracket.text == "("
+
+
+# "Ind.", "Fla.", "Calif.": a US state as datelines abbreviate it.
+_STATE_ABBREVIATION = re.compile(r"^[A-Z][a-z]{1,4}\.$")
 
 
 def _closes_credit(doc: Doc, open_at: int) -> bool:
@@ -1262,6 +1288,10 @@ def _after_place_cue(doc: Doc, start: int, previous: Span | None) -> bool:
 
 # "the town of X": a place's kind before its name ("state" is not one: "heads of state of").
 _PLACE_KINDS = _words("town city village district province region port island county municipality")
+# Words of a body's name ("Central Bank"), never of a place's.
+_BODY_WORDS = _ORG_WORDS | _OF_HEADS | frozenset(_COMPANY_SUFFIXES) | _FIRM_NOUNS
+# Office-holders of a place, before "of" and its name.
+_PLACE_OFFICES = _words("mayor governor prince emir sultan")
 # "Fort Bliss", "Camp Lemonnier": a base named by its first word.
 _BASE_FIRST_WORDS = frozenset(["Fort", "Camp"])
 _MISREAD_PLACE_LABELS = frozenset({PERSON, "NORP", "WORK_OF_ART", "PRODUCT"})
@@ -1277,14 +1307,26 @@ def relabel_places_named_so(doc: Doc) -> None:
     ents = list(doc.ents)
     changed = False
     for i, ent in enumerate(ents):
-        if ent.label_ not in _MISREAD_PLACE_LABELS:
+        if ent.label_ not in _MISREAD_PLACE_LABELS and ent.label_ != ORG:
             continue
-        after_kind = (
-            ent.start >= 2
-            and doc[ent.start - 1].lower_ == "of"
-            and doc[ent.start - 2].lower_ in _PLACE_KINDS
-            and doc[ent.start - 2].is_lower
+        after_of = ent.start >= 2 and doc[ent.start - 1].lower_ == "of"
+        before_of = doc[ent.start - 2] if after_of else None
+        after_kind = before_of is not None and (
+            (before_of.lower_ in _PLACE_KINDS and before_of.is_lower)
+            # "the mayor of Melitopol", "Crown Prince of Abu Dhabi": a place's office-holder.
+            # Not a longer person's name: "the mayor of Kyiv Vitali Klitschko" is both.
+            or (before_of.lower_ in _PLACE_OFFICES and (ent.label_ != PERSON or len(ent) == 1))
         )
+        if ent.label_ == ORG:
+            # A body the model read well is named with a body's words ("the governor of the
+            # Central Bank"); a place's name has none.
+            after_kind = (
+                after_kind
+                and len(ent) <= _BASE_WORDS
+                and not any(token.is_lower or token.lower_ in _BODY_WORDS for token in ent)
+            )
+            if not after_kind:
+                continue
         base = (
             ent[0].text in _BASE_FIRST_WORDS
             and 2 <= len(ent) <= _BASE_WORDS

@@ -1699,6 +1699,9 @@ def test_equipment_classes_and_time_zones_in_capitals_are_no_bodies() -> None:
         ("OMSK (RIA): Paratroopers landed near the range.", ["OMSK"]),
         ("KHABAROVSK. Mar 4 (Interfax-AVN) - The fleet began drills.", ["KHABAROVSK"]),
         ("(VIENNA) – The agency inspected the plant.", ["VIENNA"]),
+        # a city in title case with a date and a credit; a state's abbreviation before a credit
+        ("Kochi, Oct 2 (IANS) The navy commissioned a survey vessel.", ["Kochi"]),
+        ("NORFOLK, Va. (WAVY) – The carrier left port on Monday.", ["NORFOLK"]),
     ],
 )
 def test_datelines_with_a_date_or_a_credit_after_the_city(
@@ -1717,6 +1720,7 @@ def test_datelines_with_a_date_or_a_credit_after_the_city(
         "The Ministry (Defence): a statement followed.",
         "NATO (the alliance) held a drill.",
         "(UPDATE) The ministry said the drill was over.",
+        "Monday, Oct 2 was the day the drill ended.",
     ],
 )
 def test_capitals_or_brackets_without_a_date_or_a_colon_are_no_dateline(
@@ -1724,7 +1728,7 @@ def test_capitals_or_brackets_without_a_date_or_a_colon_are_no_dateline(
 ) -> None:
     found = _facet(nlp, text, "GPE")
 
-    assert not {"UPDATE", "NATO", "Ministry", "The Ministry", "Defence"} & set(found)
+    assert not {"UPDATE", "NATO", "Ministry", "The Ministry", "Defence", "Monday"} & set(found)
 
 
 def test_a_legal_form_after_a_comma_ends_the_same_company(nlp: Language) -> None:
@@ -1944,6 +1948,23 @@ def test_a_place_named_after_its_kind_or_as_a_base_is_a_place() -> None:
     relabel_places_named_so(doc)
 
     assert [ent.label_ for ent in doc.ents] == ["GPE", "FAC", "FAC"]
+
+
+def test_a_name_after_a_places_office_holder_is_a_place_unless_a_body_or_a_person() -> None:
+    doc = English()(
+        "The mayor of Kharkiv met the Emir of Qatar, the governor of Bank Negara and "
+        "the mayor of Lviv Andriy Sadovyi."
+    )
+    doc.ents = [
+        Span(doc, 3, 4, label="ORG"),
+        Span(doc, 8, 9, label="PERSON"),
+        Span(doc, 13, 15, label="ORG"),
+        Span(doc, 19, 22, label="PERSON"),
+    ]
+
+    relabel_places_named_so(doc)
+
+    assert [ent.label_ for ent in doc.ents] == ["GPE", "GPE", "ORG", "PERSON"]
 
 
 def test_a_body_after_of_or_an_accord_named_after_a_camp_stays() -> None:

@@ -89,6 +89,10 @@ def test_a_first_name_does_not_join_a_full_name() -> None:
         # typographic apostrophes, as news sets them
         ("Côte d’Ivoire", "CI"),
         ("Democratic People’s Republic of Korea", "KP"),
+        # a space where the name has a hyphen, and the other way round
+        ("Guinea Bissau", "GW"),
+        ("Timor Leste", "TL"),
+        ("North-Macedonia", "MK"),
     ],
 )
 def test_country_code(name: str, code: str) -> None:
