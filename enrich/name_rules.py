@@ -1290,6 +1290,8 @@ def _after_place_cue(doc: Doc, start: int, previous: Span | None) -> bool:
 _PLACE_KINDS = _words("town city village district province region port island county municipality")
 # Words of a body's name ("Central Bank"), never of a place's.
 _BODY_WORDS = _ORG_WORDS | _OF_HEADS | frozenset(_COMPANY_SUFFIXES) | _FIRM_NOUNS
+# What the model reads as a place and names none.
+_NO_PLACES = _words("north south east west earth world")
 # Office-holders of a place, before "of" and its name.
 _PLACE_OFFICES = _words("mayor governor prince emir sultan")
 # "Fort Bliss", "Camp Lemonnier": a base named by its first word.
@@ -1471,6 +1473,17 @@ class ArtefactRules:
             return [ent]
         if folded in exercises and not ent.id_:
             return [Span(doc, ent.start, ent.end, label=EVENT)]
+        if label in (GPE, LOC) and not ent.id_:
+            if folded in _NO_PLACES:
+                # "the North", "the West", "Earth": a direction or the world, no place named.
+                return []
+            if any(token.lower_ == "day" and token.is_title for token in ent):
+                # "Republic Day", "Anzac Day": a day named after a place or a people.
+                return [Span(doc, ent.start, ent.end, label=EVENT)]
+            if len(ent) == 1 and not self.is_country(text) and self.country_of(text):
+                # "Ukrainian" alone: a people's name, not their country's (and "AI" an ISO
+                # code news never writes for Anguilla).
+                return [Span(doc, ent.start, ent.end, label="NORP")]
         if label in (PERSON, ORG, GPE) and not ent.id_:
             split = self._place_then_person(doc, ent)
             if split:

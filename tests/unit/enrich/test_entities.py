@@ -1937,6 +1937,24 @@ def test_a_body_named_after_two_services_stays_whole() -> None:
     assert [ent.text for ent in doc.ents] == ["Army and Air Force Exchange Service"]
 
 
+def test_a_direction_a_peoples_name_or_a_day_is_no_place() -> None:
+    doc = English()("The West watched as Ukrainian troops marched on Independence Day in Kyiv.")
+    doc.ents = [
+        Span(doc, 1, 2, label="GPE"),
+        Span(doc, 4, 5, label="GPE"),
+        Span(doc, 8, 10, label="GPE"),
+        Span(doc, 11, 12, label="GPE"),
+    ]
+    ukraine = {"Ukraine": "UA", "Ukrainian": "UA"}
+    rules = ArtefactRules(lambda name: name == "Ukraine", [], [], country_of=ukraine.get)
+
+    assert [(ent.text, ent.label_) for ent in rules(doc)] == [
+        ("Ukrainian", "NORP"),
+        ("Independence Day", "EVENT"),
+        ("Kyiv", "GPE"),
+    ]
+
+
 def test_a_place_named_after_its_kind_or_as_a_base_is_a_place() -> None:
     doc = English()("Troops left the port of Berbera for Camp Lemonnier and Fort Hood.")
     doc.ents = [
