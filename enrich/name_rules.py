@@ -200,6 +200,10 @@ _EQUIPMENT_NOUNS = _words(
     cruiser cruisers rifle rifles torpedo torpedoes vehicle vehicles radar radars gun guns
     rounds icbm icbms warplane warplanes gunship gunships"""
 )
+# Common nouns never part of a person's name.
+_NOT_NAME_NOUNS = (_EQUIPMENT_NOUNS | _words("missile missiles warships systems weapons")) - _words(
+    "gun guns rounds tank fighter"
+)
 # Acronyms the model reads as bodies that name a class of equipment or a time zone.
 _NO_BODY_ACRONYMS = _words("UAV UAS UCAV APC IFV MRAP ICBM SLBM IRBM MANPADS SAM GMT UTC")
 
@@ -1566,6 +1570,10 @@ class ArtefactRules:
                 start += 1
             name = _CLASS.sub("", doc[start : ent.end].text)
             return [Span(doc, start, ent.end, label=WEAPON, span_id=name)]
+        if label == PERSON and not ent.id_ and any(t.lower_ in _NOT_NAME_NOUNS for t in ent):
+            # "Cruise Missile", "Amphibious Warships" of a headline in title case: equipment,
+            # no person.
+            return []
         if label == ORG:
             return [_titled_person(doc, ent) or _person_after_portfolio(doc, ent)]
         if label == PERSON and not ent.id_ and _has_acronym(doc, ent):

@@ -1937,6 +1937,18 @@ def test_a_body_named_after_two_services_stays_whole() -> None:
     assert [ent.text for ent in doc.ents] == ["Army and Air Force Exchange Service"]
 
 
+def test_equipment_in_title_case_is_no_person() -> None:
+    doc = English()("Navy Orders Landing Craft and Patrol Frigates from Jan Kowalski")
+    doc.ents = [Span(doc, 2, 4, label="PERSON"), Span(doc, 5, 7, label="PERSON"),
+                Span(doc, 8, 10, label="PERSON")]  # fmt: skip
+    rules = ArtefactRules(lambda _: False, [], [])
+
+    assert [ent.text for ent in rules(doc) if ent.label_ == "PERSON"] == [
+        "Landing Craft",
+        "Jan Kowalski",
+    ]
+
+
 def test_a_direction_a_peoples_name_or_a_day_is_no_place() -> None:
     doc = English()("The West watched as Ukrainian troops marched on Independence Day in Kyiv.")
     doc.ents = [
