@@ -1186,7 +1186,10 @@ def split_coordinated_places(doc: Doc, is_country: Callable[[str], bool]) -> Non
     and Tobago"), and a pair with no place word before it ("Stars and Stripes")."""
 
     def joiner(ent: Span, previous: Span | None) -> int | None:
-        if ent.label_ not in _COORDINATED_LABELS:
+        # "U.S. Customs and Border Patrol" ends in a body's head: one body, no places.
+        if ent.label_ not in _COORDINATED_LABELS or (
+            ent.label_ == ORG and ent[-1].lower_ in _CONTINUATION_HEADS
+        ):
             return None
         at = _coordinated_pair(ent, is_country)
         return at if at is not None and _after_place_cue(doc, ent.start, previous) else None
@@ -1378,6 +1381,7 @@ class ArtefactRules:
             *_whole_names(doc, self.is_country),
             *_acronyms(doc, self.weapons),
             *_joined_institutions(doc),
+            *_continued_bodies(doc),
         ]
         # The doc's countries are looked up only if a one-word province needs them (a lookup
         # of a new name reads all of pycountry's).
@@ -1837,6 +1841,89 @@ def _joined_institutions(doc: Doc) -> list[Span]:
             name = doc[first.start : second.end]
             joined.append(Span(doc, name.start, name.end, label=ORG, span_id=name.text))
     return joined
+
+
+# The last word of a body's name that the model left out after the words it took: "Department
+# of Homeland" + "Security", "People's Liberation Army" + "Rocket Force", "U.S. Customs" + "and
+# Border Patrol".
+_CONTINUATION_HEADS = frozenset(_HEADS) | _words(
+    """security industry industries patrol enterprise gallery society institute academy bureau
+    commission authority administration service office bank"""
+)
+_CONTINUATION_WORDS = 3
+_CONTINUATION_POS = frozenset(PARTS_OF_SPEECH[pos] for pos in ("PROPN", "NOUN", "ADJ"))
+
+
+def _continued_bodies(doc: Doc) -> list[Span]:
+    """Organisations the model ended before the last words of their name: a run of capitalised
+    words that no entity holds and that ends in a body's head ("Department of Homeland
+    Security", "Presidency of Defense Industry", "Royal Army First Battalion"), after the name
+    itself, after "and" where the name is no body of its own yet ("U.S. Customs and Border
+    Patrol"), or after a dash joined to both ("ITAR-TASS", "PLA-Air Force", whose second part
+    may be an organisation the model tagged)."""
+    ents = [ent for ent in doc.ents if ent.label_ == ORG]
+    if not ents:
+        return []
+    starts = {ent.start: ent for ent in doc.ents}
+    continued = []
+    for ent in ents:
+        end = _continued_end(doc, ent, starts)
+        if end is not None:
+            name = doc[ent.start : end]
+            continued.append(Span(doc, name.start, name.end, label=ORG, span_id=name.text))
+    return continued
+
+
+def _continued_end(doc: Doc, ent: Span, starts: dict[int, Span]) -> int | None:
+    """Where the name of `ent` really ends, or None where the model's end stands."""
+    at = ent.end
+    if ent[-1].text in _DASHES and not ent[-1].whitespace_ and len(ent) > 1:
+        after = starts.get(at)
+        return after.end if after is not None and after.label_ == ORG else _continuation(doc, at)
+    if at == len(doc):
+        return None
+    if doc[at].lower_ in _INNER_JOINERS:
+        complete = ent[-1].lower_ in _HEAD_WORDS | _ARMED_HEADS
+        return None if complete else _continuation(doc, at + 1)
+    if doc[at].text in _DASHES:
+        after = starts.get(at + 1)
+        # Only a service joins its owner so: "Airbus-Boeing", "PAF-PLAAF" stay two.
+        tight = not doc[at - 1].whitespace_ and not doc[at].whitespace_
+        if tight and after is not None and after.text.casefold() in _SERVICES:
+            return after.end if after.label_ == ORG else None
+        return None
+    return _continuation(doc, at)
+
+
+def _continuation(doc: Doc, start: int) -> int | None:
+    """The end of the run of capitalised words from `start` that no entity holds, where it
+    ends in a body's head and is the whole run; else None."""
+    end = start
+    while (
+        end < len(doc)
+        and end - start <= _CONTINUATION_WORDS
+        and doc[end].ent_iob_ == "O"
+        and not doc[end].is_sent_start
+        and (doc[end].is_title or (doc[end].is_upper and doc[end].is_alpha))
+        and doc[end].pos in _CONTINUATION_POS
+        and doc[end].lower_ not in _TITLES
+    ):
+        end += 1
+    if (
+        end == start
+        or end - start > _CONTINUATION_WORDS
+        or doc[end - 1].lower_ not in _CONTINUATION_HEADS
+        # The run goes on in words the rule does not take ("Security Policy"); a title after
+        # it starts the name of a person ("IRGC Naval Force Rear Admiral Ali Fadavi").
+        or (
+            end < len(doc)
+            and (doc[end].is_title or doc[end].is_upper)
+            and doc[end].is_alpha
+            and doc[end].lower_ not in _TITLES
+        )
+    ):
+        return None
+    return end
 
 
 def _initials(ent: Span) -> str:

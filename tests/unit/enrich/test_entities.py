@@ -2016,3 +2016,71 @@ def test_a_headlines_verb_before_an_equipment_noun_names_no_weapon(nlp: Language
     text = "Ankara to Sell Saudi Arabia Drones\n\nThe deal was signed on Monday."
 
     assert weapons(nlp, text) == []
+
+
+def _continued(nlp: Language, text: str, cut: list[str]) -> list[str]:
+    """The organisations the clean-up makes of a parsed `text` whose entities are the model's
+    `cut` names."""
+    doc = nlp(text)
+    spans = [doc.char_span(text.index(name), text.index(name) + len(name)) for name in cut]
+    doc.ents = [Span(doc, span.start, span.end, label="ORG") for span in spans if span]
+    return [ent.text for ent in ArtefactRules(lambda _: False, [], [])(doc) if ent.label_ == "ORG"]
+
+
+@pytest.mark.parametrize(
+    ("text", "cut", "whole"),
+    [
+        (
+            "A ruling of the Department of Maritime Security was published.",
+            ["Department of Maritime"],
+            "Department of Maritime Security",
+        ),
+        (
+            "Sappers of the Ghanaian Army Engineer Regiment rebuilt the bridge.",
+            ["Ghanaian Army"],
+            "Ghanaian Army Engineer Regiment",
+        ),
+        (
+            "Agents of the Federal Customs and Coast Patrol seized the cargo.",
+            ["Federal Customs"],
+            "Federal Customs and Coast Patrol",
+        ),
+        ("The story was carried by RIA-Novosti on Friday.", ["RIA-", "Novosti"], "RIA-Novosti"),
+        ("Sailors of the KPA-Navy left port on Friday.", ["KPA", "Navy"], "KPA-Navy"),
+    ],
+)
+def test_a_body_the_model_ended_before_its_last_words_is_one_name(
+    nlp: Language, text: str, cut: list[str], whole: str
+) -> None:
+    assert _continued(nlp, text, cut) == [whole]
+
+
+@pytest.mark.parametrize(
+    ("text", "cut"),
+    [
+        # A whole body before "and": the next one is another body.
+        ("Ships of the Navy and Coast Guard sailed on Friday.", ["Navy"]),
+        # The capitalised run goes on past the head: the rule cannot tell where it ends.
+        (
+            "A report of the Commission for Trade and Security Policy Review came.",
+            ["Commission for Trade"],
+        ),
+        # Two firms of a venture, joined by a dash.
+        ("The Alpha Electronics–Beta Systems venture won it.", ["Alpha", "Beta Systems"]),
+    ],
+)
+def test_what_follows_a_body_that_is_no_part_of_its_name_stays_out(
+    nlp: Language, text: str, cut: list[str]
+) -> None:
+    assert _continued(nlp, text, cut) == cut
+
+
+def test_a_body_named_with_and_after_a_place_cue_is_no_pair_of_places() -> None:
+    doc = English()("Troops backed the efforts of Federal Customs and Coast Patrol agents.")
+    doc.ents = [Span(doc, 5, 10, label="ORG")]
+
+    split_coordinated_places(doc, lambda _: False)
+
+    assert [(ent.text, ent.label_) for ent in doc.ents] == [
+        ("Federal Customs and Coast Patrol", "ORG")
+    ]
