@@ -161,7 +161,8 @@ _TITLES = _words(
     dr. mr mr. mrs mrs. ms ms. prof prof. president prime minister pm secretary crown prince
     king queen sheikh sir dame lord hon hon. honourable honorable rank shri sri smt air marshal
     chief field marshal ambassador senator sen sen. rep rep. gov gov. governor mayor chancellor
-    premier commodore constable superintendent inspector corporal commissioner"""
+    premier commodore constable superintendent inspector corporal commissioner cdr cdr. ceo cfo
+    cto coo"""
 )
 _DATE_WORDS = _words(
     """monday tuesday wednesday thursday friday saturday sunday january february march april
@@ -1851,6 +1852,10 @@ _CONTINUATION_HEADS = frozenset(_HEADS) | _words(
     commission authority administration service office bank"""
 )
 _CONTINUATION_WORDS = 3
+# Units named by a number after their head; "Air Force One" is an aircraft, and a service
+# alone takes no number.
+_NUMBERED_HEADS = _words("group squadron fleet force wing flotilla")
+_UNIT_NUMBER_DIGITS = 3
 _CONTINUATION_POS = frozenset(PARTS_OF_SPEECH[pos] for pos in ("PROPN", "NOUN", "ADJ"))
 
 
@@ -1892,7 +1897,21 @@ def _continued_end(doc: Doc, ent: Span, starts: dict[int, Span]) -> int | None:
         if tight and after is not None and after.text.casefold() in _SERVICES:
             return after.end if after.label_ == ORG else None
         return None
+    if (
+        ent[-1].lower_ in _NUMBERED_HEADS
+        and ent.text.casefold() not in _SERVICES
+        and _is_unit_number(doc[at])
+    ):
+        # "Carrier Strike Group Nine", "Destroyer Squadron 24": the number names the unit.
+        return at + 1
     return _continuation(doc, at)
+
+
+def _is_unit_number(token: Token) -> bool:
+    """Whether a token is a unit's number: "24", "Nine" (not "2,000", "1990", "nine")."""
+    if token.is_digit:
+        return len(token.text) <= _UNIT_NUMBER_DIGITS
+    return token.like_num and token.is_title
 
 
 def _continuation(doc: Doc, start: int) -> int | None:

@@ -770,6 +770,9 @@ def test_a_city_beside_another_name_is_part_of_that_name(
         ("The Honourable Marcel Tremblay spoke.", 1, "Marcel Tremblay"),
         ("Captain 1st Rank Oleg Sorokin commanded the ship.", 2, "Oleg Sorokin"),
         ("Captain 1st Rank Oleg Sorokin commanded the ship.", 1, "Oleg Sorokin"),
+        # An officer of a firm or a naval rank written short.
+        ("Later CFO Ingrid Solberg told analysts the outlook.", 1, "Ingrid Solberg"),
+        ("The drill is led by Cdr Aoife Brennan this week.", 1, "Aoife Brennan"),
     ],
 )
 def test_a_body_the_model_made_of_a_title_and_a_name_is_the_person(
@@ -2047,6 +2050,16 @@ def _continued(nlp: Language, text: str, cut: list[str]) -> list[str]:
         ),
         ("The story was carried by RIA-Novosti on Friday.", ["RIA-", "Novosti"], "RIA-Novosti"),
         ("Sailors of the KPA-Navy left port on Friday.", ["KPA", "Navy"], "KPA-Navy"),
+        (
+            "Aircraft of Carrier Strike Group Seven flew on Friday.",
+            ["Carrier Strike Group"],
+            "Carrier Strike Group Seven",
+        ),
+        (
+            "Ships of Escort Flotilla 12 sailed on Friday.",
+            ["Escort Flotilla"],
+            "Escort Flotilla 12",
+        ),
     ],
 )
 def test_a_body_the_model_ended_before_its_last_words_is_one_name(
@@ -2065,6 +2078,9 @@ def test_a_body_the_model_ended_before_its_last_words_is_one_name(
             "A report of the Commission for Trade and Security Policy Review came.",
             ["Commission for Trade"],
         ),
+        # An aircraft, and a year.
+        ("The Air Force One jet landed on Friday.", ["Air Force"]),
+        ("The Support Group 2019 report was read.", ["Support Group"]),
         # Two firms of a venture, joined by a dash.
         ("The Alpha Electronics–Beta Systems venture won it.", ["Alpha", "Beta Systems"]),
     ],
