@@ -1383,6 +1383,7 @@ class ArtefactRules:
             *_acronyms(doc, self.weapons),
             *_joined_institutions(doc),
             *_continued_bodies(doc),
+            *self._owned_bodies(doc),
         ]
         # The doc's countries are looked up only if a one-word province needs them (a lookup
         # of a new name reads all of pycountry's).
@@ -1403,6 +1404,27 @@ class ArtefactRules:
         ents = _by_list_mates(doc, _without_instrument_acronyms(doc, ents), surnames)
         ents = _by_role(doc, _with_missions_place(doc, self._teams(doc, ents, surnames)))
         return _as_named_bodies(doc, _with_hyphenated_surnames(doc, ents))
+
+    def _owned_bodies(self, doc: Doc) -> list[Span]:
+        """A body the model cut from the people's name before it, which it read as a body of
+        its own ("the Iranian" + "Revolutionary Guards"): one name with its people's. A unit
+        named by its number is named without them ("French 35th Infantry Regiment")."""
+        owned = []
+        for owner, body in pairwise(doc.ents):
+            people = owner[owner[0].lower_ == "the" :]
+            if (
+                owner.label_ == ORG
+                and body.label_ == ORG
+                and body.start == owner.end
+                and not _ORDINAL.match(body[0].text)
+                and len(people) == 1
+                and people[0].is_title
+                and not self.is_country(people.text)
+                and self.country_of(people.text) is not None
+            ):
+                name = doc[people.start : body.end]
+                owned.append(Span(doc, name.start, name.end, label=ORG, span_id=name.text))
+        return owned
 
     def _teams(self, doc: Doc, ents: list[Span], surnames: set[str]) -> list[Span]:
         """Clubs named beside a result ("Everton pipped Brentford 1-0", "Leeds and Brighton drew

@@ -2100,3 +2100,39 @@ def test_a_body_named_with_and_after_a_place_cue_is_no_pair_of_places() -> None:
     assert [(ent.text, ent.label_) for ent in doc.ents] == [
         ("Federal Customs and Coast Patrol", "ORG")
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "body", "not_named"),
+    [
+        (
+            "Medics of the Kenyan Red Cross Society helped.",
+            "Kenyan Red Cross Society",
+            "Red Cross Society",
+        ),
+        # A unit is named by its number; its people own it.
+        (
+            "Soldiers of the Kenyan 15th Infantry Battalion left.",
+            "15th Infantry Battalion",
+            "Kenyan 15th Infantry Battalion",
+        ),
+    ],
+)
+def test_a_people_the_model_cut_from_a_body_is_part_of_its_name(
+    nlp: Language, text: str, body: str, not_named: str
+) -> None:
+    doc = nlp(text)
+    owner = next(t.i for t in doc if t.text == "the")
+    body_end = len(doc) - 2
+    doc.ents = [
+        Span(doc, owner, owner + 2, label="ORG"),
+        Span(doc, owner + 2, body_end, label="ORG"),
+    ]
+    rules = ArtefactRules(
+        lambda _: False, [], [], country_of=lambda name: "KE" if name == "Kenyan" else None
+    )
+
+    names = [ent.text for ent in rules(doc) if ent.label_ == "ORG"]
+
+    assert body in names
+    assert not_named not in names
