@@ -1924,7 +1924,7 @@ def _continued_end(doc: Doc, ent: Span, starts: dict[int, Span]) -> int | None:
         and ent.text.casefold() not in _SERVICES
         and _is_unit_number(doc[at])
     ):
-        # "Carrier Strike Group Nine", "Destroyer Squadron 24": the number names the unit.
+        # "Carrier Strike Group Nine", "Task Force 76": the number names the unit.
         return at + 1
     return _continuation(doc, at)
 
