@@ -531,6 +531,7 @@ class EntityRules:
                 )
                 or any(t.lower_ in self.owners or t.lower_ in self.military for t in name)
                 or name.text.lower() in self.owners
+                or name.text.rstrip("s") in _HULL_TYPES
                 or _beside(doc, start, end, self.makers, _MAKER_WINDOW)
             ):
                 continue
@@ -1494,6 +1495,12 @@ _CLASS_NOUN_GAP = 4
 _NOT_CLASS_NAMES = frozenset(
     ["world", "first", "second", "third", "top", "middle", "business", "economy", "high", "low",
      "working", "upper", "lower", "premier", "elite", "master", "in", "same", "new"]
+)  # fmt: skip
+# Hull classification symbols: a ship's type, not its class ("a PGG missile patrol ship", "the
+# SSN 774 submarines"; the class is "Virginia").
+_HULL_TYPES = frozenset(
+    ["SSN", "SSBN", "SSGN", "SSK", "DDG", "FFG", "CVN", "CG", "LHD", "LHA", "LPD", "LSD", "LST",
+     "LCS", "PGG", "PG", "PC", "OPV", "MCM", "MCMV", "FAC", "FFH", "DDH", "AOR", "LCU"]
 )  # fmt: skip
 _VESSELS = frozenset(
     ["ship", "ships", "vessel", "vessels", "boat", "boats", "carrier", "carriers", "frigate",

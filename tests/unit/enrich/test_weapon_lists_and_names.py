@@ -126,3 +126,9 @@ def test_named_systems_that_are_also_words_need_a_cue(
     nlp: Language, text: str, expected: list[str]
 ) -> None:
     assert weapons(nlp, text) == expected
+
+
+def test_a_hull_type_symbol_before_a_class_noun_is_no_class(nlp: Language) -> None:
+    text = "Oman sent its frigate Al-Shamikh, an FFG missile patrol ship, to the strait."
+
+    assert weapons(nlp, text) == []
