@@ -867,9 +867,11 @@ class EntityRules:
             return name
         if written in self.proper_names:  # "Long-Range Hypersonic Weapon" is not a "Long-Range"
             return written
-        # "Hawk air defense systems" is the Hawk: a modifier left at the end names no system.
+        # "Hawk air defense systems" is the Hawk: a modifier left at the end in lower case names
+        # no system ("Naval Strike" keeps its "Strike").
         while len(words) > 1 and (
-            words[-1].lower() in self.descriptive or words[-1].lower() in self.modifiers
+            words[-1].lower() in self.descriptive
+            or (words[-1].islower() and words[-1] in self.modifiers)
         ):
             words.pop()
         return self._singular(" ".join(words))
