@@ -531,7 +531,7 @@ class EntityRules:
                 )
                 or any(t.lower_ in self.owners or t.lower_ in self.military for t in name)
                 or name.text.lower() in self.owners
-                or name.text.rstrip("s") in _HULL_TYPES
+                or name.text.rstrip("s") in _TYPE_SYMBOLS
                 or _beside(doc, start, end, self.makers, _MAKER_WINDOW)
             ):
                 continue
@@ -1287,15 +1287,14 @@ def _listed_beside_weapons(
 def _with_names_after_designations(
     doc: Doc, candidates: list[Candidate], listed: frozenset[str]
 ) -> list[Candidate]:
-    """Joins a designation and the one-word name written right after it that no entry lists:
-    "an An-124-100 Ruslan heavy transport plane" is the An-124 (the guideline names "S-400
-    Triumf" the S-400), not an An-124 and a Ruslan."""
+    """Joins a designation and the one-word name written right after it (with its class noun):
+    "an An-124-100 Ruslan heavy transport plane" is the An-124 and "RIM-66 Standard missiles"
+    the RIM-66 (the guideline names "S-400 Triumf" the S-400), not two weapons each."""
     names = {
         c.start: c
         for c in candidates
         if c.label == WEAPON
-        and c.listed is None
-        and c.end - c.start == 1
+        and all(token.is_lower for token in doc[c.start + 1 : c.end])
         and doc[c.start].is_alpha
         and doc[c.start].is_title
         # "RS-28 Sarmat" is listed so: the entry names it.
@@ -1499,8 +1498,8 @@ _NOT_CLASS_NAMES = frozenset(
      "working", "upper", "lower", "premier", "elite", "master", "in", "same", "new"]
 )  # fmt: skip
 # Hull classification symbols: a ship's type, not its class ("a PGG missile patrol ship", "the
-# SSN 774 submarines"; the class is "Virginia").
-_HULL_TYPES = frozenset(
+# SSN 774 submarines" of the Virginia class).
+_TYPE_SYMBOLS = frozenset(
     ["SSN", "SSBN", "SSGN", "SSK", "DDG", "FFG", "CVN", "CG", "LHD", "LHA", "LPD", "LSD", "LST",
      "LCS", "PGG", "PG", "PC", "OPV", "MCM", "MCMV", "FAC", "FFH", "DDH", "AOR", "LCU"]
 )  # fmt: skip

@@ -132,3 +132,23 @@ def test_a_hull_type_symbol_before_a_class_noun_is_no_class(nlp: Language) -> No
     text = "Oman sent its frigate Al-Shamikh, an FFG missile patrol ship, to the strait."
 
     assert weapons(nlp, text) == []
+
+
+def test_a_listed_name_with_its_noun_after_a_designation_is_the_designation(
+    nlp: Language,
+) -> None:
+    text = "The cruiser launched two RIM-66 Standard missiles during the trial off Hawaii."
+
+    assert weapons(nlp, text) == ["RIM-66"]
+
+
+def test_a_union_of_states_before_a_class_noun_owns_it(nlp: Language) -> None:
+    text = "A Soviet Union Krivak frigate was sold for scrap in the 1990s."
+
+    assert weapons(nlp, text) == ["Krivak"]
+
+
+def test_the_patriots_spelled_out_variant_is_the_patriot(nlp: Language) -> None:
+    text = "Tokyo builds Patriot Advanced Capability-3 interceptor missiles under licence."
+
+    assert weapons(nlp, text) == ["Patriot"]
