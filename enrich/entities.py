@@ -82,6 +82,11 @@ _NUMBERED_VARIANT = re.compile(r"^[A-Z]{1,2}\d[A-Z0-9]*$")
 _WORD_IN_SUFFIX = re.compile(r"[a-z]{3}")
 # A word and a Roman number written in the Unicode number forms: "Cheongung-Ⅱ".
 _UNICODE_ROMAN_NUMBERED = re.compile(rf"^[A-Za-z]{{2,}}[{_DASHES}]?[\u2160-\u2188]+$")
+# Design bureaus whose names some outlets write for their designations' prefixes.
+_BUREAU_PREFIXES = {
+    "tupolev": "Tu", "sukhoi": "Su", "ilyushin": "Il", "antonov": "An", "mikoyan": "MiG",
+    "yakovlev": "Yak", "kamov": "Ka", "beriev": "Be",
+}  # fmt: skip
 # GRAU-style indices ("9M723", "2S19") are weapons only with a cue next to them.
 _INDEX = re.compile(r"^\d[A-Z]{1,2}\d{1,4}[A-Z0-9]*$")
 _INDEX_BASE = re.compile(r"^\d[A-Z]{1,2}\d{1,4}")
@@ -940,6 +945,10 @@ class EntityRules:
         if _WORD_IN_SUFFIX.search(suffix):
             return None  # "L3Harris" is a firm: a variant suffix is letters, not a word
         singular = _singular(suffix)
+        # "Tupolev-160" is the Tu-160, "Sukhoi-35" the Su-35: the bureau's name for its prefix,
+        # as civil news writes it too ("a WFP Ilyushin-76 carrying medical supplies").
+        bureau = prefix.lower() in _BUREAU_PREFIXES
+        prefix = _BUREAU_PREFIXES.get(prefix.lower(), prefix)
         family = self.any_number.get(prefix.upper()) or self.numbered.get((prefix.upper(), number))
         if family is None:
             if not any(char.isupper() for char in prefix):
@@ -965,9 +974,12 @@ class EntityRules:
         core = f"{family.prefix}{joiner}{number}{_DASH.sub('-', suffix)}"
         # Without its hyphen "C5" is as likely a car as an airlifter.
         needs_context = (
-            # A variant written with letters and a number ("M-109A3GN", "K9A1") is the
-            # weapon's, not a motorway's or a gene's.
-            (family.context and not _NUMBERED_VARIANT.match(singular))
+            bureau
+            or (
+                # A variant written with letters and a number ("M-109A3GN", "K9A1") is the
+                # weapon's, not a motorway's or a gene's.
+                family.context and not _NUMBERED_VARIANT.match(singular)
+            )
             or (family.joiner == "-" and not match["dash"])
             or (family.strict_case and prefix != family.prefix)
         )
@@ -1652,10 +1664,13 @@ def _opens_sentence(token: Token) -> bool:
 
 
 def _roman_number(doc: Doc, name_end: int, end: int) -> str:
-    """The Roman number a listed name's extension gives it ("-II" of "Prithvi-II"), else ""."""
-    if end - name_end == 2 and doc[name_end].text in _DASHES and doc[name_end + 1].text in _ROMAN:
-        return f"-{doc[name_end + 1].text}"
-    return ""
+    """The Roman number a listed name's extension gives it ("-II" of "Prithvi-II", and of the
+    plural "Prithvi-IIs"), else ""."""
+    if end - name_end != 2 or doc[name_end].text not in _DASHES:
+        return ""
+    number = doc[name_end + 1].text
+    number = number[:-1] if number.endswith("s") else number
+    return f"-{number}" if number in _ROMAN else ""
 
 
 def _singular(suffix: str) -> str:

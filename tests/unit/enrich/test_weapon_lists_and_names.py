@@ -152,3 +152,21 @@ def test_the_patriots_spelled_out_variant_is_the_patriot(nlp: Language) -> None:
     text = "Tokyo builds Patriot Advanced Capability-3 interceptor missiles under licence."
 
     assert weapons(nlp, text) == ["Patriot"]
+
+
+def test_a_design_bureau_written_for_its_prefix_is_the_designation(nlp: Language) -> None:
+    text = "Two Tupolev-95 bombers escorted by Sukhoi-35 jets flew over the Sea of Okhotsk."
+
+    assert weapons(nlp, text) == ["Tu-95", "Su-35"]
+
+
+def test_a_plural_keeps_the_roman_number_of_a_listed_name(nlp: Language) -> None:
+    text = "Delhi ordered more Prithvi-IIs for the army's strategic forces command."
+
+    assert weapons(nlp, text) == ["Prithvi-II"]
+
+
+def test_a_design_bureaus_designation_with_no_cue_is_no_weapon(nlp: Language) -> None:
+    text = "A chartered Ilyushin-76 carrying tents and medicine landed in Juba on Friday."
+
+    assert weapons(nlp, text) == []
