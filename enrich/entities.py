@@ -77,6 +77,16 @@ _NAME_GOES_ON = frozenset(["block", "tranche", "mark", "mk", "class", "series", 
 _VARIANT_LENGTH = 1
 # A variant suffix of letters then a number: "A3GN" of "M-109A3GN", "A1" of "K9A1".
 _NUMBERED_VARIANT = re.compile(r"^[A-Z]{1,2}\d[A-Z0-9]*$")
+# Three small letters in a row after a designation's number make a word: "L3Harris" is a firm;
+# variant suffixes are capitals, a plural "s" or one small letter ("Mi-8AMTSh").
+_WORD_IN_SUFFIX = re.compile(r"[a-z]{3}")
+# A word and a Roman number written in the Unicode number forms: "Cheongung-Ⅱ".
+_UNICODE_ROMAN_NUMBERED = re.compile(rf"^[A-Za-z]{{2,}}[{_DASHES}]?[\u2160-\u2188]+$")
+# Design bureaus whose names some outlets write for their designations' prefixes.
+_BUREAU_PREFIXES = {
+    "tupolev": "Tu", "sukhoi": "Su", "ilyushin": "Il", "antonov": "An", "mikoyan": "MiG",
+    "yakovlev": "Yak", "kamov": "Ka", "beriev": "Be",
+}  # fmt: skip
 # GRAU-style indices ("9M723", "2S19") are weapons only with a cue next to them.
 _INDEX = re.compile(r"^\d[A-Z]{1,2}\d{1,4}[A-Z0-9]*$")
 _INDEX_BASE = re.compile(r"^\d[A-Z]{1,2}\d{1,4}")
@@ -115,6 +125,8 @@ _TITLED_ACRONYM_LETTERS = 5
 _EQUIPMENT_WINDOW = 6
 _MILITARY_WINDOW = 3
 _INDEX_WINDOW = 2
+# The comma and article between a class noun and the name in apposition: "missile, the X".
+_APPOSITION = 2
 # Equipment words that make a story one of military equipment, where a designation with a name
 # after it ("UH-12 Squirrel") needs no cue beside it.
 _MILITARY_STORY_CUES = 2
@@ -346,6 +358,15 @@ class EntityRules:
                     self._is_a_family_name(doc, start, end) or self._runs_on(doc, start, end)
                 ):
                     continue
+                elif (
+                    label == WEAPON
+                    and doc[start:end].text.islower()
+                    and end < len(doc)
+                    and doc[end].text in self.ship_prefixes
+                ):
+                    # "the littoral combat ship USS Freedom": a type in lower case before a
+                    # ship's name says what the ship is; it names no class.
+                    continue
                 elif label == WEAPON and _is_ship_by_name(doc, start, end):
                     # "the aircraft carrier Shandong", "cruiser Moskva": a ship by its own name
                     # is a vessel (the guideline counts classes).
@@ -400,6 +421,8 @@ class EntityRules:
         candidates = _without_makers(candidates)
         candidates = [c for c in candidates if not self._is_civil_aircraft(words, c)]
         candidates = _with_nicknames(doc, candidates)
+        candidates = _with_names_after_designations(doc, candidates, self.listed)
+        candidates = _without_variants_written_apart(doc, candidates)
         candidates = _without_glosses(doc, candidates)
         confirmed = [c for c in candidates if c.context is Context.NONE]
         # A maker's name inside a weapon's ("Cessna A-37") vetoes no other weapon beside it.
@@ -416,6 +439,8 @@ class EntityRules:
             for c in candidates
             if c.context is not Context.NONE and c.canonical in named and c not in confirmed
         ]
+        confirmed += _listed_beside_weapons(doc, candidates, confirmed)
+        confirmed += self._listed_before_equipment(doc, candidates, confirmed)
         confirmed = _named_in_full(confirmed)
         confirmed += _listed_numbers(doc, candidates, self.military)
         spans = [Span(doc, c.start, c.end, label=c.label, span_id=c.canonical) for c in confirmed]
@@ -429,6 +454,7 @@ class EntityRules:
         ballistic missile". Words that own or place the equipment ("Navy frigates", "Russian
         drones") are not names; tokens that another rule took are left to it."""
         taken = {i for c in candidates for i in range(c.start, c.end)}
+        weapons = {i for c in candidates if c.label == WEAPON for i in range(c.start, c.end)}
         # An unknown designation with no cue beside it may be a word of a longer name: "the Puma
         # M36 armoured vehicles" (not a part of a word: "PSLV-C49").
         loose = {
@@ -481,12 +507,14 @@ class EntityRules:
                 continue  # "Fly-to-Buy missiles": a part of a word is not a name
             if span.start == end - 1 and _opens_sentence(span[0]) and span[0].is_alpha:
                 continue  # "Precision air munitions": the first word may be a common one
+            if _is_epithet(doc, span.start):
+                continue  # "the Gwanggaeto the Great destroyer": a ship named after a king
             if titled and not _is_titled_class(doc, span, head.i):
                 continue
-            coordinated = self._coordinated_name(doc, span.start, taken)
-            if coordinated is not None:
+            for coordinated in self._coordinated_names(doc, span.start, taken, weapons):
                 found.append(coordinated)
                 taken.update(range(coordinated.start, coordinated.end))
+                weapons.update(range(coordinated.start, coordinated.end))
             start = span.start
             while start < end and (
                 doc[start].lower_ in self.owners or doc[start].text in (*_DASHES, "/")
@@ -499,7 +527,7 @@ class EntityRules:
             name = doc[start:end]
             if (
                 not name
-                or not any(token.is_alpha and len(token) > 1 for token in name)
+                or not any(_is_word(token) for token in name)
                 or any(
                     token.i in taken
                     and not (token.i in bodies and _names_a_class(doc, end))
@@ -508,6 +536,7 @@ class EntityRules:
                 )
                 or any(t.lower_ in self.owners or t.lower_ in self.military for t in name)
                 or name.text.lower() in self.owners
+                or name.text.rstrip("s") in _TYPE_SYMBOLS
                 or _beside(doc, start, end, self.makers, _MAKER_WINDOW)
             ):
                 continue
@@ -515,27 +544,66 @@ class EntityRules:
             canonical = _MARK.sub("", _VARIANT_LETTER.sub("", canonical))
             found.append(Candidate(start, end, WEAPON, canonical, Context.NONE))
             taken.update(range(start, end))
+            weapons.update(range(start, end))
         return found
 
-    def _coordinated_name(self, doc: Doc, start: int, taken: set[int]) -> Candidate | None:
-        """The name joined by "and" or "or" before the name at token `start` of a class noun:
-        "the Qadr-F and Sejjil ballistic missiles" names two missiles."""
-        if start < 2 or doc[start - 1].lower_ not in ("and", "or"):
-            return None
-        span = _name_before(doc, start - 1)
-        if span is None or _word_start(doc, span.start) < span.start:
-            return None
-        if span[0].is_sent_start and span[0].pos_ != "PROPN":
-            return None
-        if (
-            taken.intersection(range(span.start, span.end))
-            or not any(token.is_alpha and len(token) > 1 for token in span)
-            or any(t.lower_ in self.owners or t.lower_ in self.words_of_name for t in span)
-            or _beside(doc, span.start, span.end, self.makers, _MAKER_WINDOW)
-        ):
-            return None
-        canonical = _VARIANT_LETTER.sub("", self._singular(_normalised(span.text)))
-        return Candidate(span.start, span.end, WEAPON, canonical, Context.NONE)
+    def _coordinated_names(
+        self, doc: Doc, start: int, taken: set[int], weapons: set[int]
+    ) -> list[Candidate]:
+        """The names joined by "and" or "or", and by commas before that, to the name at token
+        `start` of a class noun: "the Qadr-F and Sejjil ballistic missiles" names two missiles,
+        "it makes Vidhwansak, AK-47 and INSAS rifles" three. A weapon another rule named goes
+        on the list; any other name ends it."""
+        found: list[Candidate] = []
+        joiners: tuple[str, ...] = ("and", "or")
+        for _ in range(_MAX_LISTED_NAMES):
+            at = start - 1
+            if at < 1 or doc[at].lower_ not in joiners:
+                break
+            if joiners != (",",) and doc[at - 1].text == ",":
+                at -= 1  # "A, B, and C missiles"
+            span = _name_before(doc, at)
+            if span is None or _word_start(doc, span.start) < span.start:
+                break
+            if span[0].is_sent_start and span[0].pos_ != "PROPN":
+                break
+            tokens = range(span.start, span.end)
+            if weapons.issuperset(tokens):
+                start, joiners = span.start, (",",)
+                continue
+            if (
+                taken.intersection(tokens)
+                or not any(token.is_alpha and len(token) > 1 for token in span)
+                or any(t.lower_ in self.owners or t.lower_ in self.words_of_name for t in span)
+                or _beside(doc, span.start, span.end, self.makers, _MAKER_WINDOW)
+            ):
+                break
+            canonical = _VARIANT_LETTER.sub("", self._singular(_normalised(span.text)))
+            found.append(Candidate(span.start, span.end, WEAPON, canonical, Context.NONE))
+            start, joiners = span.start, (",",)
+        return found
+
+    def _listed_before_equipment(
+        self, doc: Doc, candidates: list[Candidate], confirmed: list[Candidate]
+    ) -> list[Candidate]:
+        """Names listed with a named weapon written before its equipment noun: "it makes
+        Vidhwansak, AK-47 and INSAS rifles". Not a name alone before such a noun ("Remington
+        rifles" are the maker's): the weapons beside it say what the list is of."""
+        taken = {i for c in candidates for i in range(c.start, c.end)}
+        weapons = {i for c in confirmed if c.label == WEAPON for i in range(c.start, c.end)}
+        found: list[Candidate] = []
+        for last in confirmed:
+            if (
+                last.label != WEAPON
+                or last.end >= len(doc)
+                or not doc[last.end].is_lower
+                or doc[last.end].lower_ not in self.equipment
+            ):
+                continue
+            for name in self._coordinated_names(doc, last.start, taken, weapons):
+                found.append(name)
+                taken.update(range(name.start, name.end))
+        return found
 
     def _named_by_class_word(
         self, doc: Doc, candidates: list[Candidate], by_class: list[Candidate]
@@ -551,6 +619,7 @@ class EntityRules:
         weapons = {i for c in (*candidates, *by_class) if c.label == WEAPON
                    for i in range(c.start, c.end)}  # fmt: skip
         nouns = self.heads | self.qualified_heads | _VESSELS
+        class_ends = {int(i) + 1 for i in classes}
         found = []
         for end in (int(i) + 1 for i in classes):
             bracketed = _bracketed_class_name(doc, end - 1, nouns)
@@ -564,7 +633,18 @@ class EntityRules:
                 continue
             if not _is_class_suffix(doc, end):
                 continue
-            after = doc[end : end + _CLASS_NOUN_GAP]
+            # "the Chungbuk-class and Cheonan-class frigates": the noun follows the last class.
+            noun_from = end
+            while noun_from < len(doc) and doc[noun_from].lower_ in _LIST_JOINERS:
+                following = next(
+                    (e for e in range(noun_from + 3, noun_from + 3 + _MAX_NAME_TOKENS)
+                     if e in class_ends and _is_class_suffix(doc, e)),
+                    None,
+                )  # fmt: skip
+                if following is None:
+                    break
+                noun_from = following
+            after = doc[noun_from : noun_from + _CLASS_NOUN_GAP]
             if not any(t.lower_ in nouns for t in takewhile(lambda t: not t.is_punct, after)):
                 continue
             span = _name_before(doc, end - 2)
@@ -792,7 +872,12 @@ class EntityRules:
             return name
         if written in self.proper_names:  # "Long-Range Hypersonic Weapon" is not a "Long-Range"
             return written
-        while len(words) > 1 and words[-1].lower() in self.descriptive:
+        # "Hawk air defense systems" is the Hawk: a modifier left at the end in lower case names
+        # no system ("Naval Strike" keeps its "Strike").
+        while len(words) > 1 and (
+            words[-1].lower() in self.descriptive
+            or (words[-1].islower() and words[-1] in self.modifiers)
+        ):
             words.pop()
         return self._singular(" ".join(words))
 
@@ -857,7 +942,13 @@ class EntityRules:
         if match is None:  # the Matcher and this module share the pattern
             return None
         prefix, number, suffix = match["prefix"], match["number"], match["suffix"]
+        if _WORD_IN_SUFFIX.search(suffix):
+            return None  # "L3Harris" is a firm: a variant suffix is letters, not a word
         singular = _singular(suffix)
+        # "Tupolev-160" is the Tu-160, "Sukhoi-35" the Su-35: the bureau's name for its prefix,
+        # as civil news writes it too ("a WFP Ilyushin-76 carrying medical supplies").
+        bureau = prefix.lower() in _BUREAU_PREFIXES
+        prefix = _BUREAU_PREFIXES.get(prefix.lower(), prefix)
         family = self.any_number.get(prefix.upper()) or self.numbered.get((prefix.upper(), number))
         if family is None:
             if not any(char.isupper() for char in prefix):
@@ -883,9 +974,12 @@ class EntityRules:
         core = f"{family.prefix}{joiner}{number}{_DASH.sub('-', suffix)}"
         # Without its hyphen "C5" is as likely a car as an airlifter.
         needs_context = (
-            # A variant written with letters and a number ("M-109A3GN", "K9A1") is the
-            # weapon's, not a motorway's or a gene's.
-            (family.context and not _NUMBERED_VARIANT.match(singular))
+            bureau
+            or (
+                # A variant written with letters and a number ("M-109A3GN", "K9A1") is the
+                # weapon's, not a motorway's or a gene's.
+                family.context and not _NUMBERED_VARIANT.match(singular)
+            )
             or (family.joiner == "-" and not match["dash"])
             or (family.strict_case and prefix != family.prefix)
         )
@@ -928,8 +1022,16 @@ class EntityRules:
             # "the Type 039A-class submarine": a designation that names a class is a ship's.
             return True
         if candidate.context is Context.ADJACENT:
-            # "a K-55 self-propelled howitzer": a hyphenated modifier is one word.
-            window = doc[max(0, start - 1) : start].text.lower().split() + _words_after(
+            # "a K-55 self-propelled howitzer": a hyphenated modifier is one word; "a new cruise
+            # missile, the Padasuri-6": the noun may stand before the name in apposition.
+            before = start
+            while (
+                before > 0
+                and start - before < _APPOSITION
+                and doc[before - 1].lower_ in (",", "the")
+            ):
+                before -= 1
+            window = doc[max(0, before - 1) : before].text.lower().split() + _words_after(
                 doc, end, _INDEX_WINDOW
             )
             return any(word in self.equipment for word in window)
@@ -1167,6 +1269,86 @@ def _with_nicknames(doc: Doc, candidates: list[Candidate]) -> list[Candidate]:
     return [c for c in joined if id(c) not in absorbed]
 
 
+def _listed_beside_weapons(
+    doc: Doc, candidates: list[Candidate], confirmed: list[Candidate]
+) -> list[Candidate]:
+    """Names that need a cue, listed right beside a weapon the doc confirms: "Gepard, IRIS-T,
+    Patriot", "additional Patriot and IRIS-T systems" (a list of weapons is its own cue)."""
+    found: list[Candidate] = []
+    waiting = [c for c in candidates if c.label == WEAPON and c.context is Context.NEAR]
+    for _ in range(_MAX_LISTED_NAMES):
+        starts = {c.start for c in (*confirmed, *found) if c.label == WEAPON}
+        ends = {c.end for c in (*confirmed, *found) if c.label == WEAPON}
+        listed = [
+            c
+            for c in waiting
+            if c not in confirmed
+            and c not in found
+            and (
+                (c.start >= 2 and doc[c.start - 1].lower_ in _LIST_JOINERS and c.start - 1 in ends)
+                or (c.end + 1 < len(doc) and doc[c.end].lower_ in _LIST_JOINERS
+                    and c.end + 1 in starts)
+            )
+        ]  # fmt: skip
+        if not listed:
+            break
+        found += listed
+    return found
+
+
+def _with_names_after_designations(
+    doc: Doc, candidates: list[Candidate], listed: frozenset[str]
+) -> list[Candidate]:
+    """Joins a designation and the one-word name written right after it (with its class noun):
+    "an An-124-100 Ruslan heavy transport plane" is the An-124 and "RIM-66 Standard missiles"
+    the RIM-66 (the guideline names "S-400 Triumf" the S-400), not two weapons each."""
+    names = {
+        c.start: c
+        for c in candidates
+        if c.label == WEAPON
+        and all(token.is_lower for token in doc[c.start + 1 : c.end])
+        and doc[c.start].is_alpha
+        and doc[c.start].is_title
+        # "RS-28 Sarmat" is listed so: the entry names it.
+        and doc[c.start].lower_ not in listed
+    }
+    if not names:
+        return candidates
+    joined: list[Candidate] = []
+    absorbed: set[int] = set()
+    for candidate in candidates:
+        name = names.get(candidate.end)
+        if (
+            candidate.label == WEAPON
+            and name is not None
+            and name is not candidate
+            and doc[candidate.end - 1].whitespace_
+            and _DESIGNATION.match(doc[candidate.start : candidate.end].text.replace(" ", ""))
+        ):
+            joined.append(replace(candidate, end=name.end))
+            absorbed.add(id(name))
+        else:
+            joined.append(candidate)
+    return [c for c in joined if id(c) not in absorbed]
+
+
+def _without_variants_written_apart(doc: Doc, candidates: list[Candidate]) -> list[Candidate]:
+    """Drops a short designation written apart right after a weapon's name: the "A6" of
+    "Leopard2 A6 tanks" is the Leopard's variant, not an A-6 bomber."""
+    ends = {c.end for c in candidates if c.label == WEAPON}
+    return [
+        c
+        for c in candidates
+        if not (
+            c.label == WEAPON
+            and c.listed is None
+            and c.start in ends
+            and doc[c.start - 1].whitespace_
+            and _VARIANT_LETTERS.match(doc[c.start : c.end].text)
+        )
+    ]
+
+
 class _Pattern(Protocol):
     def fullmatch(self, text: str) -> object | None: ...
 
@@ -1296,6 +1478,9 @@ _VARIANT_LETTER = re.compile(r"(?<=[a-z]{2})-[A-HJ-UWYZ]$")
 # Verbs that give a name: "a fighter plane, to be called Tempest".
 _CALLING = frozenset({"called", "named", "dubbed", "designated", "codenamed", "code-named"})
 _CALLING_GAP = 5
+# How many names a list before a class noun may hold ("Vidhwansak, AK-47 and INSAS rifles").
+_MAX_LISTED_NAMES = 6
+_LIST_JOINERS = frozenset([",", "and", "or"])
 # An acronym in brackets that may name a weapon: "JSOW", "LRASMs", "PrSM".
 _WEAPON_ACRONYM = re.compile(r"^[A-Z][A-Za-z]{1,5}[A-Z]s?$")
 # Words of a spelled-out name that do not by themselves make it a weapon's.
@@ -1323,6 +1508,12 @@ _CLASS_NOUN_GAP = 4
 _NOT_CLASS_NAMES = frozenset(
     ["world", "first", "second", "third", "top", "middle", "business", "economy", "high", "low",
      "working", "upper", "lower", "premier", "elite", "master", "in", "same", "new"]
+)  # fmt: skip
+# Hull classification symbols: a ship's type, not its class ("a PGG missile patrol ship", "the
+# SSN 774 submarines" of the Virginia class).
+_TYPE_SYMBOLS = frozenset(
+    ["SSN", "SSBN", "SSGN", "SSK", "DDG", "FFG", "CVN", "CG", "LHD", "LHA", "LPD", "LSD", "LST",
+     "LCS", "PGG", "PG", "PC", "OPV", "MCM", "MCMV", "FAC", "FFH", "DDH", "AOR", "LCU"]
 )  # fmt: skip
 _VESSELS = frozenset(
     ["ship", "ships", "vessel", "vessels", "boat", "boats", "carrier", "carriers", "frigate",
@@ -1423,6 +1614,18 @@ def _name_before(doc: Doc, end: int) -> Span | None:
     return doc[start:end] if start < end else None
 
 
+def _is_word(token: Token) -> bool:
+    """Whether a token is a word of letters, or one with a Roman number in its own Unicode
+    characters after it ("Cheongung-Ⅱ", one token as the tokenizer reads it)."""
+    return (token.is_alpha and len(token) > 1) or bool(_UNICODE_ROMAN_NUMBERED.match(token.text))
+
+
+def _is_epithet(doc: Doc, start: int) -> bool:
+    """Whether the name at token `start` ends a ruler's name: "Great" of "Gwanggaeto the
+    Great", "Peter the Great"."""
+    return start >= 2 and doc[start - 1].text == "the" and doc[start - 2].is_title
+
+
 def _is_titled_class(doc: Doc, name: Span, head: int) -> bool:
     """Whether a class in title case names the one word before it: "the ISPR said Babar Cruise
     Missile ...", not a headline's or a spelled-out name's words ("Indigenous Technology Cruise
@@ -1461,10 +1664,13 @@ def _opens_sentence(token: Token) -> bool:
 
 
 def _roman_number(doc: Doc, name_end: int, end: int) -> str:
-    """The Roman number a listed name's extension gives it ("-II" of "Prithvi-II"), else ""."""
-    if end - name_end == 2 and doc[name_end].text in _DASHES and doc[name_end + 1].text in _ROMAN:
-        return f"-{doc[name_end + 1].text}"
-    return ""
+    """The Roman number a listed name's extension gives it ("-II" of "Prithvi-II", and of the
+    plural "Prithvi-IIs"), else ""."""
+    if end - name_end != 2 or doc[name_end].text not in _DASHES:
+        return ""
+    number = doc[name_end + 1].text
+    number = number[:-1] if number.endswith("s") else number
+    return f"-{number}" if number in _ROMAN else ""
 
 
 def _singular(suffix: str) -> str:
