@@ -1284,16 +1284,26 @@ def _listed_beside_weapons(
             for c in waiting
             if c not in confirmed
             and c not in found
-            and (
-                (c.start >= 2 and doc[c.start - 1].lower_ in _LIST_JOINERS and c.start - 1 in ends)
-                or (c.end + 1 < len(doc) and doc[c.end].lower_ in _LIST_JOINERS
-                    and c.end + 1 in starts)
-            )
-        ]  # fmt: skip
+            and (_joined_after(doc, c.start) in ends or _joined_before(doc, c.end) in starts)
+        ]
         if not listed:
             break
         found += listed
     return found
+
+
+def _joined_after(doc: Doc, start: int) -> int | None:
+    """Where the name before a list's joiner ends, for a name at `start` ("F-16, four
+    Chinooks": a count may stand between the joiner and the name)."""
+    joiner = start - 1 - (start >= 1 and doc[start - 1].like_num)
+    return joiner if joiner >= 1 and doc[joiner].lower_ in _LIST_JOINERS else None
+
+
+def _joined_before(doc: Doc, end: int) -> int | None:
+    """Where the name after a list's joiner starts, for a name ending at `end`."""
+    if end + 1 >= len(doc) or doc[end].lower_ not in _LIST_JOINERS:
+        return None
+    return end + 1 + (end + 2 < len(doc) and doc[end + 1].like_num)
 
 
 def _with_names_after_designations(

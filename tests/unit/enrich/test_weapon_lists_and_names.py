@@ -32,6 +32,18 @@ def test_an_ambiguous_name_listed_beside_a_weapon_needs_no_other_cue(nlp: Langua
     assert weapons(nlp, text) == ["Patriot", "NASAMS"]
 
 
+def test_a_count_may_stand_between_a_lists_joiner_and_an_ambiguous_name(nlp: Language) -> None:
+    text = "Qatar flew in two Rafales, one Apache, three Chinooks and a team of engineers."
+
+    assert weapons(nlp, text) == ["Rafale", "Apache", "Chinook"]
+
+
+def test_an_air_forces_acronym_is_a_military_cue(nlp: Language) -> None:
+    text = "A RAAF Hercules landed at the atoll with water and medical staff on Friday."
+
+    assert weapons(nlp, text) == ["Hercules"]
+
+
 def test_a_team_listed_beside_a_team_is_no_weapon(nlp: Language) -> None:
     text = "The Patriots and the Jets meet on Sunday night in New Jersey."
 
