@@ -202,7 +202,7 @@ _EQUIPMENT_NOUNS = _words(
     rounds icbm icbms warplane warplanes gunship gunships"""
 )
 # Common nouns never part of a person's name.
-_NOT_NAME_NOUNS = (_EQUIPMENT_NOUNS | _words("missile missiles warships systems weapons")) - _words(
+_NOT_NAME_NOUNS = (_EQUIPMENT_NOUNS | _words("systems weapons")) - _words(
     "gun guns rounds tank fighter"
 )
 # Acronyms the model reads as bodies that name a class of equipment or a time zone.
@@ -1110,10 +1110,12 @@ def _capitals_dateline(doc: Doc, start: int) -> list[Found]:
     separated = doc[end].text in (",", ".")
     after = doc[end + separated]
     dated = after.lower_.rstrip(".") in _MONTHS and doc[end + separated + 1].like_num
-    credited = after.text == "(" and (doc[end].text == "," or _closes_credit(doc, end))
+    credited = after.text == "(" and (doc[end].text == "," or _closes_credit(doc, after.i))
     # "EVANSVILLE, Ind. (WEHT) -": a state's abbreviation between the city and the credit.
-    region = end + 2 < len(doc) and doc[end].text == "," and _STATE_ABBREVIATION.match(after.text)
-    credited = credited or bool(region and _closes_credit(doc, end + 2))
+    region = doc[end].text == "," and _STATE_ABBREVIATION.match(after.text)
+    credited = credited or bool(
+        region and doc[end + 2].text == "(" and _closes_credit(doc, end + 2)
+    )
     return [Found(start, end, GPE)] if dated or credited else []
 
 
@@ -1142,6 +1144,7 @@ _STATE_ABBREVIATION = re.compile(r"^[A-Z][a-z]{1,4}\.$")
 
 
 def _closes_credit(doc: Doc, open_at: int) -> bool:
+    """Whether the bracket at token `open_at` is a credit's."""
     # "YEKATERINBURG (TASS):", "PUNE (Interfax-AVN) -": the agency's bracket closes within a few
     # words and a dash or a colon follows it, as a body's acronym in brackets never is.
     for at in range(open_at + 1, min(len(doc), open_at + _DATELINE_WORDS + 2)):
