@@ -171,6 +171,14 @@ async def test_a_member_joining_mid_stream_leaves_nothing_lost_and_nothing_writt
                 )
                 joined_at = sum((await committed_offsets(settings)).values())
                 async with running(settings, elasticsearch=second, enricher=enrichment):
+                    # On a loaded machine the first member may finish the backlog before the
+                    # group has rebalanced: the stream goes on until the second has written.
+                    deadline = time.monotonic() + 120
+                    while not by_second:
+                        assert time.monotonic() < deadline, "the second member never wrote"
+                        await produce(settings, [article_line(count + n) for n in range(20)])
+                        count += 20
+                        await asyncio.sleep(0.5)
                     await eventually(
                         lambda: _committed(settings, count), timeout_s=240, what="everything"
                     )
