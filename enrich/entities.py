@@ -47,6 +47,7 @@ from enrich.gazetteer import (
 from enrich.name_rules import (
     ArtefactRules,
     NameRules,
+    extend_places_to_their_kind,
     relabel_places_named_so,
     split_coordinated_places,
     split_coordinated_services,
@@ -91,12 +92,16 @@ _BUREAU_PREFIXES = {
 _INDEX = re.compile(r"^\d[A-Z]{1,2}\d{1,4}[A-Z0-9]*$")
 _INDEX_BASE = re.compile(r"^\d[A-Z]{1,2}\d{1,4}")
 # The number after a spaced prefix: "Leopard 2A7", "Type 055", "Mirage 2000", "Rafale F4".
-_SPACED_NUMBER = re.compile(r"^(?:[A-Za-z]{0,3}\d[\w.+]*|[A-Z]{1,4}\d?)$")
+_SPACED_NUMBER = re.compile(r"^(?:[A-Za-z]{0,3}\d[\w.+]*(?:/\d+)?|[A-Z]{1,4}\d?)$")
 # An attached variant after a hyphen or slash ("Iskander-M", "Buk-M1-2", "F/A-18E/F").
 _VARIANT = re.compile(r"^[A-Z0-9][A-Za-z0-9]{0,4}$")
 # An attached letter that the tokenizer split off ("T-90" "M").
 _TAIL = re.compile(r"^[A-Z]{1,3}\d?$")
 _LEADING_DIGITS = re.compile(r"^\d+")
+# How far after a spaced designation the family's number list may be overruled by a word of
+# equipment ("Type 41 - Yuan-class submarines").
+_UNLISTED_NUMBER_GAP = 6
+_UNLISTED_NUMBER_DIGITS = 2
 _CLASS = re.compile(r"[\s-]class$", re.IGNORECASE)
 # Variant letters after a name or a number: "E" of "Gripen E", "A5" of "Leopard 1A5".
 _VARIANT_LETTERS = re.compile(r"^[A-Z]{1,2}\d?$")
@@ -279,6 +284,7 @@ class EntityRules:
         self.any_number: dict[str, Family] = {}
         self.numbered: dict[tuple[str, str], Family] = {}
         self.spaced: dict[tuple[str, str], Family] = {}
+        self.spaced_prefixes: dict[str, Family] = {}
         for family in weapons.families:
             self._add_family(family)
         # Designations ("Su-35S", "9K720") have a digit, and every other shape starts at a
@@ -327,6 +333,7 @@ class EntityRules:
     def _add_family(self, family: Family) -> None:
         prefix = family.prefix.upper()
         if family.joiner == " ":
+            self.spaced_prefixes.setdefault(prefix, family)
             for number in family.numbers or ():
                 self.spaced[(prefix, number.upper())] = family
         elif family.numbers is None:
@@ -994,7 +1001,8 @@ class EntityRules:
         return len(indices_of(doc, self.equipment)) >= _MILITARY_STORY_CUES
 
     def _spaced(self, doc: Doc, start: int, end: int) -> Candidate | None:
-        prefix, number = doc[start].text, doc[start + 1].text
+        # "Type 209/1400" is a Type 209 of 1,400 tonnes.
+        prefix, number = doc[start].text, doc[start + 1].text.partition("/")[0]
         # "Arrow III" is the Arrow 3.
         number = _ROMAN.get(number, number)
         digits = _LEADING_DIGITS.match(number)
@@ -1002,7 +1010,9 @@ class EntityRules:
             self.spaced.get((prefix.upper(), digits.group())) if digits else None
         )
         if family is None:
-            return None
+            family = self._unlisted_number(doc, prefix, end)
+            if family is None:
+                return None
         new_start, new_end = _extend(doc, start, end)
         # "Leopard 2A7" is a Leopard 2 and "Gripen E" a Gripen; a ship's class keeps its letter
         # ("Type 052D").
@@ -1012,6 +1022,18 @@ class EntityRules:
         name = _normalised(f"{family.prefix} {kept}").strip()
         context = Context.NEAR if family.context else Context.NONE
         return Candidate(new_start, new_end, WEAPON, name, context)
+
+    def _unlisted_number(self, doc: Doc, prefix: str, end: int) -> Family | None:
+        """The family of a number it does not list, where a word of equipment comes within a
+        few words: "Type 41 submarines", "a submarine, Type 209/1400" and "Project 22350M
+        frigates" name systems the list has not caught up with."""
+        family = self.spaced_prefixes.get(prefix.upper())
+        digits = _LEADING_DIGITS.match(doc[end - 1].text)
+        # One digit is as often a mark's or a generation's ("Mk 6", "Leopard 3") as a class.
+        if family is None or digits is None or len(digits.group()) < _UNLISTED_NUMBER_DIGITS:
+            return None
+        around = [*doc[max(0, end - 5) : end - 2], *doc[end : end + _UNLISTED_NUMBER_GAP]]
+        return family if any(token.lower_ in self.equipment for token in around) else None
 
     def _fits(self, doc: Doc, candidate: Candidate, named_tokens: set[int]) -> bool:
         start, end = candidate.start, candidate.end
@@ -1763,6 +1785,7 @@ class EntityCleanup:
             split_coordinated_places(doc, self.artefacts.is_country)
         split_coordinated_services(doc)
         relabel_places_named_so(doc)
+        extend_places_to_their_kind(doc)
         return doc
 
     def _relabel(self, doc: Doc, *, capitals: bool) -> None:

@@ -45,6 +45,16 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+def _letters(case: Callable[[str], bool]) -> str:
+    # Python's `re` has no class of capitals: the Latin letters of either case as one, so that
+    # "Łukasz Kowalski" and "Ömer Çelik" are names as "John Smith" is.
+    return "".join(chr(code) for code in range(0x250) if case(chr(code)))
+
+
+_UPPER = _letters(str.isupper)
+_LOWER = _letters(str.islower)
+
+
 _DASHES = ["-", "–", "—", "‐", "‑", "--"]
 _POSSESSIVES = ["'s", "’s"]
 
@@ -109,7 +119,7 @@ _ORG_WORDS = frozenset(
 _TITLE_ENDS = _words(
     """minister secretary president pm premier chancellor general gen gen. admiral adm adm.
     nsa envoy ambassador spokesman spokeswoman spokesperson counterpart chief commander
-    defence defense forces affairs staff"""
+    defence defense forces affairs staff lawmaker legislator ayatollah imam cleric"""
 )
 # Lower-case words inside a name: "Mohammed bin Salman", "Ursula von der Leyen".
 _PARTICLES = sorted(_words("bin al de da del dos von van der le la"))
@@ -162,7 +172,7 @@ _TITLES = _words(
     king queen sheikh sir dame lord hon hon. honourable honorable rank shri sri smt air marshal
     chief field marshal ambassador senator sen sen. rep rep. gov gov. governor mayor chancellor
     premier commodore constable superintendent inspector corporal commissioner cdr cdr. ceo cfo
-    cto coo"""
+    cto coo ayatollah imam cleric lawmaker legislator"""
 )
 _DATE_WORDS = _words(
     """monday tuesday wednesday thursday friday saturday sunday january february march april
@@ -458,13 +468,13 @@ _DATELINE_TOKENS = 13
 
 # Capitalised words and the hyphens between them ("Anti-Doping"), and what may come first: an
 # ordinal ("101st Airborne Division") or an acronym ("PLA Eastern Theater Command").
-_CAPITALISED = re.compile(r"^(?:[A-Z][\w'’.&]*|-)$")
+_CAPITALISED = re.compile(rf"^(?:[{_UPPER}][\w'’.&]*|-)$")
 _FIRST = re.compile(r"^(?:\d+(?:st|nd|rd|th)|[A-Z][A-Z.]+)$")
 _ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)$")
 # "Destroyer Squadron 24", "Task Group 52/1": a unit's number and its sub-unit's.
 _UNIT_NUMBER = re.compile(r"^\d{1,3}(?:/\d{1,2})?$")
 # A company's own words: "BrahMos", "Tullow", "BAE", "&"; not "NEW YORK" of a dateline.
-_PROPER = re.compile(r"^(?:[A-Z][a-z][\w'’.-]*|[A-Z]{2,3}|&)$")
+_PROPER = re.compile(rf"^(?:[{_UPPER}][{_LOWER}][\w'’.-]*|[A-Z]{{2,3}}|&)$")
 _NAME_WORDS = 5
 
 
@@ -680,7 +690,7 @@ def _is_given(doc: Doc, i: int) -> bool:
     return i < len(doc) and doc[i].pos_ == "PROPN" and bool(_GIVEN.search(doc[i].text))
 
 
-_GIVEN = re.compile(r"^[A-Z][\w'’.-]*$")
+_GIVEN = re.compile(rf"^[{_UPPER}][\w'’.-]*$")
 
 
 def _place_headed(doc: Doc, head: int) -> list[Found]:
@@ -1349,6 +1359,41 @@ def relabel_places_named_so(doc: Doc) -> None:
         if after_kind or base:
             ents[i] = Span(doc, ent.start, ent.end, label=GPE if after_kind else FAC)
             changed = True
+    if changed:
+        doc.ents = ents
+
+
+# The kind of place a name may end with when written with a capital ("Sinai Peninsula", "Otero
+# County", "Homs Province"), and "airport" either way ("Don Mueang airport"): the labels hold the
+# whole name, where they leave out a lower-case "province" or "region" half the time.
+_PLACE_TAILS = _words(
+    "Peninsula Airport County Island Islands Province Region District Prefecture Oblast Governorate"
+)
+_LOWER_PLACE_TAILS = _words("airport")
+_NAMED_PLACE_LABELS = frozenset({GPE, "LOC", FAC})
+
+
+def extend_places_to_their_kind(doc: Doc) -> None:
+    """Ends a place at the word for its kind that the model left after it: "Sinai" of "the Sinai
+    Peninsula" is the peninsula, "Don Mueang" of "Don Mueang airport" the airport."""
+    ents = list(doc.ents)
+    changed = False
+    for i, ent in enumerate(ents):
+        end = ent.end
+        if (
+            ent.label_ not in _NAMED_PLACE_LABELS
+            or end >= len(doc)
+            or doc[end].ent_iob_ != "O"
+            or not ent[-1].whitespace_
+            or (doc[end].text not in _PLACE_TAILS and doc[end].text not in _LOWER_PLACE_TAILS)
+            # "Taiwan Island Chain", "Nagorno-Karabakh Region Council": the tail opens a name.
+            or (end + 1 < len(doc) and doc[end + 1].is_title and doc[end + 1].pos_ == "PROPN")
+        ):
+            continue
+        # A name of its own: not the listed place's ("Sinai Peninsula", not "Sinai").
+        name = doc.vocab.strings.add(doc[ent.start : end + 1].text)
+        ents[i] = Span(doc, ent.start, end + 1, label=ent.label_, span_id=name)
+        changed = True
     if changed:
         doc.ents = ents
 

@@ -2136,3 +2136,63 @@ def test_a_people_the_model_cut_from_a_body_is_part_of_its_name(
 
     assert body in names
     assert not_named not in names
+
+
+@pytest.mark.parametrize(
+    ("text", "person"),
+    [
+        # Capitals beyond A-Z open a name as "J" does.
+        ("Turkish Defense Minister İsmet Yılmaz visited Baku on Monday.", "İsmet Yılmaz"),
+        ("Polish Defence Minister Łukasz Żak signed the order.", "Łukasz Żak"),
+        # A cleric's or a lawmaker's title is no part of the name.
+        ("Iran's Supreme Leader Ayatollah Ali Khamenei praised the navy.", "Ali Khamenei"),
+        ("Ruling-party lawmaker Cheam Yeap said the budget was small.", "Cheam Yeap"),
+    ],
+)
+def test_a_titled_name_is_the_persons_whatever_its_letters(
+    nlp: Language, text: str, person: str
+) -> None:
+    persons = [canonical_of(ent) for ent in nlp(text).ents if ent.label_ == "PERSON"]
+
+    assert persons == [person]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The navy will buy two Type 41 submarines from China.", ["Type 41"]),
+        ("Egypt will receive a submarine, Type 209/1400, from Germany.", ["Type 209"]),
+    ],
+)
+def test_a_class_number_the_list_does_not_hold_is_a_weapon_beside_equipment(
+    nlp: Language, text: str, expected: list[str]
+) -> None:
+    assert weapons(nlp, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Patients with Type 41 antibodies were studied.",
+        # One digit is as often a mark as a class.
+        "The Mk 6 helmet was tested beside the missiles.",
+    ],
+)
+def test_an_unlisted_number_without_equipment_or_with_one_digit_is_no_weapon(
+    nlp: Language, text: str
+) -> None:
+    assert weapons(nlp, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("Troops moved into the Sinai Peninsula on Monday.", "Sinai Peninsula"),
+        ("The minister landed at Don Mueang airport in the morning.", "Don Mueang airport"),
+        ("Fighting spread to Cabo Delgado Province last week.", "Cabo Delgado Province"),
+    ],
+)
+def test_a_place_ends_at_the_word_for_its_kind(nlp: Language, text: str, place: str) -> None:
+    places = [canonical_of(ent) for ent in nlp(text).ents if ent.label_ in ("GPE", "LOC", "FAC")]
+
+    assert place in places
