@@ -119,8 +119,13 @@ _ORG_WORDS = frozenset(
 _TITLE_ENDS = _words(
     """minister secretary president pm premier chancellor general gen gen. admiral adm adm.
     nsa envoy ambassador spokesman spokeswoman spokesperson counterpart chief commander
-    defence defense forces affairs staff lawmaker legislator ayatollah imam cleric"""
+    defence defense forces affairs staff lawmaker legislator ayatollah imam cleric marshal
+    colonel lieutenant brigadier commodore captain sergeant undersecretary professor
+    patrolman"""
 )
+# The last word of a portfolio that is a common word too: a title's end only when capitalised
+# ("Minister for Defence Industry Christopher Pyne", not "the defence industry Lockheed").
+_PORTFOLIO_WORDS = _words("industry industries production procurement")
 # Lower-case words inside a name: "Mohammed bin Salman", "Ursula von der Leyen".
 _PARTICLES = sorted(_words("bin al de da del dos von van der le la"))
 # Legal and trade suffixes of a company: "Hindustan Aeronautics Limited", "Tullow Oil",
@@ -172,7 +177,7 @@ _TITLES = _words(
     king queen sheikh sir dame lord hon hon. honourable honorable rank shri sri smt air marshal
     chief field marshal ambassador senator sen sen. rep rep. gov gov. governor mayor chancellor
     premier commodore constable superintendent inspector corporal commissioner cdr cdr. ceo cfo
-    cto coo ayatollah imam cleric lawmaker legislator"""
+    cto coo ayatollah imam cleric lawmaker legislator professor patrolman undersecretary"""
 )
 _DATE_WORDS = _words(
     """monday tuesday wednesday thursday friday saturday sunday january february march april
@@ -181,6 +186,7 @@ _DATE_WORDS = _words(
 # Words that are never part of a person's name after a title.
 _NOT_NAMES = (
     frozenset([*_COMPANY_SUFFIXES, *_ORG_WORDS, *_GENERIC_ORGS, *_TITLE_ENDS, "of", "for", "and"])
+    | _PORTFOLIO_WORDS
     | _words(
         """officer executive director time roadmap operations development industrial dialogue"""
     )
@@ -394,7 +400,8 @@ class NameRules:
         for holder in anchors["office"]:
             if _is_office(doc, holder):
                 found.extend(_office(doc, holder, countries_at))
-        for _, start, end in self.country_names(doc):
+        country_names = self.country_names(doc)
+        for _, start, end in country_names:
             if not doc[start].is_lower and _stands_alone(doc, start, end):
                 found.append(Found(start, end, GPE))
         region_ends = {end for _, _, end in region_matches}
@@ -424,12 +431,27 @@ class NameRules:
                 comma = next((i for i in range(start, end) if doc[i].text == ","), end - 1)
                 found.append(Found(start, comma, GPE))
         if doc.has_annotation("POS"):
-            for start, end in _titled_names(doc, anchors["title_end"]):
+            titles = [
+                *(
+                    title
+                    for title in anchors["title_end"]
+                    if doc[title].lower_ not in _PORTFOLIO_WORDS or doc[title].is_title
+                ),
+                # "Ambassador to Korea Colin Crooks", "Undersecretary for Defence Industries
+                # of Turkey Ismail Demir": the name after the country the post is of.
+                *(end - 1 for _, start, end in country_names if _follows_a_post(doc, start)),
+                # "Secretary of the National Security and Defense Council (NSDC) Oleksandr
+                # Turchynov": the name after the acronym of the post's body.
+                *_acronyms_after_posts(doc),
+            ]
+            for start, end in _titled_names(doc, sorted(titles)):
                 # The whole name ("Ng Eng Hen", not "Ng Eng"), and a person's, not a body's
                 # ("General Atomics Aeronautical Systems").
                 name = doc[start + 1 : end]
                 titled = not any(t.lower_ in _NOT_NAMES or t.lower_ in _TITLES for t in name)
-                if titled and not _runs_on(doc, end) and not _name_goes_on(doc, end):
+                # "Glyn T." of "Glyn T. Davies": a name does not end at an initial.
+                whole = not _runs_on(doc, end) and not _name_goes_on(doc, end)
+                if titled and whole and not _INITIAL.match(doc[end - 1].text):
                     found.append(Found(start + 1, end, PERSON))
         return [*found, *opening_datelines(doc)]
 
@@ -604,7 +626,7 @@ _ANCHORS: dict[str, frozenset[str]] = {
     "base": frozenset(["base", "airbase"]),
     "firm": _FIRM_NOUNS,
     "office": _OFFICE_HOLDERS,
-    "title_end": _TITLE_ENDS,
+    "title_end": _TITLE_ENDS | _PORTFOLIO_WORDS,
     "place": _PLACE_NAME_HEADS | {"airport"},
 }
 _END_SHAPES = ("headed", "company", "of_named", "base", "firm")
@@ -680,10 +702,51 @@ def _titled_names(doc: Doc, titles: list[int]) -> list[tuple[int, int]]:
             seconds.append(title + 3)
         for second in seconds:
             end = second
-            while end < len(doc) and end - second < 3 and _is_given(doc, end):
+            while (
+                end < len(doc)
+                and end - second < 3
+                and _is_given(doc, end)
+                and doc[end].text not in _POST_NOMINALS
+            ):
                 end += 1
                 found.add((title, end))
     return sorted(found, key=lambda match: (match[1], match[0]))
+
+
+# How far before a country or a body's acronym the post it belongs to may begin.
+_POST_WORDS = 12
+_POST_JOINERS = _words("of to")
+
+
+_POSTS = _OFFICE_HOLDERS | _words("ambassador envoy undersecretary chairman chairwoman chief")
+
+
+def _is_post(token: Token) -> bool:
+    return token.lower_ in _POSTS
+
+
+def _follows_a_post(doc: Doc, start: int) -> bool:
+    """Whether a country is the one a post is of or to: "Minister of Foreign Affairs of
+    Pakistan", "Ambassador to Korea"."""
+    if start < 2 or doc[start - 1].lower_ not in _POST_JOINERS:
+        return False
+    return any(_is_post(token) for token in doc[max(0, start - _POST_WORDS) : start - 1])
+
+
+def _acronyms_after_posts(doc: Doc) -> list[int]:
+    """The closing brackets of the acronyms of a post's body: the ")" of "Secretary of the
+    National Security and Defense Council (NSDC)"."""
+    found = []
+    for i in range(2, len(doc)):
+        if (
+            doc[i].text == ")"
+            and doc[i - 2].text == "("
+            and doc[i - 1].is_upper
+            and len(doc[i - 1]) > 1
+            and any(_is_post(token) for token in doc[max(0, i - _POST_WORDS) : i - 2])
+        ):
+            found.append(i)
+    return found
 
 
 def _is_given(doc: Doc, i: int) -> bool:
@@ -2476,8 +2539,8 @@ def _titled_person(doc: Doc, ent: Span) -> Span | None:
 
 
 def _without_titles(doc: Doc, ent: Span) -> list[Span]:
-    """A person without the titles before the name ("Lt Gen Mohammed Hamdan"); none if the
-    mention is titles only ("Lt Gen")."""
+    """A person without the titles before the name ("Lt Gen Mohammed Hamdan") and the letters
+    of honours after it ("Andy Lamb OBE"); none if the mention is titles only ("Lt Gen")."""
     start = ent.start
     while start < ent.end and doc[start].lower_ in _TITLES:
         start += 1
@@ -2502,7 +2565,27 @@ _MAX_INITIALS = 3
 
 # Letters after a person's name for an office or an honour: "Jane Roe MP", "John Doe QC".
 _POST_NOMINALS = frozenset(
-    {"MP", "MPs", "MEP", "MLA", "MSP", "MHA", "QC", "KC", "OBE", "MBE", "CBE"}
+    {
+        "MP",
+        "MPs",
+        "MEP",
+        "MLA",
+        "MSP",
+        "MHA",
+        "QC",
+        "KC",
+        "OBE",
+        "MBE",
+        "CBE",
+        "KBE",
+        "DBE",
+        "LVO",
+        "MVO",
+        "CVO",
+        "CMG",
+        "KCMG",
+        "GCMG",
+    }
 )
 
 

@@ -2196,3 +2196,40 @@ def test_a_place_ends_at_the_word_for_its_kind(nlp: Language, text: str, place: 
     places = [canonical_of(ent) for ent in nlp(text).ents if ent.label_ in ("GPE", "LOC", "FAC")]
 
     assert place in places
+
+
+@pytest.mark.parametrize(
+    ("text", "person"),
+    [
+        # The name after the country a post is of or to.
+        ("The British Ambassador to Korea Colin Crooks laid a wreath.", "Colin Crooks"),
+        (
+            "It was signed by the Undersecretary for Defence Industries of Turkey Ismail Demir.",
+            "Ismail Demir",
+        ),
+        # The name after the acronym of the post's body.
+        (
+            "Secretary of the National Security and Defense Council (NSDC) Oleksandr Turchynov "
+            "said the test went well.",
+            "Oleksandr Turchynov",
+        ),
+        # A portfolio ending on a common word, capitalised.
+        ("Minister for Defence Industry Christopher Pyne launched the plan.", "Christopher Pyne"),
+        ("The deal was read by Professor Colin Stirling at the university.", "Colin Stirling"),
+        # Honours after the name are no part of it.
+        ("The Act was read by Commodore Andy Lamb OBE at the service.", "Andy Lamb"),
+    ],
+)
+def test_a_name_after_a_post_is_the_persons(nlp: Language, text: str, person: str) -> None:
+    persons = [canonical_of(ent) for ent in nlp(text).ents if ent.label_ == "PERSON"]
+
+    assert person in persons
+    assert not [name for name in persons if name != person and person in name]
+
+
+def test_a_common_word_ending_a_portfolio_in_lower_case_introduces_no_person(
+    nlp: Language,
+) -> None:
+    doc = nlp("Jobs in the defence industry Lockheed Martin leads grew last year.")
+
+    assert "Lockheed Martin" not in [ent.text for ent in doc.ents if ent.label_ == "PERSON"]
