@@ -298,10 +298,15 @@ class EntityRules:
         self.split_prefixes = frozenset(
             f.prefix for f in weapons.families if f.joiner == "-" and f.numbers
         )
+        # "Agni-III", "Shaheen-II": a family of any number, numbered in Roman numerals.
+        self.roman_prefixes = frozenset(
+            f.prefix for f in weapons.families if f.joiner == "-" and f.numbers is None
+        )
         self.prefixes = PhraseMatcher(nlp.vocab, attr="LOWER")
         for kind, words in (
             ("ship", self.ship_prefixes),
             ("split", self.split_prefixes),
+            ("roman", self.roman_prefixes),
             ("spaced", {prefix for prefix, _ in self.spaced}),
         ):
             self.prefixes.add(kind, [Doc(nlp.vocab, words=[w.lower()]) for w in sorted(words)])
@@ -923,6 +928,16 @@ class EntityRules:
                 found.add(("split", i, i + 2))
             elif kind == "spaced" and _SPACED_NUMBER.search(doc[i + 1].text):
                 found.add(("spaced", i, i + 2))
+            elif (
+                kind == "roman"
+                and token.text in self.roman_prefixes
+                and i + 2 < len(doc)
+                and doc[i + 1].text in _DASHES
+                and not token.whitespace_
+                and not doc[i + 1].whitespace_
+                and doc[i + 2].text in _ROMAN
+            ):
+                found.add(("roman", i, i + 3))
         return sorted(found, key=lambda shape: (shape[2], shape[1], _SHAPES.index(shape[0])))
 
     def _designation(self, doc: Doc, kind: str, start: int, end: int) -> Candidate | None:
@@ -936,6 +951,10 @@ class EntityRules:
             return Candidate(start, end, WEAPON, text, Context.NONE if listed else Context.ADJACENT)
         if kind == "spaced":
             return self._spaced(doc, start, end)
+        if kind == "roman":
+            # Written as the makers write it, as "Ghauri-II" is beside its class noun.
+            prefix = self.any_number[doc[start].text.upper()].prefix
+            return Candidate(start, end, WEAPON, f"{prefix}-{doc[end - 1].text}", Context.NEAR)
         if kind == "split":
             family = self.numbered.get((doc[start].text.upper(), doc[start + 1].text))
             if family is None or not doc[start].whitespace_:
@@ -1412,7 +1431,7 @@ def _digit_tokens(doc: Doc) -> list[int]:
 
 
 _DIGITS = re.compile(r"\d+")
-_SHAPES = ("designation", "index", "ship", "split", "spaced")
+_SHAPES = ("designation", "index", "ship", "split", "roman", "spaced")
 
 
 def _ship_name_ends(doc: Doc, start: int) -> list[int]:

@@ -2233,3 +2233,17 @@ def test_a_common_word_ending_a_portfolio_in_lower_case_introduces_no_person(
     doc = nlp("Jobs in the defence industry Lockheed Martin leads grew last year.")
 
     assert "Lockheed Martin" not in [ent.text for ent in doc.ents if ent.label_ == "PERSON"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("India test-fired the ballistic missile Agni-III on Thursday.", ["Agni-III"]),
+        # Without a word of war nearby, a Roman number after a prefix names nothing.
+        ("The Agni-I festival opened on Friday.", []),
+    ],
+)
+def test_a_familys_number_in_roman_numerals_is_a_weapon_beside_a_cue(
+    nlp: Language, text: str, expected: list[str]
+) -> None:
+    assert weapons(nlp, text) == expected
