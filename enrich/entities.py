@@ -98,9 +98,10 @@ _VARIANT = re.compile(r"^[A-Z0-9][A-Za-z0-9]{0,4}$")
 # An attached letter that the tokenizer split off ("T-90" "M").
 _TAIL = re.compile(r"^[A-Z]{1,3}\d?$")
 _LEADING_DIGITS = re.compile(r"^\d+")
-# How far after a spaced designation the family's number list may be overruled by a word of
-# equipment ("Type 41 - Yuan-class submarines").
+# How far after and before a spaced designation a word of equipment overrules the family's
+# number list ("Type 41 - Yuan-class submarines", "a submarine, Type 209/1400").
 _UNLISTED_NUMBER_GAP = 6
+_UNLISTED_NUMBER_BEFORE = 3
 _UNLISTED_NUMBER_DIGITS = 2
 _CLASS = re.compile(r"[\s-]class$", re.IGNORECASE)
 # Variant letters after a name or a number: "E" of "Gripen E", "A5" of "Leopard 1A5".
@@ -1051,7 +1052,11 @@ class EntityRules:
         # One digit is as often a mark's or a generation's ("Mk 6", "Leopard 3") as a class.
         if family is None or digits is None or len(digits.group()) < _UNLISTED_NUMBER_DIGITS:
             return None
-        around = [*doc[max(0, end - 5) : end - 2], *doc[end : end + _UNLISTED_NUMBER_GAP]]
+        start = end - 2  # the prefix, then the number
+        around = [
+            *doc[max(0, start - _UNLISTED_NUMBER_BEFORE) : start],
+            *doc[end : end + _UNLISTED_NUMBER_GAP],
+        ]
         return family if any(token.lower_ in self.equipment for token in around) else None
 
     def _fits(self, doc: Doc, candidate: Candidate, named_tokens: set[int]) -> bool:
