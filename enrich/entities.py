@@ -151,6 +151,9 @@ _PLACE_NAME_HEADS = frozenset(
 # said its MK30 drone"), may be, in tokens.
 _NEIGHBOUR_WINDOW = 2
 _MAKER_WINDOW = 3
+# The most digits of a number written apart from a family of any number ("Shahed 136"): four
+# would be a year ("Agni 2024").
+_SPLIT_NUMBER_DIGITS = 3
 # Variants attached one after the other: "Buk-M1-2" has two, "F/A-18E/F" one.
 _MAX_VARIANTS = 4
 
@@ -181,10 +184,16 @@ def canonical_of(span: Span) -> str:
 
 
 def _forms(name: str) -> list[str]:
-    # The plural is listed too: "AK-103s" is one token, not "AK-103" and "s"; and a slash
-    # written as a hyphen ("SAMP-T" of "SAMP/T", "AN-TPY-2") is the same name.
+    # The plural is listed too: "AK-103s" is one token, not "AK-103" and "s"; a slash written
+    # as a hyphen ("SAMP-T" of "SAMP/T", "AN-TPY-2") is the same name.
     written = [name, name.replace("/", "-")] if "/" in name else [name]
     return [form for w in written for form in ([w] if w.endswith("s") else [w, w + "s"])]
+
+
+def _apostrophes(name: str) -> list[str]:
+    # Outlets write the apostrophe straight or curly (U+2019) in "David's Sling"; the phrase
+    # matchers compare token texts, so both are listed.
+    return [name, name.replace("'", "\u2019")] if "'" in name else [name]
 
 
 def _is_acronym(form: str) -> bool:
@@ -293,13 +302,12 @@ class EntityRules:
         # pass, and the shapes checked only there, not by a Matcher's Python predicates at
         # every token.
         self.ship_prefixes = frozenset(weapons.ship_prefixes)
-        # "Mi 17 helicopters": a hyphenated designation written with a space, as written and
-        # only for a family's own numbers; it needs a cue, as a number after a letter may be
-        # anything.
-        self.split_prefixes = frozenset(
-            f.prefix for f in weapons.families if f.joiner == "-" and f.numbers
-        )
-        # "Agni-III", "Shaheen-II": a family of any number, numbered in Roman numerals.
+        # "Mi 17 helicopters", "Shahed 136 drones": a hyphenated designation written with a
+        # space, with one of the family's own numbers or, for a family of any number, up to
+        # three digits; it needs a cue, as a number after a word may be anything.
+        self.split_prefixes = frozenset(f.prefix for f in weapons.families if f.joiner == "-")
+        # "Agni-III", "Shaheen-II", "Agni III": a family of any number, numbered in Roman
+        # numerals.
         self.roman_prefixes = frozenset(
             f.prefix for f in weapons.families if f.joiner == "-" and f.numbers is None
         )
@@ -320,7 +328,9 @@ class EntityRules:
                 as_written = ambiguous or _is_acronym(form)
                 context = Context.NEAR if ambiguous and label == WEAPON else Context.NONE
                 key = f"{label}\t{entry.name}\t{context.value}"
-                forms = _forms(form) if label == WEAPON else [form]
+                forms = [
+                    f for a in _apostrophes(form) for f in (_forms(a) if label == WEAPON else [a])
+                ]
                 docs = by_matcher.setdefault((as_written, key), [])
                 docs.extend(nlp.make_doc(text) for text in forms)
                 if _is_long_acronym(form):
@@ -422,7 +432,8 @@ class EntityRules:
             candidates.append(Candidate(rule.start, rule.end, rule.label, name, Context.NONE))
         candidates += self._named_by_calling(doc, candidates)
         candidates += self._named_by_expansion(doc, candidates)
-        by_class = self._named_by_class(doc, candidates)
+        heritage = self._museum_pieces(doc)
+        by_class = self._named_by_class(doc, candidates, heritage)
         by_class += self._named_by_class_word(doc, candidates, by_class)
         classes = {i for c in by_class for i in range(c.start, c.end)}
         candidates = [
@@ -440,10 +451,13 @@ class EntityRules:
         confirmed = [c for c in candidates if c.context is Context.NONE]
         # A maker's name inside a weapon's ("Cessna A-37") vetoes no other weapon beside it.
         named_tokens = {i for c in confirmed if c.label == WEAPON for i in range(c.start, c.end)}
+        # A name that needs a cue is no weapon in a sentence about museum pieces.
         confirmed += [
             c
             for c in candidates
-            if c.context is not Context.NONE and self._fits(doc, c, named_tokens)
+            if c.context is not Context.NONE
+            and c.start not in heritage
+            and self._fits(doc, c, named_tokens)
         ]
         # A name the doc confirms once is that weapon everywhere in it: "K2 tanks ... the K2s".
         named = {c.canonical for c in confirmed if c.label == WEAPON}
@@ -452,6 +466,7 @@ class EntityRules:
             for c in candidates
             if c.context is not Context.NONE and c.canonical in named and c not in confirmed
         ]
+        confirmed = self._weapons_before_class_nouns(doc, confirmed)
         confirmed += _listed_beside_weapons(doc, candidates, confirmed)
         confirmed += self._listed_before_equipment(doc, candidates, confirmed)
         confirmed = _named_in_full(confirmed)
@@ -461,7 +476,46 @@ class EntityRules:
         doc.ents = filter_spans([*spans, *doc.ents])
         return doc
 
-    def _named_by_class(self, doc: Doc, candidates: list[Candidate]) -> list[Candidate]:
+    def _weapons_before_class_nouns(self, doc: Doc, confirmed: list[Candidate]) -> list[Candidate]:
+        """A listed weapon that is also a place's or a body's name is the weapon where a class
+        noun follows it: "200 Milan anti-tank missiles" are no city; a name rule's reading of
+        the same words gives way (a warship's name keeps its own)."""
+        weapons = {
+            (c.start, c.end)
+            for c in confirmed
+            if c.label == WEAPON and self._class_noun_after(doc, c.end)
+        }
+        if not weapons:
+            return confirmed
+        return [
+            c for c in confirmed if c.label in (WEAPON, VESSEL) or (c.start, c.end) not in weapons
+        ]
+
+    def _class_noun_after(self, doc: Doc, end: int) -> bool:
+        """Whether a class noun follows token `end`, or a modifier and a class noun."""
+        words = _words_after(doc, end, 2)
+        return bool(words) and (
+            words[0] in self.equipment
+            or (words[0] in self.modifiers and words[1:] != [] and words[1] in self.equipment)
+        )
+
+    def _museum_pieces(self, doc: Doc) -> set[int]:
+        """The tokens of sentences about museum pieces, replicas or toys, where a weapon's name
+        stands for no weapon in service ("a restored Sherman tank"), found in one pass
+        (Token.sent rescans)."""
+        if not any(token.lower_ in self.heritage for token in doc):
+            return set()
+        sentences = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
+        return {
+            i
+            for sent in sentences
+            if any(token.lower_ in self.heritage for token in sent)
+            for i in range(sent.start, sent.end)
+        }
+
+    def _named_by_class(
+        self, doc: Doc, candidates: list[Candidate], heritage: set[int]
+    ) -> list[Candidate]:
         """Weapons named by the class noun written after them, listed or not: "Pinaka rocket
         launchers", "the Fattah hypersonic missile", "a Kalvari class submarine", "the Agni-II
         ballistic missile". Words that own or place the equipment ("Navy frigates", "Russian
@@ -481,14 +535,6 @@ class EntityRules:
         bodies = {i for c in candidates if c.label == ORG for i in range(c.start, c.end)}
         body_ends = {c.start: c.end for c in candidates if c.label == ORG}
         found: list[Candidate] = []
-        # Tokens of sentences about museum pieces, found in one pass (Token.sent rescans).
-        sentences = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
-        heritage = {
-            i
-            for sent in sentences
-            if any(token.lower_ in self.heritage for token in sent)
-            for i in range(sent.start, sent.end)
-        }
         for head in doc:
             qualified = head.lower_ in self.qualified_heads
             if not (qualified or head.lower_ in self.heads):
@@ -939,6 +985,15 @@ class EntityRules:
                 and doc[i + 2].text in _ROMAN
             ):
                 found.add(("roman", i, i + 3))
+            elif (
+                kind == "roman"
+                and token.text in self.roman_prefixes
+                and token.whitespace_
+                # "I" after a name is as likely the pronoun.
+                and doc[i + 1].text in _ROMAN
+                and doc[i + 1].text != "I"
+            ):
+                found.add(("roman", i, i + 2))
         return sorted(found, key=lambda shape: (shape[2], shape[1], _SHAPES.index(shape[0])))
 
     def _designation(self, doc: Doc, kind: str, start: int, end: int) -> Candidate | None:
@@ -953,11 +1008,16 @@ class EntityRules:
         if kind == "spaced":
             return self._spaced(doc, start, end)
         if kind == "roman":
-            # Written as the makers write it, as "Ghauri-II" is beside its class noun.
+            # Written as the makers write it, as "Ghauri-II" is beside its class noun; written
+            # apart ("Shaheen IX"), an exercise's or a unit's name as often, so a cue beside it.
             prefix = self.any_number[doc[start].text.upper()].prefix
-            return Candidate(start, end, WEAPON, f"{prefix}-{doc[end - 1].text}", Context.NEAR)
+            context = Context.NEAR if end - start == 3 else Context.ADJACENT
+            return Candidate(start, end, WEAPON, f"{prefix}-{doc[end - 1].text}", context)
         if kind == "split":
-            family = self.numbered.get((doc[start].text.upper(), doc[start + 1].text))
+            prefix, number = doc[start].text.upper(), doc[start + 1].text
+            family = self.numbered.get((prefix, number))
+            if family is None and len(number) <= _SPLIT_NUMBER_DIGITS:
+                family = self.any_number.get(prefix)
             if family is None or not doc[start].whitespace_:
                 return None
             name = f"{family.prefix}-{doc[start + 1].text}"
