@@ -151,6 +151,9 @@ _PLACE_NAME_HEADS = frozenset(
 # said its MK30 drone"), may be, in tokens.
 _NEIGHBOUR_WINDOW = 2
 _MAKER_WINDOW = 3
+# Words that veto a designation in civil news ("the BA.2 variant") but, before a name and its
+# class noun, say what the system is a form of ("a version of its Barracuda submarine").
+_OF_A_SYSTEM = frozenset(["version", "variant"])
 # The most digits of a number written apart from a family of any number ("Shahed 136"): four
 # would be a year ("Agni 2024").
 _SPLIT_NUMBER_DIGITS = 3
@@ -596,7 +599,7 @@ class EntityRules:
                 or any(t.lower_ in self.owners or t.lower_ in self.military for t in name)
                 or name.text.lower() in self.owners
                 or name.text.rstrip("s") in _TYPE_SYMBOLS
-                or _beside(doc, start, end, self.makers, _MAKER_WINDOW)
+                or _beside(doc, start, end, self.makers - _OF_A_SYSTEM, _MAKER_WINDOW)
             ):
                 continue
             canonical = _CLASS.sub("", self._singular(_normalised(name.text)))

@@ -174,7 +174,8 @@ _TITLES = _words(
     """gen gen. general lt lt. lieut lieut. lieutenant col col. colonel maj maj. major adm adm.
     admiral rear vice brig brig. brigadier capt capt. captain cmdr cmdr. commander sgt sgt. dr
     dr. mr mr. mrs mrs. ms ms. prof prof. president prime minister pm secretary crown prince
-    king queen sheikh sir dame lord hon hon. honourable honorable rank shri sri smt air marshal
+    king queen sheikh sir dame lord hon hon. honourable honorable rank shri sri smt shrimati
+    alhaji alhaja air marshal
     chief field marshal ambassador senator sen sen. rep rep. gov gov. governor mayor chancellor
     premier commodore constable superintendent inspector corporal commissioner cdr cdr. ceo cfo
     cto coo ayatollah imam cleric lawmaker legislator professor patrolman undersecretary"""
@@ -2541,6 +2542,12 @@ def _without_titles(doc: Doc, ent: Span) -> list[Span]:
     """A person without the titles before the name ("Lt Gen Mohammed Hamdan") and the letters
     of honours after it ("Andy Lamb OBE"); none if the mention is titles only ("Lt Gen")."""
     start = ent.start
+    # "Raksha Mantri Shri Rajnath Singh": an honorific inside the mention follows the post,
+    # and the name follows the honorific.
+    for i in range(ent.end - _MIN_NAME_AFTER_HONORIFIC - 1, ent.start, -1):
+        if doc[i].lower_ in _HONORIFICS:
+            start = i + 1
+            break
     while start < ent.end and doc[start].lower_ in _TITLES:
         start += 1
     end = ent.end
@@ -2555,6 +2562,11 @@ def _without_titles(doc: Doc, ent: Span) -> list[Span]:
     if start == ent.start and end == ent.end:
         return [ent]
     return [Span(doc, start, end, label=PERSON)] if start < end else []
+
+
+# Honorifics that are never part of a name: Indian "Shri" and "Smt", West African "Alhaji".
+_HONORIFICS = _words("shri sri smt shrimati alhaji alhaja")
+_MIN_NAME_AFTER_HONORIFIC = 1
 
 
 # A first name written as its initial ("N.", "D.N."), before a surname.

@@ -520,6 +520,8 @@ def test_a_minister_is_not_part_of_the_portfolio(nlp: Language) -> None:
         ("The threat was described by Secretary of Defense Jim Mattis on Monday.", "Jim Mattis"),
         ("Canadian Defence Minister Anita Anand met Lt Gen Dhiraj Seth.", "Dhiraj Seth"),
         ("South Korean President Lee Jae-myung took office in June.", "Lee Jae-myung"),
+        ("Raksha Mantri Shri Rajnath Singh met the delegation in New Delhi.", "Rajnath Singh"),
+        ("Information Minister Alhaji Lai Mohammed said the ban would stay.", "Lai Mohammed"),
     ],
 )  # fmt: skip
 def test_a_name_after_a_title_is_a_person_without_the_title(
@@ -581,6 +583,7 @@ def test_a_name_after_a_title_reads_every_length_and_a_particle_inside() -> None
         ("Germany sent two Bergepanzer armored recovery vehicles to Kyiv.", "Bergepanzer"),
         ("Britain will send Stormer anti-aircraft systems in the coming weeks.", "Stormer"),
         ("The missile was fired from a Cheng Kung-class frigate on Monday.", "Cheng Kung"),
+        ("The yard will build a conventional version of its Barracuda submarine.", "Barracuda"),
     ],
 )
 def test_a_name_of_the_equipment_noun_after_it_is_a_weapon(
