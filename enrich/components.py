@@ -123,7 +123,9 @@ class Decision:
     seen how whole stories read, so it catches wordings no cue names and tells a topic's words
     used in passing from a story about it. A topic is tagged when:
     - a cue for it matched and the classifier gives it at least `with_cue`;
-    - or the classifier alone gives it at least `alone`;
+    - or the classifier alone gives it at least `alone`, in a text that holds a word of the
+      taxonomy's domain lexicon (war, defence, sanctions: a pact of two space agencies is
+      written in the words of a defence pact, but none of war);
     - or, on an article the classifier read in several windows (it keeps each topic's highest),
       the cues reach the taxonomy's threshold with `long_article_cues` distinct cues or more.
     Otherwise the cues do not tag a topic against the classifier, however confident: out of
@@ -174,6 +176,7 @@ class TopicTaggerComponent:
         self.tagger = tagger
         self.decision = decision
         self.budget_ms = budget_ms
+        self.domain_words = tagger.taxonomy.domain_words
 
     def __call__(self, doc: Doc) -> Doc:
         try:
@@ -187,16 +190,28 @@ class TopicTaggerComponent:
                 "are the classifier's alone"
             )
             matches = []
-        doc._.topics = self.decide(matches, doc.cats, doc._.classifier_windows or 1)
+        doc._.topics = self.decide(
+            matches, doc.cats, doc._.classifier_windows or 1, self._on_the_domain(doc)
+        )
         return doc
 
+    def _on_the_domain(self, doc: Doc) -> bool:
+        """Whether the doc holds a word of the taxonomy's domain lexicon (any, without one)."""
+        words = self.domain_words
+        return not words or any(t.lower_ in words or t.lemma_.lower() in words for t in doc)
+
     def decide(
-        self, matches: list[TopicMatch], cats: dict[str, float], windows: int = 1
+        self,
+        matches: list[TopicMatch],
+        cats: dict[str, float],
+        windows: int = 1,
+        on_the_domain: bool = True,
     ) -> list[TopicMatch]:
         """The rule `matches` with the classifier's probabilities (`cats`; empty without a
         classifier, which read the doc in `windows`) and what decided each (see Decision), plus
-        the topics the classifier alone tags. A topic the classifier does not know is decided
-        by the cues' threshold."""
+        the topics the classifier alone tags, where the text holds a word of the domain
+        (`on_the_domain`). A topic the classifier does not know is decided by the cues'
+        threshold."""
         threshold = self.tagger.taxonomy.threshold_of
         decided = []
         for match in matches:
@@ -213,6 +228,8 @@ class TopicTaggerComponent:
             )
         with_cues = {match.topic for match in matches}
         for topic, probability in sorted(cats.items()):
+            if not on_the_domain:
+                break
             if topic in with_cues or topic not in self.tagger.taxonomy.topics:
                 continue
             if self.decision.source(probability) is not None:

@@ -154,6 +154,8 @@ _MAKER_WINDOW = 3
 # Words that veto a designation in civil news ("the BA.2 variant") but, before a name and its
 # class noun, say what the system is a form of ("a version of its Barracuda submarine").
 _OF_A_SYSTEM = frozenset(["version", "variant"])
+# Words of a weapon's own name after an ambiguous one that confirm it ("Patriot Air Defense").
+_NAME_WORDS_AFTER = 2
 # The most digits of a number written apart from a family of any number ("Shahed 136"): four
 # would be a year ("Agni 2024").
 _SPLIT_NUMBER_DIGITS = 3
@@ -406,7 +408,10 @@ class EntityRules:
                     continue
                 elif label == WEAPON:
                     # A ship's class by its name: "Nimitz-class carrier" is the Nimitz.
-                    canonical = _CLASS.sub("", self._weapon_name(doc[start:end], canonical))
+                    # ... and "F-16 Block 70" the F-16 (the guideline drops block suffixes).
+                    canonical = _MARK.sub(
+                        "", _CLASS.sub("", self._weapon_name(doc[start:end], canonical))
+                    )
                     if canonical.islower():
                         # "advanced light helicopters (ALH)": a class spelled out in lower case
                         # names no system by its words; the acronym after it, or the entry, does.
@@ -564,6 +569,13 @@ class EntityRules:
                 end = word_start
             if qualified and end == head.i:
                 continue
+            titled_modifiers = [t.lower_ for t in doc[end : head.i] if t.is_title]
+            if (
+                head.is_lower
+                and titled_modifiers
+                and not any(word in self.military for word in titled_modifiers)
+            ):
+                continue  # "a Civil Air Patrol plane": modifiers in title case name a body
             span = _name_before(doc, end)
             if span is None or _word_start(doc, span.start) < span.start:
                 continue  # "Fly-to-Buy missiles": a part of a word is not a name
@@ -1041,7 +1053,7 @@ class EntityRules:
         prefix = _BUREAU_PREFIXES.get(prefix.lower(), prefix)
         family = self.any_number.get(prefix.upper()) or self.numbered.get((prefix.upper(), number))
         if family is None:
-            if not any(char.isupper() for char in prefix):
+            if not any(char.isupper() for char in prefix) or _after_a_letter(doc, start):
                 return None
             start, end = _extend(doc, start, end)
             name = _normalised(doc[start:end].text)
@@ -1122,6 +1134,19 @@ class EntityRules:
         ]
         return family if any(token.lower_ in self.equipment for token in around) else None
 
+    def _name_goes_on(self, doc: Doc, end: int) -> bool:
+        """Whether the name before token `end` goes on in title case with words of a weapon's
+        own name, a word of war among them or two of them: "the Patriot Air and Missile Defense
+        System", "Patriot Air Defense units" (not "Patriot Air", "Javelin Park")."""
+        words, of_war = 0, False
+        for token in doc[end : end + _MAX_NAME_TOKENS]:
+            if token.is_title and token.lower_ in self.words_of_name:
+                words += 1
+                of_war = of_war or token.lower_ in self.military
+            elif not (words and token.lower_ in ("and", "&")):
+                break
+        return of_war or words >= _NAME_WORDS_AFTER
+
     def _fits(self, doc: Doc, candidate: Candidate, named_tokens: set[int]) -> bool:
         start, end = candidate.start, candidate.end
         around = [*doc[max(0, start - _MAKER_WINDOW) : start], *doc[end : end + _MAKER_WINDOW]]
@@ -1144,6 +1169,8 @@ class EntityRules:
                 doc, end, _INDEX_WINDOW
             )
             return any(word in self.equipment for word in window)
+        if self._name_goes_on(doc, end):
+            return True
         near = doc[max(0, start - _EQUIPMENT_WINDOW) : end + _EQUIPMENT_WINDOW]
         # The class noun right after the name is one in any case: "the Type 23 Frigate".
         if any(
@@ -1695,6 +1722,17 @@ def _names_a_class(doc: Doc, end: int) -> bool:
     "Guardian-class")."""
     after = end + (end < len(doc) and doc[end].text in _DASHES and not doc[end - 1].whitespace_)
     return after < len(doc) and doc[after].lower_ == "class"
+
+
+def _after_a_letter(doc: Doc, start: int) -> bool:
+    """Whether token `start` is written on after a single letter and a dash: "X2" of "Project
+    F-X2" is a programme's, not a designation of its own."""
+    return (
+        start > 1
+        and _word_start(doc, start) == start - 2
+        and len(doc[start - 2].text) == 1
+        and doc[start - 2].is_alpha
+    )
 
 
 def _word_start(doc: Doc, index: int) -> int:

@@ -2342,6 +2342,8 @@ def _named_with_class(doc: Doc, ent: Span) -> Span | None:
     if class_words < _MIN_CLASS_WORDS or not all(
         token.is_title
         and token.is_alpha
+        # "Very Short-Range Air Defence System": a common word opens the class, names nothing.
+        and not token.is_stop
         and token.lower_ not in _ORG_WORDS
         and token.lower_ not in _CLASS_WORDS
         for token in name

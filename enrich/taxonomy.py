@@ -184,7 +184,27 @@ class Taxonomy(BaseModel):
         "inside an ORG name with one, whose words name it and tell of no event.",
     )
     lexicons: dict[str, list[str]] = Field(default_factory=dict)
+    domain_lexicon: str | None = Field(
+        default=None,
+        description="The lexicon of words a story on any topic holds one of at least (lemmas or "
+        "lower-case words): in a text with none of them, the classifier alone tags no topic.",
+    )
     topics: dict[str, Topic] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _domain_lexicon_exists(self) -> "Taxonomy":
+        if self.domain_lexicon is not None and self.domain_lexicon not in self.lexicons:
+            raise ValueError(
+                f"domain_lexicon names {self.domain_lexicon!r}, which is not among the lexicons"
+            )
+        return self
+
+    @property
+    def domain_words(self) -> frozenset[str]:
+        """The words of the domain lexicon; empty where the taxonomy names none."""
+        if self.domain_lexicon is None:
+            return frozenset()
+        return frozenset(word.lower() for word in self.lexicons[self.domain_lexicon])
 
     def threshold_of(self, topic: str) -> float:
         """The confidence a topic needs to be tagged."""

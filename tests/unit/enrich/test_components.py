@@ -119,6 +119,29 @@ def test_topics_the_taxonomy_does_not_have_are_ignored(component: TopicTaggerCom
     assert component.decide([], {"piracy": 0.99}) == []
 
 
+def test_the_classifier_alone_tags_no_topic_in_a_text_without_a_word_of_the_domain(
+    component: TopicTaggerComponent,
+) -> None:
+    cats = {"defense_cooperation": 0.95}
+
+    assert component.decide([], cats, on_the_domain=False) == []
+    assert [m.topic for m in component.decide([], cats)] == ["defense_cooperation"]
+    # A cue for the topic is a word of it: the rules and the classifier still decide together.
+    decided = component.decide([cue_match("arms_deal", 0.95)], {"arms_deal": 0.9}, 1, False)
+    assert [(m.topic, m.decided_by) for m in decided] == [("arms_deal", "rules and classifier")]
+
+
+def test_a_text_is_on_the_domain_where_it_holds_a_word_of_war_defence_or_sanctions() -> None:
+    nlp = Enricher(EnrichSettings()).nlp
+    tagger = nlp.get_pipe(TOPIC_TAGGER)
+    assert isinstance(tagger, TopicTaggerComponent)
+    civil = "The two space agencies signed a memorandum to deepen cooperation on lunar exploration."
+
+    assert not tagger._on_the_domain(nlp(civil))
+    assert tagger._on_the_domain(nlp(civil + " Their defence ministers attended."))
+    assert tagger._on_the_domain(nlp("The ministers agreed to send more tanks."))
+
+
 def test_the_enrichment_is_one_pipeline_of_named_components(tmp_path: Path) -> None:
     nlp = Enricher(EnrichSettings()).nlp
     names = nlp.pipe_names

@@ -163,6 +163,7 @@ def test_lexicons_may_include_other_lexicons(tmp_path: Path, nlp: Language) -> N
         (BLOCKADE.replace("trees:", "treez:"), "treez"),
         ("topics: [", "cannot read the topic file"),
         (BLOCKADE.replace("[blockade, quarantine]", "[blockade, $blockade_nouns]"), "itself"),
+        (BLOCKADE.replace("lexicons:", "domain_lexicon: naval\nlexicons:"), "'naval'"),
     ],
 )
 def test_an_invalid_taxonomy_says_what_is_wrong(tmp_path: Path, text: str, problem: str) -> None:
@@ -379,3 +380,13 @@ def test_troops_ordered_somewhere_with_their_jets_are_deployed_not_bought(
     )
 
     assert found == ["troop_deployment"]
+
+
+def test_the_domain_lexicon_gives_the_domain_words(tmp_path: Path) -> None:
+    text = BLOCKADE.replace("lexicons:", "domain_lexicon: blockade_nouns\nlexicons:")
+
+    assert load_taxonomy(write(tmp_path / "topics.yaml", text)).domain_words == {
+        "blockade",
+        "quarantine",
+    }
+    assert load_taxonomy(write(tmp_path / "plain.yaml", BLOCKADE)).domain_words == frozenset()
