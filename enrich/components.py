@@ -227,9 +227,7 @@ class TopicTaggerComponent:
                 match.model_copy(update={"probability": probability, "decided_by": source})
             )
         with_cues = {match.topic for match in matches}
-        for topic, probability in sorted(cats.items()):
-            if not on_the_domain:
-                break
+        for topic, probability in sorted(cats.items()) if on_the_domain else []:
             if topic in with_cues or topic not in self.tagger.taxonomy.topics:
                 continue
             if self.decision.source(probability) is not None:
