@@ -48,6 +48,7 @@ from enrich.name_rules import (
     ArtefactRules,
     NameRules,
     extend_places_to_their_kind,
+    is_state_body,
     relabel_places_named_so,
     split_coordinated_places,
     split_coordinated_services,
@@ -435,7 +436,12 @@ class EntityRules:
                         canonical += " " + _system_number(doc[end].text)
                         end += 1
                 candidates.append(Candidate(start, end, label, canonical, Context(context), listed))
+        listed_bodies = {(c.start, c.end) for c in candidates if c.label == ORG}
         for rule in self.names(doc) if self.names is not None else ():
+            if rule.label == ORG and self._is_nationality_and_listed_body(
+                doc, rule.start, rule.end, listed_bodies
+            ):
+                continue
             name = rule.name or canonical_name(doc[rule.start : rule.end].text)
             candidates.append(Candidate(rule.start, rule.end, rule.label, name, Context.NONE))
         candidates += self._named_by_calling(doc, candidates)
@@ -960,6 +966,19 @@ class EntityRules:
         if name.endswith("s") and name[:-1].lower() in self.listed:
             return name[:-1]
         return name
+
+    def _is_nationality_and_listed_body(
+        self, doc: Doc, start: int, end: int, listed_bodies: set[tuple[int, int]]
+    ) -> bool:
+        """Whether a name rule's body is a nationality and a listed firm after it: "French
+        Dassault Aviation" is Dassault Aviation (while "Israel Aerospace Industries", unlisted
+        as "Aerospace Industries", and "US Department of Commerce", a state's body, keep their
+        country)."""
+        return (
+            doc[start].lower_ in self.owners
+            and (start + 1, end) in listed_bodies
+            and not is_state_body(doc[start + 1 : end])
+        )
 
     def _is_a_persons_surname(self, doc: Doc, start: int, end: int) -> bool:
         # "Mikhail Kalashnikov" is the man; "manufacturer Kalashnikov" the company.

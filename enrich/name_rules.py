@@ -454,6 +454,7 @@ class NameRules:
                 whole = not _runs_on(doc, end) and not _name_goes_on(doc, end)
                 if titled and whole and not _INITIAL.match(doc[end - 1].text):
                     found.append(Found(start + 1, end, PERSON))
+        found = [part for one in found for part in _coordinated_bodies(doc, one)]
         return [*found, *opening_datelines(doc)]
 
     def _datelines(self, doc: Doc) -> list[tuple[str, int, int]]:
@@ -2564,6 +2565,30 @@ def _without_titles(doc: Doc, ent: Span) -> list[Span]:
     if start == ent.start and end == ent.end:
         return [ent]
     return [Span(doc, start, end, label=PERSON)] if start < end else []
+
+
+def is_state_body(span: Span) -> bool:
+    """Whether a name holds a word of a state's or an armed body ("Department of Commerce",
+    "Armed Forces", "Marine Corps"), which news names with its country ("US Department of
+    Commerce"), as it names a firm without ("Dassault Aviation")."""
+    return any(token.lower_ in _ORG_WORDS for token in span)
+
+
+def _coordinated_bodies(doc: Doc, found: Found) -> list[Found]:
+    """Two bodies a rule read as one over "and": "Department of Defense and Federal Emergency
+    Management Agency" is two, each a head with what it is of, or a name ending in a head;
+    "Justice and Equality Movement" and "Ministry of Foreign Affairs and International
+    Cooperation" are one (their first part or their last is no body of its own)."""
+    if found.label != ORG or found.name is not None:
+        return [found]
+    for i in range(found.start + 3, found.end - 1):
+        if doc[i].lower_ not in _INNER_JOINERS:
+            continue
+        left_is_body = doc[found.start].lower_ in _OF_HEADS and doc[found.start + 1].lower_ == "of"
+        right_is_body = doc[found.end - 1].lower_ in _HEADS and doc[i + 1].is_title
+        if left_is_body and right_is_body and doc[i - 1].is_title:
+            return [Found(found.start, i, ORG), Found(i + 1, found.end, ORG)]
+    return [found]
 
 
 # Honorifics that are never part of a name: Indian "Shri" and "Smt", West African "Alhaji".

@@ -2261,3 +2261,22 @@ def test_a_familys_number_in_roman_numerals_is_a_weapon_beside_a_cue(
     nlp: Language, text: str, expected: list[str]
 ) -> None:
     assert weapons(nlp, text) == expected
+
+
+def test_two_bodies_joined_by_and_are_two_and_one_name_with_and_is_one(nlp: Language) -> None:
+    two = _facet(
+        nlp, "The Department of Defense and Federal Emergency Management Agency met.", "ORG"
+    )
+    one = _facet(nlp, "The Ministry of Foreign Affairs and International Cooperation spoke.", "ORG")
+
+    assert {"Department of Defense", "Federal Emergency Management Agency"} <= set(two)
+    assert "Ministry of Foreign Affairs and International Cooperation" in one
+
+
+def test_a_nationality_before_a_listed_firm_is_no_part_of_its_name(nlp: Language) -> None:
+    firm = _facet(nlp, "India signed a deal with French Dassault Aviation for jets.", "ORG")
+    body = _facet(nlp, "The US Department of Commerce listed the firms.", "ORG")
+
+    assert "Dassault Aviation" in firm
+    assert "French Dassault Aviation" not in firm
+    assert "US Department of Commerce" in body
