@@ -152,6 +152,8 @@ _PLACE_NAME_HEADS = frozenset(
 # said its MK30 drone"), may be, in tokens.
 _NEIGHBOUR_WINDOW = 2
 _MAKER_WINDOW = 3
+# The heritage words that make a whole sentence one about museum pieces, replicas or toys.
+_MUSEUM_WORDS = frozenset(["museum", "museums", "replica", "replicas", "toy", "toys"])
 # Words that veto a designation in civil news ("the BA.2 variant") but, before a name and its
 # class noun, say what the system is a form of ("a version of its Barracuda submarine").
 _OF_A_SYSTEM = frozenset(["version", "variant"])
@@ -247,6 +249,7 @@ class EntityRules:
         self.negatives = frozenset(_DASH.sub("-", m).lower() for m in weapons.negatives.mentions)
         self.neighbours = frozenset(word.lower() for word in weapons.negatives.neighbours)
         self.makers = self.neighbours | {word.lower() for word in weapons.negatives.makers}
+        self.civil_makers = self.makers - _OF_A_SYSTEM
         self.descriptive = self.military | {word.lower() for word in weapons.cues.descriptive}
         self.heritage = frozenset(word.lower() for word in weapons.negatives.heritage)
         self.heads = frozenset(word.lower() for word in weapons.cues.heads)
@@ -465,12 +468,14 @@ class EntityRules:
         confirmed = [c for c in candidates if c.context is Context.NONE]
         # A maker's name inside a weapon's ("Cessna A-37") vetoes no other weapon beside it.
         named_tokens = {i for c in confirmed if c.label == WEAPON for i in range(c.start, c.end)}
-        # A name that needs a cue is no weapon in a sentence about museum pieces.
+        # A name that needs a cue is no weapon in a sentence about museum pieces (not one about
+        # a trade show's exhibition: "signed at the MSPO defence exhibition").
+        museum = self._museum_pieces(doc, _MUSEUM_WORDS) if heritage else set()
         confirmed += [
             c
             for c in candidates
             if c.context is not Context.NONE
-            and c.start not in heritage
+            and c.start not in museum
             and self._fits(doc, c, named_tokens)
         ]
         # A name the doc confirms once is that weapon everywhere in it: "K2 tanks ... the K2s".
@@ -513,17 +518,18 @@ class EntityRules:
             or (words[0] in self.modifiers and words[1:] != [] and words[1] in self.equipment)
         )
 
-    def _museum_pieces(self, doc: Doc) -> set[int]:
-        """The tokens of sentences about museum pieces, replicas or toys, where a weapon's name
-        stands for no weapon in service ("a restored Sherman tank"), found in one pass
-        (Token.sent rescans)."""
-        if not any(token.lower_ in self.heritage for token in doc):
+    def _museum_pieces(self, doc: Doc, words: frozenset[str] | None = None) -> set[int]:
+        """The tokens of sentences about museum pieces, replicas or toys (with a word of
+        `words`, the heritage words by default), where a weapon's name stands for no weapon in
+        service ("a restored Sherman tank"), found in one pass (Token.sent rescans)."""
+        words = self.heritage if words is None else words
+        if not any(token.lower_ in words for token in doc):
             return set()
         sentences = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
         return {
             i
             for sent in sentences
-            if any(token.lower_ in self.heritage for token in sent)
+            if any(token.lower_ in words for token in sent)
             for i in range(sent.start, sent.end)
         }
 
@@ -575,13 +581,6 @@ class EntityRules:
                 end = word_start
             if qualified and end == head.i:
                 continue
-            titled_modifiers = [t.lower_ for t in doc[end : head.i] if t.is_title]
-            if (
-                head.is_lower
-                and titled_modifiers
-                and not any(word in self.military for word in titled_modifiers)
-            ):
-                continue  # "a Civil Air Patrol plane": modifiers in title case name a body
             span = _name_before(doc, end)
             if span is None or _word_start(doc, span.start) < span.start:
                 continue  # "Fly-to-Buy missiles": a part of a word is not a name
@@ -617,7 +616,7 @@ class EntityRules:
                 or any(t.lower_ in self.owners or t.lower_ in self.military for t in name)
                 or name.text.lower() in self.owners
                 or name.text.rstrip("s") in _TYPE_SYMBOLS
-                or _beside(doc, start, end, self.makers - _OF_A_SYSTEM, _MAKER_WINDOW)
+                or _beside(doc, start, end, self.civil_makers, _MAKER_WINDOW)
             ):
                 continue
             canonical = _CLASS.sub("", self._singular(_normalised(name.text)))
@@ -1050,7 +1049,14 @@ class EntityRules:
         if kind == "split":
             prefix, number = doc[start].text.upper(), doc[start + 1].text
             family = self.numbered.get((prefix, number))
-            if family is None and len(number) <= _SPLIT_NUMBER_DIGITS:
+            if (
+                family is None
+                and len(number) <= _SPLIT_NUMBER_DIGITS
+                # "An 18-year-old tank commander": a word, and an age, not the An-18.
+                and not doc[start].is_sent_start
+                and not doc[start].is_stop
+                and not (end < len(doc) and doc[end].text in _DASHES)
+            ):
                 family = self.any_number.get(prefix)
             if family is None or not doc[start].whitespace_:
                 return None
