@@ -94,10 +94,13 @@ image-test: install
 
 ## make train: the learned topic classifier, enrich/data/topic_classifier/ (shipped with enrich):
 ## TF-IDF and logistic regression (scikit-learn) on the labelled corpus (enrich/corpus/) and the
-## development snippets; the same data give the same model.
+## development snippets; the same data give the same model. Then the model's entity recogniser
+## fine-tuned on the corpus's people, organisations and places, enrich/data/recogniser/ (seeded;
+## about 15 minutes on two cores).
 .PHONY: train crossval
 train: install
 	$(BIN)/python -m tools.training train
+	$(BIN)/python -m tools.training recogniser
 
 ## make crossval: the classifier's 5-fold cross-validated P/R/F1 per topic, its out-of-fold
 ## probabilities (benchmarks/results/topic-classifier-oof.jsonl, and -oof-10.jsonl of a 10-fold

@@ -5,6 +5,7 @@ from enrich.components import TOPIC_TAGGER, Decision, TopicTaggerComponent
 from enrich.entities import drop_headline_artefacts
 from enrich.errors import EnrichmentError
 from enrich.evaluation import (
+    Example,
     Prediction,
     entity_key,
     evaluate,
@@ -12,8 +13,18 @@ from enrich.evaluation import (
     parse_examples,
     snippet_article,
 )
+from enrich.facets import CountryNames
 from enrich.fingerprints import story_bands
-from enrich.pipeline import Enricher, EnrichmentFailure, EnrichmentResult, analysed_text
+from enrich.pipeline import (
+    RECOGNISER_DIR,
+    RECOGNISER_META,
+    Enricher,
+    EnrichmentFailure,
+    EnrichmentResult,
+    analysed_text,
+    load_pipeline,
+    use_recogniser,
+)
 from enrich.settings import EnrichSettings
 from enrich.topic_model import LinearTopicModel, terms_of
 from enrich.workers import (
@@ -27,8 +38,11 @@ from enrich.workers import (
 )
 
 __all__ = [
+    "RECOGNISER_DIR",
+    "RECOGNISER_META",
     "TOPIC_TAGGER",
     "ArticleEnricher",
+    "CountryNames",
     "Decision",
     "EnrichSettings",
     "Enricher",
@@ -37,6 +51,7 @@ __all__ = [
     "EnrichmentFailure",
     "EnrichmentPool",
     "EnrichmentResult",
+    "Example",
     "LinearTopicModel",
     "Prediction",
     "TopicTaggerComponent",
@@ -48,9 +63,11 @@ __all__ = [
     "entity_key",
     "evaluate",
     "format_report",
+    "load_pipeline",
     "parse_examples",
     "snippet_article",
     "story_bands",
     "terms_of",
     "usable_cpus",
+    "use_recogniser",
 ]

@@ -49,6 +49,7 @@ from enrich.name_rules import (
     NameRules,
     extend_places_to_their_kind,
     is_state_body,
+    is_title,
     relabel_places_named_so,
     split_coordinated_places,
     split_coordinated_services,
@@ -733,10 +734,12 @@ class EntityRules:
             while start < end - 2 and doc[start].lower_ in self.owners:
                 start += 1
             name = doc[start : end - 2]
+            # A letter names a class after its owners only: "the Belgian K-class frigates".
+            owned_letter = start > span.start and len(name) == 1 and name[0].is_upper
             if (
                 not name
                 or weapons.intersection(range(start, end))
-                or not any(token.is_alpha and len(token) > 1 for token in name)
+                or not (owned_letter or any(t.is_alpha and len(t) > 1 for t in name))
                 or name.text.lower() in _NOT_CLASS_NAMES
             ):
                 continue
@@ -1930,7 +1933,9 @@ class EntityCleanup:
             # Nurtleu) makes the model's "Nurtleu" elsewhere that person too.
             self._relabel(doc, capitals=False)
         drop_uncapitalised_names(doc)
-        drop_bodies_read_as_people(doc)
+        correct_bodies_read_as_people_or_places(doc)
+        if self.artefacts is not None:
+            drop_common_words_in_capitals(doc, self.artefacts.is_country, self.capitals)
         if self.artefacts is not None:
             split_coordinated_places(doc, self.artefacts.is_country)
         split_coordinated_services(doc)
@@ -1986,17 +1991,67 @@ _BODY_WORDS = frozenset(
 )  # fmt: skip
 
 
-def drop_bodies_read_as_people(doc: Doc) -> None:
+# Nor is a meeting of them anyone's name: "Defence Ministers Meeting".
+_NO_PERSON_WORDS = _BODY_WORDS | {"ministers", "meeting", "summit", "conference", "forum"}
+# Of the body's words, those that name no place either ("Russian Federation", "Council Bluffs" and
+# "University Park" are places).
+_BODY_NOT_PLACE_WORDS = _BODY_WORDS - {"federation", "council", "university", "group", "office",
+                                       "mission", "division", "military"}  # fmt: skip
+
+
+def correct_bodies_read_as_people_or_places(doc: Doc) -> None:
     """Removes people whose name holds a body's word: the model's "General Staff", "Keeping
-    Mission" (of "Peace Keeping Mission"), "Headquarters", "County Police"."""
+    Mission" (of "Peace Keeping Mission"), "Headquarters", "County Police"; makes places whose
+    name holds one bodies ("Headquarters NAVCENT", "Indo-Pacific Command"); removes "the
+    General Headquarters" of any army, which names no one body."""
     ents = list(doc.ents)
-    kept = [
-        ent
-        for ent in ents
-        if ent.label_ != PERSON or not any(token.lower_ in _BODY_WORDS for token in ent)
-    ]
+    corrected = []
+    for ent in ents:
+        words = {token.lower_ for token in ent}
+        if ent.label_ == PERSON and words & _NO_PERSON_WORDS:
+            continue
+        if ent.label_ == ORG and len(ent) == 2 and _is_general_headquarters(ent):
+            continue
+        if ent.label_ in ("GPE", "LOC") and not ent.id_ and words & _BODY_NOT_PLACE_WORDS:
+            ent = Span(doc, ent.start, ent.end, label=ORG)
+        corrected.append(ent)
+    if corrected != ents:
+        doc.ents = corrected
+
+
+def _is_general_headquarters(ent: Span) -> bool:
+    return ent[-1].lower_ == "headquarters" and is_title(ent[0].lower_)
+
+
+def drop_common_words_in_capitals(
+    doc: Doc, is_country: Callable[[str], bool], capitals: frozenset[str]
+) -> None:
+    """Removes places of one word in capitals between lower-case words that no gazetteer
+    names: a stressed common word ("as the PORT closed"), not a dateline ("KIGALI (Reuters)"
+    opens its line) nor a known country or capital ("troops left the UAE")."""
+    ents = list(doc.ents)
+    kept = [ent for ent in ents if not _is_common_word_in_capitals(ent, is_country, capitals)]
     if len(kept) < len(ents):
         doc.ents = kept
+
+
+def _is_common_word_in_capitals(
+    ent: Span, is_country: Callable[[str], bool], capitals: frozenset[str]
+) -> bool:
+    if ent.label_ not in ("GPE", "LOC") or len(ent) != 1 or ent.id_:
+        return False
+    word = ent[0]
+    if not (word.is_alpha and word.is_upper and len(word) >= 3):
+        return False
+    doc = ent.doc
+    before = doc[ent.start - 1] if ent.start > 0 else None
+    after = doc[ent.end] if ent.end < len(doc) else None
+    among_lower_case = (
+        before is not None
+        and before.is_lower
+        and (after is None or after.is_lower or (after.is_punct and after.text not in "("))
+    )
+    return among_lower_case and not is_country(word.text) and word.lower_ not in capitals
 
 
 def drop_headline_artefacts(doc: Doc, title_end: int) -> None:

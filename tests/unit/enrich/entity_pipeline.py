@@ -5,12 +5,13 @@ from spacy.language import Language
 from enrich import EnrichSettings
 from enrich.entities import add_entity_rules, canonical_of
 from enrich.gazetteer import ORGANIZATIONS_PATH, WEAPONS_PATH
-from enrich.pipeline import load_pipeline
+from enrich.pipeline import load_pipeline, use_recogniser
 
 
 def entity_pipeline() -> Language:
-    """A new pipeline of the default model with the entity rules and clean-up."""
+    """A new pipeline of the default model with its shipped recogniser and the entity rules."""
     pipeline = load_pipeline(EnrichSettings().model)
+    use_recogniser(pipeline, None)
     add_entity_rules(pipeline, WEAPONS_PATH, ORGANIZATIONS_PATH)
     return pipeline
 

@@ -1,10 +1,13 @@
 """wirewatch's spaCy components: how rule cues and the classifier decide a topic together, and
 that the enrichment is one pipeline a user can inspect and save."""
 
+import json
 from pathlib import Path
 
 import pytest
 import spacy
+from spacy.language import Language
+from spacy.pipeline import EntityRecognizer
 
 from contracts import Article, TopicEvidence, TopicMatch
 from enrich.components import (
@@ -18,7 +21,13 @@ from enrich.components import (
 )
 from enrich.errors import EnrichmentError
 from enrich.gazetteer import COUNTRIES_PATH
-from enrich.pipeline import Enricher
+from enrich.pipeline import (
+    RECOGNISER_DIR,
+    RECOGNISER_META,
+    Enricher,
+    load_pipeline,
+    use_recogniser,
+)
 from enrich.settings import EnrichSettings
 from enrich.taxonomy import DEFAULT_TOPICS_FILE, TopicTagger
 
@@ -202,3 +211,33 @@ def test_the_deal_extractor_names_parties_after_the_countries_file(tmp_path: Pat
     assert [(d.supplier, d.recipient) for d in enriched.deals] == [
         ("United States of America", "Republic of Poland")
     ]
+
+
+def _recogniser_bytes(nlp: Language) -> bytes:
+    recogniser = nlp.get_pipe("ner")
+    assert isinstance(recogniser, EntityRecognizer)
+    return recogniser.model.to_bytes()
+
+
+def test_the_shipped_recogniser_replaces_the_model_s_own() -> None:
+    stock = load_pipeline(EnrichSettings().model)
+    shipped = load_pipeline(EnrichSettings().model)
+    use_recogniser(shipped, None)
+    assert _recogniser_bytes(shipped) != _recogniser_bytes(stock)
+    trained_from = json.loads((RECOGNISER_DIR / RECOGNISER_META).read_text(encoding="utf-8"))
+    assert trained_from["model"] == {key: stock.meta[key] for key in ("lang", "name", "version")}
+
+
+def test_another_model_keeps_its_own_recogniser_unless_one_is_asked_for(tmp_path: Path) -> None:
+    other = load_pipeline(EnrichSettings().model)
+    other.meta["name"] = "core_web_other"
+    before = _recogniser_bytes(other)
+    use_recogniser(other, None)
+    assert _recogniser_bytes(other) == before
+    with pytest.raises(EnrichmentError, match="fine-tuned from the model"):
+        use_recogniser(other, RECOGNISER_DIR)
+
+
+def test_a_missing_recogniser_is_an_error_naming_the_setting(tmp_path: Path) -> None:
+    with pytest.raises(EnrichmentError, match="WIREWATCH_ENRICH__RECOGNISER_DIR"):
+        Enricher(EnrichSettings(recogniser_dir=tmp_path / "nothing-here"))

@@ -10,7 +10,7 @@ from enrich import EnrichSettings
 from enrich.deals import extract_deals, parse_money
 from enrich.entities import add_entity_rules, canonical_of
 from enrich.gazetteer import ORGANIZATIONS_PATH, WEAPONS_PATH
-from enrich.pipeline import load_pipeline
+from enrich.pipeline import load_pipeline, use_recogniser
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +122,7 @@ def test_money_without_amount_or_currency_is_none(text: str) -> None:
 @pytest.fixture(scope="module")
 def nlp_with_rules() -> Language:
     pipeline = load_pipeline(EnrichSettings().model)
+    use_recogniser(pipeline, None)
     add_entity_rules(pipeline, WEAPONS_PATH, ORGANIZATIONS_PATH)
     return pipeline
 

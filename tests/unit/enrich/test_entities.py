@@ -11,8 +11,9 @@ from enrich.entities import (
     RULES_COMPONENT,
     EntityCleanup,
     canonical_of,
+    correct_bodies_read_as_people_or_places,
     cut_headline_verbs,
-    drop_bodies_read_as_people,
+    drop_common_words_in_capitals,
     drop_uncapitalised_names,
 )
 from enrich.name_rules import (
@@ -1844,9 +1845,46 @@ def test_a_person_named_with_a_bodys_word_is_no_person() -> None:
         Span(doc, 10, 13, label="PERSON"),
     ]
 
-    drop_bodies_read_as_people(doc)
+    correct_bodies_read_as_people_or_places(doc)
 
     assert [ent.text for ent in doc.ents] == ["Ann Lee"]
+
+
+def test_a_place_named_with_a_bodys_word_is_a_body_and_a_country_stays_a_place() -> None:
+    doc = English()("Headquarters NAVCENT and the Russian Federation met at General Headquarters.")
+    doc.ents = [
+        Span(doc, 0, 2, label="GPE"),
+        Span(doc, 4, 6, label="GPE"),
+        Span(doc, 8, 10, label="ORG"),
+    ]
+
+    correct_bodies_read_as_people_or_places(doc)
+
+    assert [(ent.text, ent.label_) for ent in doc.ents] == [
+        ("Headquarters NAVCENT", "ORG"),
+        ("Russian Federation", "GPE"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "kept"),
+    [
+        ("Troops landed as the PORT closed.", 4, False),
+        ("KIGALI (Reuters) - Rwandan troops landed.", 0, True),
+        ("Troops left the UAE yesterday.", 3, True),
+        ("Troops left for KYIV yesterday.", 3, True),
+        ("Troops landed as the Port closed.", 4, True),
+    ],
+)
+def test_a_common_word_in_capitals_among_lower_case_words_is_no_place(
+    text: str, start: int, kept: bool
+) -> None:
+    doc = English()(text)
+    doc.ents = [Span(doc, start, start + 1, label="GPE")]
+
+    drop_common_words_in_capitals(doc, lambda name: name == "UAE", frozenset({"kyiv"}))
+
+    assert bool(doc.ents) is kept
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from enrich import Decision
+from enrich import Decision, EnrichSettings
+from enrich.evaluation import Example
+from enrich.facets import CountryNames
+from enrich.pipeline import load_pipeline
 from tools.training import CorpusError, LabelledText, folds, read_labelled
 from tools.training.decision import Scored, rank
+from tools.training.recogniser import reference_doc
 
 LABELS = ["arms_deal", "sanctions"]
 
@@ -63,3 +67,32 @@ def test_at_about_equal_macro_f1_fewer_false_topics_on_hard_negatives_win() -> N
     ranked = rank([none_false_but_worse, best_f1, as_few_false_asking_less, fewer_false])
 
     assert ranked == [fewer_false, as_few_false_asking_less, best_f1, none_false_but_worse]
+
+
+def test_the_recogniser_learns_the_labelled_names_and_keeps_the_rest() -> None:
+    nlp = load_pipeline(EnrichSettings().model)
+    text = "Joe Biden and Ben Wallace met Rheinmetall in Kiel on Monday about K2 tanks."
+    example = Example.model_validate(
+        {
+            "id": "a",
+            "text": text,
+            "topics": [],
+            "persons": ["Ben Wallace"],
+            "organisations": ["Rheinmetall"],
+            "places": ["Kiel"],
+            "weapons": ["K2"],
+        }
+    )
+    stock = nlp(text)
+    assert {(ent.text, ent.label_) for ent in stock.ents} >= {("Joe Biden", "PERSON")}
+
+    reference = reference_doc(stock, example, CountryNames.load())
+
+    taught = {(ent.text, ent.label_) for ent in reference.ents}
+    assert {("Ben Wallace", "PERSON"), ("Rheinmetall", "ORG"), ("Monday", "DATE")} <= taught
+    assert ("Kiel", "GPE") in taught or ("Kiel", "LOC") in taught
+    # A person the labels do not name, and a weapon: neither taught as an entity nor as none.
+    for word in ("Joe", "Biden", "K2"):
+        (token,) = (token for token in reference if token.text == word)
+        assert token.ent_iob_ == ""
+    assert all(token.ent_iob_ == "O" for token in reference if token.text in {"met", "tanks"})
