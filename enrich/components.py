@@ -191,11 +191,11 @@ class TopicTaggerComponent:
             )
             matches = []
         doc._.topics = self.decide(
-            matches, doc.cats, doc._.classifier_windows or 1, self._on_the_domain(doc)
+            matches, doc.cats, doc._.classifier_windows or 1, self.on_the_domain(doc)
         )
         return doc
 
-    def _on_the_domain(self, doc: Doc) -> bool:
+    def on_the_domain(self, doc: Doc) -> bool:
         """Whether the doc holds a word of the taxonomy's domain lexicon (any, without one)."""
         words = self.domain_words
         return not words or any(t.lower_ in words or t.lemma_.lower() in words for t in doc)

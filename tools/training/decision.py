@@ -16,6 +16,7 @@ from enrich import (
     Enricher,
     EnrichSettings,
     TopicTaggerComponent,
+    analysed_text,
     parse_examples,
     snippet_article,
 )
@@ -52,13 +53,31 @@ class Choice:
     rules_only: Scored
 
 
-def rule_matches(enricher: Enricher, lines: Sequence[str]) -> dict[str, list[TopicMatch]]:
-    """Each labelled excerpt's rule-cue matches as the pipeline reads them, by id."""
+@dataclass(frozen=True)
+class RuleReading:
+    """What the pipeline reads of one labelled excerpt besides the classifier: its rule-cue
+    matches, and whether it holds a word of the taxonomy's domain lexicon."""
+
+    matches: list[TopicMatch]
+    on_the_domain: bool
+
+
+def rule_readings(
+    enricher: Enricher, tagger: TopicTaggerComponent, lines: Sequence[str]
+) -> dict[str, RuleReading]:
+    """Each labelled excerpt's rule-cue matches and domain flag as the pipeline reads them."""
     examples = parse_examples(lines)
-    enriched = enricher.enrich_all([snippet_article(example) for example in examples])
+    articles = [snippet_article(example) for example in examples]
+    enriched = enricher.enrich_all(articles)
+    docs = enricher.nlp.pipe(
+        analysed_text(article, enricher.settings.max_text_chars) for article in articles
+    )
     return {
-        example.id: [match for match in article.topic_details if match.evidence]
-        for example, article in zip(examples, enriched, strict=True)
+        example.id: RuleReading(
+            [match for match in article.topic_details if match.evidence],
+            tagger.on_the_domain(doc),
+        )
+        for example, article, doc in zip(examples, enriched, docs, strict=True)
     }
 
 
@@ -74,7 +93,7 @@ class OutOfFold:
 def score(
     tagger: TopicTaggerComponent,
     decision: Decision | None,
-    matches: Mapping[str, list[TopicMatch]],
+    readings: Mapping[str, RuleReading],
     runs: Sequence[OutOfFold],
     gold: Mapping[str, frozenset[str]],
     negatives: frozenset[str],
@@ -94,7 +113,12 @@ def score(
             probabilities = dict(cats) if decision is not None else {}
             tagged = {
                 m.topic: m.decided_by
-                for m in tagger.decide(matches[id_], probabilities, run.windows[id_])
+                for m in tagger.decide(
+                    readings[id_].matches,
+                    probabilities,
+                    run.windows[id_],
+                    readings[id_].on_the_domain,
+                )
                 if m.decided_by is not None
             }
             false_on_negatives += bool(id_ in negatives and tagged)
@@ -140,14 +164,14 @@ def choose(lines: Sequence[str], runs: Sequence[OutOfFold]) -> Choice:
     candidates vary `with_cue` and `alone` and keep the default's `long_article_cues`."""
     examples = {example.id: example for example in parse_examples(lines)}
     enricher = Enricher(EnrichSettings())
-    matches = rule_matches(enricher, lines)
     tagger = enricher.nlp.get_pipe(TOPIC_TAGGER)
     if not isinstance(tagger, TopicTaggerComponent):
         raise TypeError(f"{TOPIC_TAGGER} is not wirewatch's topic tagger: {tagger!r}")
+    readings = rule_readings(enricher, tagger, lines)
     gold = {id_: example.topics for id_, example in examples.items()}
     negatives = frozenset(id_ for id_, example in examples.items() if example.negative)
     default_decision = tagger.decision
-    data = (matches, runs, gold, negatives)
+    data = (readings, runs, gold, negatives)
     default = score(tagger, default_decision, *data)
     scored = [
         score(tagger, replace(default_decision, with_cue=with_cue, alone=alone), *data)

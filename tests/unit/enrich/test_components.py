@@ -146,9 +146,9 @@ def test_a_text_is_on_the_domain_where_it_holds_a_word_of_war_defence_or_sanctio
     assert isinstance(tagger, TopicTaggerComponent)
     civil = "The two space agencies signed a memorandum to deepen cooperation on lunar exploration."
 
-    assert not tagger._on_the_domain(nlp(civil))
-    assert tagger._on_the_domain(nlp(civil + " Their defence ministers attended."))
-    assert tagger._on_the_domain(nlp("The ministers agreed to send more tanks."))
+    assert not tagger.on_the_domain(nlp(civil))
+    assert tagger.on_the_domain(nlp(civil + " Their defence ministers attended."))
+    assert tagger.on_the_domain(nlp("The ministers agreed to send more tanks."))
 
 
 def test_the_enrichment_is_one_pipeline_of_named_components(tmp_path: Path) -> None:
