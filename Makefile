@@ -96,7 +96,7 @@ image-test: install
 ## TF-IDF and logistic regression (scikit-learn) on the labelled corpus (enrich/corpus/) and the
 ## development snippets; the same data give the same model. Then the model's entity recogniser
 ## fine-tuned on the corpus's people, organisations and places, enrich/data/recogniser/ (seeded;
-## about 15 minutes on two cores).
+## about 11 minutes on two cores).
 .PHONY: train crossval
 train: install
 	$(BIN)/python -m tools.training train

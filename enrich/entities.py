@@ -1935,8 +1935,6 @@ class EntityCleanup:
         drop_uncapitalised_names(doc)
         correct_bodies_read_as_people_or_places(doc)
         if self.artefacts is not None:
-            drop_common_words_in_capitals(doc, self.artefacts.is_country, self.capitals)
-        if self.artefacts is not None:
             split_coordinated_places(doc, self.artefacts.is_country)
         split_coordinated_services(doc)
         relabel_places_named_so(doc)
@@ -2021,37 +2019,6 @@ def correct_bodies_read_as_people_or_places(doc: Doc) -> None:
 
 def _is_general_headquarters(ent: Span) -> bool:
     return ent[-1].lower_ == "headquarters" and is_title(ent[0].lower_)
-
-
-def drop_common_words_in_capitals(
-    doc: Doc, is_country: Callable[[str], bool], capitals: frozenset[str]
-) -> None:
-    """Removes places of one word in capitals between lower-case words that no gazetteer
-    names: a stressed common word ("as the PORT closed"), not a dateline ("KIGALI (Reuters)"
-    opens its line) nor a known country or capital ("troops left the UAE")."""
-    ents = list(doc.ents)
-    kept = [ent for ent in ents if not _is_common_word_in_capitals(ent, is_country, capitals)]
-    if len(kept) < len(ents):
-        doc.ents = kept
-
-
-def _is_common_word_in_capitals(
-    ent: Span, is_country: Callable[[str], bool], capitals: frozenset[str]
-) -> bool:
-    if ent.label_ not in ("GPE", "LOC") or len(ent) != 1 or ent.id_:
-        return False
-    word = ent[0]
-    if not (word.is_alpha and word.is_upper and len(word) >= 3):
-        return False
-    doc = ent.doc
-    before = doc[ent.start - 1] if ent.start > 0 else None
-    after = doc[ent.end] if ent.end < len(doc) else None
-    among_lower_case = (
-        before is not None
-        and before.is_lower
-        and (after is None or after.is_lower or (after.is_punct and after.text not in "("))
-    )
-    return among_lower_case and not is_country(word.text) and word.lower_ not in capitals
 
 
 def drop_headline_artefacts(doc: Doc, title_end: int) -> None:

@@ -462,6 +462,7 @@ class NameRules:
                 whole = not _runs_on(doc, end) and not _name_goes_on(doc, end)
                 if titled and whole and not _INITIAL.match(doc[end - 1].text):
                     found.append(Found(start + 1, end, PERSON))
+        found.extend(_sovereigns(doc))
         found = [part for one in found for part in _coordinated_bodies(doc, one)]
         return [*found, *opening_datelines(doc)]
 
@@ -538,8 +539,14 @@ def _headed(doc: Doc, head: int, countries: dict[int, int] | None = None) -> lis
         return []
     # "101st Airborne Division"; not "the 5th Kenya Defence Forces celebrations" (an ordinal
     # before a country counts the anniversary).
-    if start > 0 and _FIRST.match(doc[start - 1].text) and start not in countries:
+    if start > 0 and (
+        (_FIRST.match(doc[start - 1].text) and start not in countries)
+        or _is_unit_count(doc, start - 1, head)
+    ):
         start -= 1
+    # The unit it belongs to before it: "2nd Squadron, 14th Cavalry Regiment".
+    if doc[head].lower_ in _UNIT_HEADS:
+        start = _with_parent_unit(doc, start)
     end = head + 1
     # A unit's number after its head: "Destroyer Squadron 24", "Carrier Strike Group 11".
     if end < len(doc) and _UNIT_NUMBER.match(doc[end].text):
@@ -551,6 +558,52 @@ def _headed(doc: Doc, head: int, countries: dict[int, int] | None = None) -> lis
     if doc[head].lower_ == "headquarters" and start == head - 1 and doc[start].lower_ in _TITLES:
         return []  # "the General Headquarters" of any army
     return [Found(start, end, ORG)]
+
+
+# Heads of units that armies number: "43 Mechanised Brigade", "1 Strike Corps".
+_UNIT_HEADS = _words(
+    "brigade division regiment battalion squadron wing corps unit group company force fleet"
+)
+_ORDINAL_WORDS = _words(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth"
+)
+# After a counted body, what counts people or parts, not units: "300 Marine Corps troops".
+_COUNTED_AFTER = _words(
+    """troops soldiers personnel members officers men women sailors marines airmen staff
+    paratroopers troopers servicemen engineers instructors units jets aircraft vehicles
+    companies battalions platoons"""
+)
+
+
+def _is_unit_count(doc: Doc, i: int, head: int) -> bool:
+    """Whether token `i` is the number of the unit whose head is at `head`: a number of up to
+    three digits or a capitalised ordinal word ("Third Armored Brigade"), where no people are
+    counted after the head ("300 Marine Corps troops")."""
+    if doc[head].lower_ not in _UNIT_HEADS:
+        return False
+    token = doc[i]
+    numbered = bool(_UNIT_NUMBER.match(token.text)) and "/" not in token.text
+    ordinal = token.is_title and token.lower_ in _ORDINAL_WORDS
+    after = doc[head + 1] if head + 1 < len(doc) else None
+    counts_people = after is not None and after.lower_ in _COUNTED_AFTER
+    return (numbered or ordinal) and not counts_people
+
+
+def _with_parent_unit(doc: Doc, start: int) -> int:
+    """`start` moved back over the numbered unit written before the one starting there, with or
+    without a comma: "2nd Squadron, 14th Cavalry Regiment", "1st Battalion 40th Field
+    Artillery"."""
+    if not _ORDINAL.match(doc[start].text):
+        return start
+    before = start - 1 if start > 0 and doc[start - 1].text == "," else start
+    if (
+        before >= 2
+        and doc[before - 1].lower_ in _UNIT_HEADS
+        and doc[before - 1].is_title
+        and _ORDINAL.match(doc[before - 2].text)
+    ):
+        return before - 2
+    return start
 
 
 # A component command is named by its forces and the area it serves, after a comma too: "U.S.
@@ -864,6 +917,10 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
         token = doc[end]
         if token.lower_ in _DATE_WORDS:  # "the Council on Monday"
             break
+        if end > first and token.lower_ in _OFFICERS_AFTER_BODIES:
+            break  # "Department of Homeland Security Secretary Kristi Noem"
+        if token.lower_ in _INNER_JOINERS and _names_a_person(doc, end + 1):
+            break  # "UK Ministry of Defence and Barun Mitra"
         joins = end + 1 < len(doc) and (
             (token.lower_ in _OF_JOINERS and doc[end + 1].is_title)
             # "Military-Technical Cooperation", "India-UK Partnership"
@@ -887,8 +944,17 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
     if end == first:
         return []
     tail = doc[first:end]
-    # "Presidency of Defence Industries Mustafa Murat": the name ends at its last body word.
-    last = max((i for i, t in enumerate(tail) if t.lower_ in _OF_TAIL_ENDS), default=-1)
+    # "Presidency of Defence Industries Mustafa Murat": the name ends at its last body word, or
+    # at the country it is of ("Department of Defence of Australia Steven Moore").
+    country_ends = [
+        e - 1 - first
+        for at, e in countries.items()
+        if first < at and e <= end and doc[at - 1].lower_ == "of"
+    ]
+    last = max(
+        [*(i for i, t in enumerate(tail) if t.lower_ in _OF_TAIL_ENDS), *country_ends],
+        default=-1,
+    )
     person = tail[last + 1 :]
     if last >= 0 and len(person) > 1 and all(t.pos_ == "PROPN" for t in person):
         end = first + last + 1
@@ -909,6 +975,29 @@ _HEAD_WORDS = frozenset(_HEADS) | _OF_HEADS
 _BODY_ENDS = _PORTFOLIO_ENDS | _ORG_WORDS | frozenset(_COMPANY_SUFFIXES)
 # "Joint Chiefs of Staff Gen. Mark Milley": the body ends at "Staff", its officer follows.
 _OF_TAIL_ENDS = _BODY_ENDS | _words("staff chiefs")
+# Officers written right after their body's name: "Department of Homeland Security Secretary".
+_OFFICERS_AFTER_BODIES = _words(
+    """secretary minister spokesman spokeswoman spokesperson director commander chairman
+    chairwoman chief"""
+)
+
+
+def _names_a_person(doc: Doc, start: int) -> bool:
+    """Whether a person's name starts at `start`, after the "and" that ends a body's name: a
+    title ("and Colonel-General Altnybayev") or two capitalised words that end there and name
+    no body or portfolio ("and Barun Mitra"; not "and Rural Development")."""
+    if start >= len(doc):
+        return False
+    first = doc[start]
+    if first.is_title and all(is_title(part) for part in first.lower_.split("-")):
+        return True
+    words = doc[start : start + 2]
+    return (
+        len(words) == 2
+        and all(t.is_title and t.is_alpha for t in words)
+        and (start + 2 >= len(doc) or not doc[start + 2].is_title)
+        and not any(t.lower_ in _NOT_NAMES for t in words)
+    )
 
 
 # What a base is of: "Jiupeng military base", "Rafiqui air base", "Itaguaí naval base".
@@ -1578,14 +1667,16 @@ class ArtefactRules:
                     end -= 1  # "Brentford 1-0": the model ran the name on into the score
                 ent = Span(doc, ent.start, end, label=ORG, span_id=doc[ent.start : end].text)
             teams.append(ent)
-        # A name the model left untagged right before the score: "beat Swindon 2-1".
+        # A name the model left untagged between a result's verb and the score: "beat Swindon
+        # 2-1"; not a headline's "Held To Draw 2-2".
         tagged = {i for ent in ents for i in range(ent.start, ent.end)}
         for score in scores:
             name = score - 2
             if (
-                name >= 0
+                name >= 1
                 and name not in tagged
-                and name in around_results
+                and name - 1 in result_words
+                and doc[name].lower_ not in _RESULT_WORDS
                 and doc[name].is_title
                 and doc[name].is_alpha
                 and not doc[name].is_stop
@@ -1720,7 +1811,11 @@ class ArtefactRules:
             # "Ballistic Missile Defence System": a kind of equipment, no body's name.
             return []
         named = _named_with_class(doc, ent)
-        if named is not None and not self.is_country(named.text):
+        if (
+            named is not None
+            and not self.is_country(named.text)
+            and self.country_of(named.text) is None
+        ):
             # "Tayfun Short-Range Ballistic Missile System": the name before the class words.
             return [Span(doc, named.start, named.end, label=WEAPON, span_id=named.text)]
         if _names_equipment(doc, ent) and not self.is_country(text):
@@ -2352,16 +2447,38 @@ _MIN_CLASS_WORDS = 3
 _REGNAL_NUMERALS = _words("ii iii iv vi vii viii ix xi xii xiii xiv xv xvi xvii xviii xix xx")
 
 
+# Sovereigns and popes by their title, or by the names they reign under: not "Title IX",
+# "Apollo XI", "Pillar II" or "Chapter VII".
+_REGNAL_TITLES = _words(
+    "king queen pope emperor empress tsar czar sultan shah kaiser emir prince princess"
+)
+_REGNAL_NAMES = _words(
+    """edward george henry louis charles william james elizabeth mary richard john leo pius
+    benedict gregory innocent clement alexander nicholas peter frederick philip ferdinand
+    felipe carl gustaf harald olav haakon christian frederik rama mohammed abdullah hussein
+    farouk fuad constantine paul ivan wilhelm ludwig umberto alfonso pedro manuel selim mehmed
+    murad victoria anne willem"""
+)
+
+
+def _sovereigns(doc: Doc) -> list[Found]:
+    """Sovereigns and popes named with their numeral, which the model often leaves untagged:
+    "King Charles III", "Pope Leo XIV" (the name and numeral, without the title)."""
+    numerals = indices_of(doc, [word.upper() for word in _REGNAL_NUMERALS], "ORTH")
+    return [
+        Found(i - 1, i + 1, PERSON)
+        for i in numerals
+        if i >= 1 and _is_regnal_name(doc[i - 1 : i + 1])
+    ]
+
+
 def _is_regnal_name(ent: Span) -> bool:
-    """Whether the entity is a given name and a sovereign's numeral: "Edward VII"."""
-    return (
-        len(ent) == 2
-        and ent[0].is_title
-        and ent[0].is_alpha
-        and len(ent[0]) > 2
-        and ent[1].is_upper
-        and ent[1].lower_ in _REGNAL_NUMERALS
-    )
+    """Whether the entity is a sovereign's name and numeral: "Edward VII", "King Harald V"."""
+    if not (len(ent) == 2 and ent[1].is_upper and ent[1].lower_ in _REGNAL_NUMERALS):
+        return False
+    doc = ent.doc
+    titled = ent.start > 0 and doc[ent.start - 1].lower_ in _REGNAL_TITLES
+    return ent[0].is_title and (titled or ent[0].lower_ in _REGNAL_NAMES)
 
 
 def _named_with_class(doc: Doc, ent: Span) -> Span | None:

@@ -51,26 +51,43 @@ RECOGNISER_META = "wirewatch-recogniser.json"
 def use_recogniser(nlp: Language, directory: Path | None) -> None:
     """Puts a fine-tuned recogniser in place of the model's own: the one in `directory`, or
     by default the shipped one where the model is the one it was fine-tuned from (another
-    model keeps its own recogniser)."""
+    model keeps its own recogniser). Which one runs is in `nlp.meta["wirewatch_recogniser"]`."""
     chosen = directory or RECOGNISER_DIR
-    model = {key: nlp.meta.get(key) for key in ("lang", "name", "version")}
+    setting = "WIREWATCH_ENRICH__RECOGNISER_DIR"
     try:
-        trained_from = json.loads((chosen / RECOGNISER_META).read_text(encoding="utf-8"))["model"]
-    except (OSError, ValueError, KeyError) as error:
-        if directory is None:
-            return
+        meta = json.loads((chosen / RECOGNISER_META).read_text(encoding="utf-8"))
+        trained_from = meta["model"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        where = f"in {directory}" if directory else f"shipped in {RECOGNISER_DIR} (reinstall)"
         raise EnrichmentError(
-            f"cannot read the recogniser in {directory}: {error}. Point "
-            "WIREWATCH_ENRICH__RECOGNISER_DIR at a folder written by `make train`."
+            f"cannot read the recogniser {where}: {error}. Point {setting} at a folder written "
+            "by `make train`."
         ) from error
+    model = {key: nlp.meta.get(key) for key in ("lang", "name", "version")}
     recogniser = nlp.get_pipe("ner") if "ner" in nlp.pipe_names else None
-    if trained_from == model and isinstance(recogniser, EntityRecognizer):
+    if not isinstance(recogniser, EntityRecognizer):
+        if directory is not None:
+            raise EnrichmentError(
+                f"the model {model} has no entity recogniser ('ner') to replace: unset {setting}"
+            )
+        nlp.meta["wirewatch_recogniser"] = "none"
+        return
+    if trained_from != model:
+        if directory is not None:
+            raise EnrichmentError(
+                f"the recogniser in {directory} was fine-tuned from the model {trained_from}, "
+                f"not from {model}: unset {setting} or train one from this model"
+            )
+        nlp.meta["wirewatch_recogniser"] = "the model's own"
+        return
+    try:
         recogniser.from_disk(chosen, exclude=["vocab"])
-    elif directory is not None:
+    except (OSError, ValueError) as error:
         raise EnrichmentError(
-            f"the recogniser in {directory} was fine-tuned from the model {trained_from}, not "
-            f"from {model}: unset WIREWATCH_ENRICH__RECOGNISER_DIR or train one from this model"
-        )
+            f"cannot load the recogniser in {chosen}: {error}. Point {setting} at a folder "
+            "written by `make train`, or reinstall wirewatch for the shipped one."
+        ) from error
+    nlp.meta["wirewatch_recogniser"] = str(chosen)
 
 
 def analysed_text(article: Article, max_chars: int) -> str:

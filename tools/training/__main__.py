@@ -39,7 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     recogniser = commands.add_parser(
         "recogniser", help="fine-tune the model's entity recogniser on the corpus, write it"
     )
-    recogniser.add_argument("--output", type=Path, default=RECOGNISER_DIR)
+    recogniser.add_argument(
+        "--output", type=Path, default=None,
+        help=f"where to write it (default: {RECOGNISER_DIR.relative_to(ROOT)}, the shipped one; "
+        "required with --leave-out, so that an experiment never replaces it)",
+    )  # fmt: skip
     recogniser.add_argument("--epochs", type=int, default=EPOCHS)
     recogniser.add_argument(
         "--leave-out", action="append", default=[], metavar="PATTERN",
@@ -88,14 +92,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.stdout.write(compare(read_lines(CORPUS), read_lines([args.second]), list(LABELS)))
         return
     if args.command == "recogniser":
+        if args.leave_out and args.output is None:
+            _parser().error("recogniser --leave-out needs --output (not the shipped recogniser)")
+        output = args.output or RECOGNISER_DIR
         kept = [
             path for path in CORPUS
             if not any(fnmatch.fnmatch(path.name, pattern) for pattern in args.leave_out)
         ]  # fmt: skip
         trained = train_recogniser(
-            read_examples(kept), args.output, CountryNames.load(), epochs=args.epochs
+            read_examples(kept), output, CountryNames.load(), epochs=args.epochs
         )
-        sys.stdout.write(f"{len(kept)} corpus files -> {args.output}: " + trained.format())
+        sys.stdout.write(f"{len(kept)} corpus files -> {output}: " + trained.format())
         return
     lines = [line for path in CORPUS for line in path.read_text(encoding="utf-8").splitlines()]
     if args.command == "decision":

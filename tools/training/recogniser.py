@@ -47,6 +47,7 @@ from enrich import (
     parse_examples,
     snippet_article,
 )
+from tools.training.corpus import CorpusError
 
 _MAX_TEXT_CHARS: int = EnrichSettings.model_fields["max_text_chars"].default
 _DEFAULT_MODEL: str = EnrichSettings.model_fields["model"].default
@@ -188,6 +189,8 @@ def train_recogniser(
 ) -> TrainingReport:
     """Fine-tunes `model`'s recogniser on the examples and saves it to `output` (a spaCy
     component folder and the meta that names the model it belongs to)."""
+    if not examples:
+        raise CorpusError("no labelled excerpts with entity lists to fine-tune the recogniser on")
     started = time.perf_counter()
     fix_random_seed(seed)
     nlp = load_pipeline(model)

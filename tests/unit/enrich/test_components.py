@@ -224,6 +224,7 @@ def test_the_shipped_recogniser_replaces_the_model_s_own() -> None:
     shipped = load_pipeline(EnrichSettings().model)
     use_recogniser(shipped, None)
     assert _recogniser_bytes(shipped) != _recogniser_bytes(stock)
+    assert shipped.meta["wirewatch_recogniser"] == str(RECOGNISER_DIR)
     trained_from = json.loads((RECOGNISER_DIR / RECOGNISER_META).read_text(encoding="utf-8"))
     assert trained_from["model"] == {key: stock.meta[key] for key in ("lang", "name", "version")}
 
@@ -234,6 +235,7 @@ def test_another_model_keeps_its_own_recogniser_unless_one_is_asked_for(tmp_path
     before = _recogniser_bytes(other)
     use_recogniser(other, None)
     assert _recogniser_bytes(other) == before
+    assert other.meta["wirewatch_recogniser"] == "the model's own"
     with pytest.raises(EnrichmentError, match="fine-tuned from the model"):
         use_recogniser(other, RECOGNISER_DIR)
 
@@ -241,3 +243,13 @@ def test_another_model_keeps_its_own_recogniser_unless_one_is_asked_for(tmp_path
 def test_a_missing_recogniser_is_an_error_naming_the_setting(tmp_path: Path) -> None:
     with pytest.raises(EnrichmentError, match="WIREWATCH_ENRICH__RECOGNISER_DIR"):
         Enricher(EnrichSettings(recogniser_dir=tmp_path / "nothing-here"))
+
+
+def test_a_recogniser_folder_without_its_weights_is_an_error_naming_the_setting(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / RECOGNISER_META).write_text(
+        (RECOGNISER_DIR / RECOGNISER_META).read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    with pytest.raises(EnrichmentError, match="WIREWATCH_ENRICH__RECOGNISER_DIR"):
+        use_recogniser(load_pipeline(EnrichSettings().model), tmp_path)
