@@ -1838,30 +1838,25 @@ def test_an_organisation_in_lower_case_stays() -> None:
     assert [ent.text for ent in doc.ents] == ["defence ministry"]
 
 
-def test_a_person_named_with_a_bodys_word_is_no_person() -> None:
-    doc = English()("Chief of Staff Ann Lee met the General Staff and Harford County Police.")
-    doc.ents = [
-        Span(doc, 3, 5, label="PERSON"),
-        Span(doc, 7, 9, label="PERSON"),
-        Span(doc, 10, 13, label="PERSON"),
-    ]
-
+def _bodies_corrected(text: str, *spans: tuple[int, int, str]) -> list[tuple[str, str]]:
+    doc = English()(text)
+    doc.ents = [Span(doc, start, end, label=label) for start, end, label in spans]
     correct_bodies_read_as_people_or_places(doc)
+    return [(ent.text, ent.label_) for ent in doc.ents]
 
-    assert [ent.text for ent in doc.ents] == ["Ann Lee"]
+
+def test_a_person_named_with_a_bodys_word_is_no_person() -> None:
+    text = "Chief of Staff Ann Lee met the General Staff and Harford County Police."
+    people = [(3, 5, "PERSON"), (7, 9, "PERSON"), (10, 13, "PERSON")]
+
+    assert _bodies_corrected(text, *people) == [("Ann Lee", "PERSON")]
 
 
 def test_a_place_named_with_a_bodys_word_is_a_body_and_a_country_stays_a_place() -> None:
-    doc = English()("Headquarters NAVCENT and the Russian Federation met at General Headquarters.")
-    doc.ents = [
-        Span(doc, 0, 2, label="GPE"),
-        Span(doc, 4, 6, label="GPE"),
-        Span(doc, 8, 10, label="ORG"),
-    ]
+    text = "Headquarters NAVCENT and the Russian Federation met at General Headquarters."
+    names = [(0, 2, "GPE"), (4, 6, "GPE"), (8, 10, "ORG")]
 
-    correct_bodies_read_as_people_or_places(doc)
-
-    assert [(ent.text, ent.label_) for ent in doc.ents] == [
+    assert _bodies_corrected(text, *names) == [
         ("Headquarters NAVCENT", "ORG"),
         ("Russian Federation", "GPE"),
     ]
@@ -2390,12 +2385,7 @@ def test_a_numeral_makes_a_sovereign_of_a_reigning_name_or_after_a_title_only(
 
 
 def test_a_meeting_of_ministers_is_nobody() -> None:
-    doc = English()("The ASEAN Defence Ministers Meeting opened.")
-    doc.ents = [Span(doc, 3, 5, label="PERSON")]
-
-    correct_bodies_read_as_people_or_places(doc)
-
-    assert not doc.ents
+    assert _bodies_corrected("The ASEAN Defence Ministers Meeting opened.", (3, 5, "PERSON")) == []
 
 
 def test_a_product_before_exercise_names_the_exercise() -> None:
