@@ -216,7 +216,7 @@ def test_the_deal_extractor_names_parties_after_the_countries_file(tmp_path: Pat
 def _recogniser_bytes(nlp: Language) -> bytes:
     recogniser = nlp.get_pipe("ner")
     assert isinstance(recogniser, EntityRecognizer)
-    return recogniser.model.to_bytes()
+    return bytes(recogniser.model.to_bytes())
 
 
 def test_the_shipped_recogniser_replaces_the_model_s_own() -> None:
