@@ -48,8 +48,8 @@ from enrich.name_rules import (
     ArtefactRules,
     NameRules,
     extend_places_to_their_kind,
+    is_general_headquarters,
     is_state_body,
-    is_title,
     relabel_places_named_so,
     split_coordinated_places,
     split_coordinated_services,
@@ -2008,17 +2008,13 @@ def correct_bodies_read_as_people_or_places(doc: Doc) -> None:
         words = {token.lower_ for token in ent}
         if ent.label_ == PERSON and words & _NO_PERSON_WORDS:
             continue
-        if ent.label_ == ORG and len(ent) == 2 and _is_general_headquarters(ent):
+        if ent.label_ == ORG and is_general_headquarters(ent):
             continue
         if ent.label_ in ("GPE", "LOC") and not ent.id_ and words & _BODY_NOT_PLACE_WORDS:
             ent = Span(doc, ent.start, ent.end, label=ORG)
         corrected.append(ent)
     if corrected != ents:
         doc.ents = corrected
-
-
-def _is_general_headquarters(ent: Span) -> bool:
-    return ent[-1].lower_ == "headquarters" and is_title(ent[0].lower_)
 
 
 def drop_headline_artefacts(doc: Doc, title_end: int) -> None:

@@ -182,9 +182,10 @@ _TITLES = _words(
 )
 
 
-def is_title(word: str) -> bool:
-    """Whether the word (lower case) is a title written before a name: "General", "Minister"."""
-    return word in _TITLES
+def is_general_headquarters(name: Span) -> bool:
+    """Whether the name is a title and "Headquarters" ("the General Headquarters"): the
+    headquarters of any army, no one body."""
+    return len(name) == 2 and name[-1].lower_ == "headquarters" and name[0].lower_ in _TITLES
 
 
 _DATE_WORDS = _words(
@@ -555,8 +556,8 @@ def _headed(doc: Doc, head: int, countries: dict[int, int] | None = None) -> lis
         end = _with_command_area(doc, end)
     if not _is_name_start(doc, start) or _runs_on(doc, end):
         return []
-    if doc[head].lower_ == "headquarters" and start == head - 1 and doc[start].lower_ in _TITLES:
-        return []  # "the General Headquarters" of any army
+    if is_general_headquarters(doc[start : head + 1]):  # of any army
+        return []
     return [Found(start, end, ORG)]
 
 
@@ -998,7 +999,7 @@ def _names_an_officer(doc: Doc, start: int) -> bool:
     if start >= len(doc):
         return False
     first = doc[start]
-    return first.is_title and all(is_title(part) for part in first.lower_.split("-"))
+    return first.is_title and all(part in _TITLES for part in first.lower_.split("-"))
 
 
 # What a base is of: "Jiupeng military base", "Rafiqui air base", "Itaguaí naval base".
@@ -2481,7 +2482,8 @@ def _sovereigns(doc: Doc) -> list[Found]:
 
 
 def _is_regnal_name(ent: Span) -> bool:
-    """Whether the entity is a sovereign's name and numeral: "Edward VII", "King Harald V"."""
+    """Whether the entity is a sovereign's name and numeral: "Edward VII", "(King) Charles
+    III"."""
     if not (len(ent) == 2 and ent[1].is_upper and ent[1].lower_ in _REGNAL_NUMERALS):
         return False
     doc = ent.doc

@@ -8,9 +8,8 @@ from spacy.tokens import Span
 from contracts import ArmsDeal, Money
 from enrich import EnrichSettings
 from enrich.deals import extract_deals, parse_money
-from enrich.entities import add_entity_rules, canonical_of
-from enrich.gazetteer import ORGANIZATIONS_PATH, WEAPONS_PATH
-from enrich.pipeline import load_pipeline, use_recogniser
+from enrich.entities import canonical_of
+from tests.unit.enrich.entity_pipeline import entity_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -121,10 +120,7 @@ def test_money_without_amount_or_currency_is_none(text: str) -> None:
 
 @pytest.fixture(scope="module")
 def nlp_with_rules() -> Language:
-    pipeline = load_pipeline(EnrichSettings().model)
-    use_recogniser(pipeline, None)
-    add_entity_rules(pipeline, WEAPONS_PATH, ORGANIZATIONS_PATH)
-    return pipeline
+    return entity_pipeline()
 
 
 def test_a_deal_names_its_weapon_as_the_weapons_facet_does(nlp_with_rules: Language) -> None:
