@@ -17,6 +17,13 @@ def text_of(doc: Doc) -> str:
     return text
 
 
+def made_from(doc: Doc, text: str) -> Doc:
+    """The doc, knowing that it was tokenised from `text`: a tokeniser's doc writes its text
+    again exactly, so `text_of` need not build it."""
+    doc.user_data[_TEXT_KEY] = text
+    return doc
+
+
 def indices_of(doc: Doc, words: Iterable[str], attr: str = "LOWER") -> list[int]:
     """The tokens, in order, whose `attr` ("LOWER" or "ORTH") is one of `words`, found by
     their ids in one array."""

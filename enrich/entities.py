@@ -406,6 +406,11 @@ class EntityRules:
                     vessel = _normalised(doc[start:end].text)
                     candidates.append(Candidate(start, end, VESSEL, vessel, Context.NONE))
                     continue
+                elif label == WEAPON and (name_end := _ship_named_before_noun(doc, start, end)):
+                    # "the Liaoning aircraft carrier", "Russia's Moskva cruiser": one ship too.
+                    vessel = _normalised(doc[start:name_end].text)
+                    candidates.append(Candidate(start, end, VESSEL, vessel, Context.NONE))
+                    continue
                 elif label == WEAPON and doc[start:end].text.lower() in self.nicknames:
                     # "Satan" is the RS-28 Sarmat, "Tupolev-160" the Tu-160: ahead of the
                     # designation read from the same words.
@@ -534,6 +539,15 @@ class EntityRules:
             for i in range(sent.start, sent.end)
         }
 
+    def _is_liners_class(self, noun: Token) -> bool:
+        """Whether a class's noun is a vessel of any trade in a sentence without a military word:
+        "an Excel-class ship built for Carnival Cruise Lines" (liners have classes too)."""
+        return noun.lower_ in _CIVIL_VESSELS and not any(
+            (t.lower_ in self.military and t.lower_ not in _LINERS_WORDS)
+            or t.lower_ in _NAVAL_DUTIES
+            for t in noun.sent
+        )
+
     def _named_by_class(
         self, doc: Doc, candidates: list[Candidate], heritage: set[int]
     ) -> list[Candidate]:
@@ -582,6 +596,8 @@ class EntityRules:
                 end = word_start
             if qualified and end == head.i:
                 continue
+            if end == head.i - 2 and self._is_liners_class(head):
+                continue
             span = _name_before(doc, end)
             if span is None or _word_start(doc, span.start) < span.start:
                 continue  # "Fly-to-Buy missiles": a part of a word is not a name
@@ -589,6 +605,12 @@ class EntityRules:
                 continue  # "Precision air munitions": the first word may be a common one
             if _is_epithet(doc, span.start):
                 continue  # "the Gwanggaeto the Great destroyer": a ship named after a king
+            name_end = _ship_named_before_noun(doc, span.start, head.i + 1)
+            if name_end:  # "the Kaga helicopter carrier": one ship, no class
+                vessel = _normalised(doc[span.start : name_end].text)
+                found.append(Candidate(span.start, head.i + 1, VESSEL, vessel, Context.NONE))
+                taken.update(range(span.start, head.i + 1))
+                continue
             if titled and not _is_titled_class(doc, span, head.i):
                 continue
             for coordinated in self._coordinated_names(doc, span.start, taken, weapons):
@@ -725,7 +747,10 @@ class EntityRules:
                     break
                 noun_from = following
             after = doc[noun_from : noun_from + _CLASS_NOUN_GAP]
-            if not any(t.lower_ in nouns for t in takewhile(lambda t: not t.is_punct, after)):
+            noun = next(
+                (t for t in takewhile(lambda t: not t.is_punct, after) if t.lower_ in nouns), None
+            )
+            if noun is None or self._is_liners_class(noun):
                 continue
             span = _name_before(doc, end - 2)
             if span is None or _word_start(doc, span.start) < span.start:
@@ -1689,6 +1714,10 @@ _TYPE_SYMBOLS = frozenset(
     ["SSN", "SSBN", "SSGN", "SSK", "DDG", "FFG", "CVN", "CG", "LHD", "LHA", "LPD", "LSD", "LST",
      "LCS", "PGG", "PG", "PC", "OPV", "MCM", "MCMV", "FAC", "FFH", "DDH", "AOR", "LCU"]
 )  # fmt: skip
+# Vessels of any trade: only military words around say that their class is a navy's.
+_CIVIL_VESSELS = frozenset(["ship", "ships", "vessel", "vessels", "boat", "boats"])
+_LINERS_WORDS = frozenset(["cruise"])  # a military word ("cruise missile") that liners use too
+_NAVAL_DUTIES = frozenset(["patrol", "patrols", "amphibious", "landing", "coastguard", "guard"])
 _VESSELS = frozenset(
     ["ship", "ships", "vessel", "vessels", "boat", "boats", "carrier", "carriers", "frigate",
      "frigates", "destroyer", "destroyers", "corvette", "corvettes", "submarine", "submarines",
@@ -1706,6 +1735,42 @@ def _is_ship_by_name(doc: Doc, start: int, end: int) -> bool:
         and all(t.is_title or t.lower_ in _NAME_PARTICLES for t in name)
         and name[0].is_title
     )
+
+
+# A single ship's noun, and the words that may stand between its name and the noun.
+_SHIP_NOUNS = frozenset(
+    ["carrier", "submarine", "cruiser", "frigate", "destroyer", "corvette", "warship", "ship"]
+)
+_SHIP_KINDS = frozenset(
+    ["aircraft", "helicopter", "amphibious", "assault", "nuclear", "missile", "guided-missile",
+     "battle", "attack", "-"]
+)  # fmt: skip
+
+
+def _ship_named_before_noun(doc: Doc, start: int, end: int) -> int:
+    """Where the name ends in a match of a name written in words and one ship's noun ("the
+    Liaoning aircraft carrier", "the Moskva cruiser"), else 0: one ship, not its class, which
+    is written as such ("Kirov-class cruiser"), with a number ("Type 003 carrier"), in capitals
+    ("FREMM frigate"), in title case ("Littoral Combat Ship"), in the plural, after an article
+    other than "the" ("an Anzac frigate") or before another noun ("submarine pipeline")."""
+    noun = doc[end - 1]
+    if end - start < 2 or not noun.is_lower or noun.lower_ not in _SHIP_NOUNS:
+        return 0  # "Littoral Combat Ship": a class's name in title case
+    # "a Cassard frigate", "its Barracuda submarine", "the Scorpene submarine pipeline": a class.
+    if start == 0 or doc[start - 1].lower_ not in ("the", "'s", "’s"):
+        return 0
+    if end < len(doc) and doc[end].pos_ in ("NOUN", "PROPN"):
+        return 0
+    name_end = end - 1
+    while name_end > start and doc[name_end - 1].lower_ in _SHIP_KINDS:
+        name_end -= 1
+    name = doc[start:name_end]
+    written_as_one = all(
+        (t.is_title and t.is_alpha and t.lower_ not in ("class", "type"))
+        or (t.lower_ in _NAME_PARTICLES and t.i > start)
+        for t in name
+    )
+    return name_end if len(name) and written_as_one else 0
 
 
 def _is_name_part(doc: Doc, i: int) -> bool:
@@ -1840,12 +1905,13 @@ def _names_a_number(doc: Doc, i: int) -> bool:
 
 
 def _opens_sentence(token: Token) -> bool:
-    """Whether a token starts a sentence, by the parse or by the line break before it (the parse
-    may run a headline with no full stop on into the first words of the body)."""
+    """Whether a token starts a sentence, by the parse, by the line break before it (the parse
+    may run a headline with no full stop on into the first words of the body) or by a colon
+    (a dateline's: "BANGKOK (AFP): Fewer tanks patrolled")."""
     if token.is_sent_start or token.i == 0:
         return True
     before = token.doc[token.i - 1]
-    return "\n" in before.text_with_ws
+    return "\n" in before.text_with_ws or before.text.endswith(":")
 
 
 def _roman_number(doc: Doc, name_end: int, end: int) -> str:
@@ -2054,7 +2120,7 @@ def cut_headline_verbs(
     ents = _title_ents(doc, title_end)
     if not ents:
         return
-    title = doc.text[:title_end]
+    title = text_of(doc)[:title_end]
     slug_end = _slug_end(title)
     # Tagging the headline again costs as much as a short article: only where a name of two
     # words or more, or a slug, may need it.
@@ -2075,7 +2141,7 @@ def cut_headline_verbs(
         if (
             ent.end_char <= slug_end
             and not is_country(ent.text)
-            and ent.text not in doc.text[title_end:]
+            and ent.text not in text_of(doc)[title_end:]
         ):
             dropped.add(ent.start)
             continue

@@ -539,9 +539,10 @@ def _headed(doc: Doc, head: int, countries: dict[int, int] | None = None) -> lis
     if start == head or doc[start].text == "-":
         return []
     # "101st Airborne Division"; not "the 5th Kenya Defence Forces celebrations" (an ordinal
-    # before a country counts the anniversary).
+    # before a country counts the anniversary, but a division's: "76th Russian Airborne division").
+    numbered_unit = doc[head].lower_ in _NUMBERED_UNIT_HEADS
     if start > 0 and (
-        (_FIRST.match(doc[start - 1].text) and start not in countries)
+        (_FIRST.match(doc[start - 1].text) and (start not in countries or numbered_unit))
         or _is_unit_count(doc, start - 1, head)
     ):
         start -= 1
@@ -605,6 +606,18 @@ def _is_unit_count(doc: Doc, i: int, head: int) -> bool:
         after.lower_ in _COUNTED_AFTER or (after.is_lower and after.pos_ == "NOUN")
     )
     return (numbered or ordinal) and not counts
+
+
+def _is_numbered_units_head(doc: Doc, head: int) -> bool:
+    """Whether a unit's head written in lower case ends the name of a numbered unit: "the 76th
+    Guards Air Assault division", "the 82nd Airborne brigade" (not "the 3rd division", which
+    names none, nor "the 27th engineering battalion")."""
+    if not doc[head].is_lower or doc[head].lower_ not in _NUMBERED_UNIT_HEADS:
+        return False
+    start = head
+    while start > max(0, head - _NAME_WORDS) and doc[start - 1].is_title:
+        start -= 1
+    return start < head and start > 0 and bool(_ORDINAL.match(doc[start - 1].text))
 
 
 def _with_parent_unit(doc: Doc, start: int) -> int:
@@ -718,7 +731,7 @@ def _ends(doc: Doc, anchors: dict[str, list[int]]) -> list[tuple[str, int, int]]
     they end."""
     found = []
     for i in anchors["headed"]:
-        if doc[i].is_title:
+        if doc[i].is_title or _is_numbered_units_head(doc, i):
             found.append(("headed", i, i + 1))
     for i in anchors["company"]:
         token = doc[i]
@@ -937,6 +950,8 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
             break
         if token.lower_ in _INNER_JOINERS and _names_an_officer(doc, end + 1):
             break  # "Joint Chiefs of Staff and Colonel-General Altnybayev"
+        if end > first and _officer_named_at(doc, end):
+            break  # "Office of Foreign Assets Control Director Andrea M. Gacki"
         joins = end + 1 < len(doc) and (
             (token.lower_ in _OF_JOINERS and doc[end + 1].is_title)
             # "Military-Technical Cooperation", "India-UK Partnership"
@@ -977,7 +992,7 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
     for at, country_end in countries.items():
         # A country's name, not a word before another ("of British Jews").
         named = country_end >= end or not doc[country_end].is_title
-        if first <= at < end and named and doc.text.count(doc[at:country_end].text) < 2:
+        if first <= at < end and named and text_of(doc).count(doc[at:country_end].text) < 2:
             # "Central Committee of the Workers' Party of Vietnam": the body before the
             # country's "of" is still named; the country stays a place.
             of = at - 1 if doc[at - 1].lower_ != "the" else at - 2
@@ -1000,6 +1015,28 @@ def _names_an_officer(doc: Doc, start: int) -> bool:
         return False
     first = doc[start]
     return first.is_title and all(part in _TITLES for part in first.lower_.split("-"))
+
+
+# Posts whose holder is named after a body's name, beside the titles.
+_POSTS = _TITLES | _words(
+    "director spokesman spokeswoman spokesperson chairman chairwoman administrator deputy"
+)
+
+
+def _officer_named_at(doc: Doc, start: int) -> bool:
+    """Whether a post and its holder's name of two words or more start at `start`: "Director
+    Andrea M. Gacki", "Deputy Minister Ivan Petrov" (not "Director General", a post alone)."""
+    i = start
+    while (
+        i < len(doc)
+        and doc[i].is_title
+        and all(part in _POSTS for part in doc[i].lower_.split("-"))
+    ):
+        i += 1
+    name = 0
+    while i + name < len(doc) and doc[i + name].pos_ == "PROPN" and doc[i + name].is_title:
+        name += 1
+    return i > start and name >= 2
 
 
 # What a base is of: "Jiupeng military base", "Rafiqui air base", "Itaguaí naval base".
@@ -1244,7 +1281,7 @@ def opening_datelines(doc: Doc) -> list[Found]:
 def _paragraph_starts(doc: Doc) -> list[int]:
     # One pass over the text: each line's first character after its indent.
     starts: set[int] = set()
-    for line in _LINE_START.finditer(doc.text):
+    for line in _LINE_START.finditer(text_of(doc)):
         first = line.end()
         span = doc.char_span(first, first + 1, alignment_mode="expand")
         if span is not None:
@@ -2255,12 +2292,16 @@ _TRAILING_TITLES = _words(
 
 
 def _without_trailing_titles(doc: Doc, ent: Span) -> Span:
-    """An organisation without the title of a person after it ("Eastern Fleet Rear"), or the
-    article or connector it ran on into ("Directorate of the")."""
+    """An organisation without the title of a person after it ("Eastern Fleet Rear"), the
+    article or connector it ran on into ("Directorate of the") or a share price's change
+    ("CVX 1.25%")."""
     end = ent.end
     while end > ent.start + 1 and (
         doc[end - 1].lower_ in _TRAILING_TITLES
         or (doc[end - 1].is_lower and doc[end - 1].lower_ in _CONNECTORS)
+        # "CVX 1.25%": a ticker and its share price's change
+        or (doc[end - 1].text.endswith("%") or doc[end - 1].text == "%")
+        or (doc[end - 1].like_num and end < ent.end and doc[end].text == "%")
     ):
         end -= 1
     if end == ent.end:
@@ -2393,8 +2434,8 @@ def _names_equipment(doc: Doc, ent: Span) -> bool:
         token.is_alpha or token.like_num or token.text in _DASHES for token in ent
     ):
         return False
-    if ent.label_ == ORG and ent[-1].lower_ in _ARMED_HEADS:
-        return False
+    if ent.label_ == ORG and ent[-1].lower_ in _ARMED_HEADS | _COMPANY_SUFFIX_SET:
+        return False  # "Navy ships", "British Aerospace Gripen fighters": the owner, the maker
     if len(ent) == 1 and ent[0].is_upper and _spelled_out_as_service(doc, ent.text):
         return False  # "the MSDF destroyer" after "Maritime Self-Defense Force": its owner
     # A title-case headline's verb runs into the words after it ("China to Sell Saudi Arabia
@@ -2417,8 +2458,9 @@ def _names_equipment(doc: Doc, ent: Span) -> bool:
 def _spelled_out_as_service(doc: Doc, acronym: str) -> bool:
     """Whether the story writes an acronym's words out as an armed service's name ("Maritime
     Self-Defense Force" for "MSDF")."""
-    for head in doc:
-        if not head.is_title or head.lower_ not in _ARMED_HEADS:
+    for index in indices_of(doc, _ARMED_HEADS):
+        head = doc[index]
+        if not head.is_title:
             continue
         initials = ""
         i = head.i

@@ -14,6 +14,7 @@ from spacy.tokens import Doc
 from contracts import ArmsDeal, Article, EnrichedArticle, Entity, TopicMatch
 from enrich import facets
 from enrich.components import add_components, deals_of, tagged_topics, topics_of, warnings_of
+from enrich.doc_arrays import made_from
 from enrich.entities import add_entity_rules, canonical_of
 from enrich.errors import EnrichmentError
 from enrich.fingerprints import story_bands
@@ -236,7 +237,8 @@ class Enricher:
 
     def _doc_of(self, article: Article, max_chars: int) -> Doc:
         """The unprocessed doc of the article's analysed text, knowing where its title ends."""
-        doc = self.nlp.make_doc(analysed_text(article, max_chars))
+        text = analysed_text(article, max_chars)
+        doc = made_from(self.nlp.make_doc(text), text)
         doc._.title_end = min(len(article.title), max_chars)
         return doc
 
