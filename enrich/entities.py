@@ -284,6 +284,13 @@ class EntityRules:
             _normalised(form).lower() for entry in weapons.weapons for form in entry.forms()
         )
         self.entry_names = frozenset(entry.name.lower() for entry in weapons.weapons)
+        # The names of listed classes ("zumwalt" of "Zumwalt-class destroyer").
+        self.class_names = frozenset(
+            form[: match.start()].casefold()
+            for entry in weapons.weapons
+            for form in entry.forms()
+            if (match := _CLASS_OF_FORM.search(form)) is not None
+        )
         # Entries named with a designation and a name that stays with it ("RS-28 Sarmat").
         self.nicknamed = frozenset(entry.name for entry in weapons.weapons if entry.nicknames)
         self.proper_names = frozenset(
@@ -406,8 +413,15 @@ class EntityRules:
                     vessel = _normalised(doc[start:end].text)
                     candidates.append(Candidate(start, end, VESSEL, vessel, Context.NONE))
                     continue
-                elif label == WEAPON and (name_end := _ship_named_before_noun(doc, start, end)):
-                    # "the Liaoning aircraft carrier", "Russia's Moskva cruiser": one ship too.
+                elif (
+                    label == WEAPON
+                    and (name_end := _ship_named_before_noun(doc, start, end))
+                    and not _CLASS_OF_FORM.search(canonical)
+                    and doc[start:name_end].text.casefold() not in self.class_names
+                ):
+                    # "the Liaoning aircraft carrier", "Russia's Moskva cruiser": a ship the
+                    # gazetteer lists by name (a class written so, "the Zumwalt destroyer", is
+                    # listed as a class, and an unlisted name is more often a class than a ship).
                     vessel = _normalised(doc[start:name_end].text)
                     candidates.append(Candidate(start, end, VESSEL, vessel, Context.NONE))
                     continue
@@ -539,9 +553,12 @@ class EntityRules:
             for i in range(sent.start, sent.end)
         }
 
-    def _is_liners_class(self, noun: Token) -> bool:
-        """Whether a class's noun is a vessel of any trade in a sentence without a military word:
-        "an Excel-class ship built for Carnival Cruise Lines" (liners have classes too)."""
+    def _is_liners_class(self, noun: Token, name: Span) -> bool:
+        """Whether a class's noun is a vessel of any trade in a sentence without a military word,
+        and its name no navy's class the gazetteer lists: "an Excel-class ship built for Carnival
+        Cruise Lines" (liners have classes too; "the third Sigma-class vessel" is a navy's)."""
+        if name.text.casefold() in self.class_names:
+            return False
         return noun.lower_ in _CIVIL_VESSELS and not any(
             (t.lower_ in self.military and t.lower_ not in _LINERS_WORDS)
             or t.lower_ in _NAVAL_DUTIES
@@ -596,21 +613,15 @@ class EntityRules:
                 end = word_start
             if qualified and end == head.i:
                 continue
-            if end == head.i - 2 and self._is_liners_class(head):
-                continue
             span = _name_before(doc, end)
             if span is None or _word_start(doc, span.start) < span.start:
                 continue  # "Fly-to-Buy missiles": a part of a word is not a name
             if span.start == end - 1 and _opens_sentence(span[0]) and span[0].is_alpha:
                 continue  # "Precision air munitions": the first word may be a common one
+            if end == head.i - 2 and self._is_liners_class(head, span):
+                continue
             if _is_epithet(doc, span.start):
                 continue  # "the Gwanggaeto the Great destroyer": a ship named after a king
-            name_end = _ship_named_before_noun(doc, span.start, head.i + 1)
-            if name_end:  # "the Kaga helicopter carrier": one ship, no class
-                vessel = _normalised(doc[span.start : name_end].text)
-                found.append(Candidate(span.start, head.i + 1, VESSEL, vessel, Context.NONE))
-                taken.update(range(span.start, head.i + 1))
-                continue
             if titled and not _is_titled_class(doc, span, head.i):
                 continue
             for coordinated in self._coordinated_names(doc, span.start, taken, weapons):
@@ -750,7 +761,7 @@ class EntityRules:
             noun = next(
                 (t for t in takewhile(lambda t: not t.is_punct, after) if t.lower_ in nouns), None
             )
-            if noun is None or self._is_liners_class(noun):
+            if noun is None:
                 continue
             span = _name_before(doc, end - 2)
             if span is None or _word_start(doc, span.start) < span.start:
@@ -763,6 +774,7 @@ class EntityRules:
             owned_letter = start > span.start and len(name) == 1 and name[0].is_upper
             if (
                 not name
+                or self._is_liners_class(noun, name)
                 or weapons.intersection(range(start, end))
                 or not (owned_letter or any(t.is_alpha and len(t) > 1 for t in name))
                 or name.text.lower() in _NOT_CLASS_NAMES
@@ -1714,6 +1726,7 @@ _TYPE_SYMBOLS = frozenset(
     ["SSN", "SSBN", "SSGN", "SSK", "DDG", "FFG", "CVN", "CG", "LHD", "LHA", "LPD", "LSD", "LST",
      "LCS", "PGG", "PG", "PC", "OPV", "MCM", "MCMV", "FAC", "FFH", "DDH", "AOR", "LCU"]
 )  # fmt: skip
+_CLASS_OF_FORM = re.compile(r"[\s-]class\b", re.IGNORECASE)
 # Vessels of any trade: only military words around say that their class is a navy's.
 _CIVIL_VESSELS = frozenset(["ship", "ships", "vessel", "vessels", "boat", "boats"])
 _LINERS_WORDS = frozenset(["cruise"])  # a military word ("cruise missile") that liners use too
@@ -1906,12 +1919,21 @@ def _names_a_number(doc: Doc, i: int) -> bool:
 
 def _opens_sentence(token: Token) -> bool:
     """Whether a token starts a sentence, by the parse, by the line break before it (the parse
-    may run a headline with no full stop on into the first words of the body) or by a colon
-    (a dateline's: "BANGKOK (AFP): Fewer tanks patrolled")."""
+    may run a headline with no full stop on into the first words of the body) or by a
+    dateline's colon ("BANGKOK (AFP): Fewer tanks patrolled")."""
     if token.is_sent_start or token.i == 0:
         return True
     before = token.doc[token.i - 1]
-    return "\n" in before.text_with_ws or before.text.endswith(":")
+    return "\n" in before.text_with_ws or _ends_dateline(token.doc, token.i - 1)
+
+
+def _ends_dateline(doc: Doc, i: int) -> bool:
+    """Whether token `i` is a dateline's colon: after a place in capitals or an agency's bracket
+    ("NEW DELHI:", "BANGKOK (AFP):"), not a list's ("the package includes: Vampire launchers")."""
+    if not doc[i].text.endswith(":"):
+        return False
+    before = doc[i - 1] if doc[i].text == ":" and i > 0 else doc[i]
+    return before.text.rstrip(":").endswith(")") or (before.is_upper and before.is_alpha)
 
 
 def _roman_number(doc: Doc, name_end: int, end: int) -> str:

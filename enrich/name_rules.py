@@ -540,7 +540,8 @@ def _headed(doc: Doc, head: int, countries: dict[int, int] | None = None) -> lis
         return []
     # "101st Airborne Division"; not "the 5th Kenya Defence Forces celebrations" (an ordinal
     # before a country counts the anniversary, but a division's: "76th Russian Airborne division").
-    numbered_unit = doc[head].lower_ in _NUMBERED_UNIT_HEADS
+    # Not a corps: "the 250th US Marine Corps birthday".
+    numbered_unit = doc[head].lower_ in _NUMBERED_UNIT_HEADS and doc[head].lower_ != "corps"
     if start > 0 and (
         (_FIRST.match(doc[start - 1].text) and (start not in countries or numbered_unit))
         or _is_unit_count(doc, start - 1, head)
@@ -608,6 +609,15 @@ def _is_unit_count(doc: Doc, i: int, head: int) -> bool:
     return (numbered or ordinal) and not counts
 
 
+_ARMY_UNIT_HEADS = _words("brigade regiment battalion")
+_ARMS_OF_SERVICE = _words(
+    """airborne infantry guards armoured armored mechanised mechanized tank paratrooper
+    paratroopers marine marines artillery rifle rifles motorised motorized assault mountain
+    cavalry commando special engineer engineers naval air fighter bomber reconnaissance signals
+    logistics army arms missile"""
+)
+
+
 def _is_numbered_units_head(doc: Doc, head: int) -> bool:
     """Whether a unit's head written in lower case ends the name of a numbered unit: "the 76th
     Guards Air Assault division", "the 82nd Airborne brigade" (not "the 3rd division", which
@@ -617,7 +627,17 @@ def _is_numbered_units_head(doc: Doc, head: int) -> bool:
     start = head
     while start > max(0, head - _NAME_WORDS) and doc[start - 1].is_title:
         start -= 1
-    return start < head and start > 0 and bool(_ORDINAL.match(doc[start - 1].text))
+    name = doc[start:head]
+    # A division, wing or squadron of a firm or a league ("the 21st Century Fox division") is
+    # named without the words of an arm of service.
+    return (
+        start < head
+        and start > 0
+        and bool(_ORDINAL.match(doc[start - 1].text))
+        and (
+            doc[head].lower_ in _ARMY_UNIT_HEADS or any(t.lower_ in _ARMS_OF_SERVICE for t in name)
+        )
+    )
 
 
 def _with_parent_unit(doc: Doc, start: int) -> int:
@@ -1017,26 +1037,33 @@ def _names_an_officer(doc: Doc, start: int) -> bool:
     return first.is_title and all(part in _TITLES for part in first.lower_.split("-"))
 
 
-# Posts whose holder is named after a body's name, beside the titles.
+# Posts whose holder is named after a body's name, beside the titles, and the words that
+# qualify a post ("Official Spokesperson", "Principal Deputy Spokesperson", "Joint Secretary").
 _POSTS = _TITLES | _words(
     "director spokesman spokeswoman spokesperson chairman chairwoman administrator deputy"
+)
+_POST_QUALIFIERS = _words(
+    """official principal senior acting press joint permanent additional assistant special
+    executive chief"""
 )
 
 
 def _officer_named_at(doc: Doc, start: int) -> bool:
     """Whether a post and its holder's name of two words or more start at `start`: "Director
-    Andrea M. Gacki", "Deputy Minister Ivan Petrov" (not "Director General", a post alone)."""
+    Andrea M. Gacki", "Official Spokesperson Randhir Jaiswal" (not "Director General" alone)."""
     i = start
-    while (
-        i < len(doc)
-        and doc[i].is_title
-        and all(part in _POSTS for part in doc[i].lower_.split("-"))
-    ):
+    posts = 0
+    while i < len(doc) and doc[i].is_title:
+        parts = doc[i].lower_.split("-")
+        if all(part in _POSTS for part in parts):
+            posts += 1
+        elif not all(part in _POST_QUALIFIERS for part in parts):
+            break
         i += 1
     name = 0
     while i + name < len(doc) and doc[i + name].pos_ == "PROPN" and doc[i + name].is_title:
         name += 1
-    return i > start and name >= 2
+    return posts > 0 and name >= 2
 
 
 # What a base is of: "Jiupeng military base", "Rafiqui air base", "Itaguaí naval base".

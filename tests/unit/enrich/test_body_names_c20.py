@@ -31,6 +31,12 @@ def test_a_bare_ordinal_and_noun_names_no_unit(nlp: Language) -> None:
     assert organisations(nlp, "The 3rd division and the 27th engineering battalion arrived.") == []
 
 
+def test_a_firms_division_is_no_numbered_unit(nlp: Language) -> None:
+    assert "21st Century Fox division" not in organisations(
+        nlp, "The 21st Century Fox division was sold to Disney."
+    )
+
+
 def test_an_ordinal_before_a_country_counts_an_anniversary_but_numbers_a_division(
     nlp: Language,
 ) -> None:
@@ -39,6 +45,9 @@ def test_an_ordinal_before_a_country_counts_an_anniversary_but_numbers_a_divisio
     ]
     assert organisations(nlp, "The 4th Ukrainian Tank Brigade held the line.") == [
         "4th Ukrainian Tank Brigade"
+    ]
+    assert organisations(nlp, "Officers attended the 250th US Marine Corps birthday ball.") == [
+        "US Marine Corps"
     ]
 
 
@@ -49,6 +58,8 @@ def test_an_ordinal_before_a_country_counts_an_anniversary_but_numbers_a_divisio
          "Office of Foreign Assets Control", "Andrea M. Gacki"),
         ("Ministry of Defence Deputy Minister Ivan Petrov visited the plant.",
          "Ministry of Defence", "Ivan Petrov"),
+        ("Ministry of External Affairs Official Spokesperson Randhir Jaiswal said so.",
+         "Ministry of External Affairs", "Randhir Jaiswal"),
     ],
 )  # fmt: skip
 def test_a_body_named_with_of_ends_before_an_officers_post_and_name(

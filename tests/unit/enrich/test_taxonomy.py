@@ -337,12 +337,31 @@ def test_weapons_bought_for_a_state_and_tests_told_of_a_pronoun_are_found(
         ("Israel called up 300,000 reservists after the attack.", "troop_deployment"),
         ("The two arms makers formed a partnership to manufacture artillery shells in India.",
          "defense_cooperation"),
+        ("French forces arrived in Abidjan to train Ivorian troops for the mission.",
+         "defense_cooperation"),
+        ("The EU training mission in Mali resumed its courses for the army.",
+         "defense_cooperation"),
     ],
 )  # fmt: skip
 def test_withdrawals_presence_drawdowns_training_and_dialogues_are_found(
     tagger: TopicTagger, nlp: Language, text: str, topic: str
 ) -> None:
     assert topic in labels(tagger, nlp, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A Navy F/A-18 crashed during a routine training mission off Virginia on Tuesday.",
+        "Japan will train Indian railway personnel to run the new high-speed line.",
+        "The club will train Saudi sailors for the America's Cup.",
+    ],
+)
+def test_a_crash_on_a_training_flight_and_civil_training_are_no_training_mission(
+    tagger: TopicTagger, nlp: Language, text: str
+) -> None:
+    cues = {e.cue for match in tagger.tag(nlp(text)) for e in match.evidence}
+    assert "training_mission" not in cues
 
 
 def test_a_defence_agreement_is_a_pact_not_a_sale(tagger: TopicTagger, nlp: Language) -> None:
