@@ -82,7 +82,9 @@ _BODIES = [
     "information ministry", "ministry of information", "high command", "defence headquarters",
     "defense headquarters", "navy headquarters", "army headquarters",
 ]  # fmt: skip
-_COMMAND_AREAS = _words("Europe Pacific Africa Asia Japan Korea")
+_COMMAND_AREAS = _words(
+    "Europe Pacific Africa Asia Japan Korea Afghanistan Iraq Central North South Northern Southern"
+)
 # A body named by its own capitalised words and ending in one of these ("Eastern Theater
 # Command", "Seventh Fleet", "Southern Military District").
 _HEADS = [
@@ -665,9 +667,24 @@ _COMMAND_AREA_WORDS = _COMMAND_AREAS | _OCEAN_AREAS
 
 
 def _with_command_area(doc: Doc, end: int) -> int:
-    """`end` moved past the area that names the command ending there, if one follows."""
-    if end < len(doc) and doc[end].text in _COMMAND_AREA_WORDS and not _runs_on(doc, end + 1):
-        return end + 1
+    """`end` moved past the area that names the command ending there, if one follows, and a
+    second area joined to it ("U.S. Naval Forces Europe-Africa", "U.S. Army Europe and
+    Africa")."""
+    if (
+        end < len(doc)
+        and doc[end].text in _COMMAND_AREA_WORDS
+        and not _runs_on(doc, end + 1)
+        and not (end + 1 < len(doc) and doc[end + 1].lower_ == "of")  # "Forces North of Kyiv"
+    ):
+        end += 1
+        if (
+            end + 1 < len(doc)
+            and (doc[end].text in _DASHES or doc[end].lower_ == "and")
+            and doc[end + 1].text in _COMMAND_AREAS
+            and not _runs_on(doc, end + 2)
+        ):
+            end += 2
+        return end
     # After a comma only an ocean: "Forces, Japan" may start a list of countries.
     if (
         end + 1 < len(doc)

@@ -73,3 +73,21 @@ def test_a_body_named_with_of_ends_before_an_officers_post_and_name(
 def test_a_post_inside_a_bodys_name_stays_in_it(nlp: Language) -> None:
     text = "The Office of the Director of National Intelligence said so."
     assert organisations(nlp, text) == ["Office of the Director of National Intelligence"]
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("Later, US Forces Afghanistan confirmed the drawdown.", "US Forces Afghanistan"),
+        ("U.S. Naval Forces Europe-Africa said the ship arrived.",
+         "U.S. Naval Forces Europe-Africa"),
+    ],
+)  # fmt: skip
+def test_a_component_command_is_named_with_its_area(nlp: Language, text: str, command: str) -> None:
+    assert command in organisations(nlp, text)
+
+
+def test_a_direction_of_a_place_is_no_commands_area(nlp: Language) -> None:
+    assert "Russian Forces North" not in organisations(
+        nlp, "Russian Forces North of Kyiv withdrew on Friday."
+    )
