@@ -364,6 +364,17 @@ def test_a_crash_on_a_training_flight_and_civil_training_are_no_training_mission
     assert "training_mission" not in cues
 
 
+def test_an_airlines_or_a_railways_trainees_are_no_foreign_forces(
+    tagger: TopicTagger, nlp: Language
+) -> None:
+    def cues(text: str) -> set[str]:
+        return {e.cue for match in tagger.tag(nlp(text)) for e in match.evidence}
+
+    assert "trains_foreign_forces" not in cues("Emirates will train Indian pilots and crews.")
+    assert "trains_foreign_forces" not in cues("Japan will train Indian railway personnel.")
+    assert "trains_foreign_forces" in cues("Britain will train Ukrainian pilots on fighter jets.")
+
+
 def test_a_defence_agreement_is_a_pact_not_a_sale(tagger: TopicTagger, nlp: Language) -> None:
     found = labels(tagger, nlp, "The two countries signed a mutual defence agreement on Wednesday.")
 
