@@ -1731,10 +1731,9 @@ _CLASS_OF_FORM = re.compile(r"[\s-]class\b", re.IGNORECASE)
 _CIVIL_VESSELS = frozenset(["ship", "ships", "vessel", "vessels", "boat", "boats"])
 _LINERS_WORDS = frozenset(["cruise"])  # a military word ("cruise missile") that liners use too
 _NAVAL_DUTIES = frozenset(["patrol", "patrols", "amphibious", "landing", "coastguard", "guard"])
-_VESSELS = frozenset(
-    ["ship", "ships", "vessel", "vessels", "boat", "boats", "carrier", "carriers", "frigate",
-     "frigates", "destroyer", "destroyers", "corvette", "corvettes", "submarine", "submarines",
-     "warship", "warships", "cruiser", "cruisers"]
+_VESSELS = _CIVIL_VESSELS | frozenset(
+    ["carrier", "carriers", "frigate", "frigates", "destroyer", "destroyers", "corvette",
+     "corvettes", "submarine", "submarines", "warship", "warships", "cruiser", "cruisers"]
 )  # fmt: skip
 
 

@@ -2344,7 +2344,7 @@ def _without_trailing_titles(doc: Doc, ent: Span) -> Span:
         doc[end - 1].lower_ in _TRAILING_TITLES
         or (doc[end - 1].is_lower and doc[end - 1].lower_ in _CONNECTORS)
         # "CVX 1.25%": a ticker and its share price's change
-        or (doc[end - 1].text.endswith("%") or doc[end - 1].text == "%")
+        or doc[end - 1].text.endswith("%")
         or (doc[end - 1].like_num and end < ent.end and doc[end].text == "%")
     ):
         end -= 1
@@ -2466,6 +2466,10 @@ def _without_description(doc: Doc, ent: Span) -> Span:
     return Span(doc, ent.start, end, label=ORG, span_id=_bare(doc[ent.start : end]))
 
 
+# The last words of a body that owns or makes equipment named after it, not its name.
+_OWNERS_AND_MAKERS = _ARMED_HEADS | _COMPANY_SUFFIX_SET
+
+
 def _names_equipment(doc: Doc, ent: Span) -> bool:
     """Whether a name the model read as a person, a body or a product is the name of the
     equipment noun after it, with at most a few modifiers between ("Stormer anti-aircraft
@@ -2478,7 +2482,7 @@ def _names_equipment(doc: Doc, ent: Span) -> bool:
         token.is_alpha or token.like_num or token.text in _DASHES for token in ent
     ):
         return False
-    if ent.label_ == ORG and ent[-1].lower_ in _ARMED_HEADS | _COMPANY_SUFFIX_SET:
+    if ent.label_ == ORG and ent[-1].lower_ in _OWNERS_AND_MAKERS:
         return False  # "Navy ships", "British Aerospace Gripen fighters": the owner, the maker
     if len(ent) == 1 and ent[0].is_upper and _spelled_out_as_service(doc, ent.text):
         return False  # "the MSDF destroyer" after "Maritime Self-Defense Force": its owner
