@@ -45,6 +45,7 @@ from enrich.gazetteer import (
     load,
 )
 from enrich.name_rules import (
+    VESSEL,
     ArtefactRules,
     NameRules,
     extend_places_to_their_kind,
@@ -56,7 +57,6 @@ from enrich.name_rules import (
 )
 
 WEAPON = "WEAPON"
-VESSEL = "VESSEL"
 ORG = "ORG"
 PERSON = "PERSON"
 
@@ -121,6 +121,9 @@ _DIGIT_VARIANT = re.compile(r"^([1-9])[A-Z]{1,2}\d?$")
 # ballistic missile": hyphens and the words they join count one token each), and how many tokens
 # the name may have ("Cheongung M-SAM II").
 _MAX_MODIFIERS = 8
+# A calibre written before a class noun: "Rak 120mm self-propelled mortars".
+_CALIBRE = re.compile(r"^(?:\d{2,3}(?:-?mm)?|mm)$")
+_ROMAN_NUMBER_WORD = re.compile(r"^(?:ii|iii|iv|v|vi)$")
 _MAX_NAME_TOKENS = 5
 _ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6", "VII": "7",
           "VIII": "8", "IX": "9", "X": "10"}  # fmt: skip
@@ -173,6 +176,7 @@ class Context(Enum):
     NONE = "none"  # a curated, unambiguous name
     NEAR = "near"  # an ambiguous name or a family that is also something else: a cue nearby
     ADJACENT = "adjacent"  # an unknown designation: an equipment word right next to it
+    CLASS_NOUN = "class noun"  # a listed name less its kind ("Rak" of "Rak mortar"): the kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +260,7 @@ class EntityRules:
         self.heads = frozenset(word.lower() for word in weapons.cues.heads)
         self.qualified_heads = frozenset(word.lower() for word in weapons.cues.qualified_heads)
         self.modifiers = frozenset(word.lower() for word in weapons.cues.modifiers)
+        self.kind_words = self.descriptive | self.modifiers | self.heads | self.qualified_heads
         # Capitalised words that go on a weapon's name ("Iskander Missiles", "Tomahawk Block").
         self.words_of_name = (
             self.military | self.modifiers | self.descriptive | self.heads | _NAME_GOES_ON
@@ -339,8 +344,20 @@ class EntityRules:
 
     def _add_names(self, nlp: Language, label: str, entries: list[Named]) -> None:
         by_matcher: dict[tuple[bool, str], list[Doc]] = {}
+        listed = {form for entry in entries for form in entry.forms()}
         for entry in entries:
             for form in entry.forms():
+                stem = self._without_kind(form) if label == WEAPON else form
+                if (
+                    stem != form
+                    and not stem.islower()
+                    and stem not in listed
+                    and entry.category != "ship"
+                ):
+                    # "Rak mortar" is also written "Rak 120mm self-propelled mortars": its name
+                    # alone, as written, before a word of its kind.
+                    key = f"{label}\t{stem}\t{Context.CLASS_NOUN.value}"
+                    by_matcher.setdefault((True, key), []).append(nlp.make_doc(stem))
                 ambiguous = (entry.ambiguous and _is_one_word(form)) or form in entry.nicknames
                 as_written = ambiguous or _is_acronym(form)
                 context = Context.NEAR if ambiguous and label == WEAPON else Context.NONE
@@ -434,7 +451,10 @@ class EntityRules:
                     # A ship's class by its name: "Nimitz-class carrier" is the Nimitz.
                     # ... and "F-16 Block 70" the F-16 (the guideline drops block suffixes).
                     canonical = _MARK.sub(
-                        "", _CLASS.sub("", self._weapon_name(doc[start:end], canonical))
+                        "",
+                        _CLASS.sub(
+                            "", self._without_kind(self._weapon_name(doc[start:end], canonical))
+                        ),
                     )
                     if canonical.islower():
                         # "advanced light helicopters (ALH)": a class spelled out in lower case
@@ -579,7 +599,8 @@ class EntityRules:
         loose = {
             i
             for c in candidates
-            if c.context is Context.ADJACENT and _word_start(doc, c.start) == c.start
+            if c.context in (Context.ADJACENT, Context.CLASS_NOUN)
+            and _word_start(doc, c.start) == c.start
             for i in range(c.start, c.end)
         }
         # "the Guardian class patrol boat": a name written before "class" is the class's,
@@ -653,12 +674,35 @@ class EntityRules:
                 or _beside(doc, start, end, self.civil_makers, _MAKER_WINDOW)
             ):
                 continue
+            if self._names_one_ship(doc, name, head):
+                found.append(Candidate(start, end, VESSEL, name.text, Context.NONE))
+                taken.update(range(start, end))
+                continue
             canonical = _CLASS.sub("", self._singular(_normalised(name.text)))
             canonical = _MARK.sub("", _VARIANT_LETTER.sub("", canonical))
             found.append(Candidate(start, end, WEAPON, canonical, Context.NONE))
             taken.update(range(start, end))
             weapons.update(range(start, end))
         return found
+
+    def _names_one_ship(self, doc: Doc, name: Span, noun: Token) -> bool:
+        """Whether an unlisted name of two words or more before one ship's noun, after "the"
+        or a possessive, names that ship: "the Vladimir Monomakh submarine", "the Gang Gam Chan
+        warship" (ships are named after people and places; their classes are written with
+        "class", a number, in the plural or are listed: "the Arleigh Burke destroyer")."""
+        before = doc[name.start - 1] if name.start > 0 else None
+        return (
+            noun.lower_ in _SHIP_NOUNS
+            and before is not None
+            and before.lower_ in ("the", "'s", "’s")
+            and sum(1 for token in name if token.is_title) >= 2
+            and all(
+                (token.is_title and token.is_alpha) or token.lower_ in _NAME_PARTICLES
+                for token in name
+            )
+            and name.text.casefold() not in self.class_names
+            and _normalised(name.text).lower() not in self.listed
+        )
 
     def _coordinated_names(
         self, doc: Doc, start: int, taken: set[int], weapons: set[int]
@@ -1000,6 +1044,15 @@ class EntityRules:
             words.pop()
         return self._singular(" ".join(words))
 
+    def _without_kind(self, name: str) -> str:
+        """A listed name less the words of its kind written in lower case at its end: the
+        entry "Type 075 amphibious assault ship" is the Type 075, "Mistral-class amphibious
+        assault ship" the Mistral-class (the guideline names systems without generic words)."""
+        words = name.split()
+        while len(words) > 1 and words[-1].islower() and words[-1] in self.kind_words:
+            words.pop()
+        return " ".join(words)
+
     def _singular(self, name: str) -> str:
         # "Rafales", "Leopard 2s" are plurals of listed names; "BrahMos" is not one of "BrahMo".
         if name.endswith("s") and name[:-1].lower() in self.listed:
@@ -1199,6 +1252,22 @@ class EntityRules:
         ]
         return family if any(token.lower_ in self.equipment for token in around) else None
 
+    def _class_noun_follows(self, doc: Doc, end: int) -> bool:
+        """Whether a word of equipment follows token `end` after words that qualify it, however
+        many tokens their hyphens make: "Meteor beyond-visual-range air-to-air missiles", "Tiger
+        armed reconnaissance helicopters", "Dingo mine-protected vehicles" (a vehicle, a system
+        or a gun is equipment only so qualified)."""
+        for position, word in enumerate(_words_after(doc, end, _MAX_MODIFIERS)):
+            if word in self.equipment or (position and word in self.qualified_heads):
+                return True
+            if word in self.modifiers or _CALIBRE.match(word):
+                continue
+            # A mark right after the name: "Arjun Mk-1A tanks", "Centauro II tank destroyers".
+            if position == 0 and (_ROMAN_NUMBER_WORD.match(word) or word.startswith("mk")):
+                continue
+            return False
+        return False
+
     def _name_goes_on(self, doc: Doc, end: int) -> bool:
         """Whether the name before token `end` goes on in title case with words of a weapon's
         own name, a word of war among them or two of them: "the Patriot Air and Missile Defense
@@ -1220,6 +1289,16 @@ class EntityRules:
         if end + 2 <= len(doc) and _is_class_suffix(doc, end + 2):
             # "the Type 039A-class submarine": a designation that names a class is a ship's.
             return True
+        if candidate.context is Context.CLASS_NOUN:
+            # Not a word of a longer name ("the K808 White Tiger wheeled vehicles", "T129 ATAK
+            # helicopters").
+            previous = doc[start - 1] if start > 0 else None
+            return self._class_noun_follows(doc, end) and (
+                previous is None
+                or previous.is_sent_start
+                or previous.lower_ in self.owners
+                or not (previous.is_title or previous.is_upper or _has_digit(previous.text))
+            )
         if candidate.context is Context.ADJACENT:
             # "a K-55 self-propelled howitzer": a hyphenated modifier is one word; "a new cruise
             # missile, the Padasuri-6": the noun may stand before the name in apposition.
@@ -1234,7 +1313,7 @@ class EntityRules:
                 doc, end, _INDEX_WINDOW
             )
             return any(word in self.equipment for word in window)
-        if self._name_goes_on(doc, end):
+        if self._name_goes_on(doc, end) or self._class_noun_follows(doc, end):
             return True
         near = doc[max(0, start - _EQUIPMENT_WINDOW) : end + _EQUIPMENT_WINDOW]
         # The class noun right after the name is one in any case: "the Type 23 Frigate".
@@ -1244,6 +1323,10 @@ class EntityRules:
             return True
         close = doc[max(0, start - _MILITARY_WINDOW) : end + _MILITARY_WINDOW]
         return any(token.lower_ in self.military and _is_cue(token) for token in close)
+
+
+def _has_digit(text: str) -> bool:
+    return any(char.isdigit() for char in text)
 
 
 def _words_after(doc: Doc, end: int, count: int) -> list[str]:
@@ -1416,7 +1499,7 @@ def _without_glosses(doc: Doc, candidates: list[Candidate]) -> list[Candidate]:
 
 
 # From the least to the most context a candidate needs.
-_CONTEXT_ORDER = [Context.NONE, Context.NEAR, Context.ADJACENT]
+_CONTEXT_ORDER = [Context.NONE, Context.NEAR, Context.ADJACENT, Context.CLASS_NOUN]
 
 
 def _with_nicknames(doc: Doc, candidates: list[Candidate]) -> list[Candidate]:

@@ -37,6 +37,8 @@ GPE = "GPE"
 FAC = "FAC"
 PERSON = "PERSON"
 EVENT = "EVENT"
+# One ship by its name ("the frigate Admiral Grigorovich"): no weapon, its class is.
+VESSEL = "VESSEL"
 # A place of either label, GPE or LOC, when names are counted by kind.
 PLACE = "PLACE"
 
@@ -1830,6 +1832,9 @@ class ArtefactRules:
             split = self._place_then_person(doc, ent)
             if split:
                 return split
+        if label == PERSON and not ent.id_ and _follows_a_ship_noun(doc, ent):
+            # "the naval destroyer Wang Geon": ships are named after people.
+            return [Span(doc, ent.start, ent.end, label=VESSEL)]
         if label == PERSON and not ent.id_ and _is_attributive(doc, ent):
             # "the Harlan administration", "the Varga regime": a surname that names what
             # the person leads, not the person.
@@ -3021,6 +3026,25 @@ _INSTRUMENT_HEADS = {
 
 def _is_titles_only(ent: Span) -> bool:
     return all(part.lower() in _TITLES for token in ent for part in token.text.split("-") if part)
+
+
+# The nouns of one ship that its name may follow ("the destroyer Wang Geon"); a carrier only
+# an aircraft carrier (a mail or flag carrier is no ship).
+_SHIP_NOUNS_BEFORE_NAMES = frozenset(
+    ["destroyer", "frigate", "corvette", "cruiser", "submarine", "warship", "flagship"]
+)
+
+
+def _follows_a_ship_noun(doc: Doc, ent: Span) -> bool:
+    at = ent.start - 1
+    while at >= 0 and doc[at].is_title and doc[at].lower_ in _TITLES:
+        at -= 1  # "the frigate Admiral Grigorovich": a ship named with the person's title
+    if at < 0 or not doc[at].is_lower:
+        return False
+    noun = doc[at].lower_
+    return noun in _SHIP_NOUNS_BEFORE_NAMES or (
+        noun == "carrier" and at > 0 and doc[at - 1].lower_ == "aircraft"
+    )
 
 
 def _is_attributive(doc: Doc, ent: Span) -> bool:

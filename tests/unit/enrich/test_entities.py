@@ -215,6 +215,60 @@ def test_a_ships_class_is_the_weapon(nlp: Language) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "vessels", "expected"),
+    [
+        (
+            "A Bulava missile was launched from the Vladimir Monomakh submarine in the White Sea.",
+            ["Vladimir Monomakh"],
+            ["Bulava"],
+        ),
+        ("The destroyer will relieve the Gang Gam Chan warship off Oman.", ["Gang Gam Chan"], []),
+        ("The naval destroyer Wang Geon will take over from its sister ship.", ["Wang Geon"], []),
+        # A listed class written as one ship's name stays the class.
+        ("The navy commissioned the Arleigh Burke destroyer on Monday.", [], ["Arleigh Burke"]),
+        ("Moscow sent two Kilo submarines to the Black Sea.", [], ["Kilo"]),
+    ],
+)
+def test_a_ship_named_by_an_unlisted_name_before_its_noun_is_a_vessel(
+    nlp: Language, text: str, vessels: list[str], expected: list[str]
+) -> None:
+    assert _facet(nlp, text, "VESSEL") == vessels
+    assert weapons(nlp, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # words of the kind between a listed or unlisted name and its class noun
+        ("Its jets will carry Meteor beyond-visual-range air-to-air missiles.", ["Meteor"]),
+        ("Australia will retire its Tiger armed reconnaissance helicopters.", ["Tiger"]),
+        ("German troops relied on Dingo mine-protected vehicles in Kunduz.", ["Dingo"]),
+        # a listed name written without the kind its entry is listed with
+        ("The army deployed Rak 120mm self-propelled mortars on the border.", ["Rak"]),
+        ("Pakistan says its Nasr short-range tactical nuclear missile deters India.", ["Nasr"]),
+        # an entry's kind is no part of the weapon's name
+        ("China's third Type 075 amphibious assault ship began sea trials.", ["Type 075"]),
+    ],
+)
+def test_a_weapon_is_found_before_its_class_noun_and_named_without_its_kind(
+    nlp: Language, text: str, expected: list[str]
+) -> None:
+    assert weapons(nlp, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The military stepped up Hurricane Florence relief as flooding persisted.",
+        "Peru will buy 141 K808 White Tiger wheeled armored vehicles.",
+    ],
+)
+def test_a_listed_name_less_its_kind_needs_the_kind_after_it(nlp: Language, text: str) -> None:
+    assert "Hurricane" not in weapons(nlp, text)
+    assert "Tiger" not in weapons(nlp, text)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Milan's defence held firm as Ajax bought a new striker.",
