@@ -14,7 +14,7 @@ read back through `canonical_of` (model entities get their text, made canonical)
 """
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass, replace
 from enum import Enum
 from functools import lru_cache
@@ -122,6 +122,8 @@ _DIGIT_VARIANT = re.compile(r"^([1-9])[A-Z]{1,2}\d?$")
 # the name may have ("Cheongung M-SAM II").
 _MAX_MODIFIERS = 8
 # A calibre written before a class noun: "Rak 120mm self-propelled mortars".
+# Equipment words that also name people ("Fatah fighters"): no class noun of a name less its kind.
+_PEOPLES_NOUNS = frozenset(["fighter", "fighters"])
 _CALIBRE = re.compile(r"^(?:\d{2,3}(?:-?mm)?|mm)$")
 _ROMAN_NUMBER_WORD = re.compile(r"^(?:ii|iii|iv|v|vi)$")
 _MAX_NAME_TOKENS = 5
@@ -278,7 +280,10 @@ class EntityRules:
         # "<label>\t<canonical>\t<context>".
         self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.orth = PhraseMatcher(nlp.vocab, attr="ORTH")
-        self._add_names(nlp, WEAPON, weapons.weapons)
+        bodies = {
+            form.casefold() for entry in organizations.organizations for form in entry.forms()
+        }
+        self._add_names(nlp, WEAPON, weapons.weapons, bodies)
         self.nicknames = frozenset(
             form.lower()
             for entry in weapons.weapons
@@ -304,7 +309,7 @@ class EntityRules:
             for form in entry.forms()
             if len(form.split()) > 1 and all(word[0].isupper() for word in form.split())
         )
-        self._add_names(nlp, ORG, organizations.organizations)
+        self._add_names(nlp, ORG, organizations.organizations, frozenset())
         self.surnames = frozenset(
             form.lower()
             for entry in organizations.organizations
@@ -342,7 +347,9 @@ class EntityRules:
         ):
             self.prefixes.add(kind, [Doc(nlp.vocab, words=[w.lower()]) for w in sorted(words)])
 
-    def _add_names(self, nlp: Language, label: str, entries: list[Named]) -> None:
+    def _add_names(self, nlp: Language, label: str, entries: list[Named], bodies: Set[str]) -> None:
+        """Adds the entries' names to the phrase matchers; `bodies` are the listed
+        organisations' names, which a weapon's name less its kind must not be ("Fatah")."""
         by_matcher: dict[tuple[bool, str], list[Doc]] = {}
         listed = {form for entry in entries for form in entry.forms()}
         for entry in entries:
@@ -351,7 +358,9 @@ class EntityRules:
                 if (
                     stem != form
                     and not stem.islower()
+                    and any(char.isalpha() for char in stem)  # not "358" of "358 missile"
                     and stem not in listed
+                    and stem.casefold() not in bodies
                     and entry.category != "ship"
                 ):
                     # "Rak mortar" is also written "Rak 120mm self-propelled mortars": its name
@@ -1051,7 +1060,8 @@ class EntityRules:
         words = name.split()
         while len(words) > 1 and words[-1].islower() and words[-1] in self.kind_words:
             words.pop()
-        return " ".join(words)
+        # "PK machine gun" is no "PK machine": a kind is cut whole or not at all.
+        return " ".join(words) if not words[-1].islower() else name
 
     def _singular(self, name: str) -> str:
         # "Rafales", "Leopard 2s" are plurals of listed names; "BrahMos" is not one of "BrahMo".
@@ -1252,21 +1262,26 @@ class EntityRules:
         ]
         return family if any(token.lower_ in self.equipment for token in around) else None
 
-    def _class_noun_follows(self, doc: Doc, end: int) -> bool:
-        """Whether a word of equipment follows token `end` after words that qualify it, however
-        many tokens their hyphens make: "Meteor beyond-visual-range air-to-air missiles", "Tiger
+    def _kind_noun_after(self, doc: Doc, end: int) -> Token | None:
+        """The word of equipment after token `end` and the words that qualify it, however many
+        tokens their hyphens make: "Meteor beyond-visual-range air-to-air missiles", "Tiger
         armed reconnaissance helicopters", "Dingo mine-protected vehicles" (a vehicle, a system
-        or a gun is equipment only so qualified)."""
-        for position, word in enumerate(_words_after(doc, end, _MAX_MODIFIERS)):
+        or a gun is equipment only so qualified); None where there is none, or where it is the
+        first noun of a compound ("the Buffalo plane crash", "the Phoenix drone show")."""
+        for position, (word, i) in enumerate(_word_ends_after(doc, end, _MAX_MODIFIERS)):
             if word in self.equipment or (position and word in self.qualified_heads):
-                return True
+                following = doc[i] if i < len(doc) else None
+                if following is None or following.pos_ not in ("NOUN", "PROPN"):
+                    return doc[i - 1]
+                if word not in self.modifiers:  # "ballistic missiles": a modifier still
+                    return None
             if word in self.modifiers or _CALIBRE.match(word):
                 continue
             # A mark right after the name: "Arjun Mk-1A tanks", "Centauro II tank destroyers".
             if position == 0 and (_ROMAN_NUMBER_WORD.match(word) or word.startswith("mk")):
                 continue
-            return False
-        return False
+            return None
+        return None
 
     def _name_goes_on(self, doc: Doc, end: int) -> bool:
         """Whether the name before token `end` goes on in title case with words of a weapon's
@@ -1293,10 +1308,15 @@ class EntityRules:
             # Not a word of a longer name ("the K808 White Tiger wheeled vehicles", "T129 ATAK
             # helicopters").
             previous = doc[start - 1] if start > 0 else None
-            return self._class_noun_follows(doc, end) and (
+            noun = self._kind_noun_after(doc, end)
+            return (
+                noun is not None
+                and not _opens_sentence(doc[start])  # "Hurricane reconnaissance aircraft flew"
+                and noun.lower_ not in _PEOPLES_NOUNS  # "Fatah fighters", "Tiger fighter Khan"
+            ) and (
                 previous is None
-                or previous.is_sent_start
                 or previous.lower_ in self.owners
+                or previous.like_num  # a count: "118 Arjun Mk-1A main battle tanks"
                 or not (previous.is_title or previous.is_upper or _has_digit(previous.text))
             )
         if candidate.context is Context.ADJACENT:
@@ -1313,7 +1333,9 @@ class EntityRules:
                 doc, end, _INDEX_WINDOW
             )
             return any(word in self.equipment for word in window)
-        if self._name_goes_on(doc, end) or self._class_noun_follows(doc, end):
+        if self._name_goes_on(doc, end) or (
+            not _opens_sentence(doc[start]) and self._kind_noun_after(doc, end) is not None
+        ):
             return True
         near = doc[max(0, start - _EQUIPMENT_WINDOW) : end + _EQUIPMENT_WINDOW]
         # The class noun right after the name is one in any case: "the Type 23 Frigate".
@@ -1332,7 +1354,13 @@ def _has_digit(text: str) -> bool:
 def _words_after(doc: Doc, end: int, count: int) -> list[str]:
     """The `count` words after token `end`, in lower case, a hyphenated word as one
     ("self-propelled")."""
-    words: list[str] = []
+    return [word for word, _ in _word_ends_after(doc, end, count)]
+
+
+def _word_ends_after(doc: Doc, end: int, count: int) -> list[tuple[str, int]]:
+    """The `count` words after token `end` as `_words_after` reads them, each with the token
+    where it ends."""
+    words: list[tuple[str, int]] = []
     i = end
     while i < len(doc) and len(words) < count:
         word_end = i + 1
@@ -1343,7 +1371,7 @@ def _words_after(doc: Doc, end: int, count: int) -> list[str]:
             and not doc[word_end].whitespace_
         ):
             word_end += 2
-        words.append(doc[i:word_end].text.lower())
+        words.append((doc[i:word_end].text.lower(), word_end))
         i = word_end
     return words
 
@@ -1746,7 +1774,12 @@ def _ends_word(token: Token) -> bool:
 
 
 def _is_cue(token: Token) -> bool:
-    # A cue is a common word or an acronym ("RAF"): "the Jets" next to "the Patriots" is a team.
+    # A cue is a common word or an acronym ("RAF"): "the Jets" next to "the Patriots" is a team,
+    # however the tagger read it.
+    if token.is_title and not token.is_sent_start:
+        previous = token.doc[token.i - 1]
+        if previous.lower_ == "the":
+            return False
     return not (token.pos_ == "PROPN" and token.is_title)
 
 

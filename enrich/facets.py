@@ -169,6 +169,21 @@ def country_code(name: str) -> str | None:
     return packaged_country_names().code(name)
 
 
+# The heads of a state's bodies named by the state they are of (enrich.name_rules names them).
+_STATE_BODY = re.compile(
+    r"\b(?:Government|Ministry|Department|Forces|Army|Navy|Embassy|Staff|Presidency) of "
+)
+
+
+def _state_of(name: str, countries: CountryNames) -> str | None:
+    """The code of the country a state's body is named by, last: "Department of Defence of
+    Australia" is Australia's."""
+    if _STATE_BODY.search(name) is None:
+        return None
+    state = name.rsplit(" of ", 1)[1]
+    return countries.code(state.removeprefix("the "))
+
+
 # A system's number after its name: "Arrow 3", "Hsiung Feng III", "Hyunmoo-2".
 _NUMBERED = re.compile(r"^(?P<family>.+?)[\s-]+(?:\d+|[IVX]{1,4})$")
 
@@ -186,7 +201,8 @@ def without_bare_families(weapons: list[str]) -> list[str]:
 
 def facets_of(mentions: Iterable[Mention], countries: CountryNames) -> Facets:
     """The facets of an article's mentions, each a list of canonical names in first-seen order."""
-    persons, organizations, locations, weapons, codes = [], [], [], [], []
+    persons, organizations, locations, weapons = [], [], [], []
+    codes: list[str | None] = []
     # A name's country is looked up once an article (a lookup reads all of pycountry's names).
     code_of: dict[str, str | None] = {}
     for mention in mentions:
@@ -195,6 +211,10 @@ def facets_of(mentions: Iterable[Mention], countries: CountryNames) -> Facets:
             persons.append(name)
         elif mention.label in ORGANIZATION_LABELS:
             organizations.append(name)
+            # "Armed Forces of Paraguay" names Paraguay too, as "Paraguay's armed forces" would.
+            if (code := _state_of(name, countries)) is not None:
+                locations.append(countries.name(code))
+                codes.append(code)
         elif mention.label in WEAPON_LABELS:
             weapons.append(name)
         elif mention.label in PEOPLE_LABELS:

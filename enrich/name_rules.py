@@ -107,6 +107,10 @@ _OF_HEADS = _words(
     corps society chamber league chiefs laboratory movement fund foundation unit service services
     police"""
 )
+# The heads of a state's bodies named by the state they are of: "Government of Zimbabwe",
+# "Armed Forces of Paraguay", "Defense Ministry of the Russian Federation". The country is in
+# the body's name, and a place still (see enrich.facets).
+_STATE_HEADS = _words("government ministry department forces army navy embassy staff presidency")
 # What joins a body's head to what it is of or for: "Agency for International Development",
 # "Committee on Foreign Relations".
 _AFTER_HEAD = ["of", "for", "on"]
@@ -755,7 +759,7 @@ _PLACE_WORDS = 5
 _ANCHORS: dict[str, frozenset[str]] = {
     "headed": frozenset(_HEADS),
     "company": frozenset([*_COMPANY_SUFFIXES, *(form.lower() for form in _LEGAL_FORMS)]),
-    "of_named": _OF_HEADS | {"group"},
+    "of_named": _OF_HEADS | {"group", "government"},
     "base": frozenset(["base", "airbase"]),
     "firm": _FIRM_NOUNS,
     "office": _OFFICE_HOLDERS,
@@ -792,7 +796,7 @@ def _ends(doc: Doc, anchors: dict[str, list[int]]) -> list[tuple[str, int, int]]
             continue
         after = doc[i + 1].lower_
         # A "Group for" is a firm's name and a purpose ("Naval Group for the French navy").
-        if (token.lower_ in _OF_HEADS and after in _AFTER_HEAD) or (
+        if (token.lower_ in _OF_HEADS | _STATE_HEADS and after in _AFTER_HEAD) or (
             token.lower_ == "group" and after in ("of", "on")
         ):
             found.append(("of_named", i, i + 2))
@@ -1028,6 +1032,12 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
     person = tail[last + 1 :]
     if last >= 0 and len(person) > 1 and all(t.pos_ == "PROPN" for t in person):
         end = first + last + 1
+    if doc[head].lower_ in _STATE_HEADS:
+        # "Armed Forces of Paraguay": the state's own body, which its name ends ("Government of
+        # Argentina on Defence" is the government).
+        state_ends = [e for at, e in countries.items() if first <= at < end and e <= end]
+        if state_ends:
+            return [Found(start, min(state_ends), ORG)]
     for at, country_end in countries.items():
         # A country's name, not a word before another ("of British Jews").
         named = country_end >= end or not doc[country_end].is_title
@@ -3031,15 +3041,34 @@ def _is_titles_only(ent: Span) -> bool:
 # The nouns of one ship that its name may follow ("the destroyer Wang Geon"); a carrier only
 # an aircraft carrier (a mail or flag carrier is no ship).
 _SHIP_NOUNS_BEFORE_NAMES = frozenset(
-    ["destroyer", "frigate", "corvette", "cruiser", "submarine", "warship", "flagship"]
+    ["destroyer", "frigate", "corvette", "cruiser", "submarine", "warship"]
 )
 
 
 def _follows_a_ship_noun(doc: Doc, ent: Span) -> bool:
+    """Whether the name is a ship's after its noun, which the parse attaches to it ("the
+    destroyer Wang Geon will", not "Visiting the frigate Macron said")."""
     at = ent.start - 1
     while at >= 0 and doc[at].is_title and doc[at].lower_ in _TITLES:
         at -= 1  # "the frigate Admiral Grigorovich": a ship named with the person's title
     if at < 0 or not doc[at].is_lower:
+        return False
+    # The parse joins the noun and the name one way or the other ("destroyer" compound of
+    # "Geon", or "Wang Geon" in apposition to "destroyer").
+    if not (ent.start <= doc[at].head.i < ent.end or any(t.head.i == at for t in ent)):
+        return False
+    # "Aboard the aircraft carrier Trump said": a ship that is where a sentence's subject
+    # speaks or acts from, not the subject.
+    phrase = at - 1 if at > 0 and doc[at - 1].lower_ == "aircraft" else at
+    while phrase > 0 and doc[phrase - 1].pos_ in ("DET", "ADJ"):
+        phrase -= 1
+    after = doc[ent.end] if ent.end < len(doc) else None
+    if (
+        phrase > 0
+        and doc[phrase - 1].pos_ in ("ADP", "VERB")
+        and after is not None
+        and after.pos_ in ("VERB", "AUX")
+    ):
         return False
     noun = doc[at].lower_
     return noun in _SHIP_NOUNS_BEFORE_NAMES or (

@@ -160,6 +160,20 @@ def test_countries_come_from_places_and_peoples(names: CountryNames) -> None:
     assert "Russian" not in found.locations
 
 
+def test_a_states_body_named_by_the_state_names_the_state_too(names: CountryNames) -> None:
+    found = facets_of(
+        [
+            Mention("Armed Forces of Paraguay", "ORG"),
+            Mention("Defense Ministry of the Russian Federation", "ORG"),
+            Mention("Bank of America", "ORG"),
+        ],
+        names,
+    )
+
+    assert found.locations == ("Paraguay", "Russia")
+    assert found.countries == ("PY", "RU")
+
+
 def test_a_country_is_indexed_under_the_name_news_uses(names: CountryNames) -> None:
     found = facets_of([Mention("Russian Federation", "GPE"), Mention("Russia", "GPE")], names)
 
