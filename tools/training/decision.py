@@ -7,7 +7,7 @@ import itertools
 import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from contracts import TopicMatch, TopicSource
 from enrich import (
@@ -46,11 +46,13 @@ class Scored:
 
 @dataclass(frozen=True)
 class Choice:
-    """Every candidate decision, best first; the tagger's default decision; the rules alone."""
+    """Every candidate decision, best first; the tagger's default decision; the rules alone;
+    the default's thresholds with other thresholds for the only topic (`Decision.sole`)."""
 
     ranked: list[Scored]
     default: Scored
     rules_only: Scored
+    sole: list[Scored] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,8 @@ def choose(lines: Sequence[str], runs: Sequence[OutOfFold]) -> Choice:
     """Every candidate decision ranked (see `rank`), the tagger's default and the rules alone,
     scored on the labelled `lines` over the cross-validation `runs`. Several runs (other fold
     counts) steady the choice: one run's macro-F1 moves by more than its candidates differ. The
-    candidates vary `with_cue` and `alone` and keep the default's `long_article_cues`."""
+    candidates vary `with_cue` and `alone` and keep the default's `long_article_cues` and `sole`
+    (at most `alone`); then the default's thresholds are scored with `sole` varied."""
     examples = {example.id: example for example in parse_examples(lines)}
     enricher = Enricher(EnrichSettings())
     tagger = enricher.nlp.get_pipe(TOPIC_TAGGER)
@@ -174,12 +177,21 @@ def choose(lines: Sequence[str], runs: Sequence[OutOfFold]) -> Choice:
     data = (readings, runs, gold, negatives)
     default = score(tagger, default_decision, *data)
     scored = [
-        score(tagger, replace(default_decision, with_cue=with_cue, alone=alone), *data)
+        score(tagger, _with(default_decision, with_cue, alone), *data)
         for with_cue, alone in itertools.product(_GRID, _GRID)
         if with_cue <= alone
     ]
     rules_only = score(tagger, None, *data)
-    return Choice(rank(scored), default, rules_only)
+    sole = [
+        score(tagger, replace(default_decision, sole=value), *data)
+        for value in [None, *(v for v in _GRID if 0.4 <= v <= default_decision.alone)]
+    ]
+    return Choice(rank(scored), default, rules_only, sole)
+
+
+def _with(decision: Decision, with_cue: float, alone: float) -> Decision:
+    sole = None if decision.sole is None else min(decision.sole, alone)
+    return replace(decision, with_cue=with_cue, alone=alone, sole=sole)
 
 
 def format_choice(choice: Choice, top: int = 10) -> str:
@@ -211,4 +223,11 @@ def format_choice(choice: Choice, top: int = 10) -> str:
             f"{name} per topic: "
             + ", ".join(f"{label} {f1:.3f}" for label, f1 in scored.f1.items())
         )
+    if choice.sole:
+        lines.append("the default's thresholds, the only topic's (sole) varied:")
+        lines.append(f"{'sole':>8}{'macro-F1':>10}{'false on neg.':>15}")
+        for scored in choice.sole:
+            value = scored.decision.sole if scored.decision else None
+            shown = "-" if value is None else f"{value:.2f}"
+            lines.append(f"{shown:>8}{scored.macro_f1:>10.3f}{scored.false_on_negatives:>15.1f}")
     return "\n".join(lines) + "\n"

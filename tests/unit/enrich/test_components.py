@@ -58,6 +58,28 @@ def test_a_decision_where_a_cue_would_ask_more_of_the_classifier_is_refused() ->
         Decision(with_cue=0.8, alone=0.5)
 
 
+def test_a_decision_where_the_only_topic_would_ask_more_than_any_is_refused() -> None:
+    with pytest.raises(ValueError, match="sole <= alone"):
+        Decision(with_cue=0.5, alone=0.7, sole=0.8)
+
+
+def test_the_classifiers_top_topic_is_tagged_where_nothing_else_is() -> None:
+    tagger = TopicTagger.from_file(DEFAULT_TOPICS_FILE, spacy.blank("en").vocab)
+    component = TopicTaggerComponent(tagger, Decision(0.5, 0.8, sole=0.6), 1_000)
+    cats = {"troop_deployment": 0.64, "military_exercise": 0.62, "arms_deal": 0.1}
+
+    decided = [m for m in component.decide([], cats) if m.decided_by is not None]
+
+    assert [(m.topic, m.decided_by) for m in decided] == [("troop_deployment", "classifier")]
+    # not where a topic was tagged, off the domain or under `sole`
+    tagged = [cue_match("arms_deal", 0.95)]
+    assert {
+        m.topic for m in component.decide(tagged, {**cats, "arms_deal": 0.9}) if m.decided_by
+    } == {"arms_deal"}
+    assert not [m for m in component.decide([], cats, on_the_domain=False) if m.decided_by]
+    assert not [m for m in component.decide([], {"sanctions": 0.55}) if m.decided_by]
+
+
 @pytest.fixture(scope="module")
 def component() -> TopicTaggerComponent:
     return TopicTaggerComponent(
