@@ -171,17 +171,26 @@ def country_code(name: str) -> str | None:
 
 # The heads of a state's bodies named by the state they are of (enrich.name_rules names them).
 _STATE_BODY = re.compile(
-    r"\b(?:Government|Ministry|Department|Forces|Army|Navy|Embassy|Staff|Presidency) of "
+    r"^(?:[\w'’.-]+ )*?(?:Government|Ministry|Department|Forces|Army|Navy|Embassy|Staff|"
+    r"Presidency|Assembly|Parliament) of "
 )
+# Bodies of no state, whatever they are of ("Department of Chemistry of the University of Chile").
+_NO_STATE_BODIES = re.compile(r"\b(?:University|Institute|College|School|Bank|Club|Company)\b")
 
 
 def _state_of(name: str, countries: CountryNames) -> str | None:
-    """The code of the country a state's body is named by, last: "Department of Defence of
-    Australia" is Australia's."""
-    if _STATE_BODY.search(name) is None:
+    """The code of the country a state's body is named by, the longest name that ends it:
+    "Department of Defence of Australia" is Australia's, "Government of the Republic of Korea"
+    Korea's."""
+    body = _STATE_BODY.match(name)
+    if body is None or _NO_STATE_BODIES.search(name):
         return None
-    state = name.rsplit(" of ", 1)[1]
-    return countries.code(state.removeprefix("the "))
+    rest = name[body.end() :]
+    while True:
+        code = countries.code(rest.removeprefix("the "))
+        if code is not None or " of " not in rest:
+            return code
+        rest = rest.split(" of ", 1)[1]
 
 
 # A system's number after its name: "Arrow 3", "Hsiung Feng III", "Hyunmoo-2".

@@ -110,7 +110,10 @@ _OF_HEADS = _words(
 # The heads of a state's bodies named by the state they are of: "Government of Zimbabwe",
 # "Armed Forces of Paraguay", "Defense Ministry of the Russian Federation". The country is in
 # the body's name, and a place still (see enrich.facets).
-_STATE_HEADS = _words("government ministry department forces army navy embassy staff presidency")
+_STATE_HEADS = _words(
+    "government ministry department forces army navy embassy staff presidency assembly parliament"
+)
+_OF_NAMED_HEADS = _OF_HEADS | _STATE_HEADS
 # What joins a body's head to what it is of or for: "Agency for International Development",
 # "Committee on Foreign Relations".
 _AFTER_HEAD = ["of", "for", "on"]
@@ -759,7 +762,7 @@ _PLACE_WORDS = 5
 _ANCHORS: dict[str, frozenset[str]] = {
     "headed": frozenset(_HEADS),
     "company": frozenset([*_COMPANY_SUFFIXES, *(form.lower() for form in _LEGAL_FORMS)]),
-    "of_named": _OF_HEADS | {"group", "government"},
+    "of_named": _OF_NAMED_HEADS | {"group"},
     "base": frozenset(["base", "airbase"]),
     "firm": _FIRM_NOUNS,
     "office": _OFFICE_HOLDERS,
@@ -796,8 +799,10 @@ def _ends(doc: Doc, anchors: dict[str, list[int]]) -> list[tuple[str, int, int]]
             continue
         after = doc[i + 1].lower_
         # A "Group for" is a firm's name and a purpose ("Naval Group for the French navy").
-        if (token.lower_ in _OF_HEADS | _STATE_HEADS and after in _AFTER_HEAD) or (
-            token.lower_ == "group" and after in ("of", "on")
+        if (
+            (token.lower_ in _OF_HEADS and after in _AFTER_HEAD)
+            or (token.lower_ in _STATE_HEADS and after == "of")
+            or (token.lower_ == "group" and after in ("of", "on"))
         ):
             found.append(("of_named", i, i + 2))
     for kind in ("base", "firm"):
@@ -1035,7 +1040,16 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
     if doc[head].lower_ in _STATE_HEADS:
         # "Armed Forces of Paraguay": the state's own body, which its name ends ("Government of
         # Argentina on Defence" is the government).
-        state_ends = [e for at, e in countries.items() if first <= at < end and e <= end]
+        state_ends = [
+            e
+            for at, e in countries.items()
+            # The country ends the name: "Government of Niger State", "of Mexico City", "of
+            # India Mint" are longer names (a person after it is cut above; "of Argentina on
+            # Defence" is the government's).
+            if first <= at < end
+            and doc[at - 1].lower_ in ("of", "the")
+            and (e >= len(doc) or doc[e].lower_ not in _NAMES_AFTER_A_COUNTRY)
+        ]
         if state_ends:
             return [Found(start, min(state_ends), ORG)]
     for at, country_end in countries.items():
@@ -1701,6 +1715,7 @@ class ArtefactRules:
                 continue
             parts = [ent]
             if ent.label_ == ORG:
+                ent = _with_legal_form(doc, ent)
                 ent = _without_description(doc, _without_trailing_titles(doc, ent))
                 parts = _bodies_within(doc, _without_leading_titles(doc, ent))
             for part in parts:
@@ -2371,6 +2386,43 @@ def _without_trailing_titles(doc: Doc, ent: Span) -> Span:
     return Span(doc, ent.start, end, label=ORG, span_id=_bare(doc[ent.start : end]))
 
 
+# A firm's legal form after its name: "BAE Systems plc", "Fincantieri S.p.A.", "Austal Pty Ltd".
+_FORMS_AFTER_NAMES = frozenset(form.lower() for form in _LEGAL_FORMS) | _words(
+    "limited pty gmbh corp corp. a.s. a.ş."
+)
+# Legal forms news writes in lower case too; the others only so written are words ("se").
+_LOWER_LEGAL_FORMS = _words("plc ltd ltd. gmbh")
+
+
+def _with_legal_form(doc: Doc, ent: Span) -> Span:
+    """An organisation with the legal form written right after it, which the model left out."""
+    end = ent.end
+    while end < len(doc) and end - ent.end < 2:
+        token = doc[end]
+        if (
+            token.lower_ not in _FORMS_AFTER_NAMES
+            or token.ent_type_
+            or doc[end - 1].whitespace_ == ""
+        ):
+            break
+        if token.is_lower and token.lower_ not in _LOWER_LEGAL_FORMS:
+            break
+        end += 1
+    if end == ent.end:
+        return ent
+    return Span(doc, ent.start, end, label=ORG, span_id=doc[ent.start : end].text)
+
+
+# Words after a country that make a longer name of it: "Government of Niger State", "of Mexico
+# City", "of the Hong Kong Special Administrative Region", "of India Mint", "of Ireland Act".
+_NAMES_AFTER_A_COUNTRY = _words(
+    """city state province region special administrative territory territories islands antilles
+    act mint gazette investment corporation authority beach"""
+)
+# A firm's trade written before its name, never a word of it ("Bank Rossiya" is a bank's name).
+_TRADES_BEFORE_NAMES = _words(
+    "shipbuilder planemaker carmaker automaker gunmaker manufacturer contractor chipmaker"
+)
 # Words before a body's name that are no part of it: a person's title ("Director General
 # Strategic Plans Division"), the "M/s" or "Messrs" of Indian and West African notices.
 _LEADING_TITLES = _words("director chairman chairperson dig m/s messrs messrs. first")
@@ -2379,6 +2431,10 @@ _LEADING_TITLES = _words("director chairman chairperson dig m/s messrs messrs. f
 def _without_leading_titles(doc: Doc, ent: Span) -> Span:
     """An organisation without the titles or "M/s" written before its name."""
     start = ent.start
+    # "Shipbuilder Austal Ltd" opening a sentence: the trade is no part of the name.
+    opens = start == 0 or doc[start].is_sent_start or "\n" in doc[start - 1].text
+    if doc[start].is_title and opens and doc[start].lower_ in _TRADES_BEFORE_NAMES:
+        start += 1
     while start < ent.end - 1 and doc[start].lower_ in _LEADING_TITLES:
         start += 1
         if doc[start - 1].lower_ == "director" and doc[start].lower_ == "general":

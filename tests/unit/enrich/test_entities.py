@@ -473,6 +473,13 @@ def test_organisations_are_found_by_their_shape(nlp: Language, text: str, expect
         ("The Defense Ministry of the Russian Federation said so.",
          "Defense Ministry of the Russian Federation"),
         ("The Government of Argentina on Defence signed.", "Government of Argentina"),
+        # ... but not where the country begins a longer name
+        ("The Government of Niger State said so.", "Government of Niger State"),
+        ("The Government of Mexico City said so.", "Government of Mexico City"),
+        ("The National Assembly of Pakistan passed a resolution.", "National Assembly of Pakistan"),
+        # a firm's legal form after its name; its trade before the name is no part of it
+        ("BAE Systems plc said it won the contract.", "BAE Systems plc"),
+        ("Shipbuilder Austal Ltd rejected the offer.", "Austal Ltd"),
         # the crown, a unit's number, a newsroom
         ("General Thirachay commands the Royal Thai Army.", "Royal Thai Army"),
         ("Destroyer Squadron 24 sailed on Monday.", "Destroyer Squadron 24"),
