@@ -1454,7 +1454,7 @@ def _named_in_full(candidates: list[Candidate]) -> list[Candidate]:
         replace(candidate, canonical=full_names[candidate.canonical.lower()])
         if candidate.label == WEAPON
         and candidate.canonical.lower() in full_names
-        and any(char.isdigit() for char in candidate.canonical)
+        and _has_digit(candidate.canonical)
         else candidate
         for candidate in candidates
     ]
@@ -1980,7 +1980,7 @@ def _name_before(doc: Doc, end: int) -> Span | None:
         written = (
             token.is_title
             or token.is_upper
-            or (any(char.isdigit() for char in token.text) and any(c.isupper() for c in token.text))
+            or (_has_digit(token.text) and any(c.isupper() for c in token.text))
             # "the MK 8 main gun": a number written apart after a name in capitals ends it.
             or (start == end and start > 1 and _names_a_number(doc, start - 1))
         )

@@ -169,10 +169,15 @@ def country_code(name: str) -> str | None:
     return packaged_country_names().code(name)
 
 
-# The heads of a state's bodies named by the state they are of (enrich.name_rules names them).
+# The heads of a state's bodies named by the state they are of: "Government of Zimbabwe",
+# "Armed Forces of Paraguay", "Defense Ministry of the Russian Federation". enrich.name_rules
+# keeps the country in the body's name; the facets keep it a place too.
+STATE_HEADS = frozenset(
+    ["government", "ministry", "department", "forces", "army", "navy", "embassy", "staff",
+     "presidency", "assembly", "parliament"]
+)  # fmt: skip
 _STATE_BODY = re.compile(
-    r"^(?:[\w'’.-]+ )*?(?:Government|Ministry|Department|Forces|Army|Navy|Embassy|Staff|"
-    r"Presidency|Assembly|Parliament) of "
+    r"^(?:[\w'’.-]+ )*?(?:" + "|".join(sorted(head.title() for head in STATE_HEADS)) + ") of "
 )
 # Bodies of no state, whatever they are of ("Department of Chemistry of the University of Chile").
 _NO_STATE_BODIES = re.compile(r"\b(?:University|Institute|College|School|Bank|Club|Company)\b")

@@ -29,6 +29,7 @@ from spacy.util import filter_spans
 from spacy.vocab import Vocab
 
 from enrich.doc_arrays import indices_of, text_of
+from enrich.facets import STATE_HEADS
 from enrich.source_names import sources
 
 ORG = "ORG"
@@ -107,13 +108,7 @@ _OF_HEADS = _words(
     corps society chamber league chiefs laboratory movement fund foundation unit service services
     police"""
 )
-# The heads of a state's bodies named by the state they are of: "Government of Zimbabwe",
-# "Armed Forces of Paraguay", "Defense Ministry of the Russian Federation". The country is in
-# the body's name, and a place still (see enrich.facets).
-_STATE_HEADS = _words(
-    "government ministry department forces army navy embassy staff presidency assembly parliament"
-)
-_OF_NAMED_HEADS = _OF_HEADS | _STATE_HEADS
+_OF_NAMED_HEADS = _OF_HEADS | STATE_HEADS
 # What joins a body's head to what it is of or for: "Agency for International Development",
 # "Committee on Foreign Relations".
 _AFTER_HEAD = ["of", "for", "on"]
@@ -801,7 +796,7 @@ def _ends(doc: Doc, anchors: dict[str, list[int]]) -> list[tuple[str, int, int]]
         # A "Group for" is a firm's name and a purpose ("Naval Group for the French navy").
         if (
             (token.lower_ in _OF_HEADS and after in _AFTER_HEAD)
-            or (token.lower_ in _STATE_HEADS and after == "of")
+            or (token.lower_ in STATE_HEADS and after == "of")
             or (token.lower_ == "group" and after in ("of", "on"))
         ):
             found.append(("of_named", i, i + 2))
@@ -1037,7 +1032,7 @@ def _of_named(doc: Doc, head: int, countries: dict[int, int]) -> list[Found]:
     person = tail[last + 1 :]
     if last >= 0 and len(person) > 1 and all(t.pos_ == "PROPN" for t in person):
         end = first + last + 1
-    if doc[head].lower_ in _STATE_HEADS:
+    if doc[head].lower_ in STATE_HEADS:
         # "Armed Forces of Paraguay": the state's own body, which its name ends ("Government of
         # Argentina on Defence" is the government).
         state_ends = [
